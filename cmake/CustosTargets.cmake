@@ -1,0 +1,36 @@
+# Helpers applied to every Custos target, so that warnings and sanitizers are
+# decided in one place (as CCF's add_warning_checks() / add_san()).
+
+function(custos_add_warnings target)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wpedantic -Werror
+    -Wshadow -Wnon-virtual-dtor -Wcast-align -Wold-style-cast
+    -Wnull-dereference -Wimplicit-fallthrough)
+endfunction()
+
+function(custos_add_san target)
+  if(CUSTOS_SANITIZE)
+    target_compile_options(${target} PRIVATE
+      -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+endfunction()
+
+# custos_library(NAME ALIAS SOURCES... [DEPS ...])
+function(custos_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  add_library(custos::${name} ALIAS ${name})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  custos_add_warnings(${name})
+  custos_add_san(${name})
+endfunction()
+
+function(custos_executable name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+  custos_add_warnings(${name})
+  custos_add_san(${name})
+endfunction()

@@ -1,0 +1,31 @@
+#include "crypto/status.h"
+
+namespace custos {
+
+namespace {
+const char* CodeName(Status::Code code) {
+  switch (code) {
+    case Status::Code::kOk: return "ok";
+    case Status::Code::kInvalidArgument: return "invalid argument";
+    case Status::Code::kCorruption: return "verification failed";
+    case Status::Code::kUnauthorized: return "unauthorized";
+    case Status::Code::kNotFound: return "not found";
+    case Status::Code::kAlreadyExists: return "already exists";
+    case Status::Code::kIOError: return "I/O error";
+    case Status::Code::kFailedPrecondition: return "failed precondition";
+  }
+  return "unknown";
+}
+}  // namespace
+
+std::string Status::ToString() const {
+  if (ok()) return "OK";
+  return std::string(CodeName(code_)) + ": " + message_;
+}
+
+Status Status::WithContext(const std::string& context) const {
+  if (ok()) return *this;
+  return Status(code_, context + ": " + message_);
+}
+
+}  // namespace custos
