@@ -13,6 +13,7 @@ const char* CodeName(Status::Code code) {
     case Status::Code::kAlreadyExists: return "already exists";
     case Status::Code::kIOError: return "I/O error";
     case Status::Code::kFailedPrecondition: return "failed precondition";
+    case Status::Code::kAborted: return "aborted";
   }
   return "unknown";
 }

@@ -25,6 +25,7 @@ class Status {
     kAlreadyExists,    // e.g. a replayed submission
     kIOError,          // the disk or the OS failed
     kFailedPrecondition,
+    kAborted,          // not done because another part of the same batch failed
   };
 
   Status() = default;
@@ -36,6 +37,7 @@ class Status {
   static Status AlreadyExists(std::string msg) { return Status(Code::kAlreadyExists, std::move(msg)); }
   static Status IOError(std::string msg) { return Status(Code::kIOError, std::move(msg)); }
   static Status FailedPrecondition(std::string msg) { return Status(Code::kFailedPrecondition, std::move(msg)); }
+  static Status Aborted(std::string msg) { return Status(Code::kAborted, std::move(msg)); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

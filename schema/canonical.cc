@@ -9,13 +9,15 @@ namespace custos::schema {
 namespace {
 // The reader over one canonical segment. Canonical bytes carry no segment
 // table: they are exactly the words of segment 0 (capnp::canonicalize()).
-class OneSegmentReader final : public capnp::SegmentArrayMessageReader {
+struct SegmentHolder {
+  kj::ArrayPtr<const capnp::word> segment;
+};
+// Base-from-member: the segment pointer must exist before the reader base
+// that refers to it is constructed.
+class OneSegmentReader final : private SegmentHolder, public capnp::SegmentArrayMessageReader {
  public:
-  OneSegmentReader(kj::ArrayPtr<const capnp::word> segment, capnp::ReaderOptions options)
-      : capnp::SegmentArrayMessageReader(kj::arrayPtr(&segment_, 1), options), segment_(segment) {}
-
- private:
-  kj::ArrayPtr<const capnp::word> segment_;
+  OneSegmentReader(kj::ArrayPtr<const capnp::word> words, capnp::ReaderOptions limits)
+      : SegmentHolder{words}, capnp::SegmentArrayMessageReader(kj::arrayPtr(&segment, 1), limits) {}
 };
 }  // namespace
 
@@ -35,24 +37,31 @@ Result<CanonicalMessage<T>> ReadCanonical(ByteSpan bytes, size_t max_bytes, cons
   msg.size_ = bytes.size();
   msg.words_ = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
   std::memcpy(msg.words_.begin(), bytes.data(), bytes.size());
-  capnp::ReaderOptions options;
-  options.traversalLimitInWords = msg.words_.size() * 2 + 16;
-  options.nestingLimit = kMaxNestingDepth;
+  // The canonical check runs with a tight traversal limit. Once the bytes are
+  // known to be canonical (every pointer points forward, nothing is shared),
+  // no amplification is possible, so the kept reader may be read repeatedly.
+  capnp::ReaderOptions check_limits;
+  check_limits.traversalLimitInWords = msg.words_.size() * 2 + 16;
+  check_limits.nestingLimit = kMaxNestingDepth;
+  capnp::ReaderOptions read_limits;
+  read_limits.traversalLimitInWords = kj::maxValue;
+  read_limits.nestingLimit = kMaxNestingDepth;
   std::string problem;
   KJ_IF_MAYBE(e, kj::runCatchingExceptions([&]() {
-    // The segment reader must outlive every Reader made from it, so it is
-    // owned by the message (moved with it: kj::Own keeps its address).
-    msg.reader_ = kj::heap<OneSegmentReader>(msg.words_.asPtr(), options);
-    if (!msg.reader_->isCanonical()) {
+    OneSegmentReader checker(msg.words_.asPtr(), check_limits);
+    if (!checker.isCanonical()) {
       problem = "not in canonical form";
       return;
     }
+    // The reader must outlive every Reader made from it, so the message owns
+    // it (kj::Own keeps its address when the message moves).
+    msg.reader_ = kj::heap<OneSegmentReader>(msg.words_.asPtr(), read_limits);
     msg.root_ = msg.reader_->template getRoot<T>();
   })) {
     return Status::InvalidArgument(name + ": malformed: " + std::string(e->getDescription().cStr()));
   }
   if (!problem.empty()) return Status::InvalidArgument(name + ": " + problem);
-  return std::move(msg);
+  return msg;
 }
 
 template Result<CanonicalMessage<Statement>> ReadCanonical<Statement>(ByteSpan, size_t, const char*);

@@ -1,0 +1,112 @@
+#include "cli/common.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "ledger/checkpoint.h"
+
+namespace custos::cli {
+
+int Fail(const Status& status, bool verifying) {
+  std::cerr << "custos: " << status.ToString() << "\n";
+  switch (status.code()) {
+    case Status::Code::kOk: return kExitOk;
+    case Status::Code::kCorruption: return verifying ? kExitVerifyFailed : kExitBadInput;
+    case Status::Code::kIOError: return kExitIOError;
+    default: return kExitBadInput;
+  }
+}
+
+Result<std::string> ReadFileLimited(const std::string& path, size_t max_bytes, const char* what) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec) return Status::InvalidArgument(std::string(what) + ": cannot read " + path + ": " + ec.message());
+  if (size > max_bytes) {
+    return Status::InvalidArgument(std::string(what) + ": " + path + " is " + std::to_string(size) +
+                                   " bytes, over the limit of " + std::to_string(max_bytes));
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (!in && !in.eof()) return Status::IOError(std::string(what) + ": reading " + path + " failed");
+  return ss.str();
+}
+
+Status WriteFile(const std::string& path, std::string_view contents) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+  out.close();
+  if (!out) return Status::IOError("writing " + path + " failed");
+  return Status::OK();
+}
+
+Result<DataDir> DataDir::Load(const std::string& dir) {
+  std::string path = dir + "/custos.json";
+  if (!std::filesystem::exists(path)) {
+    return Status::InvalidArgument("--data: " + dir + " holds no Custos log (no custos.json); create one with `custos log init`");
+  }
+  CUSTOS_ASSIGN_OR_RETURN(std::string text, ReadFileLimited(path, 64 * 1024, "--data"));
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("origin") || !j.contains("nodeKeyFile") ||
+      !j["origin"].is_string() || !j["nodeKeyFile"].is_string()) {
+    return Status::InvalidArgument(path + ": malformed (want {\"origin\": ..., \"nodeKeyFile\": ...})");
+  }
+  return DataDir{dir, j["origin"].get<std::string>(), j["nodeKeyFile"].get<std::string>()};
+}
+
+Status DataDir::Save() const {
+  nlohmann::json j = {{"format", 1}, {"origin", origin}, {"nodeKeyFile", node_key_file}};
+  return WriteFile(dir + "/custos.json", j.dump(2) + "\n");
+}
+
+LogOptions DataDir::Options() const {
+  LogOptions o;
+  o.path = ledger_path();
+  return o;
+}
+
+Result<std::unique_ptr<Log>> DataDir::Open(bool with_node_key) const {
+  std::optional<NamedKey> key;
+  if (with_node_key) {
+    auto k = ReadKeyFile(node_key_file);
+    if (!k.ok()) return k.status().WithContext("node key " + node_key_file);
+    key = std::move(k).value();
+  }
+  return Log::Open(Options(), std::move(key));
+}
+
+Progress::Progress(std::string what) : what_(std::move(what)), tty_(isatty(STDERR_FILENO) == 1) {}
+
+Progress::~Progress() {
+  if (tty_ && last_permille_ >= 0) std::cerr << "\n";
+}
+
+void Progress::Update(uint64_t done, uint64_t total) {
+  if (!tty_ || total == 0) return;
+  int permille = static_cast<int>(done * 1000 / total);
+  if (permille == last_permille_) return;
+  last_permille_ = permille;
+  constexpr int kWidth = 40;
+  int filled = permille * kWidth / 1000;
+  std::cerr << "\r" << what_ << " [" << std::string(static_cast<size_t>(filled), '#')
+            << std::string(static_cast<size_t>(kWidth - filled), ' ') << "] " << permille / 10 << "."
+            << permille % 10 << "% " << done << "/" << total << std::flush;
+}
+
+void PrintJson(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }
+
+Result<uint64_t> ParseIndex(const std::string& text, const char* flag) {
+  uint64_t v = 0;
+  if (!ParseDecimal(text, &v)) {
+    return Status::InvalidArgument(std::string(flag) + ": \"" + text + "\" is not a non-negative whole number");
+  }
+  return v;
+}
+
+}  // namespace custos::cli

@@ -1,0 +1,77 @@
+// Shared plumbing of the `custos` command line: exit codes, error output,
+// file reading with limits, the data directory, progress bars.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "crypto/keyfile.h"
+#include "crypto/status.h"
+#include "ledger/log.h"
+
+namespace custos::cli {
+
+// Exit codes (docs/cli.md).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitVerifyFailed = 1;  // a proof, signature or log did not verify
+inline constexpr int kExitBadInput = 2;      // bad usage, or input refused
+inline constexpr int kExitIOError = 3;       // the disk or the OS failed
+
+// Options every command shares.
+struct Globals {
+  bool json = false;
+};
+
+// Prints "custos: <message>" to stderr and returns the exit code for `status`:
+// Corruption is kExitVerifyFailed when `verifying`, else kExitBadInput;
+// IOError is kExitIOError; everything else kExitBadInput.
+int Fail(const Status& status, bool verifying = false);
+
+// Reads a whole file, refusing one larger than `max_bytes`.
+Result<std::string> ReadFileLimited(const std::string& path, size_t max_bytes, const char* what);
+// Writes a file (0644), replacing it.
+Status WriteFile(const std::string& path, std::string_view contents);
+
+// A log's data directory: DIR/custos.json names the origin and the node key
+// file; DIR/ledger is the LevelDB database (docs/leveldb-layout.md).
+struct DataDir {
+  std::string dir;
+  std::string origin;
+  std::string node_key_file;
+
+  std::string ledger_path() const { return dir + "/ledger"; }
+  static Result<DataDir> Load(const std::string& dir);
+  Status Save() const;
+  LogOptions Options() const;
+  // Opens the log; with_node_key loads the node key (needed to append).
+  Result<std::unique_ptr<Log>> Open(bool with_node_key) const;
+};
+
+// Prints a progress bar on stderr when it is a terminal; nothing otherwise.
+class Progress {
+ public:
+  explicit Progress(std::string what);
+  ~Progress();
+  void Update(uint64_t done, uint64_t total);
+
+ private:
+  std::string what_;
+  bool tty_;
+  int last_permille_ = -1;
+};
+
+void PrintJson(const nlohmann::json& j);
+
+// Parses an unsigned decimal option value for `flag`.
+Result<uint64_t> ParseIndex(const std::string& text, const char* flag);
+
+void RegisterKeyCommands(CLI::App& app, Globals& globals, int& exit_code);
+void RegisterLogCommands(CLI::App& app, Globals& globals, int& exit_code);
+void RegisterProofCommands(CLI::App& app, Globals& globals, int& exit_code);
+
+}  // namespace custos::cli

@@ -1,0 +1,66 @@
+// custos key generate | key show
+#include <iostream>
+
+#include "cli/common.h"
+#include "crypto/note.h"
+
+namespace custos::cli {
+
+namespace {
+void PrintKey(const NamedKey& key, bool json) {
+  NoteVerifier v = NoteVerifier::ForKey(key.name, key.key.public_key());
+  if (!json) {
+    std::cout << v.ToString() << "\n";
+    return;
+  }
+  PrintJson({{"name", key.name},
+             {"verifierKey", v.ToString()},
+             {"publicKey", HexEncode(key.key.public_key().span())},
+             {"keyId", v.ToString().substr(key.name.size() + 1, 8)}});
+}
+
+int Generate(const std::string& name, const std::string& out, bool json) {
+  if (!IsValidKeyName(name)) {
+    return Fail(Status::InvalidArgument("--name: \"" + name + "\" is not a valid key name (no '+', no spaces, not empty)"));
+  }
+  NamedKey key{name, SigningKey::Generate()};
+  Status st = WriteKeyFile(out, key);
+  if (!st.ok()) return Fail(st.WithContext("--out"));
+  PrintKey(key, json);
+  return kExitOk;
+}
+
+int Show(const std::string& path, bool json) {
+  auto key = ReadKeyFile(path);
+  if (!key.ok()) return Fail(key.status().WithContext("--key"));
+  PrintKey(*key, json);
+  return kExitOk;
+}
+}  // namespace
+
+void RegisterKeyCommands(CLI::App& app, Globals& globals, int& exit_code) {
+  // Option values live as long as the callbacks that read them.
+  struct Opts {
+    std::string name, out, key;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* key = app.add_subcommand("key", "Make and inspect Ed25519 signing keys");
+  key->require_subcommand(1);
+
+  auto* gen = key->add_subcommand(
+      "generate",
+      "Make a new signing key and write it to a key file (mode 0600).\n"
+      "Prints the verifier key string NAME+KEYID+BASE64 that others use to check\n"
+      "your signatures. For a log's node key, NAME must be the log's origin.");
+  gen->add_option("--name", o->name, "Key name, e.g. the officer's id or the log origin")->required();
+  gen->add_option("--out", o->out, "Key file to create; never overwritten")->required();
+  gen->add_flag("--json", globals.json, "Print name, verifierKey, publicKey and keyId as JSON");
+  gen->callback([&, o] { exit_code = Generate(o->name, o->out, globals.json); });
+
+  auto* show = key->add_subcommand("show", "Print the verifier key string of a key file");
+  show->add_option("--key", o->key, "Key file")->required();
+  show->add_flag("--json", globals.json, "Print as JSON");
+  show->callback([&, o] { exit_code = Show(o->key, globals.json); });
+}
+
+}  // namespace custos::cli

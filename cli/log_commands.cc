@@ -1,0 +1,226 @@
+// custos log init | log verify | submit | checkpoint | entry
+#include <sodium.h>
+
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include "cli/common.h"
+#include "crypto/note.h"
+#include "ledger/checkpoint.h"
+#include "ledger/submission.h"
+#include "ledger/verify.h"
+#include "schema/json.h"
+
+namespace custos::cli {
+
+namespace {
+constexpr size_t kMaxStatementFile = 64 * 1024;
+constexpr size_t kMaxBatchFile = 64 << 20;
+
+int Init(const std::string& dir, const std::string& origin, const std::string& node_key_file,
+         const std::vector<std::string>& admin_vkeys, bool json) {
+  std::vector<PublicKey> admins;
+  for (const auto& v : admin_vkeys) {
+    auto parsed = NoteVerifier::Parse(v);
+    if (!parsed.ok()) return Fail(parsed.status().WithContext("--admin \"" + v + "\""));
+    admins.push_back(parsed->key);
+  }
+  auto node_key = ReadKeyFile(node_key_file);
+  if (!node_key.ok()) return Fail(node_key.status().WithContext("--node-key"));
+  std::error_code ec;
+  if (std::filesystem::exists(dir + "/custos.json")) {
+    return Fail(Status::AlreadyExists("--data: " + dir + " already holds a log"));
+  }
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Fail(Status::IOError("--data: cannot create " + dir + ": " + ec.message()));
+  DataDir data{dir, origin, std::filesystem::absolute(node_key_file).string()};
+  auto log = Log::Create(data.Options(), origin, *node_key, admins);
+  if (!log.ok()) return Fail(log.status());
+  Status st = data.Save();
+  if (!st.ok()) return Fail(st);
+  if (json) {
+    PrintJson({{"origin", origin}, {"verifierKey", (*log)->VerifierKey()}, {"size", (*log)->size()},
+               {"checkpoint", (*log)->checkpoint()}});
+  } else {
+    std::cout << "created log " << origin << " in " << dir << "\n"
+              << "log verifier key: " << (*log)->VerifierKey() << "\n";
+  }
+  return kExitOk;
+}
+
+// Turns one JSON statement into a signed submission for this log.
+Result<Bytes> PrepareSubmission(std::string_view json, const std::string& origin, const NamedKey& key) {
+  CUSTOS_ASSIGN_OR_RETURN(Bytes statement, schema::StatementFromJson(json));
+  uint8_t nonce[16];
+  randombytes_buf(nonce, sizeof nonce);
+  int64_t now = SystemClock().NowMillis();
+  Bytes filled = schema::FillStatementDefaults(statement, origin, now, ByteSpan(nonce, sizeof nonce));
+  return SignSubmission(filled, key.key);
+}
+
+// Splits a JSONL batch into statements, naming each by its line number.
+std::vector<std::pair<size_t, std::string>> BatchLines(const std::string& text) {
+  std::vector<std::pair<size_t, std::string>> lines;
+  std::istringstream in(text);
+  std::string line;
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") != std::string::npos) lines.emplace_back(n, line);
+  }
+  return lines;
+}
+
+int Submit(const std::string& dir, const std::string& key_file, const std::string& statement_file,
+           const std::string& batch_file, bool json) {
+  if (statement_file.empty() == batch_file.empty()) {
+    return Fail(Status::InvalidArgument("give exactly one of --statement FILE.json or --batch FILE.jsonl"));
+  }
+  auto key = ReadKeyFile(key_file);
+  if (!key.ok()) return Fail(key.status().WithContext("--key"));
+  auto data = DataDir::Load(dir);
+  if (!data.ok()) return Fail(data.status());
+  bool batch = !batch_file.empty();
+  const std::string& path = batch ? batch_file : statement_file;
+  auto text = ReadFileLimited(path, batch ? kMaxBatchFile : kMaxStatementFile, batch ? "--batch" : "--statement");
+  if (!text.ok()) return Fail(text.status());
+  auto lines = batch ? BatchLines(*text) : std::vector<std::pair<size_t, std::string>>{{0, *text}};
+  if (lines.empty()) return Fail(Status::InvalidArgument("--batch: " + path + " holds no statements"));
+  auto where = [&](size_t line) { return line == 0 ? path : path + ":" + std::to_string(line); };
+  std::vector<Bytes> subs;
+  for (const auto& [n, json_text] : lines) {
+    auto sub = PrepareSubmission(json_text, data->origin, *key);
+    if (!sub.ok()) return Fail(sub.status().WithContext(where(n)));
+    subs.push_back(std::move(sub).value());
+  }
+  auto log = data->Open(/*with_node_key=*/true);
+  if (!log.ok()) return Fail(log.status());
+  auto results = (*log)->Append(subs, BatchMode::kAllOrNothing);
+  int rc = kExitOk;
+  for (size_t i = 0; i < results.size(); ++i) {
+    // Aborted ones were fine themselves; only the reasons for refusal are news.
+    if (!results[i].ok() && results[i].status().code() != Status::Code::kAborted) {
+      rc = Fail(results[i].status().WithContext(where(lines[i].first)));
+    }
+  }
+  if (rc != kExitOk) {
+    std::cerr << "custos: nothing was appended; the log is unchanged\n";
+    return rc;
+  }
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : results) {
+    if (json) {
+      out.push_back({{"index", r->index}, {"leafHash", Base64Encode(r->leaf_hash.span())}});
+    } else {
+      std::cout << r->index << " " << Base64Encode(r->leaf_hash.span()) << "\n";
+    }
+  }
+  if (json) PrintJson({{"appended", out}, {"checkpoint", (*log)->checkpoint()}});
+  return kExitOk;
+}
+
+int ShowCheckpoint(const std::string& dir, bool json) {
+  auto data = DataDir::Load(dir);
+  if (!data.ok()) return Fail(data.status());
+  auto log = data->Open(false);
+  if (!log.ok()) return Fail(log.status());
+  if (!json) {
+    std::cout << (*log)->checkpoint();
+    return kExitOk;
+  }
+  PrintJson({{"origin", (*log)->origin()}, {"size", (*log)->size()},
+             {"root", Base64Encode((*log)->root().span())}, {"note", (*log)->checkpoint()},
+             {"verifierKey", (*log)->VerifierKey()}});
+  return kExitOk;
+}
+
+int ShowEntry(const std::string& dir, const std::string& index_text, bool json) {
+  auto index = ParseIndex(index_text, "--index");
+  if (!index.ok()) return Fail(index.status());
+  auto data = DataDir::Load(dir);
+  if (!data.ok()) return Fail(data.status());
+  auto log = data->Open(false);
+  if (!log.ok()) return Fail(log.status());
+  auto entry = (*log)->Entry(*index);
+  if (!entry.ok()) return Fail(entry.status().WithContext("--index"));
+  if (!json) {
+    std::cout.write(reinterpret_cast<const char*>(entry->data()), static_cast<std::streamsize>(entry->size()));
+    return kExitOk;
+  }
+  auto parsed = schema::ReadCanonical<schema::LogEntry>(*entry, schema::kMaxEntryBytes, "entry");
+  if (!parsed.ok()) return Fail(parsed.status(), true);
+  std::cout << schema::LogEntryToJson(parsed->get(), /*pretty=*/true) << "\n";
+  return kExitOk;
+}
+
+int VerifyLog(const std::string& dir, bool json) {
+  auto data = DataDir::Load(dir);
+  if (!data.ok()) return Fail(data.status());
+  Progress progress("verifying");
+  auto report = VerifyStoredLog(data->Options(), [&](uint64_t done, uint64_t total) { progress.Update(done, total); });
+  if (!report.ok()) {
+    if (json) PrintJson({{"ok", false}, {"reason", report.status().ToString()}});
+    return Fail(report.status(), /*verifying=*/true);
+  }
+  if (json) {
+    PrintJson({{"ok", true}, {"size", report->size}, {"root", Base64Encode(report->root.span())}});
+  } else {
+    std::cout << "OK: " << report->size << " entries verified; root " << Base64Encode(report->root.span()) << "\n";
+  }
+  return kExitOk;
+}
+}  // namespace
+
+void RegisterLogCommands(CLI::App& app, Globals& globals, int& exit_code) {
+  struct Opts {
+    std::string data, origin, node_key, key, statement, batch, index;
+    std::vector<std::string> admins;
+  };
+  auto o = std::make_shared<Opts>();
+  auto* log = app.add_subcommand("log", "Create and check a log");
+  log->require_subcommand(1);
+
+  auto* init = log->add_subcommand(
+      "init",
+      "Create a log: its genesis entry names the origin, the node key that signs\n"
+      "checkpoints, and the first admin keys, who then grant roles to officers\n"
+      "with key-grant statements (see examples/key-grant.json).");
+  init->add_option("--data", o->data, "Directory for the log (created)")->required();
+  init->add_option("--origin", o->origin, "The log's origin, e.g. suzhou-ipb.example/custos")->required();
+  init->add_option("--node-key", o->node_key, "Node key file; its name must equal the origin")->required();
+  init->add_option("--admin", o->admins, "Verifier key string of an admin (repeat for more)")->required();
+  init->add_flag("--json", globals.json, "Print origin, verifierKey and checkpoint as JSON");
+  init->callback([&, o] { exit_code = Init(o->data, o->origin, o->node_key, o->admins, globals.json); });
+
+  auto* verify = log->add_subcommand(
+      "verify",
+      "Check a whole stored log: hash chain, tree and tiles, every signature, every\n"
+      "authority decision, the checkpoint. Exit 1 and the first failure if any.");
+  verify->add_option("--data", o->data, "The log's directory")->required();
+  verify->add_flag("--json", globals.json, "Print {ok, size, root} or {ok, reason} as JSON");
+  verify->callback([&, o] { exit_code = VerifyLog(o->data, globals.json); });
+
+  auto* submit = app.add_subcommand(
+      "submit",
+      "Sign statements with your key and append them to the log. Fills in origin,\n"
+      "time and nonce when the JSON leaves them out. Prints \"<index> <base64 leaf hash>\"\n"
+      "per appended entry. A batch is all or nothing: one bad line appends nothing.");
+  submit->add_option("--data", o->data, "The log's directory")->required();
+  submit->add_option("--key", o->key, "Your key file (the author)")->required();
+  submit->add_option("--statement", o->statement, "One JSON statement (see examples/)");
+  submit->add_option("--batch", o->batch, "JSON Lines file, one statement per line");
+  submit->add_flag("--json", globals.json, "Print the receipts and the new checkpoint as JSON");
+  submit->callback([&, o] { exit_code = Submit(o->data, o->key, o->statement, o->batch, globals.json); });
+
+  auto* cp = app.add_subcommand("checkpoint", "Print the latest signed checkpoint, verbatim (C2SP tlog-checkpoint)");
+  cp->add_option("--data", o->data, "The log's directory")->required();
+  cp->add_flag("--json", globals.json, "Print origin, size, root and the note as JSON");
+  cp->callback([&, o] { exit_code = ShowCheckpoint(o->data, globals.json); });
+
+  auto* entry = app.add_subcommand("entry", "Print an entry: its raw canonical bytes, or JSON");
+  entry->add_option("--data", o->data, "The log's directory")->required();
+  entry->add_option("--index", o->index, "Entry index (0 is the genesis)")->required();
+  entry->add_flag("--json", globals.json, "Decode the entry and its statement as JSON");
+  entry->callback([&, o] { exit_code = ShowEntry(o->data, o->index, globals.json); });
+}
+
+}  // namespace custos::cli

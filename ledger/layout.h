@@ -1,0 +1,65 @@
+// The LevelDB key space of a Custos node (docs/leveldb-layout.md).
+//
+// Every key starts with one prefix byte; integers are big-endian so that
+// LevelDB's bytewise order is numeric order. `log` is the node's local number
+// for a log (0 for its own log; replicas get their own numbers later).
+//
+//   'F'                                   -> format version, decimal text ("1")
+//   'O' | origin bytes                    -> log (u32)
+//   'H' | log (u32)                       -> LogHead (see below)
+//   'E' | log (u32) | index (u64)         -> canonical LogEntry bytes
+//   'T' | log (u32) | level (u8) | n (u64) -> stored tile (ledger/tiles.h)
+//   'R' | log (u32) | SHA-256(statement)  -> index (u64): replay index
+//   'K' | log (u32) | public key (32)     -> KeyState (ledger/authority.h)
+//   'C' | log (u32) | size (u64)          -> the signed checkpoint for that size
+//                                            (one per committed batch)
+//
+// LogHead = size (u64) | root (32) | leaf hash of entry size-1, or zeros (32)
+//           | signed checkpoint note (rest of the value)
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "crypto/bytes.h"
+#include "crypto/ed25519.h"
+#include "ledger/tiles.h"
+
+namespace custos::layout {
+
+inline constexpr char kFormatKey[] = "F";
+inline constexpr char kFormatVersion[] = "1";
+inline constexpr char kOriginPrefix = 'O';
+inline constexpr char kHeadPrefix = 'H';
+inline constexpr char kEntryPrefix = 'E';
+inline constexpr char kTilePrefix = 'T';
+inline constexpr char kReplayPrefix = 'R';
+inline constexpr char kKeyPrefix = 'K';
+inline constexpr char kCheckpointPrefix = 'C';
+
+using LogNumber = uint32_t;
+inline constexpr LogNumber kOwnLog = 0;
+
+std::string OriginKey(std::string_view origin);
+std::string HeadKey(LogNumber log);
+std::string EntryKey(LogNumber log, uint64_t index);
+std::string TileKey(LogNumber log, merkle::TileId id);
+std::string ReplayKey(LogNumber log, const Hash& statement_hash);
+std::string KeyStateKey(LogNumber log, const PublicKey& key);
+std::string CheckpointKey(LogNumber log, uint64_t size);
+// The prefix shared by all keys of `prefix` kind for `log` (for iteration).
+std::string LogPrefix(char prefix, LogNumber log);
+
+struct LogHead {
+  uint64_t size = 0;
+  Hash root;
+  Hash last_leaf;
+  std::string checkpoint;
+
+  std::string Encode() const;
+  static std::optional<LogHead> Decode(std::string_view bytes);
+};
+
+}  // namespace custos::layout
