@@ -110,8 +110,9 @@ int Verify(const std::string& vkey, const std::string& proof_file, const std::st
     PrintJson(j);
   }
   if (!st.ok()) {
+    // The reason goes to stdout, where the contract says it is printed.
     if (!json) std::cout << "FAILED: " << st.message() << "\n";
-    return Fail(st, /*verifying=*/true);
+    return st.code() == Status::Code::kCorruption ? kExitVerifyFailed : kExitBadInput;
   }
   if (!json) std::cout << "OK\n";
   return kExitOk;

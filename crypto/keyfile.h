@@ -22,17 +22,27 @@ struct NamedKey {
   SigningKey key;
 };
 
-// Formats / parses the key-file line (without touching the file system).
+// Formats / parses the key-file line (without touching the file system and
+// without the trailing newline). The result of FormatSignerKey holds the
+// secret seed: wipe or drop it promptly, never log it.
+// ParseSignerKey fails with InvalidArgument naming what is wrong: the prefix,
+// the key name, the key id (not 8 hex digits, or not the id of this name and
+// key), the base64, the length or the key type byte (must be 0x01).
 std::string FormatSignerKey(const NamedKey& key);
 Result<NamedKey> ParseSignerKey(std::string_view text);
 
-// Writes a new key file with mode 0600. Fails with AlreadyExists if `path`
-// exists (a key is never overwritten), IOError on a file-system failure.
+// Writes a new key file with mode 0600 (O_CREAT|O_EXCL, then fsync of the file
+// and of its directory). Fails with AlreadyExists if `path` exists (a key is
+// never overwritten), InvalidArgument if the key name is invalid, IOError on a
+// file-system failure (a partly written file is removed).
 Status WriteKeyFile(const std::string& path, const NamedKey& key);
 
-// Reads a key file. Fails with FailedPrecondition if the file's mode lets
-// group or others read or write it ("key file X is readable by others (mode
-// 0644); run chmod 600 X"), InvalidArgument if its contents are malformed.
+// Reads a key file: one signer-key line, the trailing newline optional. Fails
+// with NotFound if it does not exist; FailedPrecondition if the file's mode
+// lets group or others read, write or execute it ("key file X is accessible by
+// group or others (mode 0644); run chmod 600 X"); InvalidArgument if it is
+// not a regular file, is larger than 4 KiB or its contents are malformed
+// (message prefixed with "key file X: "); IOError on a file-system failure.
 Result<NamedKey> ReadKeyFile(const std::string& path);
 
 }  // namespace custos
