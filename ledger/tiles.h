@@ -50,7 +50,15 @@ class TileSource {
 };
 
 // Reads the stored hash (level, index) from tiles. The tree must be large
-// enough to hold it; Corruption if a tile is missing or too narrow.
+// enough to hold it; Corruption if a tile is missing, too narrow or of an
+// invalid length; InvalidArgument if level is outside 0..63. Errors of the
+// source other than NotFound are returned as they are.
+//
+// The functions below read each tile they need once per call: one tile per
+// tile level on the path, one per tile level on the right edge (at most 5
+// reads for an inclusion proof at 1,000,000 leaves). A perfect subtree is one
+// stored hash; only the right edge of the tree is hashed. The tiles may come
+// from a larger tree than `size` (complete-subtree hashes never change).
 Result<Hash> ReadStoredHash(TileSource& tiles, int level, uint64_t index);
 
 // Root of the tree of `size` leaves (EmptyRoot() for 0).
@@ -71,7 +79,7 @@ Result<std::vector<Hash>> ConsistencyProof(TileSource& tiles, uint64_t old_size,
 class TreeAppender {
  public:
   // Starts from the tree of `size` leaves stored in `tiles` (reads at most one
-  // tile per tile level).
+  // tile per tile level). Corruption if a needed tile is missing or too narrow.
   static Result<TreeAppender> Load(TileSource& tiles, uint64_t size);
 
   uint64_t size() const { return size_; }
@@ -81,14 +89,28 @@ class TreeAppender {
   // Appends leaf hashes. Returns every tile that changed with its new stored
   // value. On its own, this changes only the in-memory state; the caller
   // writes the tiles, and if that fails, discards this appender and Loads again.
+  // Cost: about one NodeHash per leaf, plus rewriting each touched partial
+  // tile once per call (up to 16 KiB each), so large batches are cheaper.
   std::map<TileId, std::string> Append(std::span<const Hash> leaf_hashes);
 
  private:
+  // Adds one leaf, carrying completed pairs upward; a tile that fills is
+  // added to `changed` and dropped. Returns a bit mask of touched tile levels.
+  uint32_t AddLeaf(const Hash& leaf, std::map<TileId, std::string>& changed);
+  void FlushFullTile(int tile_level, std::map<TileId, std::string>& changed);
+  Status LoadEdgeTile(TileSource& tiles, int tile_level);
+  // The edge tile's id; only meaningful while that tile holds a hash.
+  TileId EdgeTileId(int tile_level) const;
+  // The edge row holding tree level `level`; the non-const one adds a tile level.
+  std::vector<Hash>& EdgeRow(int level);
+  const std::vector<Hash>& EdgeRow(int level) const;
+  // The stored (row 0 || ... || row 7) value of the edge tile.
+  std::string StoredEdgeTile(int tile_level) const;
+
   uint64_t size_ = 0;
   // The right-edge tile of each tile level, as row vectors (row 0 .. 7).
+  // The peaks of size_ (the root's inputs) are the last hashes of its rows.
   std::vector<std::vector<std::vector<Hash>>> edge_;
-  // Complete-subtree hashes of the binary decomposition of size_, highest first.
-  std::vector<std::pair<int, Hash>> peaks_;
 };
 
 }  // namespace custos::merkle
