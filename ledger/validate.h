@@ -1,0 +1,149 @@
+// Structural and identifier validation of one statement, before any authority
+// or cross-record check. Pure functions of their arguments: no clock, no log,
+// thread-safe.
+//
+// Every failure is Status::InvalidArgument whose message starts with the path
+// of the offending field, e.g.
+//   body.caseOpened.parties[1].id: "91350100M000100Y4X" has a bad check character (want 3)
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "crypto/status.h"
+#include "schema/custos.capnp.h"
+
+namespace custos::ledger {
+
+// ------------------------------------------------------------ limits
+
+inline constexpr size_t kMaxOriginBytes = 255;     // a checkpoint origin line
+inline constexpr size_t kMaxIdBytes = 128;         // ids, numbers, badges, seals
+inline constexpr size_t kMaxLineBytes = 512;       // names, posts, places, agencies
+inline constexpr size_t kMaxFreeTextBytes = 4096;  // summaries, reasons, findings, notes
+inline constexpr size_t kMaxMediaTypeBytes = 127;  // RFC 6838: type/subtype, 127 each at most
+inline constexpr size_t kMaxListItems = 64;        // every list in a statement
+inline constexpr size_t kNonceBytes = 16;
+inline constexpr size_t kKeyBytes = 32;            // Ed25519 public key
+inline constexpr size_t kDigestBytes = 32;         // SHA-256 / SM3
+inline constexpr std::string_view kGenesisSuite = "ed25519-sha256";
+
+// ------------------------------------------------------------ statements
+
+// Checks one statement. The rules, by kind of field:
+//
+// Envelope: origin is an origin (below); time > 0; nonce exactly 16 bytes;
+// body set to a known kind.
+//
+// Origins (statement origin, genesis origin, toOrigin, toOrigins[i],
+// LogRef.origin): 1..255 bytes of printable ASCII without space or '+', since
+// an origin is the first line of a C2SP checkpoint and the key name of a
+// signed note (whose verifier key string separates fields with '+').
+//
+// Text, all valid UTF-8 (no overlongs, no surrogates) and within its limit:
+//  - ids (evidenceId, caseId, clueId, caseRef, decisionNumber, badge,
+//    sealNumber, evidenceIds[i]): no control characters, no leading or
+//    trailing white space (ids are compared byte for byte);
+//  - lines (holder, post, names, place, examiner, recipient, agencies,
+//    fromHolder/toHolder, mediaType): no control characters;
+//  - free text (summary, reason, findings, description, note, cause,
+//    legalBasis): control characters only as '\n' and '\t'.
+// Control characters are C0, DEL and C1 (U+0080..U+009F).
+//
+// Required (non-empty) fields, by kind; all other text may be empty:
+//  genesis            origin (== statement origin), nodeKey, suite
+//                     ("ed25519-sha256"), adminKeys (1..64)
+//  keyGrant           key, holder, post, roles (1..64, no repeats);
+//                     validFrom >= 0; validUntil == 0 or > validFrom
+//  keyRevoke          key, reason
+//  evidenceRegistered evidenceId, caseId, digests (1..64), place,
+//                     officers (1..64; each name and badge), holder
+//  custodyTransferred evidenceId, fromHolder, toHolder (differs from
+//                     fromHolder); toOrigin empty or an origin
+//  custodyReceived    evidenceId, transfer, holder
+//  evidenceExamined   evidenceId, examiner, findings
+//  evidenceDisposed   evidenceId, reason; recipient unless destroyed
+//  caseOpened         caseId, patentNumber (ValidatePatentNumber), parties
+//                     (1..64), region (ValidateRegionCode)
+//  caseReferred       caseId, toOrigin, reason; evidenceIds (0..64);
+//                     answerBy >= 0 (not compared with time)
+//  referralAnswered   caseId, referral; reason unless accepted
+//  caseDecided        caseId, decisionNumber
+//  caseClosed         caseId, reason
+//  clueShared         clueId, toOrigins (1..64), summary
+//  subjectListed      cause, legalBasis, decidingAgency, decisionNumber,
+//                     caseRef; listedFrom > 0; publicationEnds > listedFrom
+//                     (a listing is always published for a fixed period, so
+//                     0 = "no end" is not accepted here)
+//  subjectDelisted    listing
+//
+// Keys (keyGrant/keyRevoke.key, genesis nodeKey/adminKeys) are 32 bytes;
+// digests (ContentDigest.value, LogRef.leafHash, privateDigest) 32 bytes.
+// A LogRef has a non-empty origin and a 32-byte leafHash.
+// Enum values must be ones this build knows. No field is compared with the
+// statement time or with a clock: that is for the node and the audits.
+//
+// Parties and subjects: a Party with kind unifiedSocialCreditCode has an id
+// checked by ValidateUnifiedSocialCreditCode and a non-empty name; one with
+// kind residentId has an id checked by ValidateResidentId and an empty name.
+// A subjectListed of kind unifiedSocialCreditCode has a valid subjectId, a
+// subjectName and an empty privateDigest; one of kind residentId has an EMPTY
+// subjectId and subjectName and a 32-byte privateDigest: personal data stays
+// in the private payload (design §2).
+Status ValidateStatement(schema::Statement::Reader s);
+
+// ------------------------------------------------------------ identifiers
+//
+// Each returns OK or InvalidArgument whose message quotes the value and says
+// what is wrong, without a field path (ValidateStatement adds it).
+
+// Unified social credit code (统一社会信用代码), GB 32100-2015:
+// 18 characters from "0123456789ABCDEFGHJKLMNPQRTUWXY" (upper case; no I, O,
+// Z, S, V), valued 0..30 in that order. Positions 1-2 (registration authority,
+// category) are checked against the character set only, because the list of
+// authority codes has grown since 2015; positions 3-8 (administrative
+// division) must be digits; 9-17 is the organisation code. Position 18 is the
+// check character: with weights W_i = 3^(i-1) mod 31 (1, 3, 9, 27, 19, 26, 16,
+// 17, 20, 29, 25, 13, 8, 24, 10, 30, 28), C18 = 31 - (sum W_i * C_i mod 31),
+// and 31 is written '0'.
+// Example: "91350100M000100Y43" (the standard's worked example).
+Status ValidateUnifiedSocialCreditCode(std::string_view code);
+
+// Citizen identity number (公民身份号码), GB 11643-1999: 17 digits and a check
+// character. Positions 1-6: an address code whose first two digits are a
+// province-level code (see ValidateRegionCode); 7-14: a real calendar date
+// YYYYMMDD with 1900 <= YYYY <= 2100 (no clock here, so "not in the future" is
+// left to callers that have one); 15-17: sequence. Check (ISO 7064 MOD 11-2):
+// weights 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2, r = sum mod 11, check character
+// "10X98765432"[r]. Only upper-case 'X' is accepted: the standard writes it so,
+// and one spelling keeps ids comparable byte for byte.
+// Example: "11010519491231002X" (the standard's example).
+Status ValidateResidentId(std::string_view id);
+
+// A Chinese patent application number (patent number ZL... = application
+// number) or a publication/grant number. Accepted forms:
+//
+//  Application number, ZC 0006-2003 (from 2003-10-01): 12 digits YYYY T
+//  NNNNNNN, '.', check character; YYYY in 2003..2100; T (kind) in
+//  {1, 2, 3, 8, 9}. Check: sum of the digits times 2,3,4,5,6,7,8,9,2,3,4,5,
+//  mod 11; 10 is written 'X'. Example: "201710601862.3".
+//  Old application number (1985 to 2003-09-30): 8 digits YY T NNNNN, '.',
+//  check; YY in 85..99 or 00..03; T in {1, 2, 3, 8, 9}. Check: digits times
+//  2..9, mod 11, 10 written 'X'. Example: "97101765.4", "95115608.X".
+//  Either may be prefixed by "CN" or "ZL" and one optional space, and may
+//  have single spaces between year and kind and between kind and serial, as
+//  ZC 0006-2003 §5.3 allows: "ZL 98 1 23456.9", "CN 2017 1 0601862.3".
+//  The check character is required.
+//
+//  Publication or grant number: "CN", 7 to 10 digits, a kind code letter
+//  A, B, C, U, Y or S and an optional digit 1-9, with no spaces.
+//  Examples: "CN1234567A", "CN112345678B", "CN212345678U", "CN305123456S",
+//  "CN112345678B9". These carry no check character.
+Status ValidatePatentNumber(std::string_view number);
+
+// An administrative division code (行政区划代码, GB/T 2260): 6 digits whose
+// first two are a province-level code (11-15, 21-23, 31-37, 41-46, 50-54,
+// 61-65, 71, 81, 82). Example: "320583" (Kunshan).
+Status ValidateRegionCode(std::string_view code);
+
+}  // namespace custos::ledger
