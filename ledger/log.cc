@@ -169,11 +169,14 @@ Status Log::LoadState() {
 
 // The head must name the last stored entry, and nothing may follow it: a
 // cheap check that the batch that wrote the head was written whole.
-Status Log::CheckHeadAgainstEntries() const {
+Status Log::CheckHeadAgainstEntries() {
   CUSTOS_ASSIGN_OR_RETURN(Bytes last, Entry(head_.size - 1));
   if (merkle::LeafHash(last) != head_.last_leaf) {
     return Status::Corruption("log head: last leaf hash does not match entry " + std::to_string(head_.size - 1));
   }
+  auto entry = schema::ReadCanonical<schema::LogEntry>(last, schema::kMaxEntryBytes, "last entry");
+  if (!entry.ok()) return Status::Corruption(entry.status().message());
+  last_log_time_ = entry->get().getLogTime();
   std::string ignored;
   if (!db_->Get(leveldb::ReadOptions(), layout::EntryKey(layout::kOwnLog, head_.size), &ignored).IsNotFound()) {
     return Status::Corruption("log head: an entry exists past the head at index " + std::to_string(head_.size));
@@ -236,7 +239,9 @@ std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, Bat
     next = head_.size;
     p.last_leaf = head_.last_leaf;
   }
-  p.log_time = clock_->NowMillis();
+  // logTime never goes backwards, even if the system clock does: verifiers
+  // require entries in time order.
+  p.log_time = std::max(clock_->NowMillis(), last_log_time_);
   std::vector<Result<Receipt>> results;
   std::vector<Hash> batch_hashes;
   std::optional<size_t> first_refused;
@@ -288,7 +293,10 @@ Status Log::Commit(Pending& p) {
   head.last_leaf = p.last_leaf;
   Checkpoint cp{origin_, head.size, head.root, {}};
   auto note = SignNote(cp.Format(), node_key_->name, node_key_->key);
-  if (!note.ok()) return note.status();
+  if (!note.ok()) {
+    tree_.reset();  // memory is ahead of the disk; the next Append reloads it
+    return note.status();
+  }
   head.checkpoint = *note;
   p.batch.Put(layout::HeadKey(layout::kOwnLog), head.Encode());
   p.batch.Put(layout::CheckpointKey(layout::kOwnLog, head.size), head.checkpoint);
@@ -308,6 +316,7 @@ Status Log::Commit(Pending& p) {
     return FromLevelDb(s, "writing the batch");
   }
   authority_ = std::move(p.authority);
+  last_log_time_ = p.log_time;
   tiles_->Update(changed);
   std::lock_guard<std::mutex> lock(head_mu_);
   head_ = std::move(head);

@@ -107,7 +107,7 @@ class Log {
   Log() = default;
   static Result<std::unique_ptr<Log>> OpenDb(const LogOptions& options, bool create);
   Status LoadState();
-  Status CheckHeadAgainstEntries() const;
+  Status CheckHeadAgainstEntries();
   Status CheckOne(const struct CheckedSubmission& c, uint64_t index, int64_t now,
                   Authority* authority, const std::vector<Hash>& batch_hashes) const;
   Status Commit(Pending& pending);
@@ -128,6 +128,7 @@ class Log {
   // Writer state, guarded by append_mu_:
   std::optional<merkle::TreeAppender> tree_;
   Authority authority_;
+  int64_t last_log_time_ = 0;  // logTime of the last entry
 
   mutable std::mutex head_mu_;
   layout::LogHead head_;  // guarded by head_mu_
