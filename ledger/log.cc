@@ -103,7 +103,18 @@ Result<std::unique_ptr<Log>> Log::Create(const LogOptions& options, std::string_
                                    "\" must equal the log origin \"" + std::string(origin) + "\"");
   }
   if (admins.empty()) return Status::InvalidArgument("admin: at least one admin key is needed");
-  CUSTOS_ASSIGN_OR_RETURN(auto log, OpenDb(options, /*create=*/true));
+  auto created = OpenDb(options, /*create=*/true);
+  if (created.status().code() == Status::Code::kAlreadyExists) {
+    // The genesis batch writes every key of a log at once, so a database with
+    // no keys at all is a Create that stopped before its genesis: finish it.
+    CUSTOS_ASSIGN_OR_RETURN(auto existing, OpenDb(options, /*create=*/false));
+    std::unique_ptr<leveldb::Iterator> it(existing->db_->NewIterator(leveldb::ReadOptions()));
+    it->SeekToFirst();
+    if (it->Valid() || !it->status().ok()) return created.status();
+    it.reset();
+    created = std::move(existing);
+  }
+  CUSTOS_ASSIGN_OR_RETURN(auto log, std::move(created));
   log->origin_ = std::string(origin);
   log->node_public_ = node_key.key.public_key();
   log->node_key_ = node_key;
@@ -139,7 +150,9 @@ Status Log::LoadState() {
   auto head = layout::LogHead::Decode(value);
   if (!head || head->size == 0) return Status::Corruption("log head: malformed");
   head_ = *head;
-  CUSTOS_ASSIGN_OR_RETURN(Bytes genesis_bytes, Entry(0));
+  auto genesis_read = Entry(0);
+  if (genesis_read.status().code() == Status::Code::kNotFound) return Status::Corruption("entry 0: missing from storage");
+  CUSTOS_ASSIGN_OR_RETURN(Bytes genesis_bytes, std::move(genesis_read));
   CUSTOS_ASSIGN_OR_RETURN(auto genesis, schema::ReadCanonical<schema::LogEntry>(genesis_bytes, schema::kMaxEntryBytes, "entry 0"));
   CUSTOS_ASSIGN_OR_RETURN(auto statement, schema::ReadCanonical<schema::Statement>(
                                               Span(genesis.get().getSubmission().getStatement()),
@@ -170,7 +183,11 @@ Status Log::LoadState() {
 // The head must name the last stored entry, and nothing may follow it: a
 // cheap check that the batch that wrote the head was written whole.
 Status Log::CheckHeadAgainstEntries() {
-  CUSTOS_ASSIGN_OR_RETURN(Bytes last, Entry(head_.size - 1));
+  auto last_read = Entry(head_.size - 1);
+  if (last_read.status().code() == Status::Code::kNotFound) {
+    return Status::Corruption("entry " + std::to_string(head_.size - 1) + ": missing from storage (the log head names it)");
+  }
+  CUSTOS_ASSIGN_OR_RETURN(Bytes last, std::move(last_read));
   if (merkle::LeafHash(last) != head_.last_leaf) {
     return Status::Corruption("log head: last leaf hash does not match entry " + std::to_string(head_.size - 1));
   }
@@ -225,6 +242,9 @@ std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, Bat
   std::lock_guard<std::mutex> lock(append_mu_);
   if (!node_key_) {
     return AllFailed(submissions.size(), Status::FailedPrecondition("the log was opened without its node key"));
+  }
+  if (write_failed_) {
+    return AllFailed(submissions.size(), Status::IOError("an earlier write failed; reopen the log before appending"));
   }
   if (!tree_) {  // a failed write left memory unsure of the disk: rebuild first
     auto reloaded = merkle::TreeAppender::Load(*tiles_, size());
@@ -313,6 +333,7 @@ Status Log::Commit(Pending& p) {
     // Memory is ahead of the disk: rebuild the tree's right edge from what is stored.
     tiles_->Clear();
     tree_.reset();  // the next Append reloads it from the stored tiles
+    write_failed_ = true;
     return FromLevelDb(s, "writing the batch");
   }
   authority_ = std::move(p.authority);

@@ -84,8 +84,16 @@ class Log {
 
   // Appends canonical SignedSubmission bytes. Returns one result per
   // submission: a receipt, or the reason it was refused (InvalidArgument,
-  // Corruption, Unauthorized, AlreadyExists). A storage failure returns
-  // IOError for every submission and leaves the log as it was.
+  // Corruption, Unauthorized, AlreadyExists; Aborted for good submissions of
+  // an all-or-nothing batch that something else spoiled).
+  //
+  // A storage failure returns IOError for every submission. Whether that
+  // batch reached the disk is then unknown until the log is reopened (LevelDB
+  // applies it whole or not at all); nothing acknowledged earlier is touched.
+  // After a failed write this object refuses further appends: LevelDB's
+  // write-ahead log may hold a torn record, and writing past it would lose
+  // acknowledged batches at the next open. Reopen the log to go on; a retried
+  // submission is then either appended or refused as already present.
   std::vector<Result<Receipt>> Append(std::span<const Bytes> submissions, BatchMode mode);
 
   // The checkpoint the log signed when it reached `tree_size`; NotFound if no
@@ -128,6 +136,7 @@ class Log {
   // Writer state, guarded by append_mu_:
   std::optional<merkle::TreeAppender> tree_;
   Authority authority_;
+  bool write_failed_ = false;
   int64_t last_log_time_ = 0;  // logTime of the last entry
 
   mutable std::mutex head_mu_;

@@ -95,6 +95,8 @@ class LogVerifier {
     if (prev_ != head.last_leaf) return Status::Corruption("log head: last leaf hash does not match the entries");
     CUSTOS_RETURN_IF_ERROR(CheckCheckpoint(head));
     CUSTOS_RETURN_IF_ERROR(CheckKeyTable());
+    CUSTOS_RETURN_IF_ERROR(CheckReplayCount(head.size));
+    CUSTOS_RETURN_IF_ERROR(CheckCheckpointHistory(head.size));
     return VerifyReport{head.size, head.root, head.checkpoint};
   }
 
@@ -177,15 +179,64 @@ class LogVerifier {
   // The stored key table must be exactly the one the entries produce.
   Status CheckKeyTable() {
     std::map<PublicKey, KeyState> stored;
-    std::unique_ptr<leveldb::Iterator> it(log_.db_->NewIterator(leveldb::ReadOptions()));
-    std::string prefix = layout::LogPrefix(layout::kKeyPrefix, layout::kOwnLog);
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      auto key = PublicKey::FromSpan(AsBytes(it->key().ToString().substr(prefix.size())));
-      auto state = KeyState::Decode(it->value().ToString());
-      if (!key || !state) return Status::Corruption("key table: malformed record");
-      stored[*key] = *state;
-    }
+    CUSTOS_RETURN_IF_ERROR(ForEachWithPrefix(layout::kKeyPrefix, [&](std::string_view key, std::string_view value) {
+      auto pub = PublicKey::FromSpan(AsBytes(key));
+      auto state = KeyState::Decode(value);
+      if (!pub || !state) return Status::Corruption("key table: malformed record");
+      stored[*pub] = *state;
+      return Status::OK();
+    }));
     if (stored != authority_.keys()) return Status::Corruption("key table: does not match the key grants and revokes in the log");
+    return Status::OK();
+  }
+
+  // Every entry was checked to have its replay record; a record more would
+  // make the node refuse a new statement as "already in the log".
+  Status CheckReplayCount(uint64_t size) {
+    uint64_t count = 0;
+    CUSTOS_RETURN_IF_ERROR(ForEachWithPrefix(layout::kReplayPrefix, [&](std::string_view, std::string_view) {
+      ++count;
+      return Status::OK();
+    }));
+    if (count != size) {
+      return Status::Corruption("replay index: holds " + std::to_string(count) + " records for " +
+                                std::to_string(size) + " entries");
+    }
+    return Status::OK();
+  }
+
+  // Every checkpoint the log kept (one per batch) must be signed by the node
+  // key and state the root of the verified tree at its size.
+  Status CheckCheckpointHistory(uint64_t size) {
+    NoteVerifier verifier = NoteVerifier::ForKey(log_.origin_, log_.node_public_);
+    return ForEachWithPrefix(layout::kCheckpointPrefix, [&](std::string_view key, std::string_view note) {
+      uint64_t at = key.size() == 8 ? GetBigEndian64(reinterpret_cast<const uint8_t*>(key.data())) : 0;
+      std::string what = "checkpoint at size " + std::to_string(at) + ": ";
+      auto opened = OpenNote(note, verifier);
+      if (!opened.ok()) return Status::Corruption(what + opened.status().message());
+      auto cp = Checkpoint::Parse(opened->text);
+      if (!cp.ok() || cp->size != at || at == 0 || at > size || cp->origin != log_.origin_) {
+        return Status::Corruption(what + "does not state this log's origin and that size");
+      }
+      auto root = merkle::TreeRoot(*log_.tiles_, at);
+      if (!root.ok() || *root != cp->root) return Status::Corruption(what + "root does not match the entries");
+      return Status::OK();
+    });
+  }
+
+  // Calls fn(key without the prefix and log number, value) for every record
+  // of one kind of the verified log.
+  template <typename F>
+  Status ForEachWithPrefix(char kind, F&& fn) {
+    leveldb::ReadOptions ro;
+    ro.fill_cache = false;
+    std::unique_ptr<leveldb::Iterator> it(log_.db_->NewIterator(ro));
+    std::string prefix = layout::LogPrefix(kind, layout::kOwnLog);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      std::string_view key(it->key().data() + prefix.size(), it->key().size() - prefix.size());
+      CUSTOS_RETURN_IF_ERROR(fn(key, std::string_view(it->value().data(), it->value().size())));
+    }
+    if (!it->status().ok()) return Status::IOError("reading records: " + it->status().ToString());
     return Status::OK();
   }
 
