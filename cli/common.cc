@@ -83,8 +83,11 @@ Result<std::unique_ptr<Log>> DataDir::Open(bool with_node_key) const {
 
 Progress::Progress(std::string what) : what_(std::move(what)), tty_(isatty(STDERR_FILENO) == 1) {}
 
-Progress::~Progress() {
+Progress::~Progress() { Finish(); }
+
+void Progress::Finish() {
   if (tty_ && last_permille_ >= 0) std::cerr << "\n";
+  last_permille_ = -1;
 }
 
 void Progress::Update(uint64_t done, uint64_t total) {

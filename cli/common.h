@@ -58,6 +58,8 @@ class Progress {
   explicit Progress(std::string what);
   ~Progress();
   void Update(uint64_t done, uint64_t total);
+  // Ends the bar's line (before anything else is printed); idempotent.
+  void Finish();
 
  private:
   std::string what_;

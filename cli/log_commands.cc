@@ -157,6 +157,7 @@ int VerifyLog(const std::string& dir, bool json) {
   if (!data.ok()) return Fail(data.status());
   Progress progress("verifying");
   auto report = VerifyStoredLog(data->Options(), [&](uint64_t done, uint64_t total) { progress.Update(done, total); });
+  progress.Finish();
   if (!report.ok()) {
     if (json) PrintJson({{"ok", false}, {"reason", report.status().ToString()}});
     return Fail(report.status(), /*verifying=*/true);

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Checks that the layers point one way (docs: each folder's README.md).
+#
+#   folder    may include (of ours)                    link (custos::…)
+#   crypto/   crypto/                                  crypto
+#   schema/   schema/, crypto/                         schema, crypto
+#   ledger/   ledger/, schema/, crypto/                ledger, schema, crypto
+#   cli/      anything of ours                         anything
+#   node/     anything of ours                         anything
+#
+# and that nothing in ledger/ (or below it) includes networking, RPC or
+# command-line headers: sockets, Asio, Beast, kj/async*, capnp/rpc*, capnp/ez-rpc,
+# TLS (openssl/ssl.h) or CLI11.
+#
+# "Of ours" is an include whose first path component is one of our folders
+# (crypto, schema, ledger, node, cli). An include that climbs out with "../" is
+# refused everywhere: name the folder instead. Test files (*_test.cc) may also
+# include tests/ helpers.
+#
+# Usage: scripts/check-deps.sh [ROOT]     check the tree at ROOT (default: repo)
+#        scripts/check-deps.sh --self-test  check that the checker catches faults
+# Exit status: 0 clean, 1 a rule is broken, 2 bad usage.
+# Registered with CTest as "layering" and "layering_self_test" (tests/layering.cmake).
+set -euo pipefail
+
+OURS=(crypto schema ledger node cli)
+
+allowed_for() {
+  case "$1" in
+    crypto) echo "crypto" ;;
+    schema) echo "schema crypto" ;;
+    ledger) echo "ledger schema crypto" ;;
+    cli|node) echo "${OURS[*]}" ;;
+  esac
+}
+
+# Headers that mean "network, RPC or command line"; matched against the path
+# inside <> or "" in the layers that must not know about them.
+FORBIDDEN_BELOW_NODE='^(sys/socket\.h|netinet/|arpa/inet\.h|netdb\.h|sys/un\.h|asio\.hpp|asio/|boost/asio|boost/beast|kj/async|capnp/rpc|capnp/ez-rpc|openssl/ssl\.h|CLI/|CLI11\.hpp)'
+
+is_ours() {
+  local first=${1%%/*} f
+  [[ "$first" == "$1" ]] && return 1
+  for f in "${OURS[@]}"; do [[ "$first" == "$f" ]] && return 0; done
+  return 1
+}
+
+contains() {
+  local needle=$1 w
+  shift
+  for w in "$@"; do [[ "$w" == "$needle" ]] && return 0; done
+  return 1
+}
+
+# check_tree ROOT: prints each violation as "file:line: message" and returns
+# the number of violations (capped at 1 for the exit status).
+check_tree() {
+  local root=$1 violations=0 files=0 layer file line hdr target allowed
+  for layer in "${OURS[@]}"; do
+    [[ -d "$root/$layer" ]] || continue
+    read -r -a allowed <<<"$(allowed_for "$layer")"
+    while IFS= read -r -d '' file; do
+      files=$((files + 1))
+      local rel=${file#"$root"/}
+      while IFS=: read -r line hdr; do
+        if [[ "$hdr" == ../* || "$hdr" == */../* ]]; then
+          echo "$rel:$line: include \"$hdr\" climbs out of the folder; name the folder instead"
+          violations=$((violations + 1))
+          continue
+        fi
+        if is_ours "$hdr"; then
+          target=${hdr%%/*}
+          if ! contains "$target" "${allowed[@]}"; then
+            echo "$rel:$line: $layer/ may not include $target/ (\"$hdr\"); allowed: ${allowed[*]}"
+            violations=$((violations + 1))
+          fi
+        elif [[ "$hdr" == tests/* && "$rel" == *_test.cc ]]; then
+          :
+        elif [[ "$layer" =~ ^(crypto|schema|ledger)$ && "$hdr" =~ $FORBIDDEN_BELOW_NODE ]]; then
+          echo "$rel:$line: $layer/ may not know about networks, RPC or command lines (\"$hdr\")"
+          violations=$((violations + 1))
+        fi
+      done < <(grep -nE '^[[:space:]]*#[[:space:]]*include' "$file" \
+                 | sed -nE 's@^([0-9]+):[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]([^>"]+)[>"].*@\1:\2@p')
+    done < <(find "$root/$layer" -type f \( -name '*.h' -o -name '*.hh' -o -name '*.hpp' \
+               -o -name '*.cc' -o -name '*.cpp' -o -name '*.c++' -o -name '*.c' \) -print0 | sort -z)
+
+    # The CMake targets must say the same as the includes.
+    if [[ -f "$root/$layer/CMakeLists.txt" ]]; then
+      while IFS=: read -r line target; do
+        if ! contains "$target" "${allowed[@]}"; then
+          echo "$layer/CMakeLists.txt:$line: $layer links custos::$target; allowed: ${allowed[*]}"
+          violations=$((violations + 1))
+        fi
+      done < <(sed 's/#.*//' "$root/$layer/CMakeLists.txt" \
+                 | grep -noE 'custos::[a-z_]+' | sed -E 's/custos:://' || true)
+    fi
+  done
+  if [[ $violations -gt 0 ]]; then
+    echo "layering: $violations violation(s) in $files file(s)"
+    return 1
+  fi
+  echo "layering: $files file(s) checked, OK"
+}
+
+# self_test: plants each kind of fault in a scratch tree and checks that the
+# checker finds it, and that a clean tree passes.
+self_test() {
+  local tmp failures=0
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' RETURN
+  mkdir -p "$tmp"/{crypto,schema,ledger,cli,node}
+  printf '#include "crypto/sha256.h"\n#include <openssl/evp.h>\n' >"$tmp/crypto/a.cc"
+  printf '#include "crypto/bytes.h"\n#include "schema/custos.capnp.h"\n' >"$tmp/schema/b.cc"
+  printf '#include "schema/json.h"\n#include "crypto/note.h"\n#include <leveldb/db.h>\n' >"$tmp/ledger/c.cc"
+  printf '#include "ledger/log.h"\n#include <CLI/CLI.hpp>\n#include <kj/async-io.h>\n' >"$tmp/cli/main.cc"
+  printf 'custos_library(ledger DEPS custos::crypto custos::schema) # not custos::cli\n' \
+    >"$tmp/ledger/CMakeLists.txt"
+  if ! check_tree "$tmp" >/dev/null; then
+    echo "self-test: a clean tree was refused:"; check_tree "$tmp" || true
+    failures=$((failures + 1))
+  fi
+
+  # Each case: file, line to add, text the report must contain.
+  local cases=(
+    'crypto/x.h|#include "schema/custos.capnp.h"|crypto/ may not include schema/'
+    'crypto/x.cc|  #  include "ledger/log.h"|crypto/ may not include ledger/'
+    'schema/x.h|#include "ledger/merkle.h"|schema/ may not include ledger/'
+    'ledger/x.cc|#include "cli/args.h"|ledger/ may not include cli/'
+    'ledger/x.h|#include "node/server.h"|ledger/ may not include node/'
+    'ledger/x.cc|#include <sys/socket.h>|may not know about networks'
+    'ledger/x.cc|#include <boost/asio.hpp>|may not know about networks'
+    'ledger/x.cc|#include <boost/beast/http.hpp>|may not know about networks'
+    'ledger/x.cc|#include <kj/async-io.h>|may not know about networks'
+    'ledger/x.cc|#include <capnp/rpc-twoparty.h>|may not know about networks'
+    'ledger/x.cc|#include <CLI/CLI.hpp>|may not know about networks'
+    'crypto/x.cc|#include "../ledger/log.h"|climbs out'
+    'ledger/CMakeLists.txt|target_link_libraries(x custos::cli)|ledger links custos::cli'
+  )
+  local c file add want out
+  for c in "${cases[@]}"; do
+    IFS='|' read -r file add want <<<"$c"
+    cp "$tmp/$file" "$tmp/$file.orig" 2>/dev/null || : >"$tmp/$file.orig"
+    printf '%s\n' "$add" >>"$tmp/$file"
+    if out=$(check_tree "$tmp"); then
+      echo "self-test: not caught: $file: $add"
+      failures=$((failures + 1))
+    elif [[ "$out" != *"$want"* ]]; then
+      echo "self-test: caught, but the report lacks '$want': $out"
+      failures=$((failures + 1))
+    fi
+    mv "$tmp/$file.orig" "$tmp/$file"
+    [[ -s "$tmp/$file" ]] || rm -f "$tmp/$file"
+  done
+  echo "layering self-test: $(( ${#cases[@]} + 1 - failures )) passed, $failures failed"
+  [[ $failures -eq 0 ]]
+}
+
+case "${1:-}" in
+  --self-test) self_test ;;
+  -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -*) echo "check-deps.sh: unknown option $1" >&2; exit 2 ;;
+  *)
+    root=${1:-"$(cd "$(dirname "$0")/.." && pwd)"}
+    [[ -d "$root" ]] || { echo "check-deps.sh: no such folder: $root" >&2; exit 2; }
+    check_tree "$(cd "$root" && pwd)"
+    ;;
+esac
