@@ -173,6 +173,7 @@ Status Log::LoadState() {
     authority_.Set(*key, *state);
   }
   CUSTOS_RETURN_IF_ERROR(FromLevelDb(it->status(), "reading the key table"));
+  committed_keys_ = std::make_shared<const std::map<PublicKey, KeyState>>(authority_.keys());
   CUSTOS_RETURN_IF_ERROR(CheckHeadAgainstEntries());
   CUSTOS_ASSIGN_OR_RETURN(auto appender, merkle::TreeAppender::Load(*tiles_, head_.size));
   if (appender.Root() != head_.root) return Status::Corruption("log head: root does not match the stored tree");
@@ -339,8 +340,10 @@ Status Log::Commit(Pending& p) {
   authority_ = std::move(p.authority);
   last_log_time_ = p.log_time;
   tiles_->Update(changed);
+  auto keys = std::make_shared<const std::map<PublicKey, KeyState>>(authority_.keys());
   std::lock_guard<std::mutex> lock(head_mu_);
   head_ = std::move(head);
+  committed_keys_ = std::move(keys);
   return Status::OK();
 }
 
@@ -350,6 +353,18 @@ Result<Bytes> Log::Entry(uint64_t index) const {
   if (s.IsNotFound()) return Status::NotFound("entry " + std::to_string(index) + ": past the end of the log");
   CUSTOS_RETURN_IF_ERROR(FromLevelDb(s, "reading entry " + std::to_string(index)));
   return Bytes(value.begin(), value.end());
+}
+
+std::optional<KeyState> Log::KeyStateOf(const PublicKey& key) const {
+  std::shared_ptr<const std::map<PublicKey, KeyState>> keys;
+  {
+    std::lock_guard<std::mutex> lock(head_mu_);
+    keys = committed_keys_;
+  }
+  if (!keys) return std::nullopt;
+  auto it = keys->find(key);
+  if (it == keys->end()) return std::nullopt;
+  return it->second;
 }
 
 Result<std::string> Log::CheckpointAt(uint64_t tree_size) const {

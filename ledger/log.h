@@ -96,6 +96,10 @@ class Log {
   // submission is then either appended or refused as already present.
   std::vector<Result<Receipt>> Append(std::span<const Bytes> submissions, BatchMode mode);
 
+  // The key's state in this log's key table as of the last committed batch;
+  // nullopt if the log never granted it (admins from genesis included).
+  std::optional<KeyState> KeyStateOf(const PublicKey& key) const;
+
   // The checkpoint the log signed when it reached `tree_size`; NotFound if no
   // batch ended at that size.
   Result<std::string> CheckpointAt(uint64_t tree_size) const;
@@ -141,6 +145,8 @@ class Log {
 
   mutable std::mutex head_mu_;
   layout::LogHead head_;  // guarded by head_mu_
+  // The committed key table, shared read-only with readers; guarded by head_mu_.
+  std::shared_ptr<const std::map<PublicKey, KeyState>> committed_keys_;
 };
 
 }  // namespace custos

@@ -1,0 +1,129 @@
+# The Custos node's RPC interface (Cap'n Proto RPC over mutually
+# authenticated TLS; see node/tls.h and docs/rpc.md).
+#
+# One bootstrap capability, `Node`, serves officers' clients and peer nodes.
+# What a caller may do depends on who it is (its TLS key): any authenticated
+# caller may read; submit needs a key the node's log knows; the witness and
+# cosignature calls need a peer key from the federation file.
+#
+# Errors: per-submission refusals come back as values (SubmitResult.error).
+# Everything else fails the call with a kj exception whose type tells the
+# caller whether retrying can help: FAILED (no: bad input, not found, refused),
+# OVERLOADED (yes, later), DISCONNECTED (yes, after reconnecting).
+#
+# Sizes: a call carries at most 4096 submissions or returns at most 4096
+# entries; messages are limited by the transport (node/rpc_limits.h).
+
+@0x89a05297315f759e;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("custos::rpc");
+
+enum ErrorCode {
+  invalidArgument @0;    # malformed or oversized input; the message names the field
+  unauthorized @1;       # the author key may not do this now
+  alreadyExists @2;      # a replayed submission
+  verificationFailed @3; # a signature, hash or proof does not check
+  aborted @4;            # not appended because another item of the batch was refused
+  unavailable @5;        # the node could not write (disk); retry later
+  notFound @6;
+}
+
+struct Error {
+  code @0 :ErrorCode;
+  message @1 :Text;
+}
+
+# What an officer gets back for an appended submission: where it is, and an
+# offline-checkable c2sp.org/tlog-proof@v1 against the checkpoint that first
+# covered it (signed by the origin; cosignatures come later, see checkpoint()).
+struct Receipt {
+  index @0 :UInt64;
+  leafHash @1 :Data;
+  proof @2 :Text;
+}
+
+struct SubmitResult {
+  union {
+    receipt @0 :Receipt;
+    error @1 :Error;
+  }
+}
+
+enum LogRole {
+  own @0;       # the node's own log: it appends and signs
+  replica @1;   # a peer's log that the node follows, verifies and cosigns
+}
+
+struct LogInfo {
+  origin @0 :Text;
+  role @1 :LogRole;
+  size @2 :UInt64;
+  checkpoint @3 :Text;         # latest checkpoint note held, with any cosignatures
+  cosignatures @4 :UInt32;     # cosignature lines on it
+}
+
+struct PeerStatus {
+  origin @0 :Text;
+  address @1 :Text;
+  agencyKind @2 :Text;
+  connected @3 :Bool;
+  heldSize @4 :UInt64;         # entries of its log verified and stored here
+  knownSize @5 :UInt64;        # the largest size it has announced
+  lastError @6 :Text;
+}
+
+struct NodeStatus {
+  origin @0 :Text;
+  logs @1 :List(LogInfo);
+  peers @2 :List(PeerStatus);
+  alarms @3 :List(Text);       # e.g. an equivocation seen
+}
+
+# Two checkpoints signed by one origin that cannot both be honest: the same
+# size with different roots, or a newer one that is not consistent with an
+# older one (then `consistency` proves the older root from the newer tree's
+# hashes and the result differs). Anyone can check it with the origin's key.
+struct EquivocationProof {
+  origin @0 :Text;
+  noteA @1 :Text;              # the smaller (or equal) size
+  noteB @2 :Text;
+  consistency @3 :List(Data);  # RFC 9162 proof from A's size to B's size, by B's tree
+}
+
+interface CheckpointSubscriber {
+  # Called with every new checkpoint of the subscribed log.
+  newCheckpoint @0 (origin :Text, note :Text) -> ();
+}
+
+interface Subscription {
+  # Dropping the capability ends the subscription.
+}
+
+interface Node {
+  # --- officers
+  # Appends signed submissions (canonical SignedSubmission bytes). Returns once
+  # a checkpoint covers the appended ones; refusals are per item.
+  submit @0 (submissions :List(Data)) -> (results :List(SubmitResult));
+
+  # --- anyone authenticated: every log the node holds
+  status @1 () -> (status :NodeStatus);
+  checkpoint @2 (origin :Text) -> (note :Text);
+  entries @3 (origin :Text, start :UInt64, count :UInt32) -> (entries :List(Data));
+  inclusionProof @4 (origin :Text, index :UInt64, treeSize :UInt64) -> (proof :List(Data), checkpoint :Text);
+  consistencyProof @5 (origin :Text, oldSize :UInt64, treeSize :UInt64) -> (proof :List(Data));
+  subscribe @6 (origin :Text, subscriber :CheckpointSubscriber) -> (subscription :Subscription);
+
+  # --- peers
+  # C2SP tlog-witness semantics: `checkpoint` is a note signed by its origin;
+  # `oldSize` is the size the caller believes this witness last cosigned
+  # (0 if none) and `proof` the consistency proof from it. Refuses an unknown
+  # origin or bad signature (FAILED), a stale oldSize (FAILED, message
+  # "conflict: witness holds size N"), a bad proof (FAILED). Returns this
+  # node's cosignature line ("— name base64...\n").
+  addCheckpoint @7 (oldSize :UInt64, proof :List(Data), checkpoint :Text) -> (cosignature :Text);
+  # A witness hands back the cosignature it made for this node's checkpoint.
+  addCosignature @8 (checkpoint :Text, cosignature :Text) -> ();
+  # Hands over a proof that some origin equivocated; the receiver checks it.
+  reportEquivocation @9 (proof :EquivocationProof) -> (accepted :Bool, reason :Text);
+}
