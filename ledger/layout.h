@@ -4,15 +4,21 @@
 // LevelDB's bytewise order is numeric order. `log` is the node's local number
 // for a log (0 for its own log; replicas get their own numbers later).
 //
-//   'F'                                   -> format version, decimal text ("1")
-//   'O' | origin bytes                    -> log (u32)
-//   'H' | log (u32)                       -> LogHead (see below)
 //   'E' | log (u32) | index (u64)         -> canonical LogEntry bytes
-//   'T' | log (u32) | level (u8) | n (u64) -> stored tile (ledger/tiles.h)
 //   'R' | log (u32) | SHA-256(statement)  -> index (u64): replay index
-//   'K' | log (u32) | public key (32)     -> KeyState (ledger/authority.h)
-//   'C' | log (u32) | size (u64)          -> the signed checkpoint for that size
+//   'T' | log (u32) | level (u8) | n (u64) -> stored tile (ledger/tiles.h)
+//   'c' | log (u32) | size (u64)          -> the signed checkpoint for that size
 //                                            (one per committed batch)
+//   'f'                                   -> format version, decimal text ("2")
+//   'h' | log (u32)                       -> LogHead (see below)
+//   'k' | log (u32) | public key (32)     -> KeyState (ledger/authority.h)
+//   'o' | origin bytes                    -> log (u32)
+//
+// The order of the prefixes is chosen for compaction: entries, by far the
+// most data, come first, and new ones always sort after the old ones, so a
+// flushed table holding new entries and the small, often-rewritten records
+// (head, edge tiles, checkpoints) overlaps no older entry table, and LevelDB
+// moves entry tables down the levels without rewriting them.
 //
 // LogHead = size (u64) | root (32) | leaf hash of entry size-1, or zeros (32)
 //           | signed checkpoint note (rest of the value)
@@ -29,15 +35,15 @@
 
 namespace custos::layout {
 
-inline constexpr char kFormatKey[] = "F";
-inline constexpr char kFormatVersion[] = "1";
-inline constexpr char kOriginPrefix = 'O';
-inline constexpr char kHeadPrefix = 'H';
 inline constexpr char kEntryPrefix = 'E';
-inline constexpr char kTilePrefix = 'T';
 inline constexpr char kReplayPrefix = 'R';
-inline constexpr char kKeyPrefix = 'K';
-inline constexpr char kCheckpointPrefix = 'C';
+inline constexpr char kTilePrefix = 'T';
+inline constexpr char kCheckpointPrefix = 'c';
+inline constexpr char kFormatKey[] = "f";
+inline constexpr char kFormatVersion[] = "2";
+inline constexpr char kHeadPrefix = 'h';
+inline constexpr char kKeyPrefix = 'k';
+inline constexpr char kOriginPrefix = 'o';
 
 using LogNumber = uint32_t;
 inline constexpr LogNumber kOwnLog = 0;

@@ -144,6 +144,11 @@ Result<std::unique_ptr<Log>> Log::Open(const LogOptions& options, std::optional<
 // Reads the head, the genesis (origin, node key) and the key table.
 Status Log::LoadState() {
   std::string value;
+  leveldb::Status fs = db_->Get(leveldb::ReadOptions(), layout::kFormatKey, &value);
+  if (fs.ok() && value != layout::kFormatVersion) {
+    return Status::FailedPrecondition("the log at " + options_.path + " has storage format " + value +
+                                      "; this build reads format " + layout::kFormatVersion);
+  }
   leveldb::Status s = db_->Get(leveldb::ReadOptions(), layout::HeadKey(layout::kOwnLog), &value);
   if (s.IsNotFound()) return Status::NotFound("no Custos log at " + options_.path + " (no head record)");
   CUSTOS_RETURN_IF_ERROR(FromLevelDb(s, "reading the log head"));
