@@ -81,6 +81,11 @@ Result<std::unique_ptr<Log>> DataDir::Open(bool with_node_key) const {
   return Log::Open(Options(), std::move(key));
 }
 
+Result<std::unique_ptr<Log>> OpenLogAt(const std::string& dir, bool with_node_key) {
+  CUSTOS_ASSIGN_OR_RETURN(DataDir data, DataDir::Load(dir));
+  return data.Open(with_node_key);
+}
+
 Progress::Progress(std::string what) : what_(std::move(what)), tty_(isatty(STDERR_FILENO) == 1) {}
 
 Progress::~Progress() { Finish(); }

@@ -52,6 +52,9 @@ struct DataDir {
   Result<std::unique_ptr<Log>> Open(bool with_node_key) const;
 };
 
+// DataDir::Load(dir) then Open(with_node_key).
+Result<std::unique_ptr<Log>> OpenLogAt(const std::string& dir, bool with_node_key);
+
 // Prints a progress bar on stderr when it is a terminal; nothing otherwise.
 class Progress {
  public:

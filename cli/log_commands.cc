@@ -119,9 +119,7 @@ int Submit(const std::string& dir, const std::string& key_file, const std::strin
 }
 
 int ShowCheckpoint(const std::string& dir, bool json) {
-  auto data = DataDir::Load(dir);
-  if (!data.ok()) return Fail(data.status());
-  auto log = data->Open(false);
+  auto log = OpenLogAt(dir, /*with_node_key=*/false);
   if (!log.ok()) return Fail(log.status());
   if (!json) {
     std::cout << (*log)->checkpoint();
@@ -136,9 +134,7 @@ int ShowCheckpoint(const std::string& dir, bool json) {
 int ShowEntry(const std::string& dir, const std::string& index_text, bool json) {
   auto index = ParseIndex(index_text, "--index");
   if (!index.ok()) return Fail(index.status());
-  auto data = DataDir::Load(dir);
-  if (!data.ok()) return Fail(data.status());
-  auto log = data->Open(false);
+  auto log = OpenLogAt(dir, /*with_node_key=*/false);
   if (!log.ok()) return Fail(log.status());
   auto entry = (*log)->Entry(*index);
   if (!entry.ok()) return Fail(entry.status().WithContext("--index"));

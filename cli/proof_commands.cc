@@ -21,9 +21,7 @@ int ProveInclusion(const std::string& dir, const std::string& index_text, const 
                    bool json) {
   auto index = ParseIndex(index_text, "--index");
   if (!index.ok()) return Fail(index.status());
-  auto data = DataDir::Load(dir);
-  if (!data.ok()) return Fail(data.status());
-  auto log = data->Open(false);
+  auto log = OpenLogAt(dir, /*with_node_key=*/false);
   if (!log.ok()) return Fail(log.status());
   auto size = TreeSize(**log, size_text);
   if (!size.ok()) return Fail(size.status());
@@ -50,9 +48,7 @@ int ProveConsistency(const std::string& dir, const std::string& old_text, const 
                      bool json) {
   auto old_size = ParseIndex(old_text, "--old");
   if (!old_size.ok()) return Fail(old_size.status());
-  auto data = DataDir::Load(dir);
-  if (!data.ok()) return Fail(data.status());
-  auto log = data->Open(false);
+  auto log = OpenLogAt(dir, /*with_node_key=*/false);
   if (!log.ok()) return Fail(log.status());
   auto size = TreeSize(**log, size_text);
   if (!size.ok()) return Fail(size.status());
