@@ -28,6 +28,7 @@ void WorkerPool::ForEach(size_t n, const std::function<void(size_t)>& fn) {
     for (size_t i = 0; i < n; ++i) fn(i);
     return;
   }
+  std::lock_guard<std::mutex> job(job_mu_);
   {
     std::lock_guard<std::mutex> lock(mu_);
     fn_ = &fn;

@@ -22,13 +22,15 @@ class WorkerPool final {
 
   // Calls fn(i) for every i in [0, n), spread over the pool and the calling
   // thread, and returns when all calls have returned. `fn` must not throw.
-  // Small jobs run on the calling thread alone. One ForEach at a time.
+  // Small jobs run on the calling thread alone. Thread-safe: concurrent
+  // callers take turns (a job in progress finishes before the next starts).
   void ForEach(size_t n, const std::function<void(size_t)>& fn);
 
  private:
   void Run();
   void Drain();
 
+  std::mutex job_mu_;  // held for a whole ForEach: one job at a time
   std::mutex mu_;
   std::condition_variable work_cv_, done_cv_;
   const std::function<void(size_t)>* fn_ = nullptr;
