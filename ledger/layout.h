@@ -2,7 +2,8 @@
 //
 // Every key starts with one prefix byte; integers are big-endian so that
 // LevelDB's bytewise order is numeric order. `log` is the node's local number
-// for a log (0 for its own log; replicas get their own numbers later).
+// for a log: 0 for its own log, 1, 2, … for the replicas of its peers' logs
+// (allocated in the log directory, the 'o' records; ledger/store.h).
 //
 //   'E' | log (u32) | index (u64)         -> canonical LogEntry bytes
 //   'R' | log (u32) | SHA-256(statement)  -> index (u64): replay index
@@ -13,6 +14,13 @@
 //   'h' | log (u32)                       -> LogHead (see below)
 //   'k' | log (u32) | public key (32)     -> KeyState (ledger/authority.h)
 //   'o' | origin bytes                    -> log (u32)
+//   's' | log (u32) | size (u64) | witness key id (u32) | witness name
+//                                         -> a witness's cosignature line for the
+//                                            checkpoint of that size (C2SP
+//                                            tlog-cosignature, "— name base64\n")
+//   'w' | log (u32)                       -> WitnessState: what this node last
+//                                            cosigned for that (replicated) log
+//   'x' | origin bytes                    -> EquivocationProof (ledger/equivocation.h)
 //
 // The order of the prefixes is chosen for compaction: entries, by far the
 // most data, come first, and new ones always sort after the old ones, so a
@@ -22,6 +30,11 @@
 //
 // LogHead = size (u64) | root (32) | leaf hash of entry size-1, or zeros (32)
 //           | signed checkpoint note (rest of the value)
+//   For the own log the note is the one it signed at `size`. For a replica it
+//   is the origin's latest note at a size the replica holds (<= size; empty
+//   until the replica first reaches the size of a note it was given).
+//
+// WitnessState = size (u64) | root (32) | timestamp (u64, seconds)
 #pragma once
 
 #include <cstdint>
@@ -44,9 +57,13 @@ inline constexpr char kFormatVersion[] = "2";
 inline constexpr char kHeadPrefix = 'h';
 inline constexpr char kKeyPrefix = 'k';
 inline constexpr char kOriginPrefix = 'o';
+inline constexpr char kCosignaturePrefix = 's';
+inline constexpr char kWitnessPrefix = 'w';
+inline constexpr char kEquivocationPrefix = 'x';
 
 using LogNumber = uint32_t;
 inline constexpr LogNumber kOwnLog = 0;
+inline constexpr LogNumber kFirstReplica = 1;
 
 std::string OriginKey(std::string_view origin);
 std::string HeadKey(LogNumber log);
@@ -55,6 +72,11 @@ std::string TileKey(LogNumber log, merkle::TileId id);
 std::string ReplayKey(LogNumber log, const Hash& statement_hash);
 std::string KeyStateKey(LogNumber log, const PublicKey& key);
 std::string CheckpointKey(LogNumber log, uint64_t size);
+// The prefix of every cosignature record of the checkpoint of `size`.
+std::string CosignaturePrefix(LogNumber log, uint64_t size);
+std::string CosignatureKey(LogNumber log, uint64_t size, uint32_t key_id, std::string_view witness_name);
+std::string WitnessKey(LogNumber log);
+std::string EquivocationKey(std::string_view origin);
 // The prefix shared by all keys of `prefix` kind for `log` (for iteration).
 std::string LogPrefix(char prefix, LogNumber log);
 
@@ -66,6 +88,16 @@ struct LogHead {
 
   std::string Encode() const;
   static std::optional<LogHead> Decode(std::string_view bytes);
+};
+
+// The witness's own record for one replica: the checkpoint it last cosigned.
+struct WitnessState {
+  uint64_t size = 0;
+  Hash root;
+  uint64_t timestamp = 0;
+
+  std::string Encode() const;
+  static std::optional<WitnessState> Decode(std::string_view bytes);
 };
 
 }  // namespace custos::layout

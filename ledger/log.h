@@ -8,13 +8,14 @@
 // at any point leaves either the whole batch or none of it; reopening reads
 // the stored head and never replays the log.
 //
+// The log lives in a Store (ledger/store.h) under log number 0. Opened with
+// LogOptions it owns its store; opened on a Store it shares the database with
+// the replicas of the peers' logs (ledger/replica.h).
+//
 // Thread-safety: all methods may be called from any thread. Appends are
 // serialised; reads (entries, proofs, checkpoint) run concurrently with them
 // and see a committed state.
 #pragma once
-
-#include <leveldb/db.h>
-#include <leveldb/env.h>
 
 #include <functional>
 #include <memory>
@@ -30,21 +31,13 @@
 #include "ledger/authority.h"
 #include "ledger/clock.h"
 #include "ledger/layout.h"
-#include "ledger/tile_store.h"
-#include "ledger/tiles.h"
-#include "ledger/worker_pool.h"
+#include "ledger/store.h"
 
 namespace custos {
 
-struct LogOptions {
-  std::string path;                // the LevelDB directory
-  Clock* clock = nullptr;          // nullptr: the system clock
-  leveldb::Env* env = nullptr;     // nullptr: leveldb::Env::Default() (a seam for fault injection)
-  int64_t max_clock_skew_ms = 10 * 60 * 1000;  // |statement.time - node time| allowed
-  size_t verify_threads = 0;       // 0: all cores
-  size_t block_cache_bytes = 64 << 20;
-  size_t tile_cache_tiles = 4096;  // ~64 MiB at most
-};
+// The options of the store a log opened on its own owns (path, clock, Env,
+// clock skew, threads, caches).
+using LogOptions = StoreOptions;
 
 struct Receipt {
   uint64_t index = 0;
@@ -70,10 +63,23 @@ class Log {
   static Result<std::unique_ptr<Log>> Open(const LogOptions& options,
                                            std::optional<NamedKey> node_key = std::nullopt);
 
-  ~Log();
+  // The same, for the own log (number 0) of a store shared with replicas.
+  // `store` must outlive the Log. Create fails with AlreadyExists if the store
+  // holds an own log, or a replica of `origin`.
+  static Result<std::unique_ptr<Log>> Create(Store& store, std::string_view origin, const NamedKey& node_key,
+                                             std::span<const PublicKey> admins);
+  static Result<std::unique_ptr<Log>> Open(Store& store, std::optional<NamedKey> node_key = std::nullopt);
 
-  const std::string& origin() const { return origin_; }
-  const PublicKey& node_key() const { return node_public_; }
+  ~Log();
+  Log(const Log&) = delete;
+  Log& operator=(const Log&) = delete;
+
+  Store& store() const { return *store_; }
+  // The log's records (for verification and read-only views).
+  const StoredLog& stored() const { return *stored_; }
+
+  const std::string& origin() const { return stored_->origin(); }
+  const PublicKey& node_key() const { return stored_->node_key(); }
   // The verifier key string of the node key ("origin+keyid+base64").
   std::string VerifierKey() const;
 
@@ -90,10 +96,11 @@ class Log {
   // A storage failure returns IOError for every submission. Whether that
   // batch reached the disk is then unknown until the log is reopened (LevelDB
   // applies it whole or not at all); nothing acknowledged earlier is touched.
-  // After a failed write this object refuses further appends: LevelDB's
-  // write-ahead log may hold a torn record, and writing past it would lose
-  // acknowledged batches at the next open. Reopen the log to go on; a retried
-  // submission is then either appended or refused as already present.
+  // After a failed write this object refuses further appends, and the store
+  // refuses every write (Store::Write): LevelDB's write-ahead log may hold a
+  // torn record, and writing past it would lose acknowledged batches at the
+  // next open. Reopen the log (its store) to go on; a retried submission is
+  // then either appended or refused as already present.
   std::vector<Result<Receipt>> Append(std::span<const Bytes> submissions, BatchMode mode);
 
   // The key's state in this log's key table as of the last committed batch;
@@ -110,43 +117,30 @@ class Log {
   Result<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t tree_size) const;
   Result<Hash> RootAt(uint64_t tree_size) const;
 
+  // Cosignatures that witnesses made for this log's checkpoints (C2SP
+  // tlog-cosignature); see StoredLog for the contracts. The origin gathers
+  // them (the witness hands its line back) and serves the cosigned note.
+  Status AddCosignature(std::string_view note, std::string_view cosignature_line, const NoteVerifier& witness);
+  // The latest checkpoint with every cosignature gathered for it.
+  Result<std::string> CosignedCheckpoint() const;
+  Result<std::string> CosignedCheckpointAt(uint64_t tree_size) const;
+  // The largest size whose checkpoint has a cosignature; nullopt if none has.
+  Result<std::optional<uint64_t>> LatestCosignedSize() const;
+
   // Full verification (ledger/verify.h); defined in verify.cc.
   Result<struct VerifyReport> VerifyAll(const std::function<void(uint64_t, uint64_t)>& progress) const;
 
  private:
-  friend class LogVerifier;
-  struct Pending;
   Log() = default;
-  static Result<std::unique_ptr<Log>> OpenDb(const LogOptions& options, bool create);
-  Status LoadState();
-  Status CheckHeadAgainstEntries();
-  Status CheckOne(const struct CheckedSubmission& c, uint64_t index, int64_t now,
-                  Authority* authority, const std::vector<Hash>& batch_hashes) const;
-  Status Commit(Pending& pending);
+  Status CheckOne(const struct CheckedSubmission& c, uint64_t index, int64_t now, const Authority& authority,
+                  const std::vector<Hash>& batch_hashes) const;
+  Status Commit(StoredLog::Batch& batch);
 
-  LogOptions options_;
-  std::unique_ptr<Clock> owned_clock_;
-  Clock* clock_ = nullptr;
-  std::unique_ptr<leveldb::Cache> block_cache_;
-  std::unique_ptr<const leveldb::FilterPolicy> filter_policy_;
-  std::unique_ptr<leveldb::DB> db_;
-  std::unique_ptr<LevelDbTileSource> tiles_;
-  std::unique_ptr<WorkerPool> pool_;
-  std::string origin_;
-  PublicKey node_public_;
+  std::unique_ptr<Store> owned_store_;  // set when opened with LogOptions
+  Store* store_ = nullptr;
+  std::unique_ptr<StoredLog> stored_;   // destroyed before owned_store_
   std::optional<NamedKey> node_key_;
-
   std::mutex append_mu_;  // serialises appends; held across a whole batch
-  // Writer state, guarded by append_mu_:
-  std::optional<merkle::TreeAppender> tree_;
-  Authority authority_;
-  bool write_failed_ = false;
-  int64_t last_log_time_ = 0;  // logTime of the last entry
-
-  mutable std::mutex head_mu_;
-  layout::LogHead head_;  // guarded by head_mu_
-  // The committed key table, shared read-only with readers; guarded by head_mu_.
-  std::shared_ptr<const std::map<PublicKey, KeyState>> committed_keys_;
 };
 
 }  // namespace custos

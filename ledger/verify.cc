@@ -6,7 +6,10 @@
 
 #include "crypto/note.h"
 #include "ledger/checkpoint.h"
+#include "ledger/entry_checker.h"
+#include "ledger/equivocation.h"
 #include "ledger/merkle.h"
+#include "ledger/replica.h"
 #include "ledger/submission.h"
 
 namespace custos {
@@ -22,31 +25,6 @@ class NoTiles final : public merkle::TileSource {
 
 std::string At(uint64_t index) { return "entry " + std::to_string(index) + ": "; }
 
-// One stored entry parsed and checked on its own (no log state needed).
-struct ParsedEntry {
-  std::optional<schema::CanonicalMessage<schema::LogEntry>> entry;
-  std::optional<CheckedSubmission> submission;
-  Status status;
-};
-
-ParsedEntry ParseEntry(const std::string& raw, uint64_t index) {
-  ParsedEntry p;
-  auto entry = schema::ReadCanonical<schema::LogEntry>(AsBytes(raw), schema::kMaxEntryBytes, "entry");
-  if (!entry.ok()) {
-    p.status = Status::Corruption(At(index) + entry.status().message());
-    return p;
-  }
-  auto sub_bytes = schema::Canonicalize(entry->get().getSubmission());
-  auto checked = CheckSubmission(sub_bytes);
-  if (!checked.ok()) {
-    p.status = Status::Corruption(At(index) + checked.status().message());
-    return p;
-  }
-  p.entry.emplace(std::move(entry).value());
-  p.submission.emplace(std::move(checked).value());
-  return p;
-}
-
 }  // namespace
 
 Result<VerifyReport> VerifyStoredLog(const LogOptions& options, const ProgressFn& progress) {
@@ -59,44 +37,51 @@ Result<VerifyReport> VerifyStoredLog(const LogOptions& options, const ProgressFn
 }
 
 // Walks a whole log once, rebuilding what a node derives from the entries
-// (key table, tree) and comparing it with what is stored.
+// (key table, tree) and comparing it with what is stored. The same walk
+// serves the own log and the replicas; they differ only in where the node
+// key comes from and in which checkpoints the log must hold.
 class LogVerifier {
  public:
-  explicit LogVerifier(const Log& log) : log_(log) {}
+  // `genesis_key`: a replica's origin key, which entry 0 must name (nullopt
+  // for the own log, whose key comes from its genesis). `replica`: the head's
+  // checkpoint may be older than the head, or absent (a replica stores the
+  // origin's notes only at the sizes where it was given one).
+  LogVerifier(const StoredLog& log, std::optional<PublicKey> genesis_key, bool replica)
+      : log_(log),
+        checker_(log.origin(), log.store().options().max_clock_skew_ms, genesis_key),
+        replica_(replica) {}
 
   Result<VerifyReport> Run(const ProgressFn& progress) {
-    layout::LogHead head;
-    {
-      std::lock_guard<std::mutex> lock(log_.head_mu_);
-      head = log_.head_;
-    }
+    const layout::LogHead head = log_.head();
     NoTiles none;
     CUSTOS_ASSIGN_OR_RETURN(auto tree, merkle::TreeAppender::Load(none, 0));
     leveldb::ReadOptions ro;
     ro.fill_cache = false;  // a full scan must not evict the proof-serving working set
-    std::unique_ptr<leveldb::Iterator> it(log_.db_->NewIterator(ro));
-    it->Seek(layout::EntryKey(layout::kOwnLog, 0));
+    std::unique_ptr<leveldb::Iterator> it(log_.store().db().NewIterator(ro));
+    it->Seek(layout::EntryKey(log_.number(), 0));
     uint64_t index = 0;
     while (index < head.size) {
       CUSTOS_ASSIGN_OR_RETURN(auto raw, ReadChunk(it.get(), index, head.size));
       std::vector<ParsedEntry> parsed(raw.size());
-      log_.pool_->ForEach(raw.size(), [&](size_t i) { parsed[i] = ParseEntry(raw[i], index + i); });
+      log_.store().ForEach(raw.size(), [&](size_t i) { parsed[i] = ParseEntry(AsBytes(raw[i]), index + i); });
       std::vector<Hash> leaves;
       for (size_t i = 0; i < raw.size(); ++i, ++index) {
-        CUSTOS_RETURN_IF_ERROR(parsed[i].status);
         CUSTOS_RETURN_IF_ERROR(CheckInOrder(parsed[i], index));
-        prev_ = merkle::LeafHash(AsBytes(raw[i]));
-        leaves.push_back(prev_);
+        leaves.push_back(parsed[i].leaf_hash);
       }
       CUSTOS_RETURN_IF_ERROR(CheckTiles(tree.Append(leaves)));
       if (progress) progress(index, head.size);
     }
     if (tree.Root() != head.root) return Status::Corruption("log head: root does not match the entries");
-    if (prev_ != head.last_leaf) return Status::Corruption("log head: last leaf hash does not match the entries");
+    if (head.size > 0 && leaves_end_ != head.last_leaf) {
+      return Status::Corruption("log head: last leaf hash does not match the entries");
+    }
+    for (const auto& [id, value] : partial_) CUSTOS_RETURN_IF_ERROR(CompareTile(id, value));
     CUSTOS_RETURN_IF_ERROR(CheckCheckpoint(head));
     CUSTOS_RETURN_IF_ERROR(CheckKeyTable());
     CUSTOS_RETURN_IF_ERROR(CheckReplayCount(head.size));
     CUSTOS_RETURN_IF_ERROR(CheckCheckpointHistory(head.size));
+    CUSTOS_RETURN_IF_ERROR(CheckCosignatures());
     return VerifyReport{head.size, head.root, head.checkpoint};
   }
 
@@ -105,7 +90,7 @@ class LogVerifier {
   Result<std::vector<std::string>> ReadChunk(leveldb::Iterator* it, uint64_t index, uint64_t size) {
     std::vector<std::string> raw;
     for (; it->Valid() && raw.size() < kChunk && index + raw.size() < size; it->Next()) {
-      if (it->key().ToString() != layout::EntryKey(layout::kOwnLog, index + raw.size())) break;
+      if (it->key().ToString() != layout::EntryKey(log_.number(), index + raw.size())) break;
       raw.push_back(it->value().ToString());
     }
     if (!it->status().ok()) return Status::IOError("reading entries: " + it->status().ToString());
@@ -113,30 +98,21 @@ class LogVerifier {
     return raw;
   }
 
-  // The checks that depend on the entries before this one.
+  // The checks that depend on the entries before this one (EntryChecker),
+  // then the replay index, then the entry's effect on the key table.
   Status CheckInOrder(const ParsedEntry& p, uint64_t index) {
-    auto e = p.entry->get();
-    if (e.getIndex() != index) return Status::Corruption(At(index) + "carries index " + std::to_string(e.getIndex()));
-    auto ph = e.getPrevHash();
-    if (ph.size() != Hash::kSize || !std::equal(ph.begin(), ph.end(), prev_.bytes.begin())) {
-      return Status::Corruption(At(index) + "prevHash does not match the previous entry's leaf hash");
-    }
-    if (e.getLogTime() < last_time_) return Status::Corruption(At(index) + "logTime goes backwards");
-    last_time_ = e.getLogTime();
-    AppendContext ctx{log_.origin_, index, e.getLogTime(), log_.options_.max_clock_skew_ms, &authority_};
-    Status st = CheckInContext(*p.submission, ctx);
-    if (!st.ok()) return Status::Corruption(At(index) + st.message());
+    CUSTOS_RETURN_IF_ERROR(checker_.CheckNext(p, authority_));
     CUSTOS_RETURN_IF_ERROR(CheckReplayIndex(*p.submission, index));
     authority_.Apply(p.submission->statement.get(), [](const PublicKey&, const KeyState&) {});
+    leaves_end_ = p.leaf_hash;
     return Status::OK();
   }
 
   // The replay index must map this statement to exactly this entry: so no
   // statement appears twice, and the index the node consults is complete.
   Status CheckReplayIndex(const CheckedSubmission& c, uint64_t index) {
-    std::string where;
-    leveldb::Status s = log_.db_->Get(leveldb::ReadOptions(), layout::ReplayKey(layout::kOwnLog, c.statement_hash), &where);
-    if (!s.ok() || where.size() != 8 || GetBigEndian64(reinterpret_cast<const uint8_t*>(where.data())) != index) {
+    auto where = log_.ReplayIndexOf(c.statement_hash);
+    if (!where.ok() || !*where || **where != index) {
       return Status::Corruption(At(index) + "replay index does not point at this entry (statement appended twice?)");
     }
     return Status::OK();
@@ -158,20 +134,29 @@ class LogVerifier {
   }
 
   Status CompareTile(merkle::TileId id, const std::string& rebuilt) {
-    auto stored = log_.tiles_->ReadTile(id);
+    auto stored = log_.tiles().ReadTile(id);
     if (!stored.ok()) return Status::Corruption("tile " + TileName(id) + ": " + stored.status().message());
     if (*stored != rebuilt) return Status::Corruption("tile " + TileName(id) + ": does not match the entries");
     return Status::OK();
   }
 
+  NoteVerifier OriginVerifier() const { return NoteVerifier::ForKey(log_.origin(), log_.node_key()); }
+
+  // The head's note: the own log's is the one it signed at its size; a
+  // replica's is the origin's latest note at a size it holds, if any.
   Status CheckCheckpoint(const layout::LogHead& head) {
-    for (const auto& [id, value] : partial_) CUSTOS_RETURN_IF_ERROR(CompareTile(id, value));
-    auto note = OpenNote(head.checkpoint, NoteVerifier::ForKey(log_.origin_, log_.node_public_));
+    if (replica_ && head.checkpoint.empty()) return Status::OK();
+    auto note = OpenNote(head.checkpoint, OriginVerifier());
     if (!note.ok()) return Status::Corruption("checkpoint: " + note.status().message());
     auto cp = Checkpoint::Parse(note->text);
     if (!cp.ok()) return Status::Corruption(cp.status().message());
-    if (cp->origin != log_.origin_ || cp->size != head.size || cp->root != head.root) {
+    if (cp->origin != log_.origin()) return Status::Corruption("checkpoint: does not state the log's origin, size and root");
+    if (!replica_ && (cp->size != head.size || cp->root != head.root)) {
       return Status::Corruption("checkpoint: does not state the log's origin, size and root");
+    }
+    if (replica_) {
+      auto root = log_.RootAt(cp->size);
+      if (!root.ok() || *root != cp->root) return Status::Corruption("checkpoint: root does not match the entries");
     }
     return Status::OK();
   }
@@ -179,7 +164,7 @@ class LogVerifier {
   // The stored key table must be exactly the one the entries produce.
   Status CheckKeyTable() {
     std::map<PublicKey, KeyState> stored;
-    CUSTOS_RETURN_IF_ERROR(ForEachWithPrefix(layout::kKeyPrefix, [&](std::string_view key, std::string_view value) {
+    CUSTOS_RETURN_IF_ERROR(log_.ForEachRecord(layout::kKeyPrefix, [&](std::string_view key, std::string_view value) {
       auto pub = PublicKey::FromSpan(AsBytes(key));
       auto state = KeyState::Decode(value);
       if (!pub || !state) return Status::Corruption("key table: malformed record");
@@ -194,7 +179,7 @@ class LogVerifier {
   // make the node refuse a new statement as "already in the log".
   Status CheckReplayCount(uint64_t size) {
     uint64_t count = 0;
-    CUSTOS_RETURN_IF_ERROR(ForEachWithPrefix(layout::kReplayPrefix, [&](std::string_view, std::string_view) {
+    CUSTOS_RETURN_IF_ERROR(log_.ForEachRecord(layout::kReplayPrefix, [&](std::string_view, std::string_view) {
       ++count;
       return Status::OK();
     }));
@@ -205,54 +190,94 @@ class LogVerifier {
     return Status::OK();
   }
 
-  // Every checkpoint the log kept (one per batch) must be signed by the node
-  // key and state the root of the verified tree at its size.
+  // Every checkpoint the log kept (one per batch, or the origin's notes a
+  // replica was given) must be signed by the node key and state the root of
+  // the verified tree at its size.
   Status CheckCheckpointHistory(uint64_t size) {
-    NoteVerifier verifier = NoteVerifier::ForKey(log_.origin_, log_.node_public_);
-    return ForEachWithPrefix(layout::kCheckpointPrefix, [&](std::string_view key, std::string_view note) {
+    NoteVerifier verifier = OriginVerifier();
+    return log_.ForEachRecord(layout::kCheckpointPrefix, [&](std::string_view key, std::string_view note) {
       uint64_t at = key.size() == 8 ? GetBigEndian64(reinterpret_cast<const uint8_t*>(key.data())) : 0;
       std::string what = "checkpoint at size " + std::to_string(at) + ": ";
       auto opened = OpenNote(note, verifier);
       if (!opened.ok()) return Status::Corruption(what + opened.status().message());
       auto cp = Checkpoint::Parse(opened->text);
-      if (!cp.ok() || cp->size != at || at == 0 || at > size || cp->origin != log_.origin_) {
+      if (!cp.ok() || cp->size != at || at == 0 || at > size || cp->origin != log_.origin()) {
         return Status::Corruption(what + "does not state this log's origin and that size");
       }
-      auto root = merkle::TreeRoot(*log_.tiles_, at);
+      auto root = merkle::TreeRoot(log_.tiles(), at);
       if (!root.ok() || *root != cp->root) return Status::Corruption(what + "root does not match the entries");
       return Status::OK();
     });
   }
 
-  // Calls fn(key without the prefix and log number, value) for every record
-  // of one kind of the verified log.
-  template <typename F>
-  Status ForEachWithPrefix(char kind, F&& fn) {
-    leveldb::ReadOptions ro;
-    ro.fill_cache = false;
-    std::unique_ptr<leveldb::Iterator> it(log_.db_->NewIterator(ro));
-    std::string prefix = layout::LogPrefix(kind, layout::kOwnLog);
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      std::string_view key(it->key().data() + prefix.size(), it->key().size() - prefix.size());
-      CUSTOS_RETURN_IF_ERROR(fn(key, std::string_view(it->value().data(), it->value().size())));
-    }
-    if (!it->status().ok()) return Status::IOError("reading records: " + it->status().ToString());
-    return Status::OK();
+  // Cosignature lines are checked with the witness's key when they are
+  // stored, and verification has no witness keys; what it can check is that
+  // each is one well-formed line, by the witness its key names, for a
+  // checkpoint the log holds, so that the cosigned notes served stay valid.
+  Status CheckCosignatures() {
+    return log_.ForEachRecord(layout::kCosignaturePrefix, [&](std::string_view key, std::string_view line) {
+      if (key.size() < 8 + 4 + 1) return Status::Corruption("cosignature: malformed key");
+      const uint64_t at = GetBigEndian64(reinterpret_cast<const uint8_t*>(key.data()));
+      const uint32_t key_id = GetBigEndian32(reinterpret_cast<const uint8_t*>(key.data() + 8));
+      std::string what = "cosignature for size " + std::to_string(at) + ": ";
+      auto note = log_.CheckpointAt(at);
+      if (!note.ok()) return Status::Corruption(what + "no checkpoint of that size is stored");
+      auto held = Note::Parse(*note);
+      auto with_line = Note::Parse(*note + std::string(line));
+      if (!held.ok() || !with_line.ok() || with_line->signatures.size() != held->signatures.size() + 1 ||
+          with_line->signatures.back().name != key.substr(12) || with_line->signatures.back().key_id != key_id) {
+        return Status::Corruption(what + "not one signature line by the witness its key names");
+      }
+      return Status::OK();
+    });
   }
 
   static std::string TileName(merkle::TileId id) {
     return std::to_string(id.level) + "/" + std::to_string(id.index);
   }
 
-  const Log& log_;
+  const StoredLog& log_;
+  EntryChecker checker_;
+  const bool replica_;
   Authority authority_;
-  Hash prev_;
-  int64_t last_time_ = INT64_MIN;
+  Hash leaves_end_;
   std::map<merkle::TileId, std::string> partial_;
 };
 
 Result<VerifyReport> Log::VerifyAll(const std::function<void(uint64_t, uint64_t)>& progress) const {
-  return LogVerifier(*this).Run(progress);
+  return LogVerifier(*stored_, std::nullopt, /*replica=*/false).Run(progress);
+}
+
+// A replica is checked like the origin's own log, against the origin's key,
+// and then what only a witness keeps: what it cosigned, and any proof of
+// equivocation it holds.
+Result<VerifyReport> Replica::VerifyAll(const std::function<void(uint64_t, uint64_t)>& progress) const {
+  CUSTOS_ASSIGN_OR_RETURN(VerifyReport report,
+                          LogVerifier(*stored_, origin_key_.key, /*replica=*/true).Run(progress));
+  CUSTOS_ASSIGN_OR_RETURN(auto witness, store_.Get(layout::WitnessKey(stored_->number())));
+  if (witness) {
+    auto state = layout::WitnessState::Decode(*witness);
+    if (!state) return Status::Corruption("witness state: malformed record");
+    auto root = stored_->RootAt(state->size);
+    if (!root.ok() || *root != state->root) {
+      return Status::Corruption("witness state: cosigned size " + std::to_string(state->size) +
+                                " does not match the entries");
+    }
+  }
+  if (auto proof = equivocation()) {
+    Status st = CheckEquivocationProof(*proof, origin_key_);
+    if (!st.ok()) return Status::Corruption("equivocation proof: " + st.message());
+  }
+  return report;
+}
+
+Result<VerifyReport> VerifyStoredReplica(Store& store, const NoteVerifier& origin_key, const ProgressFn& progress) {
+  auto replica = Replica::Open(store, origin_key, /*create_if_missing=*/false);
+  if (!replica.ok()) {
+    if (replica.status().code() == Status::Code::kCorruption) return replica.status();
+    return replica.status().WithContext("opening the replica of " + origin_key.name);
+  }
+  return (*replica)->VerifyAll(progress);
 }
 
 }  // namespace custos

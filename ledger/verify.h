@@ -1,7 +1,10 @@
 // Full verification of a stored log: every entry's canonical form, index and
 // hash chain, every author signature, every clock, replay and authority
 // decision replayed from genesis, every stored tile against a tree rebuilt
-// from the entries, and the stored checkpoint's signature and contents.
+// from the entries, and the stored checkpoints' signatures and contents.
+// The same checks cover the own log (Log::VerifyAll) and the replicas of the
+// peers' logs (Replica::VerifyAll), entry by entry as ledger/entry_checker.h
+// defines them.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +12,9 @@
 #include <string>
 
 #include "crypto/status.h"
+#include "crypto/note.h"
 #include "ledger/log.h"
+#include "ledger/store.h"
 
 namespace custos {
 
@@ -25,5 +30,11 @@ using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
 // Opens the log at options.path and checks all of it. OK with a report, or
 // Corruption naming the first entry and check that failed.
 Result<VerifyReport> VerifyStoredLog(const LogOptions& options, const ProgressFn& progress);
+
+// Opens the replica of `origin_key`'s log held in `store` (NotFound if the
+// store holds none) and checks all of it as the origin's own log is checked,
+// against the origin's key, plus the witness state and any equivocation
+// proof kept for it. Errors as VerifyStoredLog.
+Result<VerifyReport> VerifyStoredReplica(Store& store, const NoteVerifier& origin_key, const ProgressFn& progress);
 
 }  // namespace custos

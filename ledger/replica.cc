@@ -1,0 +1,155 @@
+#include "ledger/replica.h"
+
+#include <set>
+
+#include "ledger/entry_checker.h"
+#include "ledger/merkle.h"
+
+namespace custos {
+
+Replica::Replica(Store& store, const NoteVerifier& origin_key, layout::LogNumber number)
+    : store_(store), origin_key_(origin_key), stored_(std::make_unique<StoredLog>(store, number)) {}
+
+Replica::~Replica() = default;
+
+Result<std::unique_ptr<Replica>> Replica::Open(Store& store, const NoteVerifier& origin_key, bool create_if_missing) {
+  InitCrypto();
+  if (origin_key.alg != kAlgEd25519) {
+    return Status::InvalidArgument("origin key " + origin_key.name + ": not an Ed25519 note key (alg 0x01)");
+  }
+  const std::string& origin = origin_key.name;
+  CUSTOS_ASSIGN_OR_RETURN(auto number, store.FindLog(origin));
+  if (!number) {
+    if (!create_if_missing) return Status::NotFound("no replica of \"" + origin + "\" in " + store.options().path);
+    auto added = store.AddLog(origin);
+    if (added.status().code() == Status::Code::kAlreadyExists) {
+      CUSTOS_ASSIGN_OR_RETURN(number, store.FindLog(origin));  // another thread added it first
+    } else {
+      CUSTOS_ASSIGN_OR_RETURN(number, std::move(added));
+    }
+  }
+  if (*number == layout::kOwnLog) {
+    return Status::InvalidArgument("origin \"" + origin + "\": is this node's own log, not a peer's");
+  }
+  std::unique_ptr<Replica> replica(new Replica(store, origin_key, *number));
+  Status loaded = replica->stored_->Load();
+  if (loaded.code() == Status::Code::kNotFound) {
+    replica->stored_->SetIdentity(origin, origin_key.key);
+  } else if (!loaded.ok()) {
+    return loaded.WithContext("replica of " + origin);
+  } else if (replica->stored_->origin() != origin || replica->stored_->node_key() != origin_key.key) {
+    return Status::FailedPrecondition("replica of " + origin +
+                                      ": its genesis names another origin or node key than the one given");
+  }
+  CUSTOS_RETURN_IF_ERROR(replica->LoadWitnessRecords());
+  return replica;
+}
+
+Status Replica::LoadWitnessRecords() {
+  CUSTOS_ASSIGN_OR_RETURN(auto proof, store_.Get(layout::EquivocationKey(origin())));
+  CUSTOS_ASSIGN_OR_RETURN(auto witness, store_.Get(layout::WitnessKey(number())));
+  std::lock_guard<std::mutex> lock(state_mu_);
+  if (proof) {
+    equivocation_ = EquivocationProof::Decode(*proof);
+    if (!equivocation_) return Status::Corruption("equivocation proof of " + origin() + ": malformed record");
+  }
+  if (witness) {
+    witness_ = layout::WitnessState::Decode(*witness);
+    if (!witness_) return Status::Corruption("witness state of " + origin() + ": malformed record");
+  }
+  return Status::OK();
+}
+
+Result<Checkpoint> Replica::OpenCheckpoint(std::string_view note, std::string* origin_note) const {
+  auto opened = OpenNote(note, origin_key_);
+  if (!opened.ok()) {
+    Status st = opened.status();
+    return st.code() == Status::Code::kCorruption ? Status::Corruption("checkpoint: " + st.message())
+                                                  : Status::InvalidArgument("checkpoint: " + st.message());
+  }
+  auto cp = Checkpoint::Parse(opened->text);
+  if (!cp.ok()) return Status::InvalidArgument(cp.status().message());
+  if (cp->origin != origin()) {
+    return Status::InvalidArgument("checkpoint: origin \"" + cp->origin + "\" is not \"" + origin() + "\"");
+  }
+  Note own = std::move(opened).value();
+  std::erase_if(own.signatures, [&](const NoteSignature& s) {
+    return s.name != origin_key_.name || s.key_id != origin_key_.key_id;
+  });
+  *origin_note = own.Serialize();
+  return cp;
+}
+
+Status Replica::Apply(std::span<const Bytes> entries, std::string_view checkpoint_note,
+                      std::span<const Hash> consistency) {
+  std::lock_guard<std::mutex> lock(write_mu_);
+  if (store_.write_failed()) return Status::IOError("an earlier write failed; reopen the store before replicating");
+  std::string note;
+  CUSTOS_ASSIGN_OR_RETURN(Checkpoint cp, OpenCheckpoint(checkpoint_note, &note));
+  const uint64_t end = size() + entries.size();
+  if (cp.size < end) {
+    return Status::InvalidArgument("checkpoint: size " + std::to_string(cp.size) + " is below the end of the entries, " +
+                                   std::to_string(end));
+  }
+  StoredLog::Batch batch;
+  stored_->Begin(&batch);
+  CUSTOS_RETURN_IF_ERROR(AddEntries(entries, batch));
+  layout::LogHead head = stored_->Grow(batch);
+  if (cp.size == end && head.root != cp.root) return Status::Corruption("checkpoint: root does not match the entries");
+  Status consistent = merkle::VerifyConsistency(end, cp.size, head.root, cp.root, consistency);
+  if (!consistent.ok()) {
+    return Status::Corruption("checkpoint: consistency proof from size " + std::to_string(end) + " to " +
+                              std::to_string(cp.size) + ": " + consistent.message());
+  }
+  if (cp.size == end) {
+    CUSTOS_ASSIGN_OR_RETURN(auto held, store_.Get(layout::CheckpointKey(number(), cp.size)));
+    if (entries.empty() && held) return Status::OK();  // nothing new
+    batch.writes.Put(layout::CheckpointKey(number(), cp.size), note);
+    head.checkpoint = std::move(note);
+  } else if (entries.empty()) {
+    return Status::OK();  // consistent, nothing to store
+  }
+  return stored_->Commit(batch, std::move(head));
+}
+
+// Parsing (signatures above all) and the replay-index lookups run on the
+// worker pool; the checks that depend on earlier entries run in index order,
+// against the key table as the entries before left it, exactly as full
+// verification replays them.
+Status Replica::AddEntries(std::span<const Bytes> entries, StoredLog::Batch& batch) {
+  const uint64_t start = size();
+  std::vector<ParsedEntry> parsed(entries.size());
+  std::vector<std::optional<Result<std::optional<uint64_t>>>> held(entries.size());
+  store_.ForEach(entries.size(), [&](size_t i) {
+    parsed[i] = ParseEntry(entries[i], start + i);
+    if (parsed[i].status.ok()) held[i].emplace(stored_->ReplayIndexOf(parsed[i].submission->statement_hash));
+  });
+  EntryChecker checker(origin(), store_.options().max_clock_skew_ms, origin_key_.key);
+  checker.Resume(start, batch.last_leaf, start == 0 ? INT64_MIN : batch.last_time);
+  std::set<Hash> in_batch;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const std::string at = "entry " + std::to_string(start + i) + ": ";
+    CUSTOS_RETURN_IF_ERROR(checker.CheckNext(parsed[i], batch.authority));
+    const CheckedSubmission& c = *parsed[i].submission;
+    if (!in_batch.insert(c.statement_hash).second) {
+      return Status::Corruption(at + "replay: the statement appears twice in the batch");
+    }
+    CUSTOS_ASSIGN_OR_RETURN(auto where, std::move(*held[i]));
+    if (where) return Status::Corruption(at + "replay: the statement is already entry " + std::to_string(*where));
+    stored_->AddEntry(batch, entries[i], parsed[i].leaf_hash, c.statement_hash, c.statement.get(),
+                      parsed[i].entry->get().getLogTime());
+  }
+  return Status::OK();
+}
+
+std::optional<layout::WitnessState> Replica::witness_state() const {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  return witness_;
+}
+
+std::optional<EquivocationProof> Replica::equivocation() const {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  return equivocation_;
+}
+
+}  // namespace custos

@@ -1,0 +1,503 @@
+#include "ledger/store.h"
+
+#include <leveldb/cache.h>
+#include <leveldb/filter_policy.h>
+
+#include <limits>
+
+#include "crypto/cosignature.h"
+#include "ledger/checkpoint.h"
+#include "ledger/merkle.h"
+#include "schema/canonical.h"
+
+namespace custos {
+
+namespace {
+ByteSpan Span(capnp::Data::Reader d) { return {d.begin(), d.size()}; }
+leveldb::Slice SliceOf(ByteSpan b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+std::string_view ViewOf(const leveldb::Slice& s) { return {s.data(), s.size()}; }
+
+// The first key after every key that starts with `prefix` ("" if none is).
+std::string PrefixEnd(std::string prefix) {
+  while (!prefix.empty() && static_cast<uint8_t>(prefix.back()) == 0xff) prefix.pop_back();
+  if (!prefix.empty()) prefix.back() = static_cast<char>(static_cast<uint8_t>(prefix.back()) + 1);
+  return prefix;
+}
+}  // namespace
+
+Status FromLevelDb(const leveldb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::OK();
+  if (s.IsNotFound()) return Status::NotFound(what);
+  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
+  return Status::IOError(what + ": " + s.ToString());
+}
+
+// ------------------------------------------------------------ Store
+
+Store::~Store() {
+  db_.reset();  // before the cache and filter policy it uses
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options, OpenMode mode) {
+  std::unique_ptr<Store> store(new Store());
+  store->options_ = options;
+  if (options.clock == nullptr) store->owned_clock_ = std::make_unique<SystemClock>();
+  store->clock_ = options.clock ? options.clock : store->owned_clock_.get();
+  store->block_cache_.reset(leveldb::NewLRUCache(options.block_cache_bytes));
+  store->filter_policy_.reset(leveldb::NewBloomFilterPolicy(10));
+  leveldb::Options db_options;
+  db_options.create_if_missing = mode != OpenMode::kOpenExisting;
+  db_options.error_if_exists = mode == OpenMode::kCreateNew;
+  db_options.block_cache = store->block_cache_.get();
+  db_options.filter_policy = store->filter_policy_.get();
+  db_options.max_file_size = 64 << 20;
+  db_options.write_buffer_size = 32 << 20;
+  if (options.env) db_options.env = options.env;
+  leveldb::DB* db = nullptr;
+  leveldb::Status s = leveldb::DB::Open(db_options, options.path, &db);
+  if (!s.ok()) {
+    if (s.IsInvalidArgument() && mode == OpenMode::kCreateNew) {
+      return Status::AlreadyExists("a database already exists at " + options.path);
+    }
+    if (s.IsInvalidArgument() && mode == OpenMode::kOpenExisting) {
+      return Status::NotFound("no database at " + options.path);
+    }
+    return FromLevelDb(s, "opening " + options.path);
+  }
+  store->db_.reset(db);
+  CUSTOS_ASSIGN_OR_RETURN(auto format, store->Get(layout::kFormatKey));
+  if (format && *format != layout::kFormatVersion) {
+    return Status::FailedPrecondition("the log at " + options.path + " has storage format " + *format +
+                                      "; this build reads format " + layout::kFormatVersion);
+  }
+  store->pool_ = std::make_unique<WorkerPool>(options.verify_threads);
+  return store;
+}
+
+void Store::ForEach(size_t n, const std::function<void(size_t)>& fn) {
+  std::lock_guard<std::mutex> lock(pool_mu_);
+  pool_->ForEach(n, fn);
+}
+
+Status Store::Write(leveldb::WriteBatch& batch) {
+  if (write_failed_.load()) {
+    return Status::IOError("an earlier write failed; reopen the log before appending");
+  }
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  leveldb::Status s = db_->Write(wo, &batch);
+  if (!s.ok()) {
+    write_failed_.store(true);
+    return FromLevelDb(s, "writing the batch");
+  }
+  return Status::OK();
+}
+
+Result<std::optional<std::string>> Store::Get(std::string_view key) const {
+  std::string value;
+  leveldb::Status s = db_->Get(leveldb::ReadOptions(), leveldb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  CUSTOS_RETURN_IF_ERROR(FromLevelDb(s, "reading the database"));
+  return std::optional<std::string>(std::move(value));
+}
+
+Result<bool> Store::Empty() const {
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  it->SeekToFirst();
+  CUSTOS_RETURN_IF_ERROR(FromLevelDb(it->status(), "reading the database"));
+  return !it->Valid();
+}
+
+Result<std::optional<layout::LogNumber>> Store::FindLog(std::string_view origin) const {
+  CUSTOS_ASSIGN_OR_RETURN(auto value, Get(layout::OriginKey(origin)));
+  if (!value) return std::optional<layout::LogNumber>();
+  if (value->size() != 4) return Status::Corruption("log directory: malformed record for \"" + std::string(origin) + "\"");
+  return std::optional<layout::LogNumber>(GetBigEndian32(reinterpret_cast<const uint8_t*>(value->data())));
+}
+
+Result<std::map<std::string, layout::LogNumber>> Store::Logs() const {
+  std::map<std::string, layout::LogNumber> logs;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  const std::string prefix(1, layout::kOriginPrefix);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (it->value().size() != 4) return Status::Corruption("log directory: malformed record");
+    logs[std::string(ViewOf(it->key()).substr(1))] =
+        GetBigEndian32(reinterpret_cast<const uint8_t*>(it->value().data()));
+  }
+  CUSTOS_RETURN_IF_ERROR(FromLevelDb(it->status(), "reading the log directory"));
+  return logs;
+}
+
+Result<layout::LogNumber> Store::AddLog(std::string_view origin) {
+  std::lock_guard<std::mutex> lock(directory_mu_);
+  CUSTOS_ASSIGN_OR_RETURN(auto logs, Logs());
+  if (logs.count(std::string(origin))) {
+    return Status::AlreadyExists("origin \"" + std::string(origin) + "\": the store already holds its log");
+  }
+  layout::LogNumber next = layout::kFirstReplica;
+  for (const auto& [name, number] : logs) {
+    if (number >= next) next = number + 1;
+  }
+  if (next == 0) return Status::FailedPrecondition("log directory: no log number left");
+  leveldb::WriteBatch batch;
+  PutLogRecord(batch, origin, next);
+  CUSTOS_RETURN_IF_ERROR(Write(batch));
+  return next;
+}
+
+void Store::PutLogRecord(leveldb::WriteBatch& batch, std::string_view origin, layout::LogNumber number) {
+  batch.Put(layout::kFormatKey, layout::kFormatVersion);
+  std::string value;
+  PutBigEndian32(&value, number);
+  batch.Put(layout::OriginKey(origin), value);
+}
+
+// ------------------------------------------------------------ StoredLog: loading
+
+StoredLog::StoredLog(Store& store, layout::LogNumber number)
+    : store_(store),
+      number_(number),
+      tiles_(std::make_unique<LevelDbTileSource>(&store.db(), number, store.options().tile_cache_tiles)) {}
+
+void StoredLog::SetIdentity(std::string origin, const PublicKey& node_key) {
+  origin_ = std::move(origin);
+  node_key_ = node_key;
+  authority_ = Authority();
+  last_time_ = 0;
+  tree_.emplace(merkle::TreeAppender::Load(*tiles_, 0).value());  // an empty tree reads no tile
+  std::lock_guard<std::mutex> lock(head_mu_);
+  head_ = layout::LogHead();
+  head_.root = merkle::EmptyRoot();
+  committed_keys_ = std::make_shared<const std::map<PublicKey, KeyState>>();
+}
+
+Status StoredLog::Load() {
+  CUSTOS_ASSIGN_OR_RETURN(auto value, store_.Get(layout::HeadKey(number_)));
+  if (!value) {
+    if (number_ == layout::kOwnLog) {
+      return Status::NotFound("no Custos log at " + store_.options().path + " (no head record)");
+    }
+    return Status::NotFound("log " + std::to_string(number_) + ": no head record");
+  }
+  auto head = layout::LogHead::Decode(*value);
+  if (!head || head->size == 0) return Status::Corruption("log head: malformed");
+  {
+    std::lock_guard<std::mutex> lock(head_mu_);
+    head_ = *head;
+  }
+  CUSTOS_RETURN_IF_ERROR(LoadGenesis());
+  CUSTOS_RETURN_IF_ERROR(LoadKeyTable());
+  CUSTOS_RETURN_IF_ERROR(CheckHeadAgainstEntries());
+  CUSTOS_ASSIGN_OR_RETURN(auto appender, merkle::TreeAppender::Load(*tiles_, head->size));
+  if (appender.Root() != head->root) return Status::Corruption("log head: root does not match the stored tree");
+  tree_.emplace(std::move(appender));
+  return Status::OK();
+}
+
+// The origin and node key come from the genesis entry, never from elsewhere.
+Status StoredLog::LoadGenesis() {
+  auto genesis_read = Entry(0);
+  if (genesis_read.status().code() == Status::Code::kNotFound) return Status::Corruption("entry 0: missing from storage");
+  CUSTOS_ASSIGN_OR_RETURN(Bytes genesis_bytes, std::move(genesis_read));
+  CUSTOS_ASSIGN_OR_RETURN(auto genesis, schema::ReadCanonical<schema::LogEntry>(genesis_bytes, schema::kMaxEntryBytes, "entry 0"));
+  CUSTOS_ASSIGN_OR_RETURN(auto statement, schema::ReadCanonical<schema::Statement>(
+                                              Span(genesis.get().getSubmission().getStatement()),
+                                              schema::kMaxStatementBytes, "entry 0 statement"));
+  if (!statement.get().getBody().isGenesis()) return Status::Corruption("entry 0 is not a genesis");
+  auto g = statement.get().getBody().getGenesis();
+  origin_ = g.getOrigin();
+  auto nk = PublicKey::FromSpan(Span(g.getNodeKey()));
+  if (!nk) return Status::Corruption("genesis: node key is not 32 bytes");
+  node_key_ = *nk;
+  authority_ = Authority();
+  authority_.set_node_key(*nk);
+  return Status::OK();
+}
+
+Status StoredLog::LoadKeyTable() {
+  CUSTOS_RETURN_IF_ERROR(ForEachRecord(layout::kKeyPrefix, [&](std::string_view key, std::string_view value) {
+    auto pub = PublicKey::FromSpan(AsBytes(key));
+    auto state = KeyState::Decode(value);
+    if (!pub || !state) return Status::Corruption("key table: malformed record");
+    authority_.Set(*pub, *state);
+    return Status::OK();
+  }));
+  std::lock_guard<std::mutex> lock(head_mu_);
+  committed_keys_ = std::make_shared<const std::map<PublicKey, KeyState>>(authority_.keys());
+  return Status::OK();
+}
+
+// The head must name the last stored entry, and nothing may follow it: a
+// cheap check that the batch that wrote the head was written whole.
+Status StoredLog::CheckHeadAgainstEntries() {
+  const layout::LogHead h = head();
+  auto last_read = Entry(h.size - 1);
+  if (last_read.status().code() == Status::Code::kNotFound) {
+    return Status::Corruption("entry " + std::to_string(h.size - 1) + ": missing from storage (the log head names it)");
+  }
+  CUSTOS_ASSIGN_OR_RETURN(Bytes last, std::move(last_read));
+  if (merkle::LeafHash(last) != h.last_leaf) {
+    return Status::Corruption("log head: last leaf hash does not match entry " + std::to_string(h.size - 1));
+  }
+  auto entry = schema::ReadCanonical<schema::LogEntry>(last, schema::kMaxEntryBytes, "last entry");
+  if (!entry.ok()) return Status::Corruption(entry.status().message());
+  last_time_ = entry->get().getLogTime();
+  CUSTOS_ASSIGN_OR_RETURN(auto past, store_.Get(layout::EntryKey(number_, h.size)));
+  if (past) return Status::Corruption("log head: an entry exists past the head at index " + std::to_string(h.size));
+  return Status::OK();
+}
+
+// ------------------------------------------------------------ StoredLog: reading
+
+layout::LogHead StoredLog::head() const {
+  std::lock_guard<std::mutex> lock(head_mu_);
+  return head_;
+}
+
+uint64_t StoredLog::size() const {
+  std::lock_guard<std::mutex> lock(head_mu_);
+  return head_.size;
+}
+
+Hash StoredLog::root() const {
+  std::lock_guard<std::mutex> lock(head_mu_);
+  return head_.root;
+}
+
+std::string StoredLog::checkpoint() const {
+  std::lock_guard<std::mutex> lock(head_mu_);
+  return head_.checkpoint;
+}
+
+Result<Bytes> StoredLog::Entry(uint64_t index) const {
+  std::string value;
+  leveldb::Status s = store_.db().Get(leveldb::ReadOptions(), layout::EntryKey(number_, index), &value);
+  if (s.IsNotFound()) return Status::NotFound("entry " + std::to_string(index) + ": past the end of the log");
+  CUSTOS_RETURN_IF_ERROR(FromLevelDb(s, "reading entry " + std::to_string(index)));
+  return Bytes(value.begin(), value.end());
+}
+
+std::optional<KeyState> StoredLog::KeyStateOf(const PublicKey& key) const {
+  std::shared_ptr<const std::map<PublicKey, KeyState>> keys;
+  {
+    std::lock_guard<std::mutex> lock(head_mu_);
+    keys = committed_keys_;
+  }
+  if (!keys) return std::nullopt;
+  auto it = keys->find(key);
+  if (it == keys->end()) return std::nullopt;
+  return it->second;
+}
+
+Result<std::optional<uint64_t>> StoredLog::ReplayIndexOf(const Hash& statement_hash) const {
+  std::string where;
+  leveldb::Status s = store_.db().Get(leveldb::ReadOptions(), layout::ReplayKey(number_, statement_hash), &where);
+  if (s.IsNotFound()) return std::optional<uint64_t>();
+  CUSTOS_RETURN_IF_ERROR(FromLevelDb(s, "reading the replay index"));
+  if (where.size() != 8) return Status::Corruption("replay index: malformed record");
+  return std::optional<uint64_t>(GetBigEndian64(reinterpret_cast<const uint8_t*>(where.data())));
+}
+
+Result<std::string> StoredLog::CheckpointAt(uint64_t tree_size) const {
+  CUSTOS_ASSIGN_OR_RETURN(auto note, store_.Get(layout::CheckpointKey(number_, tree_size)));
+  if (!note) {
+    return Status::NotFound("size: the log holds no checkpoint of size " + std::to_string(tree_size) +
+                            (number_ == layout::kOwnLog ? " (it signs one per appended batch)"
+                                                        : " (a replica keeps the origin's notes at the sizes it reached)"));
+  }
+  return std::move(*note);
+}
+
+Result<std::pair<uint64_t, std::string>> StoredLog::CheckpointFrom(uint64_t from) const {
+  const std::string prefix = layout::LogPrefix(layout::kCheckpointPrefix, number_);
+  std::unique_ptr<leveldb::Iterator> it(store_.db().NewIterator(leveldb::ReadOptions()));
+  it->Seek(layout::CheckpointKey(number_, from));
+  CUSTOS_RETURN_IF_ERROR(FromLevelDb(it->status(), "reading checkpoints"));
+  if (!it->Valid() || !it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) {
+    return Status::NotFound("no checkpoint at or above size " + std::to_string(from));
+  }
+  uint64_t at = GetBigEndian64(reinterpret_cast<const uint8_t*>(it->key().data() + prefix.size()));
+  if (at > size()) return Status::NotFound("no checkpoint at or above size " + std::to_string(from));
+  return std::make_pair(at, it->value().ToString());
+}
+
+Result<std::vector<Hash>> StoredLog::InclusionProof(uint64_t index, uint64_t tree_size) const {
+  if (tree_size > size()) {
+    return Status::InvalidArgument("size: " + std::to_string(tree_size) + " is past the log's size " + std::to_string(size()));
+  }
+  return merkle::InclusionProof(*tiles_, index, tree_size);
+}
+
+Result<std::vector<Hash>> StoredLog::ConsistencyProof(uint64_t old_size, uint64_t tree_size) const {
+  if (tree_size > size()) {
+    return Status::InvalidArgument("size: " + std::to_string(tree_size) + " is past the log's size " + std::to_string(size()));
+  }
+  return merkle::ConsistencyProof(*tiles_, old_size, tree_size);
+}
+
+Result<Hash> StoredLog::RootAt(uint64_t tree_size) const {
+  if (tree_size > size()) {
+    return Status::InvalidArgument("size: " + std::to_string(tree_size) + " is past the log's size " + std::to_string(size()));
+  }
+  return merkle::TreeRoot(*tiles_, tree_size);
+}
+
+Status StoredLog::ForEachRecord(char prefix_kind,
+                                const std::function<Status(std::string_view, std::string_view)>& fn) const {
+  leveldb::ReadOptions ro;
+  ro.fill_cache = false;  // a full scan must not evict the proof-serving working set
+  std::unique_ptr<leveldb::Iterator> it(store_.db().NewIterator(ro));
+  const std::string prefix = layout::LogPrefix(prefix_kind, number_);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    CUSTOS_RETURN_IF_ERROR(fn(ViewOf(it->key()).substr(prefix.size()), ViewOf(it->value())));
+  }
+  return FromLevelDb(it->status(), "reading records");
+}
+
+// ------------------------------------------------------------ StoredLog: cosignatures
+
+Status StoredLog::AddCosignature(std::string_view note, std::string_view cosignature_line,
+                                 const NoteVerifier& witness) {
+  CUSTOS_ASSIGN_OR_RETURN(Note given, Note::Parse(note));
+  CUSTOS_ASSIGN_OR_RETURN(Checkpoint cp, Checkpoint::Parse(given.text));
+  if (cp.origin != origin_) {
+    return Status::InvalidArgument("checkpoint: origin \"" + cp.origin + "\" is not this log's \"" + origin_ + "\"");
+  }
+  CUSTOS_ASSIGN_OR_RETURN(std::string stored, CheckpointAt(cp.size));
+  CUSTOS_ASSIGN_OR_RETURN(Note held, Note::Parse(stored));
+  if (held.text != given.text) {
+    return Status::InvalidArgument("checkpoint: not the checkpoint this log holds at size " + std::to_string(cp.size));
+  }
+  std::string line(cosignature_line);
+  if (line.empty() || line.back() != '\n') line.push_back('\n');
+  auto with_line = Note::Parse(stored + line);
+  if (!with_line.ok() || with_line->signatures.size() != held.signatures.size() + 1) {
+    return Status::InvalidArgument("cosignature: not one signature line (\"— <name> <base64>\")");
+  }
+  const NoteSignature& sig = with_line->signatures.back();
+  CUSTOS_RETURN_IF_ERROR(VerifyCosignature(held.text, sig, witness).status());
+  leveldb::WriteBatch batch;
+  PutCosignature(batch, cp.size, sig);
+  return store_.Write(batch);
+}
+
+void StoredLog::PutCosignature(leveldb::WriteBatch& batch, uint64_t tree_size, const NoteSignature& cosignature) const {
+  batch.Put(layout::CosignatureKey(number_, tree_size, cosignature.key_id, cosignature.name), cosignature.ToLine());
+}
+
+Result<std::vector<std::string>> StoredLog::CosignatureLines(uint64_t tree_size) const {
+  std::vector<std::string> lines;
+  std::unique_ptr<leveldb::Iterator> it(store_.db().NewIterator(leveldb::ReadOptions()));
+  const std::string prefix = layout::CosignaturePrefix(number_, tree_size);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) lines.push_back(it->value().ToString());
+  CUSTOS_RETURN_IF_ERROR(FromLevelDb(it->status(), "reading cosignatures"));
+  return lines;
+}
+
+Result<std::string> StoredLog::CosignedCheckpointAt(uint64_t tree_size) const {
+  CUSTOS_ASSIGN_OR_RETURN(std::string note, CheckpointAt(tree_size));
+  CUSTOS_ASSIGN_OR_RETURN(auto lines, CosignatureLines(tree_size));
+  // A serialised note ends with its last signature line, so more lines can
+  // simply follow; Note::Parse's limit on signature lines bounds the total.
+  for (const auto& line : lines) {
+    if (note.size() + line.size() > kMaxNoteSize) break;
+    note += line;
+  }
+  return note;
+}
+
+Result<std::string> StoredLog::CosignedCheckpoint() const {
+  const std::string note = checkpoint();
+  if (note.empty()) return note;
+  auto cp = Note::Parse(note);
+  if (!cp.ok()) return Status::Corruption("log head: checkpoint note: " + cp.status().message());
+  auto parsed = Checkpoint::Parse(cp->text);
+  if (!parsed.ok()) return Status::Corruption("log head: " + parsed.status().message());
+  CUSTOS_ASSIGN_OR_RETURN(auto lines, CosignatureLines(parsed->size));
+  std::string out = note;
+  for (const auto& line : lines) {
+    if (out.size() + line.size() > kMaxNoteSize) break;
+    out += line;
+  }
+  return out;
+}
+
+Result<std::optional<uint64_t>> StoredLog::LatestCosignedSize() const {
+  const std::string prefix = layout::LogPrefix(layout::kCosignaturePrefix, number_);
+  std::unique_ptr<leveldb::Iterator> it(store_.db().NewIterator(leveldb::ReadOptions()));
+  const std::string end = PrefixEnd(prefix);
+  if (end.empty()) {
+    it->SeekToLast();
+  } else {
+    it->Seek(end);
+    if (it->Valid()) {
+      it->Prev();
+    } else {
+      it->SeekToLast();
+    }
+  }
+  CUSTOS_RETURN_IF_ERROR(FromLevelDb(it->status(), "reading cosignatures"));
+  if (!it->Valid() || !it->key().starts_with(prefix) || it->key().size() < prefix.size() + 8) {
+    return std::optional<uint64_t>();
+  }
+  return std::optional<uint64_t>(GetBigEndian64(reinterpret_cast<const uint8_t*>(it->key().data() + prefix.size())));
+}
+
+// ------------------------------------------------------------ StoredLog: writing
+
+void StoredLog::Begin(Batch* batch) const {
+  batch->authority = authority_;
+  batch->last_leaf = head().last_leaf;
+  batch->last_time = last_time_;
+}
+
+void StoredLog::AddEntry(Batch& batch, ByteSpan entry, const Hash& leaf, const Hash& statement_hash,
+                         schema::Statement::Reader statement, int64_t log_time) const {
+  const uint64_t index = NextIndex(batch);
+  batch.writes.Put(layout::EntryKey(number_, index), SliceOf(entry));
+  std::string where;
+  PutBigEndian64(&where, index);
+  batch.writes.Put(layout::ReplayKey(number_, statement_hash), where);
+  batch.authority.Apply(statement, [&](const PublicKey& key, const KeyState& state) {
+    batch.writes.Put(layout::KeyStateKey(number_, key), state.Encode());
+  });
+  batch.leaves.push_back(leaf);
+  batch.last_leaf = leaf;
+  batch.last_time = log_time;
+}
+
+layout::LogHead StoredLog::Grow(Batch& batch) const {
+  // The batch grows a copy: if the write fails, or the caller gives up on the
+  // batch, the committed tree is untouched.
+  batch.tree.emplace(*tree_);
+  batch.tiles = batch.tree->Append(batch.leaves);
+  for (const auto& [id, value] : batch.tiles) batch.writes.Put(layout::TileKey(number_, id), value);
+  layout::LogHead h;
+  h.size = batch.tree->size();
+  h.root = batch.tree->Root();
+  h.last_leaf = batch.last_leaf;
+  h.checkpoint = checkpoint();
+  return h;
+}
+
+Status StoredLog::Commit(Batch& batch, layout::LogHead head) {
+  batch.writes.Put(layout::HeadKey(number_), head.Encode());
+  Status st = store_.Write(batch.writes);
+  if (!st.ok()) {
+    // Whether the batch reached the disk is unknown until reopening; the
+    // store refuses further writes, and the cache must not serve its tiles.
+    tiles_->Clear();
+    return st;
+  }
+  if (batch.tree) tree_ = std::move(batch.tree);
+  authority_ = std::move(batch.authority);
+  last_time_ = batch.last_time;
+  tiles_->Update(batch.tiles);
+  auto keys = std::make_shared<const std::map<PublicKey, KeyState>>(authority_.keys());
+  std::lock_guard<std::mutex> lock(head_mu_);
+  head_ = std::move(head);
+  committed_keys_ = std::move(keys);
+  return Status::OK();
+}
+
+}  // namespace custos

@@ -1,0 +1,262 @@
+// The one LevelDB database of a node (Store), and the records of one log in it
+// (StoredLog). See docs/leveldb-layout.md and docs/replication.md.
+//
+// A Store holds the node's own log (log number 0) and the replicas of the
+// logs it follows (1, 2, …), each under its own number in the same key space.
+// It owns what they share: the database with its block cache and Bloom
+// filter, the worker pool that verifies signatures, the clock, the Env seam,
+// and the log directory (origin -> log number). Every write goes through
+// Store::Write, which syncs and, after one failure, refuses all later writes
+// until the store is reopened.
+//
+// StoredLog is the part of a log that does not depend on who writes it: the
+// head, entries, tiles, checkpoints, key table and replay index of one log
+// number, the proofs computed from them, and the witnesses' cosignatures of
+// its checkpoints. Log (the own log, ledger/log.h) and Replica (a verified
+// copy of a peer's log, ledger/replica.h) are both built on it.
+#pragma once
+
+#include <leveldb/db.h>
+#include <leveldb/env.h>
+#include <leveldb/write_batch.h>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/bytes.h"
+#include "crypto/note.h"
+#include "crypto/status.h"
+#include "ledger/authority.h"
+#include "ledger/clock.h"
+#include "ledger/layout.h"
+#include "ledger/tile_store.h"
+#include "ledger/tiles.h"
+#include "ledger/worker_pool.h"
+
+namespace leveldb {
+class Cache;
+class FilterPolicy;
+}  // namespace leveldb
+
+namespace custos {
+
+struct StoreOptions {
+  std::string path;                // the LevelDB directory
+  Clock* clock = nullptr;          // nullptr: the system clock
+  leveldb::Env* env = nullptr;     // nullptr: leveldb::Env::Default() (a seam for fault injection)
+  // |statement.time - logTime| allowed: the node's own appends use it against
+  // its clock, verification and replication against each entry's logTime.
+  int64_t max_clock_skew_ms = 10 * 60 * 1000;
+  size_t verify_threads = 0;       // 0: all cores
+  size_t block_cache_bytes = 64 << 20;
+  size_t tile_cache_tiles = 4096;  // per log; ~64 MiB at most
+};
+
+enum class OpenMode {
+  kCreateNew,     // AlreadyExists if a database is at the path
+  kOpenExisting,  // NotFound if none is
+  kOpenOrCreate,
+};
+
+class Store final {
+ public:
+  // Opens (or creates, per `mode`) the database at options.path.
+  // FailedPrecondition if it was written in another storage format; IOError
+  // or Corruption as LevelDB reports them.
+  static Result<std::unique_ptr<Store>> Open(const StoreOptions& options, OpenMode mode);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const StoreOptions& options() const { return options_; }
+  Clock& clock() const { return *clock_; }
+  // For reads (iterators, point reads). Write only through Write().
+  leveldb::DB& db() const { return *db_; }
+
+  // Calls fn(i) for every i in [0, n) on the worker pool and the calling
+  // thread. Thread-safe: concurrent callers (the own log's appender, the
+  // replicas' followers) take turns for the pool.
+  void ForEach(size_t n, const std::function<void(size_t)>& fn);
+  size_t threads() const { return pool_->size(); }
+
+  // Writes `batch` with sync=true; LevelDB applies it whole or not at all.
+  // IOError (or Corruption) if the write fails. After a failed write every
+  // later write is refused with IOError until the store is reopened: the
+  // write-ahead log may hold a torn record, and writing past it would lose
+  // acknowledged batches at the next open. Thread-safe.
+  Status Write(leveldb::WriteBatch& batch);
+  bool write_failed() const { return write_failed_.load(); }
+
+  // The value at `key`; nullopt if absent; IOError if the read fails.
+  Result<std::optional<std::string>> Get(std::string_view key) const;
+  // True if the database holds no key at all (a create that wrote nothing).
+  Result<bool> Empty() const;
+
+  // --- The log directory: 'o' records, origin -> log number.
+
+  // The log number of `origin`; nullopt if the store holds no log of it.
+  Result<std::optional<layout::LogNumber>> FindLog(std::string_view origin) const;
+  // Every origin the store holds, with its log number.
+  Result<std::map<std::string, layout::LogNumber>> Logs() const;
+  // Allocates the next free replica number (>= layout::kFirstReplica) for
+  // `origin` and records it durably (its own synced write). AlreadyExists if
+  // the store already holds a log of that origin. Thread-safe.
+  Result<layout::LogNumber> AddLog(std::string_view origin);
+  // Puts the directory record of (origin, number) and the format marker into
+  // `batch` (the own log writes them with its genesis entry).
+  static void PutLogRecord(leveldb::WriteBatch& batch, std::string_view origin, layout::LogNumber number);
+
+ private:
+  Store() = default;
+
+  StoreOptions options_;
+  std::unique_ptr<Clock> owned_clock_;
+  Clock* clock_ = nullptr;
+  std::unique_ptr<leveldb::Cache> block_cache_;
+  std::unique_ptr<const leveldb::FilterPolicy> filter_policy_;
+  std::unique_ptr<leveldb::DB> db_;
+  std::mutex pool_mu_;  // one ForEach at a time (WorkerPool's rule)
+  std::unique_ptr<WorkerPool> pool_;
+  std::atomic<bool> write_failed_{false};
+  std::mutex directory_mu_;  // serialises AddLog
+};
+
+// Converts a LevelDB status: NotFound, Corruption, anything else IOError.
+Status FromLevelDb(const leveldb::Status& s, const std::string& what);
+
+// One log's records in a Store, under its log number.
+//
+// Thread-safety: the read methods may be called from any thread and see the
+// last committed batch. The write methods (Begin, AddEntry, Grow, Commit,
+// SetIdentity) must be serialised by the owner (one writer per log).
+class StoredLog final {
+ public:
+  // `store` must outlive this object.
+  StoredLog(Store& store, layout::LogNumber number);
+
+  // Reads the head, the genesis (origin, node key) and the key table, and
+  // checks that the head names the last stored entry and that nothing follows
+  // it (a cheap check, not a replay). NotFound if the log has no head (it has
+  // no entry yet); Corruption naming what does not agree.
+  Status Load();
+  // For a log with no entries yet: the origin and node key its genesis must name.
+  void SetIdentity(std::string origin, const PublicKey& node_key);
+
+  Store& store() const { return store_; }
+  layout::LogNumber number() const { return number_; }
+  // Set by Load or SetIdentity, then constant.
+  const std::string& origin() const { return origin_; }
+  const PublicKey& node_key() const { return node_key_; }
+
+  // The committed head (for an empty log: size 0, the empty root, no note).
+  layout::LogHead head() const;
+  uint64_t size() const;
+  Hash root() const;
+  std::string checkpoint() const;
+
+  // Canonical LogEntry bytes of entry `index`; NotFound past the end.
+  Result<Bytes> Entry(uint64_t index) const;
+  // The key's state in the committed key table; nullopt if never granted.
+  std::optional<KeyState> KeyStateOf(const PublicKey& key) const;
+  // The index of the entry holding the statement with this hash; nullopt if none.
+  Result<std::optional<uint64_t>> ReplayIndexOf(const Hash& statement_hash) const;
+
+  // The checkpoint note stored at exactly `tree_size`; NotFound if none.
+  Result<std::string> CheckpointAt(uint64_t tree_size) const;
+  // The stored checkpoint of the smallest size in [from, size()]: (size, note);
+  // NotFound if there is none.
+  Result<std::pair<uint64_t, std::string>> CheckpointFrom(uint64_t from) const;
+  // RFC 9162 proofs and roots for sizes up to size(); InvalidArgument past it.
+  Result<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t tree_size) const;
+  Result<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t tree_size) const;
+  Result<Hash> RootAt(uint64_t tree_size) const;
+  merkle::TileSource& tiles() const { return *tiles_; }
+
+  // --- Cosignatures (C2SP tlog-cosignature) of this log's checkpoints.
+
+  // Stores `cosignature_line` ("— name base64\n") by `witness` (an alg-0x04
+  // verifier key) for `note`, which must be the checkpoint this log stores at
+  // its size (same text; its signatures are not compared). A newer line by the
+  // same witness for that size replaces the older one. NotFound if no
+  // checkpoint of that size is stored; InvalidArgument if the note or the line
+  // is malformed or the line is not by `witness`; Corruption if the
+  // cosignature does not verify; IOError if the write fails. Thread-safe.
+  Status AddCosignature(std::string_view note, std::string_view cosignature_line, const NoteVerifier& witness);
+  // The stored checkpoint of `tree_size` with every cosignature line gathered
+  // for it appended: a C2SP signed note (text, blank line, the origin's
+  // signature, then the cosignatures). NotFound as CheckpointAt.
+  Result<std::string> CosignedCheckpointAt(uint64_t tree_size) const;
+  // The latest checkpoint (head) with its cosignatures; empty if the log has
+  // none yet. IOError if reading the cosignatures fails.
+  Result<std::string> CosignedCheckpoint() const;
+  // The largest size whose checkpoint has at least one cosignature; nullopt if none.
+  Result<std::optional<uint64_t>> LatestCosignedSize() const;
+  // Puts a verified cosignature line into `batch`, under `tree_size`.
+  void PutCosignature(leveldb::WriteBatch& batch, uint64_t tree_size, const NoteSignature& cosignature) const;
+
+  // Calls fn(key after the prefix byte and log number, value) for every record
+  // of kind `prefix` of this log, in key order, without filling the block
+  // cache (for scans). Stops at the first error fn returns.
+  Status ForEachRecord(char prefix, const std::function<Status(std::string_view, std::string_view)>& fn) const;
+
+  // --- Writing (serialised by the owner).
+
+  // Everything one batch adds, gathered before the write.
+  struct Batch {
+    leveldb::WriteBatch writes;
+    std::vector<Hash> leaves;
+    Authority authority;     // the key table after the batch's entries
+    Hash last_leaf;          // leaf hash of the last entry so far
+    int64_t last_time = 0;   // logTime of the last entry so far
+    std::optional<merkle::TreeAppender> tree;   // set by Grow
+    std::map<merkle::TileId, std::string> tiles;  // set by Grow
+  };
+  // Starts a batch from the committed state.
+  void Begin(Batch* batch) const;
+  uint64_t NextIndex(const Batch& batch) const { return tree_->size() + batch.leaves.size(); }
+  // Adds entry NextIndex(batch): its bytes, its replay record, and the key
+  // states its statement changes (applied to batch.authority).
+  void AddEntry(Batch& batch, ByteSpan entry, const Hash& leaf, const Hash& statement_hash,
+                schema::Statement::Reader statement, int64_t log_time) const;
+  // Grows a copy of the tree by the batch's leaves and puts the tiles that
+  // changed. Returns the head after the batch, with the current checkpoint
+  // note (the caller replaces it if the batch brings a new one).
+  layout::LogHead Grow(Batch& batch) const;
+  // Puts `head` and writes the batch through the store. Only after the write
+  // succeeds does the committed state (head, tree, key table) move ahead.
+  Status Commit(Batch& batch, layout::LogHead head);
+  // The writer's committed key table and last logTime.
+  const Authority& authority() const { return authority_; }
+  int64_t last_log_time() const { return last_time_; }
+
+ private:
+  Status LoadGenesis();
+  Status LoadKeyTable();
+  Status CheckHeadAgainstEntries();
+  Result<std::vector<std::string>> CosignatureLines(uint64_t tree_size) const;
+
+  Store& store_;
+  const layout::LogNumber number_;
+  std::unique_ptr<LevelDbTileSource> tiles_;
+  std::string origin_;
+  PublicKey node_key_;
+
+  // Writer state, serialised by the owner:
+  std::optional<merkle::TreeAppender> tree_;
+  Authority authority_;
+  int64_t last_time_ = 0;  // logTime of the last entry
+
+  mutable std::mutex head_mu_;
+  layout::LogHead head_;  // guarded by head_mu_
+  // The committed key table, shared read-only with readers; guarded by head_mu_.
+  std::shared_ptr<const std::map<PublicKey, KeyState>> committed_keys_;
+};
+
+}  // namespace custos
