@@ -2,10 +2,12 @@
 #include <iostream>
 
 #include "cli/common.h"
+#include "cli/node_commands.h"
 #include "crypto/ed25519.h"
 
 int main(int argc, char** argv) {
   custos::InitCrypto();
+  if (auto rc = custos::cli::RunAgainstNode(argc, argv)) return *rc;  // --node: against a running node
   CLI::App app{
       "custos: signed, hash-chained, Merkle-proved logs for evidence custody, case referrals\n"
       "and dishonesty listings. Every command takes --help; outputs are stable for scripts.\n"
@@ -16,6 +18,7 @@ int main(int argc, char** argv) {
   custos::cli::RegisterKeyCommands(app, globals, exit_code);
   custos::cli::RegisterLogCommands(app, globals, exit_code);
   custos::cli::RegisterProofCommands(app, globals, exit_code);
+  custos::cli::RegisterNodeCommands(app, globals, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,5 +1,5 @@
 # The Custos node's RPC interface (Cap'n Proto RPC over mutually
-# authenticated TLS; see node/tls.h and docs/rpc.md).
+# authenticated TLS; see node/tls.h, docs/transport.md and docs/node.md).
 #
 # One bootstrap capability, `Node`, serves officers' clients and peer nodes.
 # What a caller may do depends on who it is (its TLS key): any authenticated
@@ -104,17 +104,38 @@ interface Node {
   # --- officers
   # Appends signed submissions (canonical SignedSubmission bytes). Returns once
   # a checkpoint covers the appended ones; refusals are per item.
+  # Calls that arrive together are group-committed: one batch, one synced
+  # write, one checkpoint; each receipt's proof is against the checkpoint of
+  # the batch that appended it. The caller's TLS key must be one the node's
+  # log knows (granted and not revoked, or a genesis admin), else FAILED
+  # "unauthorized: …". Limits (node/rpc_limits.h): at most 4096 submissions,
+  # each at most 65792 bytes (64 KiB + 256), else FAILED "invalid argument:
+  # submissions…" naming the limit; OVERLOADED when too many are queued.
   submit @0 (submissions :List(Data)) -> (results :List(SubmitResult));
 
   # --- anyone authenticated: every log the node holds
   status @1 () -> (status :NodeStatus);
   checkpoint @2 (origin :Text) -> (note :Text);
   entries @3 (origin :Text, start :UInt64, count :UInt32) -> (entries :List(Data));
+  # Canonical LogEntry bytes of entries start, start+1, …: at most `count`
+  # (which must be <= 4096), fewer at the end of the log or once the reply
+  # holds 16 MiB (always at least one if start < size); none if start equals
+  # the size; FAILED if start is past it.
   inclusionProof @4 (origin :Text, index :UInt64, treeSize :UInt64) -> (proof :List(Data), checkpoint :Text);
+  # treeSize 0 means the latest; otherwise it must be the size of a checkpoint
+  # the node holds (the own log signs one per committed batch), which is
+  # returned as `checkpoint` (so proof + checkpoint make a tlog-proof).
   consistencyProof @5 (origin :Text, oldSize :UInt64, treeSize :UInt64) -> (proof :List(Data));
+  # treeSize 0 means the latest. oldSize <= treeSize.
   subscribe @6 (origin :Text, subscriber :CheckpointSubscriber) -> (subscription :Subscription);
+  # The subscriber is called at once with the log's current checkpoint, then
+  # with each new one. Calls to one subscriber never overlap: checkpoints that
+  # come while one is in flight are coalesced to the newest. A subscriber
+  # whose call fails is dropped.
 
-  # --- peers
+  # --- peers (a federation peer's TLS key only, else FAILED "unauthorized: …").
+  # Until the node witnesses (node/server.h FederationHooks), these three fail
+  # with UNIMPLEMENTED.
   # C2SP tlog-witness semantics: `checkpoint` is a note signed by its origin;
   # `oldSize` is the size the caller believes this witness last cosigned
   # (0 if none) and `proof` the consistency proof from it. Refuses an unknown

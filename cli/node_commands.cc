@@ -1,0 +1,450 @@
+// custos --node HOST:PORT … : submit | checkpoint | entry | prove | node status
+//
+// The same commands, outputs and exit codes as offline (docs/cli.md), served
+// by a running node over TLS (docs/node.md). The node's key is pinned with
+// --node-vkey; what the node signs for its own log (checkpoints, receipts) is
+// checked against that key before it is printed.
+#include "cli/node_commands.h"
+
+#include <sodium.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <sstream>
+
+#include "cli/node_session.h"
+#include "crypto/note.h"
+#include "ledger/checkpoint.h"
+#include "ledger/merkle.h"
+#include "ledger/submission.h"
+#include "node/rpc_errors.h"
+#include "node/rpc_limits.h"
+#include "schema/json.h"
+
+namespace custos::cli {
+
+namespace {
+constexpr size_t kMaxStatementFile = 64 * 1024;
+constexpr size_t kMaxBatchFile = 64 << 20;
+// Bytes of submissions per call: well inside the node's message limit.
+constexpr size_t kMaxCallBytes = node::kRpcMessageLimitBytes / 2;
+
+capnp::MessageSize Hint(size_t bytes) { return {bytes / sizeof(capnp::word) + 64, 0}; }
+
+// ------------------------------------------------------------ submit
+
+struct Line {
+  std::string where;  // FILE or FILE:LINE
+  std::string json;
+};
+
+Result<std::vector<Line>> ReadStatements(const std::string& statement_file, const std::string& batch_file) {
+  if (statement_file.empty() == batch_file.empty()) {
+    return Status::InvalidArgument("give exactly one of --statement FILE.json or --batch FILE.jsonl");
+  }
+  bool batch = !batch_file.empty();
+  const std::string& path = batch ? batch_file : statement_file;
+  CUSTOS_ASSIGN_OR_RETURN(std::string text, ReadFileLimited(path, batch ? kMaxBatchFile : kMaxStatementFile,
+                                                            batch ? "--batch" : "--statement"));
+  if (!batch) return std::vector<Line>{{path, text}};
+  std::vector<Line> lines;
+  std::istringstream in(text);
+  std::string line;
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") != std::string::npos) lines.push_back({path + ":" + std::to_string(n), line});
+  }
+  if (lines.empty()) return Status::InvalidArgument("--batch: " + path + " holds no statements");
+  return lines;
+}
+
+// Turns one JSON statement into a signed submission for `origin`.
+Result<Bytes> Prepare(std::string_view json, const std::string& origin, const NamedKey& key) {
+  CUSTOS_ASSIGN_OR_RETURN(Bytes statement, schema::StatementFromJson(json));
+  uint8_t nonce[16];
+  randombytes_buf(nonce, sizeof nonce);
+  int64_t now = SystemClock().NowMillis();
+  Bytes filled = schema::FillStatementDefaults(statement, origin, now, ByteSpan(nonce, sizeof nonce));
+  return SignSubmission(filled, key.key);
+}
+
+// Calls of at most `per_call` submissions and kMaxCallBytes each: [begin, end).
+std::vector<std::pair<size_t, size_t>> Chunks(const std::vector<Bytes>& subs, size_t per_call) {
+  std::vector<std::pair<size_t, size_t>> chunks;
+  size_t begin = 0;
+  while (begin < subs.size()) {
+    size_t end = begin, bytes = 0;
+    while (end < subs.size() && end - begin < per_call && (end == begin || bytes + subs[end].size() <= kMaxCallBytes)) {
+      bytes += subs[end++].size();
+    }
+    chunks.emplace_back(begin, end);
+    begin = end;
+  }
+  return chunks;
+}
+
+struct SubmitOutput {
+  nlohmann::json appended = nlohmann::json::array();
+  nlohmann::json refused = nlohmann::json::array();
+  std::string checkpoint;
+  int rc = kExitOk;
+};
+
+// Prints (or collects) one call's results; a receipt is checked first.
+Status TakeResults(const NodeSession& session, capnp::List<rpc::SubmitResult>::Reader results,
+                   const std::vector<Line>& lines, size_t first, bool json, SubmitOutput* out) {
+  for (capnp::uint i = 0; i < results.size(); ++i) {
+    const Line& line = lines[first + i];
+    if (results[i].isError()) {
+      Status st = node::FromError(results[i].getError()).WithContext(line.where);
+      if (json) out->refused.push_back({{"statement", line.where}, {"error", st.ToString()}});
+      out->rc = Fail(st);
+      continue;
+    }
+    auto r = results[i].getReceipt();
+    auto leaf = Hash::FromSpan(ByteSpan(r.getLeafHash().begin(), r.getLeafHash().size()));
+    if (!leaf) return Status::Corruption(line.where + ": the node's receipt has no 32-byte leaf hash");
+    CUSTOS_ASSIGN_OR_RETURN(std::string checkpoint, session.CheckReceipt(r.getIndex(), *leaf, r.getProof().cStr()));
+    out->checkpoint = checkpoint;
+    if (json) {
+      out->appended.push_back({{"index", r.getIndex()}, {"leafHash", Base64Encode(leaf->span())}, {"proof", r.getProof().cStr()}});
+    } else {
+      std::cout << r.getIndex() << " " << Base64Encode(leaf->span()) << std::endl;
+    }
+  }
+  return Status::OK();
+}
+
+int Submit(NodeSession& session, const std::string& statement_file, const std::string& batch_file, size_t per_call,
+           bool json) {
+  auto lines = ReadStatements(statement_file, batch_file);
+  if (!lines.ok()) return Fail(lines.status());
+  auto origin = session.NodeOrigin();
+  if (!origin.ok()) return Fail(origin.status());
+  std::vector<Bytes> subs;
+  for (const auto& line : *lines) {
+    auto sub = Prepare(line.json, *origin, session.key());
+    if (!sub.ok()) return Fail(sub.status().WithContext(line.where));
+    subs.push_back(std::move(sub).value());
+  }
+  SubmitOutput out;
+  for (auto [begin, end] : Chunks(subs, per_call == 0 ? node::kMaxSubmissionsPerCall : per_call)) {
+    size_t bytes = 0;
+    for (size_t i = begin; i < end; ++i) bytes += subs[i].size() + 8;
+    auto request = session.node().submitRequest(Hint(bytes));
+    auto list = request.initSubmissions(static_cast<capnp::uint>(end - begin));
+    for (size_t i = begin; i < end; ++i) list.set(static_cast<capnp::uint>(i - begin), {subs[i].data(), subs[i].size()});
+    auto response = session.Wait(request.send());
+    if (!response.ok()) return Fail(response.status().WithContext("submit"), /*verifying=*/true);
+    Status st = TakeResults(session, response->getResults(), *lines, begin, json, &out);
+    if (!st.ok()) return Fail(st, /*verifying=*/true);
+  }
+  if (json) PrintJson({{"appended", out.appended}, {"refused", out.refused}, {"checkpoint", out.checkpoint}});
+  return out.rc;
+}
+
+// ------------------------------------------------------------ reading
+
+int ShowCheckpoint(NodeSession& session, const std::string& origin_flag, bool json) {
+  std::string origin = session.OriginOr(origin_flag);
+  auto note = session.Checkpoint(origin);
+  if (!note.ok()) return Fail(note.status(), /*verifying=*/true);
+  if (!json) {
+    std::cout << note->note;
+    return kExitOk;
+  }
+  nlohmann::json j = {{"origin", note->checkpoint.origin}, {"size", note->checkpoint.size},
+                      {"root", Base64Encode(note->checkpoint.root.span())}, {"note", note->note}};
+  if (session.IsOwn(origin)) j["verifierKey"] = session.node_vkey().ToString();
+  PrintJson(j);
+  return kExitOk;
+}
+
+int ShowEntry(NodeSession& session, const std::string& origin_flag, const std::string& index_text, bool json) {
+  auto index = ParseIndex(index_text, "--index");
+  if (!index.ok()) return Fail(index.status());
+  auto request = session.node().entriesRequest(Hint(256));
+  request.setOrigin(session.OriginOr(origin_flag));
+  request.setStart(*index);
+  request.setCount(1);
+  auto response = session.Wait(request.send());
+  if (!response.ok()) return Fail(response.status().WithContext("--index"));
+  if (response->getEntries().size() == 0) {
+    return Fail(Status::InvalidArgument("--index: " + std::to_string(*index) + " is not below the log's size"));
+  }
+  auto entry = response->getEntries()[0];
+  if (!json) {
+    std::cout.write(reinterpret_cast<const char*>(entry.begin()), static_cast<std::streamsize>(entry.size()));
+    return kExitOk;
+  }
+  auto parsed = schema::ReadCanonical<schema::LogEntry>(ByteSpan(entry.begin(), entry.size()), schema::kMaxEntryBytes,
+                                                        "entry");
+  if (!parsed.ok()) return Fail(parsed.status(), true);
+  std::cout << schema::LogEntryToJson(parsed->get(), /*pretty=*/true) << "\n";
+  return kExitOk;
+}
+
+nlohmann::json HashesJson(capnp::List<capnp::Data>::Reader list, std::vector<Hash>* out) {
+  nlohmann::json hashes = nlohmann::json::array();
+  for (auto d : list) {
+    auto h = Hash::FromSpan(ByteSpan(d.begin(), d.size()));
+    if (!h) continue;  // the caller compares the counts
+    hashes.push_back(Base64Encode(h->span()));
+    out->push_back(*h);
+  }
+  return hashes;
+}
+
+int ProveInclusion(NodeSession& session, const std::string& origin_flag, const std::string& index_text,
+                   const std::string& size_text, bool json) {
+  auto index = ParseIndex(index_text, "--index");
+  if (!index.ok()) return Fail(index.status());
+  uint64_t size = 0;  // 0: the latest
+  if (!size_text.empty()) {
+    auto parsed = ParseIndex(size_text, "--size");
+    if (!parsed.ok()) return Fail(parsed.status());
+    size = *parsed;
+    if (*index >= size) {
+      return Fail(Status::InvalidArgument("--index: " + std::to_string(*index) + " is not below the tree size " +
+                                          std::to_string(size)));
+    }
+  }
+  std::string origin = session.OriginOr(origin_flag);
+  auto request = session.node().inclusionProofRequest(Hint(256));
+  request.setOrigin(origin);
+  request.setIndex(*index);
+  request.setTreeSize(size);
+  auto response = session.Wait(request.send());
+  if (!response.ok()) return Fail(response.status());
+  auto note = session.OpenCheckpoint(origin, response->getCheckpoint().cStr());
+  if (!note.ok()) return Fail(note.status(), /*verifying=*/true);
+  std::vector<Hash> proof;
+  nlohmann::json hashes = HashesJson(response->getProof(), &proof);
+  if (proof.size() != response->getProof().size()) return Fail(Status::Corruption("the node's proof holds a bad hash"), true);
+  TlogProof p{"", *index, proof, note->note};
+  if (json) {
+    PrintJson(nlohmann::json{{"index", *index}, {"size", note->checkpoint.size}, {"proof", hashes},
+                             {"checkpoint", note->note}, {"text", p.Format()}});
+  } else {
+    std::cout << p.Format();
+  }
+  return kExitOk;
+}
+
+int ProveConsistency(NodeSession& session, const std::string& origin_flag, const std::string& old_text,
+                     const std::string& size_text, bool json) {
+  auto old_size = ParseIndex(old_text, "--old");
+  if (!old_size.ok()) return Fail(old_size.status());
+  std::string origin = session.OriginOr(origin_flag);
+  uint64_t size = 0;
+  if (size_text.empty()) {
+    auto note = session.Checkpoint(origin);  // pins the size the proof is for
+    if (!note.ok()) return Fail(note.status(), /*verifying=*/true);
+    size = note->checkpoint.size;
+  } else {
+    auto parsed = ParseIndex(size_text, "--size");
+    if (!parsed.ok()) return Fail(parsed.status());
+    size = *parsed;
+  }
+  if (*old_size > size) {
+    return Fail(Status::InvalidArgument("--old: " + std::to_string(*old_size) + " is larger than the size " +
+                                        std::to_string(size)));
+  }
+  auto request = session.node().consistencyProofRequest(Hint(256));
+  request.setOrigin(origin);
+  request.setOldSize(*old_size);
+  request.setTreeSize(size);
+  auto response = session.Wait(request.send());
+  if (!response.ok()) return Fail(response.status());
+  std::vector<Hash> proof;
+  nlohmann::json hashes = HashesJson(response->getProof(), &proof);
+  if (json) {
+    PrintJson({{"old", *old_size}, {"size", size}, {"proof", hashes}});
+  } else {
+    for (const auto& h : proof) std::cout << Base64Encode(h.span()) << "\n";
+  }
+  return kExitOk;
+}
+
+// ------------------------------------------------------------ node status
+
+nlohmann::json StatusJson(rpc::NodeStatus::Reader st) {
+  nlohmann::json logs = nlohmann::json::array(), peers = nlohmann::json::array(), alarms = nlohmann::json::array();
+  for (auto l : st.getLogs()) {
+    logs.push_back({{"origin", l.getOrigin().cStr()}, {"role", l.getRole() == rpc::LogRole::OWN ? "own" : "replica"},
+                    {"size", l.getSize()}, {"cosignatures", l.getCosignatures()}, {"checkpoint", l.getCheckpoint().cStr()}});
+  }
+  for (auto p : st.getPeers()) {
+    uint64_t lag = p.getKnownSize() > p.getHeldSize() ? p.getKnownSize() - p.getHeldSize() : 0;
+    peers.push_back({{"origin", p.getOrigin().cStr()}, {"address", p.getAddress().cStr()},
+                     {"agencyKind", p.getAgencyKind().cStr()}, {"connected", p.getConnected()},
+                     {"heldSize", p.getHeldSize()}, {"knownSize", p.getKnownSize()}, {"lag", lag},
+                     {"lastError", p.getLastError().cStr()}});
+  }
+  for (auto a : st.getAlarms()) alarms.push_back(a.cStr());
+  return {{"origin", st.getOrigin().cStr()}, {"logs", logs}, {"peers", peers}, {"alarms", alarms}};
+}
+
+void PrintStatusText(const nlohmann::json& j) {
+  std::cout << "node " << j["origin"].get<std::string>() << "\n";
+  for (const auto& l : j["logs"]) {
+    std::cout << "log " << l["origin"].get<std::string>() << " " << l["role"].get<std::string>() << " size "
+              << l["size"] << " cosignatures " << l["cosignatures"] << "\n";
+  }
+  for (const auto& p : j["peers"]) {
+    std::cout << "peer " << p["origin"].get<std::string>() << " " << p["agencyKind"].get<std::string>() << " "
+              << p["address"].get<std::string>() << " " << (p["connected"].get<bool>() ? "connected" : "disconnected")
+              << " held " << p["heldSize"] << " known " << p["knownSize"] << " lag " << p["lag"];
+    if (!p["lastError"].get<std::string>().empty()) std::cout << " error: " << p["lastError"].get<std::string>();
+    std::cout << "\n";
+  }
+  for (const auto& a : j["alarms"]) std::cout << "alarm " << a.get<std::string>() << "\n";
+}
+
+int NodeStatus(NodeSession& session, bool json) {
+  auto response = session.Wait(session.node().statusRequest(Hint(0)).send());
+  if (!response.ok()) return Fail(response.status());
+  auto j = StatusJson(response->getStatus());
+  if (json) PrintJson(j);
+  else PrintStatusText(j);
+  return kExitOk;
+}
+
+// ------------------------------------------------------------ dispatch
+
+// The first token that is neither an option nor a global option's value.
+std::string CommandOf(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--node" || a == "--key" || a == "--node-vkey") ++i;
+    else if (a.substr(0, 1) != "-") return std::string(a);
+  }
+  return "";
+}
+
+bool HasFlag(int argc, char** argv, std::string_view flag) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == flag || a.substr(0, flag.size() + 1) == std::string(flag) + "=") return true;
+  }
+  return false;
+}
+
+struct Opts {
+  NodeFlags flags;
+  std::string data;  // refused: a command reads one log, the node's or a directory's
+  std::string statement, batch, origin, index, size, old;
+  size_t per_call = 0;
+  bool json = false;
+};
+
+// Sets a command's callback: open the session, then run.
+template <typename F>
+void OnRun(CLI::App* cmd, Opts& o, int& exit_code, F run) {
+  cmd->callback([&o, &exit_code, run] {
+    if (!o.data.empty()) {
+      exit_code = Fail(Status::InvalidArgument("--data: give --data (offline) or --node, not both"));
+      return;
+    }
+    auto session = NodeSession::Open(o.flags);
+    if (!session.ok()) {
+      exit_code = Fail(session.status());
+      return;
+    }
+    exit_code = run(**session);
+  });
+}
+
+void AddReadCommands(CLI::App& app, Opts& o, int& exit_code) {
+  auto* cp = app.add_subcommand("checkpoint", "Print the node's latest checkpoint of a log, verbatim");
+  cp->add_option("--origin", o.origin, "The log (default: the node's own)");
+  cp->add_flag("--json", o.json, "Print origin, size, root and the note as JSON");
+  OnRun(cp, o, exit_code, [&o](NodeSession& s) { return ShowCheckpoint(s, o.origin, o.json); });
+
+  auto* entry = app.add_subcommand("entry", "Print an entry: its raw canonical bytes, or JSON");
+  entry->add_option("--index", o.index, "Entry index (0 is the genesis)")->required();
+  entry->add_option("--origin", o.origin, "The log (default: the node's own)");
+  entry->add_flag("--json", o.json, "Decode the entry and its statement as JSON");
+  OnRun(entry, o, exit_code, [&o](NodeSession& s) { return ShowEntry(s, o.origin, o.index, o.json); });
+
+  auto* prove = app.add_subcommand("prove", "Get inclusion and consistency proofs (RFC 9162) from the node");
+  prove->require_subcommand(1);
+  auto* inc = prove->add_subcommand("inclusion", "Print a c2sp.org/tlog-proof@v1 text for an entry");
+  inc->add_option("--index", o.index, "Entry index")->required();
+  inc->add_option("--size", o.size, "Tree size of a signed checkpoint (default: the latest)");
+  inc->add_option("--origin", o.origin, "The log (default: the node's own)");
+  inc->add_flag("--json", o.json, "Print index, size, proof hashes, checkpoint and the text as JSON");
+  OnRun(inc, o, exit_code, [&o](NodeSession& s) { return ProveInclusion(s, o.origin, o.index, o.size, o.json); });
+  auto* con = prove->add_subcommand("consistency", "Print the consistency proof from --old to --size");
+  con->add_option("--old", o.old, "The older tree size")->required();
+  con->add_option("--size", o.size, "The newer tree size (default: the latest)");
+  con->add_option("--origin", o.origin, "The log (default: the node's own)");
+  con->add_flag("--json", o.json, "Print {old, size, proof} as JSON");
+  OnRun(con, o, exit_code, [&o](NodeSession& s) { return ProveConsistency(s, o.origin, o.old, o.size, o.json); });
+}
+
+void AddCommands(CLI::App& app, Opts& o, int& exit_code) {
+  auto* submit = app.add_subcommand(
+      "submit",
+      "Sign statements with --key and submit them to the node. Each statement is\n"
+      "accepted or refused on its own; prints \"<index> <base64 leaf hash>\" per\n"
+      "appended entry after checking its receipt against --node-vkey.");
+  submit->add_option("--statement", o.statement, "One JSON statement (see examples/)");
+  submit->add_option("--batch", o.batch, "JSON Lines file, one statement per line");
+  submit->add_option("--per-call", o.per_call, "Submissions per RPC call (default 4096, the node's limit)");
+  submit->add_flag("--json", o.json, "Print the receipts (with their proofs) as JSON");
+  OnRun(submit, o, exit_code,
+        [&o](NodeSession& s) { return Submit(s, o.statement, o.batch, o.per_call, o.json); });
+  AddReadCommands(app, o, exit_code);
+  auto* node = app.add_subcommand("node", "Ask the node about itself");
+  node->require_subcommand(1);
+  auto* status = node->add_subcommand("status", "Logs held, sizes, peers, lag, cosignatures, alarms");
+  status->add_flag("--json", o.json, "Print the status as JSON");
+  OnRun(status, o, exit_code, [&o](NodeSession& s) { return NodeStatus(s, o.json); });
+}
+}  // namespace
+
+std::optional<int> RunAgainstNode(int argc, char** argv) {
+  std::string command = CommandOf(argc, argv);
+  bool node_command = command == "submit" || command == "checkpoint" || command == "entry" || command == "prove";
+  const char* env = std::getenv("CUSTOS_NODE");
+  bool from_env = env != nullptr && *env != '\0' && node_command && !HasFlag(argc, argv, "--data");
+  if (!HasFlag(argc, argv, "--node") && command != "node" && !from_env) return std::nullopt;
+  if (!command.empty() && !node_command && command != "node") {
+    return Fail(Status::InvalidArgument("--node: `" + command + "` runs offline; leave out --node"));
+  }
+
+  CLI::App app{"custos against a running node (docs/node.md)"};
+  app.fallthrough();
+  app.require_subcommand(1);
+  Opts o;
+  app.add_option("--node", o.flags.node, "The node, HOST:PORT")->envname("CUSTOS_NODE");
+  app.add_option("--key", o.flags.key, "Your key file: your TLS identity, and the author of submissions")
+      ->envname("CUSTOS_KEY");
+  app.add_option("--node-vkey", o.flags.node_vkey, "The node's verifier key string; no other node is accepted")
+      ->envname("CUSTOS_NODE_VKEY");
+  app.add_option("--data", o.data)->group("");  // refused by OnRun
+  int exit_code = kExitOk;
+  AddCommands(app, o, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitBadInput;
+  }
+  return exit_code;
+}
+
+void RegisterNodeCommands(CLI::App& app, Globals&, int& exit_code) {
+  app.footer(
+      "Against a running node: custos --node HOST:PORT --key FILE --node-vkey VKEY\n"
+      "  submit|checkpoint|entry|prove ...  and  custos node status   (docs/node.md;\n"
+      "  CUSTOS_NODE, CUSTOS_KEY, CUSTOS_NODE_VKEY are the defaults of the three options)");
+  auto* node = app.add_subcommand("node", "Ask a running node about itself (needs --node)");
+  node->require_subcommand(1);
+  auto* status = node->add_subcommand("status", "Logs held, sizes, peers, lag, cosignatures, alarms");
+  status->callback([&exit_code] {
+    exit_code = Fail(Status::InvalidArgument("node status: give --node HOST:PORT (or set CUSTOS_NODE)"));
+  });
+}
+
+}  // namespace custos::cli

@@ -1,0 +1,37 @@
+#include "node/access.h"
+
+#include "ledger/log.h"
+
+namespace custos::node {
+
+AccessPolicy::AccessPolicy(const FederationConfig& federation, const Log& own_log) : log_(own_log) {
+  for (const auto& peer : federation.peers) peers_.emplace(peer.verifier.key, peer.origin);
+}
+
+bool AccessPolicy::MayConnect(const PublicKey& key) const { return peers_.count(key) > 0 || KnownToLog(key); }
+
+Caller AccessPolicy::Identify(const PublicKey& key) const {
+  Caller caller{key, std::nullopt};
+  if (auto it = peers_.find(key); it != peers_.end()) caller.peer_origin = it->second;
+  return caller;
+}
+
+Status AccessPolicy::CheckSubmit(const Caller& caller) const {
+  if (KnownToLog(caller.key)) return Status::OK();
+  return Status::Unauthorized("submit: key " + KeyPrefix(caller.key) + " is not a key of log \"" + log_.origin() +
+                              "\" (granted and not revoked); federation peers may read, not submit");
+}
+
+Status AccessPolicy::CheckPeer(const Caller& caller) const {
+  if (caller.peer_origin) return Status::OK();
+  return Status::Unauthorized("key " + KeyPrefix(caller.key) + " is not a federation peer's");
+}
+
+bool AccessPolicy::KnownToLog(const PublicKey& key) const {
+  auto state = log_.KeyStateOf(key);
+  return state.has_value() && !state->revoked;
+}
+
+std::string KeyPrefix(const PublicKey& key) { return HexEncode(key.span().first(8)) + "\u2026"; }
+
+}  // namespace custos::node

@@ -1,0 +1,111 @@
+// custosd's configuration: the node's config file, the data directory it
+// names, and the federation file (docs/node.md, examples/node/).
+//
+// Every parser here is strict: an unknown field, a missing one or a value of
+// the wrong form is refused with InvalidArgument whose message starts with the
+// file and names the field, e.g.
+//   "config node.json: listen: \"localhost\" is not HOST:PORT".
+// Parsing functions take the text and touch no file; the Load* functions read
+// the files (the file-system seam is the split between the two).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/keyfile.h"
+#include "crypto/note.h"
+#include "crypto/status.h"
+
+namespace custos::node {
+
+// "host:port" or "[v6 address]:port". Port 0 means "any free port" and is
+// allowed where the caller says so (the listen address).
+struct HostPort {
+  std::string host;  // without brackets
+  uint16_t port = 0;
+
+  std::string ToString() const;  // brackets a host that holds ':'
+};
+// InvalidArgument naming `field` if `text` is not HOST:PORT with a decimal
+// port in 1..65535 (0..65535 with allow_port_zero).
+Result<HostPort> ParseHostPort(std::string_view text, std::string_view field, bool allow_port_zero = false);
+
+// Agency kinds a federation peer may have (docs/node.md).
+inline constexpr std::string_view kAgencyKinds[] = {
+    "ip-bureau", "public-security-bureau", "procuratorate", "court", "credit-platform",
+};
+
+struct PeerConfig {
+  std::string origin;
+  NoteVerifier verifier;  // from "verifierKey"; its name is `origin`
+  HostPort address;
+  std::string agency_kind;  // one of kAgencyKinds
+};
+
+// Which cosigners a verifier demands on a checkpoint, and how many of them.
+struct WitnessPolicy {
+  std::vector<std::string> cosigners;  // origins of peers
+  uint32_t quorum = 0;                 // 0 <= quorum <= cosigners.size()
+};
+
+struct FederationConfig {
+  std::vector<PeerConfig> peers;
+  WitnessPolicy policy;
+
+  // The peer with this origin, or nullptr.
+  const PeerConfig* FindPeer(std::string_view origin) const;
+};
+
+// Parses a federation file. `label` names the file in error messages.
+// Checks: peers is a list (may be empty); each peer has exactly origin,
+// verifierKey, address, agencyKind; the verifier key parses, is an Ed25519
+// note key (alg 0x01) and is named after the origin; origins and keys are
+// unique; witnessPolicy (optional; default none) names only listed peers, each
+// once, and 0 <= quorum <= number of cosigners.
+Result<FederationConfig> ParseFederation(std::string_view json, std::string_view label);
+
+// What a data directory made by `custos log init` says about itself
+// (DIR/custos.json; docs/cli.md): the log's origin and its node key file.
+struct DataDirInfo {
+  std::string origin;
+  std::string node_key_file;
+};
+Result<DataDirInfo> ParseDataDirInfo(std::string_view json, std::string_view label);
+
+// Log levels, lowest first; the config's "logLevel" is one of these.
+inline constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
+
+struct NodeConfig {
+  std::string config_file;
+  std::string data_dir;         // holds custos.json and ledger/
+  std::string node_key_file;    // "nodeKeyFile", or the one DIR/custos.json names
+  std::string origin;           // from DIR/custos.json
+  HostPort listen;              // port 0: any free port
+  std::string federation_file;
+  std::string log_level = "info";
+  FederationConfig federation;
+
+  std::string ledger_path() const { return data_dir + "/ledger"; }
+};
+
+// The config file's own fields, before the files it names are read.
+// Relative paths are resolved against `base_dir` (the config file's
+// directory). Fields: dataDir, listen, federationFile (required);
+// nodeKeyFile, logLevel (optional).
+Result<NodeConfig> ParseNodeConfig(std::string_view json, std::string_view label, const std::string& base_dir);
+
+// Reads the config file, then DIR/custos.json and the federation file, and
+// checks that they agree: the data directory holds a log (ledger/ exists),
+// and a federation peer with this node's origin, if listed, has the node's
+// key (checked by LoadNodeKey, which needs the key). NotFound / IOError /
+// InvalidArgument naming the file and the field.
+Result<NodeConfig> LoadNodeConfig(const std::string& path);
+
+// Reads the node key file and checks it against the config: its name is the
+// origin, and a federation entry for this origin carries this key.
+Result<NamedKey> LoadNodeKey(const NodeConfig& config);
+
+}  // namespace custos::node

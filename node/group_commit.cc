@@ -1,0 +1,124 @@
+#include "node/group_commit.h"
+
+#include <kj/debug.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "ledger/checkpoint.h"
+#include "ledger/log.h"
+
+namespace custos::node {
+
+struct GroupCommitter::Request {
+  std::vector<Bytes> submissions;
+  kj::Own<kj::CrossThreadPromiseFulfiller<CommitOutcome>> fulfiller;
+};
+
+GroupCommitter::GroupCommitter(Log& log, std::shared_ptr<spdlog::logger> logger, GroupCommitOptions options)
+    : log_(log), logger_(std::move(logger)), options_(options) {
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+GroupCommitter::~GroupCommitter() { Stop(); }
+
+void GroupCommitter::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+kj::Promise<CommitOutcome> GroupCommitter::Submit(std::vector<Bytes> submissions) {
+  auto paf = kj::newPromiseAndCrossThreadFulfiller<CommitOutcome>();
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return KJ_EXCEPTION(DISCONNECTED, "the node is shutting down");
+    if (queued_ + submissions.size() > options_.max_queued_submissions) {
+      return KJ_EXCEPTION(OVERLOADED, "the node is busy: too many submissions are waiting; retry later");
+    }
+    queued_ += submissions.size();
+    queue_.push_back(Request{std::move(submissions), kj::mv(paf.fulfiller)});
+  }
+  wake_.notify_one();
+  return kj::mv(paf.promise);
+}
+
+void GroupCommitter::WriterLoop() {
+  for (;;) {
+    std::vector<Request> batch = TakeBatch();
+    if (batch.empty()) return;  // stopping, and nothing is left
+    Commit(batch);
+  }
+}
+
+// Waits for work and takes whole requests, oldest first, up to the batch cap.
+std::vector<GroupCommitter::Request> GroupCommitter::TakeBatch() {
+  std::unique_lock lock(mu_);
+  wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+  std::vector<Request> batch;
+  size_t taken = 0, n = 0;
+  while (n < queue_.size() && (n == 0 || taken + queue_[n].submissions.size() <= options_.max_batch_submissions)) {
+    taken += queue_[n].submissions.size();
+    ++n;
+  }
+  std::move(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n), std::back_inserter(batch));
+  queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+  queued_ -= taken;
+  return batch;
+}
+
+void GroupCommitter::Commit(std::vector<Request>& batch) {
+  std::vector<Bytes> all;
+  for (auto& r : batch) {
+    for (auto& s : r.submissions) all.push_back(std::move(s));
+  }
+  // Independent: one officer's bad statement must not refuse another's.
+  auto results = log_.Append(all, BatchMode::kIndependent);
+  uint64_t tree_size = 0;
+  for (const auto& r : results) {
+    if (r.ok()) tree_size = std::max(tree_size, r->index + 1);
+  }
+  std::string checkpoint;
+  if (tree_size > 0) {
+    auto cp = log_.CheckpointAt(tree_size);
+    if (cp.ok()) checkpoint = *cp;
+    else logger_->error("batch committed at size {} but its checkpoint cannot be read: {}", tree_size, cp.status().ToString());
+  }
+  if (!results.empty() && !results[0].ok() && results[0].status().code() == Status::Code::kIOError) {
+    // The log refuses every later append until it is reopened (ledger/log.h).
+    logger_->error("writing a batch failed; the log refuses appends until the node restarts: {}",
+                   results[0].status().ToString());
+  }
+  batches_.fetch_add(1);
+  submissions_.fetch_add(all.size());
+  logger_->debug("committed a batch of {} submissions from {} calls; size {}", all.size(), batch.size(), tree_size);
+
+  size_t next = 0;
+  for (auto& request : batch) {
+    CommitOutcome outcome{{}, tree_size, checkpoint};
+    for (size_t i = 0; i < request.submissions.size(); ++i, ++next) {
+      auto& r = results[next];
+      if (r.ok()) outcome.results.emplace_back(MakeReceipt(r->index, r->leaf_hash, tree_size, checkpoint));
+      else outcome.results.emplace_back(r.status());
+    }
+    request.fulfiller->fulfill(kj::mv(outcome));  // a no-op if the caller went away
+  }
+}
+
+SubmitReceipt GroupCommitter::MakeReceipt(uint64_t index, const Hash& leaf, uint64_t tree_size,
+                                          const std::string& checkpoint) {
+  SubmitReceipt receipt{index, leaf, {}};
+  if (checkpoint.empty()) return receipt;
+  auto proof = log_.InclusionProof(index, tree_size);
+  if (!proof.ok()) {
+    logger_->error("entry {} was appended but its inclusion proof cannot be read: {}", index, proof.status().ToString());
+    return receipt;
+  }
+  receipt.proof = TlogProof{"", index, std::move(proof).value(), checkpoint}.Format();
+  return receipt;
+}
+
+}  // namespace custos::node

@@ -1,0 +1,329 @@
+#include "node/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include "crypto/note.h"
+#include "node/rpc_errors.h"
+#include "node/rpc_limits.h"
+
+namespace custos::node {
+
+namespace {
+
+[[noreturn]] void Throw(const Status& status) { kj::throwFatalException(ToException(status)); }
+
+std::string Str(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
+capnp::Data::Reader DataOf(ByteSpan b) { return {b.data(), b.size()}; }
+capnp::MessageSize Hint(size_t bytes) { return {bytes / sizeof(capnp::word) + 64, 0}; }
+
+// Cosignature lines on a checkpoint note: signatures not made by its origin.
+uint32_t CountCosignatures(const std::string& note, const std::string& origin) {
+  auto parsed = Note::Parse(note);
+  if (!parsed.ok()) return 0;
+  uint32_t n = 0;
+  for (const auto& sig : parsed->signatures) n += sig.name != origin ? 1 : 0;
+  return n;
+}
+
+std::vector<Hash> HashesOf(capnp::List<capnp::Data>::Reader list, const char* field) {
+  std::vector<Hash> out;
+  for (auto d : list) {
+    auto h = Hash::FromSpan(ByteSpan(d.begin(), d.size()));
+    if (!h) Throw(Status::InvalidArgument(std::string(field) + ": every hash must be 32 bytes"));
+    out.push_back(*h);
+  }
+  return out;
+}
+
+void SetHashes(capnp::List<capnp::Data>::Builder out, const std::vector<Hash>& hashes) {
+  for (size_t i = 0; i < hashes.size(); ++i) out.set(static_cast<capnp::uint>(i), DataOf(hashes[i].span()));
+}
+
+// Checks the submit call's limits and copies the submissions out of the message.
+std::vector<Bytes> TakeSubmissions(capnp::List<capnp::Data>::Reader list) {
+  if (list.size() > kMaxSubmissionsPerCall) {
+    Throw(Status::InvalidArgument("submissions: " + std::to_string(list.size()) + " items, over the limit of " +
+                                  std::to_string(kMaxSubmissionsPerCall) + " per call"));
+  }
+  std::vector<Bytes> items;
+  items.reserve(list.size());
+  for (capnp::uint i = 0; i < list.size(); ++i) {
+    auto d = list[i];
+    if (d.size() > kMaxSubmissionBytes) {
+      Throw(Status::InvalidArgument("submissions[" + std::to_string(i) + "]: " + std::to_string(d.size()) +
+                                    " bytes, over the limit of " + std::to_string(kMaxSubmissionBytes)));
+    }
+    items.emplace_back(d.begin(), d.end());
+  }
+  return items;
+}
+
+size_t OutcomeBytes(const CommitOutcome& outcome) {
+  size_t bytes = 0;
+  for (const auto& r : outcome.results) bytes += 128 + (r.ok() ? r->proof.size() : r.status().message().size());
+  return bytes;
+}
+
+void FillResults(capnp::List<rpc::SubmitResult>::Builder list, const CommitOutcome& outcome) {
+  for (size_t i = 0; i < outcome.results.size(); ++i) {
+    const auto& r = outcome.results[i];
+    auto item = list[static_cast<capnp::uint>(i)];
+    if (r.ok()) {
+      auto receipt = item.initReceipt();
+      receipt.setIndex(r->index);
+      receipt.setLeafHash(DataOf(r->leaf_hash.span()));
+      receipt.setProof(r->proof);
+    } else {
+      auto error = item.initError();
+      error.setCode(ToErrorCode(r.status().code()));
+      error.setMessage(r.status().message());
+    }
+  }
+}
+
+// Publishes the own log's new checkpoint once per batch.
+void PublishOwn(NodeServices& s, const CommitOutcome& outcome) {
+  if (outcome.tree_size <= s.published_size || outcome.checkpoint.empty()) return;
+  s.published_size = outcome.tree_size;
+  s.hub->Publish(s.origin, outcome.checkpoint);
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
+class NodeServer final : public rpc::Node::Server {
+ public:
+  NodeServer(NodeServices& services, Caller caller) : s_(services), caller_(std::move(caller)) {}
+
+ protected:
+  kj::Promise<void> submit(SubmitContext context) override {
+    Status allowed = s_.access->CheckSubmit(caller_);
+    if (!allowed.ok()) Throw(allowed);
+    auto items = TakeSubmissions(context.getParams().getSubmissions());
+    context.releaseParams();
+    if (items.empty()) {
+      context.initResults(Hint(0)).initResults(0);
+      return kj::READY_NOW;
+    }
+    NodeServices* s = &s_;  // outlives the call; the server object might not
+    return s->committer->Submit(std::move(items)).then([s, context](CommitOutcome&& outcome) mutable {
+      FillResults(context.initResults(Hint(OutcomeBytes(outcome))).initResults(
+                      static_cast<capnp::uint>(outcome.results.size())),
+                  outcome);
+      PublishOwn(*s, outcome);
+    });
+  }
+
+  kj::Promise<void> status(StatusContext context) override {
+    auto logs = s_.logs->All();
+    auto peers = s_.federation->Peers();
+    auto alarms = s_.federation->Alarms();
+    auto st = context.initResults(Hint(4096 * (logs.size() + peers.size() + alarms.size() + 1))).initStatus();
+    st.setOrigin(s_.origin);
+    FillLogs(st.initLogs(static_cast<capnp::uint>(logs.size())), logs);
+    FillPeers(st.initPeers(static_cast<capnp::uint>(peers.size())), peers);
+    auto out = st.initAlarms(static_cast<capnp::uint>(alarms.size()));
+    for (size_t i = 0; i < alarms.size(); ++i) out.set(static_cast<capnp::uint>(i), alarms[i]);
+    return kj::READY_NOW;
+  }
+
+  kj::Promise<void> checkpoint(CheckpointContext context) override {
+    auto log = FindLog(context.getParams().getOrigin(), "checkpoint");
+    std::string note = log->checkpoint();
+    context.initResults(Hint(note.size())).setNote(note);
+    return kj::READY_NOW;
+  }
+
+  kj::Promise<void> entries(EntriesContext context) override {
+    auto params = context.getParams();
+    auto log = FindLog(params.getOrigin(), "entries");
+    auto found = ReadEntries(*log, params.getStart(), params.getCount());
+    size_t bytes = 0;
+    for (const auto& e : found) bytes += e.size() + 16;
+    auto list = context.initResults(Hint(bytes)).initEntries(static_cast<capnp::uint>(found.size()));
+    for (size_t i = 0; i < found.size(); ++i) list.set(static_cast<capnp::uint>(i), DataOf(found[i]));
+    return kj::READY_NOW;
+  }
+
+  kj::Promise<void> inclusionProof(InclusionProofContext context) override {
+    auto params = context.getParams();
+    auto log = FindLog(params.getOrigin(), "inclusionProof");
+    uint64_t size = params.getTreeSize() == 0 ? log->size() : params.getTreeSize();
+    uint64_t index = params.getIndex();
+    if (index >= size) {
+      Throw(Status::InvalidArgument("index: " + std::to_string(index) + " is not below the tree size " +
+                                    std::to_string(size)));
+    }
+    auto note = log->CheckpointAt(size);
+    if (!note.ok()) Throw(note.status().WithContext("treeSize"));
+    auto proof = log->InclusionProof(index, size);
+    if (!proof.ok()) Throw(proof.status());
+    auto results = context.initResults(Hint(note->size() + 40 * proof->size()));
+    SetHashes(results.initProof(static_cast<capnp::uint>(proof->size())), *proof);
+    results.setCheckpoint(*note);
+    return kj::READY_NOW;
+  }
+
+  kj::Promise<void> consistencyProof(ConsistencyProofContext context) override {
+    auto params = context.getParams();
+    auto log = FindLog(params.getOrigin(), "consistencyProof");
+    uint64_t size = params.getTreeSize() == 0 ? log->size() : params.getTreeSize();
+    if (params.getOldSize() > size) {
+      Throw(Status::InvalidArgument("oldSize: " + std::to_string(params.getOldSize()) + " is larger than the size " +
+                                    std::to_string(size)));
+    }
+    auto proof = log->ConsistencyProof(params.getOldSize(), size);
+    if (!proof.ok()) Throw(proof.status());
+    SetHashes(context.initResults(Hint(40 * proof->size())).initProof(static_cast<capnp::uint>(proof->size())),
+              *proof);
+    return kj::READY_NOW;
+  }
+
+  kj::Promise<void> subscribe(SubscribeContext context) override {
+    auto params = context.getParams();
+    auto log = FindLog(params.getOrigin(), "subscribe");
+    auto subscription = s_.hub->Subscribe(log->origin(), params.getSubscriber(), log->checkpoint());
+    context.initResults(Hint(0)).setSubscription(kj::mv(subscription));
+    return kj::READY_NOW;
+  }
+
+  kj::Promise<void> addCheckpoint(AddCheckpointContext context) override {
+    CheckPeer();
+    auto params = context.getParams();
+    auto proof = HashesOf(params.getProof(), "proof");
+    return s_.federation->AddCheckpoint(caller_, params.getOldSize(), std::move(proof), Str(params.getCheckpoint()))
+        .then([context](std::string&& cosignature) mutable {
+          context.initResults(Hint(cosignature.size())).setCosignature(cosignature);
+        });
+  }
+
+  kj::Promise<void> addCosignature(AddCosignatureContext context) override {
+    CheckPeer();
+    auto params = context.getParams();
+    return s_.federation->AddCosignature(caller_, Str(params.getCheckpoint()), Str(params.getCosignature()));
+  }
+
+  kj::Promise<void> reportEquivocation(ReportEquivocationContext context) override {
+    CheckPeer();
+    auto proof = context.getParams().getProof();
+    EquivocationReport report{Str(proof.getOrigin()), Str(proof.getNoteA()), Str(proof.getNoteB()),
+                              HashesOf(proof.getConsistency(), "proof.consistency")};
+    return s_.federation->ReportEquivocation(caller_, std::move(report))
+        .then([context](EquivocationVerdict&& verdict) mutable {
+          auto results = context.initResults(Hint(verdict.reason.size()));
+          results.setAccepted(verdict.accepted);
+          results.setReason(verdict.reason);
+        });
+  }
+
+ private:
+  std::shared_ptr<LogView> FindLog(capnp::Text::Reader origin, const char* call) const {
+    if (origin.size() > kMaxOriginArgBytes) Throw(Status::InvalidArgument(std::string(call) + ": origin is too long"));
+    auto log = s_.logs->Find(Str(origin));
+    if (!log) Throw(Status::NotFound(std::string(call) + ": this node holds no log \"" + Str(origin) + "\""));
+    return log;
+  }
+
+  void CheckPeer() const {
+    Status allowed = s_.access->CheckPeer(caller_);
+    if (!allowed.ok()) Throw(allowed);
+  }
+
+  // Entries [start, start+count), cut short at the end of the log or once the
+  // reply is kMaxEntriesReplyBytes long (always at least one entry if any).
+  static std::vector<Bytes> ReadEntries(const LogView& log, uint64_t start, uint32_t count) {
+    if (count > kMaxEntriesPerCall) {
+      Throw(Status::InvalidArgument("count: " + std::to_string(count) + " is over the limit of " +
+                                    std::to_string(kMaxEntriesPerCall) + " entries per call"));
+    }
+    uint64_t size = log.size();
+    if (start > size) {
+      Throw(Status::InvalidArgument("start: " + std::to_string(start) + " is past the log's size " + std::to_string(size)));
+    }
+    std::vector<Bytes> out;
+    size_t bytes = 0;
+    for (uint64_t i = start; i < size && out.size() < count && bytes < kMaxEntriesReplyBytes; ++i) {
+      auto entry = log.Entry(i);
+      if (!entry.ok()) Throw(entry.status());
+      bytes += entry->size();
+      out.push_back(std::move(entry).value());
+    }
+    return out;
+  }
+
+  static void FillLogs(capnp::List<rpc::LogInfo>::Builder out, const std::vector<std::shared_ptr<LogView>>& logs) {
+    for (size_t i = 0; i < logs.size(); ++i) {
+      auto info = out[static_cast<capnp::uint>(i)];
+      const LogView& log = *logs[i];
+      std::string note = log.checkpoint();
+      info.setOrigin(log.origin());
+      info.setRole(log.role() == LogRole::kOwn ? rpc::LogRole::OWN : rpc::LogRole::REPLICA);
+      info.setSize(log.size());
+      info.setCheckpoint(note);
+      info.setCosignatures(CountCosignatures(note, log.origin()));
+    }
+  }
+
+  static void FillPeers(capnp::List<rpc::PeerStatus>::Builder out, const std::vector<PeerState>& peers) {
+    for (size_t i = 0; i < peers.size(); ++i) {
+      auto p = out[static_cast<capnp::uint>(i)];
+      p.setOrigin(peers[i].origin);
+      p.setAddress(peers[i].address);
+      p.setAgencyKind(peers[i].agency_kind);
+      p.setConnected(peers[i].connected);
+      p.setHeldSize(peers[i].held_size);
+      p.setKnownSize(peers[i].known_size);
+      p.setLastError(peers[i].last_error);
+    }
+  }
+
+  NodeServices& s_;
+  Caller caller_;
+};
+#pragma GCC diagnostic pop
+
+// Witness calls are refused until the witness code plugs in.
+class StaticFederation final : public FederationHooks {
+ public:
+  StaticFederation(const FederationConfig& federation, std::string_view own_origin) {
+    for (const auto& p : federation.peers) {
+      if (p.origin != own_origin) {
+        PeerState peer;
+        peer.origin = p.origin;
+        peer.address = p.address.ToString();
+        peer.agency_kind = p.agency_kind;
+        peers_.push_back(std::move(peer));
+      }
+    }
+  }
+
+  kj::Promise<std::string> AddCheckpoint(const Caller&, uint64_t, std::vector<Hash>, std::string) override {
+    return Unimplemented("addCheckpoint");
+  }
+  kj::Promise<void> AddCosignature(const Caller&, std::string, std::string) override {
+    return Unimplemented("addCosignature");
+  }
+  kj::Promise<EquivocationVerdict> ReportEquivocation(const Caller&, EquivocationReport) override {
+    return Unimplemented("reportEquivocation");
+  }
+  std::vector<PeerState> Peers() const override { return peers_; }
+  std::vector<std::string> Alarms() const override { return {}; }
+
+ private:
+  static kj::Exception Unimplemented(const char* call) {
+    return kj::Exception(kj::Exception::Type::UNIMPLEMENTED, __FILE__, __LINE__,
+                         kj::str(call, ": this node does not witness yet (witnessing is not implemented)"));
+  }
+  std::vector<PeerState> peers_;
+};
+
+}  // namespace
+
+std::unique_ptr<FederationHooks> NewStaticFederation(const FederationConfig& federation, std::string_view own_origin) {
+  return std::make_unique<StaticFederation>(federation, own_origin);
+}
+
+rpc::Node::Client NewNodeServer(NodeServices& services, Caller caller) {
+  return kj::heap<NodeServer>(services, std::move(caller));
+}
+
+}  // namespace custos::node

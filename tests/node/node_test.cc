@@ -1,0 +1,507 @@
+// The node's parts: config parsing, the RPC server over a real Log (group
+// commit, receipts, entries, proofs, subscriptions, limits, who may call), and
+// the listener with TLS and message limits. RPC runs in one event loop over
+// kj::newTwoWayPipe() (no sockets); the log is a real LevelDB in a temp dir.
+#include <capnp/rpc-twoparty.h>
+#include <gtest/gtest.h>
+#include <kj/async-io.h>
+#include <kj/debug.h>
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "crypto/note.h"
+#include "ledger/checkpoint.h"
+#include "ledger/merkle.h"
+#include "node/access.h"
+#include "node/checkpoint_hub.h"
+#include "node/config.h"
+#include "node/group_commit.h"
+#include "node/listener.h"
+#include "node/log_view.h"
+#include "node/logging.h"
+#include "node/rpc_errors.h"
+#include "node/rpc_limits.h"
+#include "node/server.h"
+#include "node/tls.h"
+#include "tests/ledger/log_test_util.h"
+
+namespace custos::node {
+namespace {
+
+using custos::testing::kOrigin;
+using custos::testing::Must;
+
+// ------------------------------------------------------------ config
+
+const char kPeerVkeyName[] = "psb.example/custos";
+
+std::string PeerVkey(const char* name = kPeerVkeyName) {
+  return NoteVerifier::ForKey(name, custos::testing::TestKey("peer").public_key()).ToString();
+}
+
+std::string Federation(const std::string& peer_fields, const std::string& policy = "") {
+  return R"({"peers": [{"origin": "psb.example/custos", "verifierKey": ")" + PeerVkey() +
+         R"(", "address": "127.0.0.1:7301", "agencyKind": "public-security-bureau")" + peer_fields + "}]" +
+         (policy.empty() ? "" : ", \"witnessPolicy\": " + policy) + "}";
+}
+
+void ExpectError(const Status& st, const std::string& want) {
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument) << st.ToString();
+  EXPECT_NE(st.message().find(want), std::string::npos) << "want \"" << want << "\" in: " << st.message();
+}
+
+TEST(NodeConfigTest, ParsesAConfigAndResolvesPathsAgainstItsDirectory) {
+  auto c = ParseNodeConfig(R"({"dataDir": "data", "listen": "127.0.0.1:0", "federationFile": "/etc/fed.json",
+                               "logLevel": "debug"})",
+                           "config n.json", "/srv/node");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->data_dir, "/srv/node/data");
+  EXPECT_EQ(c->federation_file, "/etc/fed.json");
+  EXPECT_EQ(c->listen.host, "127.0.0.1");
+  EXPECT_EQ(c->listen.port, 0);
+  EXPECT_EQ(c->log_level, "debug");
+  EXPECT_TRUE(c->node_key_file.empty());
+}
+
+TEST(NodeConfigTest, ErrorsNameTheFileAndTheField) {
+  auto parse = [](const std::string& json) { return ParseNodeConfig(json, "config n.json", "/d").status(); };
+  ExpectError(parse(R"({"listen": "127.0.0.1:1", "federationFile": "f"})"), "config n.json: dataDir: missing");
+  ExpectError(parse(R"({"dataDir": "d", "listen": "localhost", "federationFile": "f"})"), "listen: \"localhost\" is not HOST:PORT");
+  ExpectError(parse(R"({"dataDir": "d", "listen": "h:70000", "federationFile": "f"})"), "listen:");
+  ExpectError(parse(R"({"dataDir": "d", "listen": "h:1", "federationFile": "f", "lisen": 1})"), "lisen: unknown field");
+  ExpectError(parse(R"({"dataDir": "d", "listen": "h:1", "federationFile": "f", "logLevel": "loud"})"), "logLevel:");
+  ExpectError(parse(R"({"dataDir": 5, "listen": "h:1", "federationFile": "f"})"), "dataDir: must be a string");
+  ExpectError(parse("[1]"), "config n.json: must be a JSON object");
+  ExpectError(parse("{"), "config n.json: not valid JSON");
+}
+
+TEST(NodeConfigTest, HostPortForms) {
+  EXPECT_EQ(Must(ParseHostPort("[::1]:7300", "x"), "v6").host, "::1");
+  EXPECT_EQ(Must(ParseHostPort("[::1]:7300", "x"), "v6").ToString(), "[::1]:7300");
+  ExpectError(ParseHostPort("::1:7300", "--node").status(), "--node: \"::1:7300\" is not HOST:PORT");
+  ExpectError(ParseHostPort("h:0", "x").status(), "port 0");
+  EXPECT_TRUE(ParseHostPort("h:0", "x", /*allow_port_zero=*/true).ok());
+  ExpectError(ParseHostPort(":7", "x").status(), "empty host");
+}
+
+TEST(NodeConfigTest, ParsesAFederation) {
+  auto fed = ParseFederation(Federation("", R"({"cosigners": ["psb.example/custos"], "quorum": 1})"), "federation f");
+  ASSERT_TRUE(fed.ok()) << fed.status().ToString();
+  ASSERT_EQ(fed->peers.size(), 1u);
+  EXPECT_EQ(fed->peers[0].address.port, 7301);
+  EXPECT_EQ(fed->peers[0].verifier.key, custos::testing::TestKey("peer").public_key());
+  EXPECT_EQ(fed->policy.quorum, 1u);
+  EXPECT_NE(fed->FindPeer("psb.example/custos"), nullptr);
+  EXPECT_EQ(fed->FindPeer("nobody"), nullptr);
+}
+
+TEST(NodeConfigTest, FederationErrorsNameTheField) {
+  auto parse = [](const std::string& json) { return ParseFederation(json, "federation f.json").status(); };
+  ExpectError(parse("{}"), "federation f.json: peers: a list of peers is required");
+  ExpectError(parse(Federation(R"(, "extra": 1)")), "peers[0].extra: unknown field");
+  ExpectError(parse(R"({"peers": [{"origin": "a", "verifierKey": "nonsense", "address": "h:1", "agencyKind": "court"}]})"),
+              "peers[0].verifierKey:");
+  ExpectError(parse(R"({"peers": [{"origin": "a", "verifierKey": ")" + PeerVkey() +
+                    R"(", "address": "h:1", "agencyKind": "court"}]})"),
+              "peers[0].verifierKey: the key is named \"psb.example/custos\", not the peer's origin \"a\"");
+  ExpectError(parse(R"({"peers": [{"origin": "psb.example/custos", "verifierKey": ")" + PeerVkey() +
+                    R"(", "address": "h:1", "agencyKind": "police"}]})"),
+              "peers[0].agencyKind: \"police\" is not one of");
+  ExpectError(parse(R"({"peers": [{"origin": "psb.example/custos", "verifierKey": ")" + PeerVkey() +
+                    R"(", "address": "nowhere", "agencyKind": "court"}]})"),
+              "peers[0].address: \"nowhere\" is not HOST:PORT");
+  ExpectError(parse(Federation("", R"({"cosigners": ["psb.example/custos"], "quorum": 2})")),
+              "witnessPolicy.quorum: 2 is more than the 1 cosigners");
+  ExpectError(parse(Federation("", R"({"cosigners": ["court.example/custos"], "quorum": 1})")),
+              "witnessPolicy.cosigners: \"court.example/custos\" is not a listed peer");
+  std::string one = R"({"origin": "psb.example/custos", "verifierKey": ")" + PeerVkey() +
+                    R"(", "address": "h:1", "agencyKind": "court"})";
+  ExpectError(parse(R"({"peers": [)" + one + "," + one + "]}"), "peers[1].origin: \"psb.example/custos\" is listed twice");
+}
+
+TEST(NodeConfigTest, DataDirInfoNamesOriginAndKey) {
+  auto info = ParseDataDirInfo(R"({"format": 1, "origin": "o", "nodeKeyFile": "/k"})", "d/custos.json");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->origin, "o");
+  ExpectError(ParseDataDirInfo(R"({"origin": "o"})", "d/custos.json").status(), "d/custos.json: nodeKeyFile: missing");
+}
+
+TEST(NodeConfigTest, TheExampleFilesParse) {
+  std::string dir = std::string(CUSTOS_SOURCE_DIR) + "/examples/node";
+  auto fed = ParseFederation(custos::testing::ReadTextFile(dir + "/federation.json"), "federation.json");
+  ASSERT_TRUE(fed.ok()) << fed.status().ToString();
+  EXPECT_EQ(fed->peers.size(), 4u);
+  EXPECT_EQ(fed->policy.quorum, 2u);
+  auto config = ParseNodeConfig(custos::testing::ReadTextFile(dir + "/node.json"), "node.json", dir);
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->federation_file, dir + "/federation.json");
+}
+
+// ------------------------------------------------------------ errors
+
+TEST(RpcErrorsTest, AStatusSurvivesTheTripThroughAnException) {
+  Status st = Status::Unauthorized("submit: key 00… is not known");
+  kj::Exception e = ToException(st);
+  EXPECT_EQ(e.getType(), kj::Exception::Type::FAILED);
+  Status back = FromException(kj::Exception(e.getType(), __FILE__, __LINE__,
+                                            kj::str("remote exception: ", e.getDescription())));
+  EXPECT_EQ(back.code(), Status::Code::kUnauthorized);
+  EXPECT_EQ(back.message(), st.message());
+  EXPECT_EQ(ToException(Status::IOError("disk")).getType(), kj::Exception::Type::OVERLOADED);
+  EXPECT_EQ(FromException(KJ_EXCEPTION(DISCONNECTED, "gone")).code(), Status::Code::kIOError);
+}
+
+// ------------------------------------------------------------ the server
+
+class NodeServerTest : public ::testing::Test {
+ protected:
+  NodeServerTest()
+      : io_(kj::setupAsyncIo()),
+        ws_(io_.waitScope),
+        dir_(custos::testing::FreshTempDir(::testing::TempDir(), "node")),
+        log_(dir_),
+        federation_(Must(ParseFederation(Federation(""), "federation"), "federation")),
+        access_(federation_, log_.log()),
+        hub_(NewNullLogger()),
+        committer_(log_.log(), NewNullLogger()),
+        hooks_(NewStaticFederation(federation_, kOrigin)),
+        services_{kOrigin, &logs_, &committer_, &hub_, &access_, hooks_.get(), NewNullLogger(), log_.log().size()} {
+    KJ_ASSERT(logs_.Add(NewOwnLogView(log_.log())).ok());
+    log_.GrantOfficer();
+    services_.published_size = log_.log().size();
+  }
+  ~NodeServerTest() noexcept override {}
+
+  // A connection whose TLS key would have been `key` (TLS itself is tested below).
+  struct Connection {
+    explicit Connection(rpc::Node::Client bootstrap) : server(kj::mv(bootstrap)) {
+      auto pipe = kj::newTwoWayPipe();
+      server.accept(kj::mv(pipe.ends[0]));
+      client_end = kj::mv(pipe.ends[1]);
+      client.emplace(*client_end);
+      node = client->bootstrap().castAs<rpc::Node>();
+    }
+    ~Connection() noexcept(false) {
+      node = nullptr;
+      client.reset();
+    }
+    capnp::TwoPartyServer server;
+    kj::Own<kj::AsyncIoStream> client_end;
+    std::optional<capnp::TwoPartyClient> client;
+    rpc::Node::Client node{nullptr};
+  };
+
+  std::unique_ptr<Connection> Connect(const PublicKey& key) {
+    return std::make_unique<Connection>(NewNodeServer(services_, access_.Identify(key)));
+  }
+  std::unique_ptr<Connection> ConnectOfficer() { return Connect(custos::testing::OfficerKey().public_key()); }
+
+  Bytes SignedCase(const std::string& id) { return log_.SignedCase(custos::testing::OfficerKey(), id); }
+
+  kj::Promise<capnp::Response<rpc::Node::SubmitResults>> Submit(rpc::Node::Client& node, const std::vector<Bytes>& subs) {
+    auto request = node.submitRequest();
+    auto list = request.initSubmissions(static_cast<capnp::uint>(subs.size()));
+    for (size_t i = 0; i < subs.size(); ++i) list.set(static_cast<capnp::uint>(i), {subs[i].data(), subs[i].size()});
+    return request.send();
+  }
+
+  kj::Promise<capnp::Response<rpc::Node::EntriesResults>> Entries(rpc::Node::Client& node, uint64_t start,
+                                                                  uint32_t count) {
+    auto request = node.entriesRequest();
+    request.setOrigin(kOrigin);
+    request.setStart(start);
+    request.setCount(count);
+    return request.send();
+  }
+
+  // Runs `promise` and returns the description of the exception it fails with.
+  template <typename T>
+  std::string FailureOf(kj::Promise<T> promise, kj::Exception::Type* type = nullptr) {
+    KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] { promise.wait(ws_); })) {
+      if (type) *type = e->getType();
+      return e->getDescription().cStr();
+    }
+    return "(no failure)";
+  }
+
+  // Checks a receipt's proof against the log's key, as a submitter would.
+  void ExpectReceiptVerifies(rpc::Receipt::Reader receipt) {
+    auto proof = Must(TlogProof::Parse(receipt.getProof().cStr()), "TlogProof::Parse");
+    EXPECT_EQ(proof.index, receipt.getIndex());
+    Checkpoint cp = custos::testing::OpenCheckpoint(proof.checkpoint, log_.log().VerifierKey());
+    auto leaf = Hash::FromSpan(ByteSpan(receipt.getLeafHash().begin(), receipt.getLeafHash().size()));
+    ASSERT_TRUE(leaf.has_value());
+    EXPECT_EQ(*leaf, custos::testing::LeafOf(log_.log(), receipt.getIndex()));
+    EXPECT_TRUE(merkle::VerifyInclusion(*leaf, receipt.getIndex(), cp.size, proof.proof, cp.root).ok());
+  }
+
+  kj::AsyncIoContext io_;
+  kj::WaitScope& ws_;
+  std::string dir_;
+  custos::testing::TestLog log_;
+  FederationConfig federation_;
+  AccessPolicy access_;
+  LogRegistry logs_;
+  CheckpointHub hub_;
+  GroupCommitter committer_;
+  std::unique_ptr<FederationHooks> hooks_;
+  NodeServices services_;
+};
+
+TEST_F(NodeServerTest, SubmitReturnsAReceiptWhoseProofVerifies) {
+  auto c = ConnectOfficer();
+  uint64_t before = log_.log().size();
+  auto response = Submit(c->node, {SignedCase("case-1"), SignedCase("case-2")}).wait(ws_);
+  auto results = response.getResults();
+  ASSERT_EQ(results.size(), 2u);
+  for (auto r : results) {
+    ASSERT_TRUE(r.isReceipt()) << r.getError().getMessage().cStr();
+    ExpectReceiptVerifies(r.getReceipt());
+  }
+  EXPECT_EQ(results[0].getReceipt().getIndex(), before);
+  EXPECT_EQ(log_.log().size(), before + 2);
+}
+
+TEST_F(NodeServerTest, RefusalsArePerItem) {
+  auto c = ConnectOfficer();
+  Bytes good = SignedCase("case-ok");
+  Bytes replay = good;
+  Bytes bad = SignedCase("case-bad");
+  bad[bad.size() - 1] ^= 1;  // spoils the signature
+  auto response = Submit(c->node, {good, bad}).wait(ws_);
+  ASSERT_TRUE(response.getResults()[0].isReceipt());
+  ASSERT_TRUE(response.getResults()[1].isError());
+  EXPECT_EQ(response.getResults()[1].getError().getCode(), rpc::ErrorCode::VERIFICATION_FAILED);
+  auto again = Submit(c->node, {replay}).wait(ws_);
+  ASSERT_TRUE(again.getResults()[0].isError());
+  EXPECT_EQ(again.getResults()[0].getError().getCode(), rpc::ErrorCode::ALREADY_EXISTS);
+}
+
+TEST_F(NodeServerTest, ConcurrentSubmitsFromSeveralClientsAreGroupCommitted) {
+  constexpr int kClients = 4, kCallsEach = 8;
+  std::vector<std::unique_ptr<Connection>> clients;
+  for (int i = 0; i < kClients; ++i) clients.push_back(ConnectOfficer());
+  uint64_t batches_before = committer_.batches();
+  kj::Vector<kj::Promise<capnp::Response<rpc::Node::SubmitResults>>> calls;
+  for (int call = 0; call < kCallsEach; ++call) {
+    for (int i = 0; i < kClients; ++i) {
+      calls.add(Submit(clients[i]->node, {SignedCase("case-" + std::to_string(i) + "-" + std::to_string(call))}));
+    }
+  }
+  auto responses = kj::joinPromises(calls.releaseAsArray()).wait(ws_);
+  std::set<std::string> checkpoints;
+  std::set<uint64_t> indexes;
+  for (auto& response : responses) {
+    auto r = response.getResults()[0];
+    ASSERT_TRUE(r.isReceipt()) << r.getError().getMessage().cStr();
+    ExpectReceiptVerifies(r.getReceipt());
+    indexes.insert(r.getReceipt().getIndex());
+    checkpoints.insert(Must(TlogProof::Parse(r.getReceipt().getProof().cStr()), "proof").checkpoint);
+  }
+  constexpr size_t kCalls = kClients * kCallsEach;
+  EXPECT_EQ(indexes.size(), kCalls);
+  uint64_t batches = committer_.batches() - batches_before;
+  EXPECT_LT(batches, kCalls) << "every call was committed on its own";
+  EXPECT_EQ(checkpoints.size(), batches);
+}
+
+TEST_F(NodeServerTest, EntriesAndProofs) {
+  auto c = ConnectOfficer();
+  Submit(c->node, {SignedCase("a"), SignedCase("b"), SignedCase("c")}).wait(ws_);
+  uint64_t size = log_.log().size();
+
+  auto response = Entries(c->node, 1, 100).wait(ws_);
+  auto got = response.getEntries();
+  ASSERT_EQ(got.size(), size - 1);
+  for (capnp::uint i = 0; i < got.size(); ++i) {
+    Bytes want = Must(log_.log().Entry(i + 1), "entry");
+    EXPECT_EQ(Bytes(got[i].begin(), got[i].end()), want);
+  }
+  EXPECT_EQ(Entries(c->node, size, 1).wait(ws_).getEntries().size(), 0u);
+
+  auto inclusion = c->node.inclusionProofRequest();
+  inclusion.setOrigin(kOrigin);
+  inclusion.setIndex(2);
+  inclusion.setTreeSize(0);
+  auto proof = inclusion.send().wait(ws_);
+  Checkpoint cp = custos::testing::OpenCheckpoint(proof.getCheckpoint().cStr(), log_.log().VerifierKey());
+  EXPECT_EQ(cp.size, size);
+  std::vector<Hash> path;
+  for (auto h : proof.getProof()) path.push_back(*Hash::FromSpan(ByteSpan(h.begin(), h.size())));
+  EXPECT_TRUE(merkle::VerifyInclusion(custos::testing::LeafOf(log_.log(), 2), 2, size, path, cp.root).ok());
+
+  auto consistency = c->node.consistencyProofRequest();
+  consistency.setOrigin(kOrigin);
+  consistency.setOldSize(2);
+  consistency.setTreeSize(size);
+  auto consistent = consistency.send().wait(ws_);
+  std::vector<Hash> cproof;
+  for (auto h : consistent.getProof()) cproof.push_back(*Hash::FromSpan(ByteSpan(h.begin(), h.size())));
+  Hash old_root = Must(log_.log().RootAt(2), "RootAt");
+  EXPECT_TRUE(merkle::VerifyConsistency(2, size, old_root, log_.log().root(), cproof).ok());
+}
+
+TEST_F(NodeServerTest, CheckpointAndStatus) {
+  auto c = ConnectOfficer();
+  auto cp = c->node.checkpointRequest();
+  cp.setOrigin(kOrigin);
+  EXPECT_EQ(std::string(cp.send().wait(ws_).getNote().cStr()), log_.log().checkpoint());
+
+  auto response = c->node.statusRequest().send().wait(ws_);
+  auto st = response.getStatus();
+  EXPECT_EQ(std::string(st.getOrigin().cStr()), kOrigin);
+  ASSERT_EQ(st.getLogs().size(), 1u);
+  EXPECT_EQ(st.getLogs()[0].getRole(), rpc::LogRole::OWN);
+  EXPECT_EQ(st.getLogs()[0].getSize(), log_.log().size());
+  EXPECT_EQ(st.getLogs()[0].getCosignatures(), 0u);
+  ASSERT_EQ(st.getPeers().size(), 1u);
+  EXPECT_EQ(std::string(st.getPeers()[0].getOrigin().cStr()), "psb.example/custos");
+  EXPECT_FALSE(st.getPeers()[0].getConnected());
+  EXPECT_EQ(st.getAlarms().size(), 0u);
+}
+
+// Collects the notes it is called with.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
+class Collector final : public rpc::CheckpointSubscriber::Server {
+ public:
+  explicit Collector(std::vector<std::string>* notes) : notes_(notes) {}
+
+ protected:
+  kj::Promise<void> newCheckpoint(NewCheckpointContext context) override {
+    notes_->push_back(context.getParams().getNote().cStr());
+    return kj::READY_NOW;
+  }
+
+ private:
+  std::vector<std::string>* notes_;
+};
+#pragma GCC diagnostic pop
+
+TEST_F(NodeServerTest, SubscribersGetEachNewCheckpointAndDroppingUnsubscribes) {
+  auto c = ConnectOfficer();
+  std::vector<std::string> notes;
+  auto subscribe = c->node.subscribeRequest();
+  subscribe.setOrigin(kOrigin);
+  subscribe.setSubscriber(kj::heap<Collector>(&notes));
+  auto subscription = subscribe.send().wait(ws_).getSubscription();
+  auto timer = &io_.provider->getTimer();
+  auto wait_for = [&](size_t n) {
+    for (int i = 0; i < 200 && notes.size() < n; ++i) timer->afterDelay(10 * kj::MILLISECONDS).wait(ws_);
+  };
+  wait_for(1);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0], log_.log().checkpoint());  // the current one, at once
+
+  Submit(c->node, {SignedCase("x")}).wait(ws_);
+  wait_for(2);
+  ASSERT_EQ(notes.size(), 2u);
+  EXPECT_EQ(notes[1], log_.log().checkpoint());
+  EXPECT_EQ(hub_.subscriber_count(), 1u);
+
+  subscription = nullptr;  // unsubscribes once the release reaches the node
+  for (int i = 0; i < 200 && hub_.subscriber_count() > 0; ++i) timer->afterDelay(10 * kj::MILLISECONDS).wait(ws_);
+  EXPECT_EQ(hub_.subscriber_count(), 0u);
+  Submit(c->node, {SignedCase("y")}).wait(ws_);
+  timer->afterDelay(50 * kj::MILLISECONDS).wait(ws_);
+  EXPECT_EQ(notes.size(), 2u);
+}
+
+TEST_F(NodeServerTest, LimitsAreRefusedWithAClearError) {
+  auto c = ConnectOfficer();
+  std::vector<Bytes> too_many(kMaxSubmissionsPerCall + 1, Bytes{1, 2, 3});
+  EXPECT_NE(FailureOf(Submit(c->node, too_many)).find("submissions: 4097 items, over the limit of 4096 per call"),
+            std::string::npos);
+  std::vector<Bytes> too_big{Bytes(kMaxSubmissionBytes + 1, 0)};
+  EXPECT_NE(FailureOf(Submit(c->node, too_big)).find("submissions[0]: 65793 bytes, over the limit of 65792"),
+            std::string::npos);
+  EXPECT_NE(FailureOf(Entries(c->node, 0, kMaxEntriesPerCall + 1)).find("count: 4097 is over the limit of 4096"),
+            std::string::npos);
+  EXPECT_NE(FailureOf(Entries(c->node, 1000, 1)).find("start: 1000 is past the log's size"), std::string::npos);
+  auto cp = c->node.checkpointRequest();
+  cp.setOrigin("nobody.example/custos");
+  EXPECT_NE(FailureOf(cp.send()).find("not found: checkpoint: this node holds no log \"nobody.example/custos\""),
+            std::string::npos);
+  EXPECT_EQ(log_.log().size(), 2u);  // genesis and the officer's grant: nothing else got in
+}
+
+TEST_F(NodeServerTest, OnlyKeysTheLogKnowsMaySubmitAndOnlyPeersMayWitness) {
+  auto peer = Connect(custos::testing::TestKey("peer").public_key());
+  EXPECT_NE(FailureOf(Submit(peer->node, {SignedCase("p")})).find("unauthorized: submit: key"), std::string::npos);
+  // A peer may read.
+  EXPECT_EQ(peer->node.statusRequest().send().wait(ws_).getStatus().getLogs().size(), 1u);
+
+  auto officer = ConnectOfficer();
+  auto cosign = officer->node.addCosignatureRequest();
+  EXPECT_NE(FailureOf(cosign.send()).find("is not a federation peer's"), std::string::npos);
+  kj::Exception::Type type = kj::Exception::Type::FAILED;
+  auto peer_cosign = peer->node.addCosignatureRequest();
+  EXPECT_NE(FailureOf(peer_cosign.send(), &type).find("not implemented"), std::string::npos);
+  EXPECT_EQ(type, kj::Exception::Type::UNIMPLEMENTED);
+}
+
+// ------------------------------------------------------------ the listener: TLS and limits
+
+class ListenerTest : public NodeServerTest {
+ protected:
+  ListenerTest()
+      : node_identity_(Must(TlsIdentity::FromKey(custos::testing::NodeKey()), "identity")),
+        tls_(node_identity_, [this](const PublicKey& key) { return access_.MayConnect(key); }),
+        listener_(services_, tls_, io_.provider->getTimer()) {}
+  ~ListenerTest() noexcept override {}
+
+  // The client's end of a connection to the listener, after the handshake.
+  kj::Promise<AuthenticatedTlsStream> Dial(const NamedKey& key) {
+    auto pipe = kj::newTwoWayPipe();
+    listener_.Accept(kj::mv(pipe.ends[0]), "pipe");
+    auto identity = std::make_shared<TlsIdentity>(Must(TlsIdentity::FromKey(key), "identity"));
+    auto context = std::make_shared<TlsContext>(*identity, [](const PublicKey& k) {
+      return k == custos::testing::NodeKey().key.public_key();
+    });
+    return context->WrapClient(kj::mv(pipe.ends[1])).attach(kj::mv(context), kj::mv(identity));
+  }
+
+  TlsIdentity node_identity_;
+  TlsContext tls_;
+  RpcListener listener_;
+};
+
+TEST_F(ListenerTest, AnUnknownKeyIsRefusedAtTheTlsLayer) {
+  std::string error = FailureOf(Dial(NamedKey{"stranger", custos::testing::TestKey("stranger")}));
+  EXPECT_NE(error.find("the peer refused us"), std::string::npos) << error;
+}
+
+TEST_F(ListenerTest, AMalformedMessageEndsOnlyItsConnection) {
+  auto good = Dial(NamedKey{"officer", custos::testing::OfficerKey()}).wait(ws_);
+  capnp::TwoPartyClient client(*good.stream);
+  auto node = client.bootstrap().castAs<rpc::Node>();
+  EXPECT_EQ(node.statusRequest().send().wait(ws_).getStatus().getLogs().size(), 1u);
+
+  // A message that claims one segment of 2^28 words: over the node's limit,
+  // refused before anything is allocated.
+  auto bad = Dial(NamedKey{"officer", custos::testing::OfficerKey()}).wait(ws_);
+  const kj::byte header[8] = {0, 0, 0, 0, 0, 0, 0, 0x10};
+  bad.stream->write(header, sizeof header).wait(ws_);
+  kj::byte buffer[64];
+  // The node hangs up on it: the read ends (EOF or an error), it does not hang.
+  auto closed = bad.stream->tryRead(buffer, 1, sizeof buffer).then([](size_t) {}, [](kj::Exception&&) {});
+  io_.provider->getTimer().timeoutAfter(10 * kj::SECONDS, kj::mv(closed)).wait(ws_);
+
+  // Garbage that is not even a message header ends its connection too.
+  auto garbage = Dial(NamedKey{"officer", custos::testing::OfficerKey()}).wait(ws_);
+  const char junk[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+  garbage.stream->write(junk, sizeof junk).wait(ws_);
+  auto closed2 = garbage.stream->tryRead(buffer, 1, sizeof buffer).then([](size_t) {}, [](kj::Exception&&) {});
+  io_.provider->getTimer().timeoutAfter(10 * kj::SECONDS, kj::mv(closed2)).wait(ws_);
+
+  // The first connection is still served.
+  EXPECT_EQ(node.statusRequest().send().wait(ws_).getStatus().getLogs().size(), 1u);
+}
+
+}  // namespace
+}  // namespace custos::node
