@@ -1,0 +1,76 @@
+#include "tests/bench/workload.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "ledger/submission.h"
+#include "schema/json.h"
+
+namespace custos::bench {
+
+namespace {
+// Arbitrary fixed seeds for the keys the examples do not provide.
+constexpr char kNodeSeedHex[] = "6e6f64652d6b65792d6f662d7468652d637573746f732d62656e63686d61726b";
+constexpr char kAdminSeedHex[] = "61646d696e2d6b65792d6f662d7468652d637573746f732d62656e63686d6172";
+// The seed of examples/keys/officer.key, which examples/key-grant.json grants.
+constexpr char kOfficerSeedHex[] = "323847801f2a484f457935f1bf73f6fe70818be4171bfe1f1c930a7b56113d60";
+constexpr char kOfficerPublicHex[] = "2289e2ac94b4ae603249716db691931571a2c8093619203fa996e4b203fd2427";
+
+Result<SigningKey> KeyFromHex(const char* hex) {
+  auto seed = HexDecode(hex);
+  if (!seed) return Status::InvalidArgument("bad built-in seed");
+  return SigningKey::FromSeed(*seed);
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot read " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A nonce that differs for every counter value.
+std::array<uint8_t, 16> Nonce(uint64_t counter) {
+  std::array<uint8_t, 16> nonce{'c', 'u', 's', 't', 'o', 's', 'b', 'n'};
+  for (int i = 0; i < 8; ++i) nonce[15 - i] = static_cast<uint8_t>(counter >> (8 * i));
+  return nonce;
+}
+}  // namespace
+
+Result<Keys> MakeKeys() {
+  CUSTOS_ASSIGN_OR_RETURN(SigningKey node, KeyFromHex(kNodeSeedHex));
+  CUSTOS_ASSIGN_OR_RETURN(SigningKey admin, KeyFromHex(kAdminSeedHex));
+  CUSTOS_ASSIGN_OR_RETURN(SigningKey officer, KeyFromHex(kOfficerSeedHex));
+  if (HexEncode(officer.public_key().span()) != kOfficerPublicHex) {
+    return Status::FailedPrecondition("the officer seed does not give the key examples/key-grant.json grants");
+  }
+  return Keys{NamedKey{std::string(kOrigin), node}, admin, officer};
+}
+
+Result<Bytes> ExampleStatement(const std::string& examples_dir, std::string_view kind) {
+  std::string path = examples_dir + "/" + std::string(kind) + ".json";
+  CUSTOS_ASSIGN_OR_RETURN(std::string json, ReadFile(path));
+  auto statement = schema::StatementFromJson(json);
+  if (!statement.ok()) return statement.status().WithContext(path);
+  return statement;
+}
+
+Result<Bytes> SignedOfficerGrant(const Keys& keys, const std::string& examples_dir, int64_t now_ms) {
+  CUSTOS_ASSIGN_OR_RETURN(Bytes grant, ExampleStatement(examples_dir, "key-grant"));
+  auto nonce = Nonce(~uint64_t{0});  // never one of the evidence statements' counters
+  Bytes filled = schema::FillStatementDefaults(grant, kOrigin, now_ms, nonce);
+  return SignSubmission(filled, keys.admin);
+}
+
+std::vector<Bytes> PresignStatements(ByteSpan statement, const SigningKey& key, int64_t now_ms,
+                                     uint64_t first, size_t count, WorkerPool& pool) {
+  std::vector<Bytes> out(count);
+  pool.ForEach(count, [&](size_t i) {
+    auto nonce = Nonce(first + i);
+    out[i] = SignSubmission(schema::FillStatementDefaults(statement, kOrigin, now_ms, nonce), key);
+  });
+  return out;
+}
+
+}  // namespace custos::bench
