@@ -122,22 +122,29 @@ Hash Log::root() const { return stored_->root(); }
 std::string Log::checkpoint() const { return stored_->checkpoint(); }
 
 Status Log::CheckOne(const CheckedSubmission& c, uint64_t index, int64_t now, const Authority& authority,
-                     const std::vector<Hash>& batch_hashes) const {
+                     const HashSet& batch_hashes, const Result<std::optional<uint64_t>>& replayed) const {
   AppendContext ctx{origin(), index, now, store_->options().max_clock_skew_ms, &authority};
   CUSTOS_RETURN_IF_ERROR(CheckInContext(c, ctx));
-  for (const Hash& h : batch_hashes) {
-    if (h == c.statement_hash) return Status::AlreadyExists("submission: appears twice in this batch");
-  }
-  CUSTOS_ASSIGN_OR_RETURN(auto where, stored_->ReplayIndexOf(c.statement_hash));
-  if (where) return Status::AlreadyExists("submission: already in the log at index " + std::to_string(*where));
+  if (batch_hashes.count(c.statement_hash)) return Status::AlreadyExists("submission: appears twice in this batch");
+  if (!replayed.ok()) return replayed.status();
+  if (*replayed) return Status::AlreadyExists("submission: already in the log at index " + std::to_string(**replayed));
   return Status::OK();
 }
 
 std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, BatchMode mode) {
+  // Everything that needs no lock runs on all cores: parsing, validation,
+  // signatures, and the replay-index lookups (point reads; they are redone
+  // under the lock only if another batch committed in between).
   std::vector<std::optional<Result<CheckedSubmission>>> checked(submissions.size());
-  store_->ForEach(submissions.size(), [&](size_t i) { checked[i].emplace(CheckSubmission(submissions[i])); });
+  std::vector<std::optional<Result<std::optional<uint64_t>>>> replayed(submissions.size());
+  const uint64_t size_before = stored_->size();
+  store_->ForEach(submissions.size(), [&](size_t i) {
+    checked[i].emplace(CheckSubmission(submissions[i]));
+    if (checked[i]->ok()) replayed[i].emplace(stored_->ReplayIndexOf(checked[i]->value().statement_hash));
+  });
 
   std::lock_guard<std::mutex> lock(append_mu_);
+  const bool replay_stale = stored_->size() != size_before;
   if (!node_key_) {
     return AllFailed(submissions.size(), Status::FailedPrecondition("the log was opened without its node key"));
   }
@@ -150,12 +157,15 @@ std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, Bat
   // require entries in time order.
   const int64_t log_time = std::max(store_->clock().NowMillis(), stored_->last_log_time());
   std::vector<Result<Receipt>> results;
-  std::vector<Hash> batch_hashes;
+  HashSet batch_hashes;
+  batch_hashes.reserve(submissions.size());
   std::optional<size_t> first_refused;
   for (size_t i = 0; i < submissions.size(); ++i) {
     const uint64_t next = stored_->NextIndex(p);
-    Status st = checked[i]->ok() ? CheckOne(checked[i]->value(), next, log_time, p.authority, batch_hashes)
-                                 : checked[i]->status();
+    if (checked[i]->ok() && replay_stale) replayed[i].emplace(stored_->ReplayIndexOf(checked[i]->value().statement_hash));
+    Status st = checked[i]->ok()
+                    ? CheckOne(checked[i]->value(), next, log_time, p.authority, batch_hashes, *replayed[i])
+                    : checked[i]->status();
     if (!st.ok()) {
       results.emplace_back(st);
       if (!first_refused) first_refused = i;
@@ -165,7 +175,7 @@ std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, Bat
     Bytes entry = BuildEntry(next, p.last_leaf, log_time, c.submission.get());
     Hash leaf = merkle::LeafHash(entry);
     stored_->AddEntry(p, entry, leaf, c.statement_hash, c.statement.get(), log_time);
-    batch_hashes.push_back(c.statement_hash);
+    batch_hashes.insert(c.statement_hash);
     results.emplace_back(Receipt{next, leaf});
   }
   if (mode == BatchMode::kAllOrNothing && first_refused) {

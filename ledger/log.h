@@ -23,6 +23,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "crypto/bytes.h"
@@ -132,8 +133,17 @@ class Log {
 
  private:
   Log() = default;
+  // Statement hashes of one batch (the first 8 bytes of a SHA-256 are a fine hash).
+  struct HashOfHash {
+    size_t operator()(const Hash& h) const {
+      size_t v;
+      std::memcpy(&v, h.bytes.data(), sizeof v);
+      return v;
+    }
+  };
+  using HashSet = std::unordered_set<Hash, HashOfHash>;
   Status CheckOne(const struct CheckedSubmission& c, uint64_t index, int64_t now, const Authority& authority,
-                  const std::vector<Hash>& batch_hashes) const;
+                  const HashSet& batch_hashes, const Result<std::optional<uint64_t>>& replayed) const;
   Status Commit(StoredLog::Batch& batch);
 
   std::unique_ptr<Store> owned_store_;  // set when opened with LogOptions
