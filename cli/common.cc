@@ -1,5 +1,6 @@
 #include "cli/common.h"
 
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +11,8 @@
 #include <sstream>
 
 #include "ledger/checkpoint.h"
+#include "ledger/submission.h"
+#include "schema/json.h"
 
 namespace custos::cli {
 
@@ -79,6 +82,40 @@ Result<std::unique_ptr<Log>> DataDir::Open(bool with_node_key) const {
     key = std::move(k).value();
   }
   return Log::Open(Options(), std::move(key));
+}
+
+namespace {
+constexpr size_t kMaxStatementFile = 64 * 1024;
+constexpr size_t kMaxBatchFile = 64 << 20;
+}  // namespace
+
+Result<std::vector<StatementLine>> ReadStatements(const std::string& statement_file,
+                                                  const std::string& batch_file) {
+  if (statement_file.empty() == batch_file.empty()) {
+    return Status::InvalidArgument("give exactly one of --statement FILE.json or --batch FILE.jsonl");
+  }
+  bool batch = !batch_file.empty();
+  const std::string& path = batch ? batch_file : statement_file;
+  CUSTOS_ASSIGN_OR_RETURN(std::string text, ReadFileLimited(path, batch ? kMaxBatchFile : kMaxStatementFile,
+                                                            batch ? "--batch" : "--statement"));
+  if (!batch) return std::vector<StatementLine>{{path, text}};
+  std::vector<StatementLine> lines;
+  std::istringstream in(text);
+  std::string line;
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") != std::string::npos) lines.push_back({path + ":" + std::to_string(n), line});
+  }
+  if (lines.empty()) return Status::InvalidArgument("--batch: " + path + " holds no statements");
+  return lines;
+}
+
+Result<Bytes> PrepareSubmission(std::string_view json, const std::string& origin, const NamedKey& key) {
+  CUSTOS_ASSIGN_OR_RETURN(Bytes statement, schema::StatementFromJson(json));
+  uint8_t nonce[16];
+  randombytes_buf(nonce, sizeof nonce);
+  int64_t now = SystemClock().NowMillis();
+  Bytes filled = schema::FillStatementDefaults(statement, origin, now, ByteSpan(nonce, sizeof nonce));
+  return SignSubmission(filled, key.key);
 }
 
 Result<std::unique_ptr<Log>> OpenLogAt(const std::string& dir, bool with_node_key) {

@@ -52,6 +52,21 @@ struct DataDir {
   Result<std::unique_ptr<Log>> Open(bool with_node_key) const;
 };
 
+// One statement to submit and where it came from ("FILE" or "FILE:LINE").
+struct StatementLine {
+  std::string where;
+  std::string json;
+};
+
+// Reads --statement FILE.json or --batch FILE.jsonl (exactly one must be
+// given); blank batch lines are skipped. InvalidArgument names the file.
+Result<std::vector<StatementLine>> ReadStatements(const std::string& statement_file,
+                                                  const std::string& batch_file);
+
+// Turns one JSON statement into a signed submission for `origin`, filling in
+// origin, time (now) and a random nonce where the JSON leaves them out.
+Result<Bytes> PrepareSubmission(std::string_view json, const std::string& origin, const NamedKey& key);
+
 // DataDir::Load(dir) then Open(with_node_key).
 Result<std::unique_ptr<Log>> OpenLogAt(const std::string& dir, bool with_node_key);
 

@@ -1,9 +1,7 @@
 // custos log init | log verify | submit | checkpoint | entry
-#include <sodium.h>
 
 #include <filesystem>
 #include <iostream>
-#include <sstream>
 
 #include "cli/common.h"
 #include "crypto/note.h"
@@ -15,8 +13,6 @@
 namespace custos::cli {
 
 namespace {
-constexpr size_t kMaxStatementFile = 64 * 1024;
-constexpr size_t kMaxBatchFile = 64 << 20;
 
 int Init(const std::string& dir, const std::string& origin, const std::string& node_key_file,
          const std::vector<std::string>& admin_vkeys, bool json) {
@@ -49,47 +45,18 @@ int Init(const std::string& dir, const std::string& origin, const std::string& n
   return kExitOk;
 }
 
-// Turns one JSON statement into a signed submission for this log.
-Result<Bytes> PrepareSubmission(std::string_view json, const std::string& origin, const NamedKey& key) {
-  CUSTOS_ASSIGN_OR_RETURN(Bytes statement, schema::StatementFromJson(json));
-  uint8_t nonce[16];
-  randombytes_buf(nonce, sizeof nonce);
-  int64_t now = SystemClock().NowMillis();
-  Bytes filled = schema::FillStatementDefaults(statement, origin, now, ByteSpan(nonce, sizeof nonce));
-  return SignSubmission(filled, key.key);
-}
-
-// Splits a JSONL batch into statements, naming each by its line number.
-std::vector<std::pair<size_t, std::string>> BatchLines(const std::string& text) {
-  std::vector<std::pair<size_t, std::string>> lines;
-  std::istringstream in(text);
-  std::string line;
-  for (size_t n = 1; std::getline(in, line); ++n) {
-    if (line.find_first_not_of(" \t\r") != std::string::npos) lines.emplace_back(n, line);
-  }
-  return lines;
-}
-
 int Submit(const std::string& dir, const std::string& key_file, const std::string& statement_file,
            const std::string& batch_file, bool json) {
-  if (statement_file.empty() == batch_file.empty()) {
-    return Fail(Status::InvalidArgument("give exactly one of --statement FILE.json or --batch FILE.jsonl"));
-  }
   auto key = ReadKeyFile(key_file);
   if (!key.ok()) return Fail(key.status().WithContext("--key"));
   auto data = DataDir::Load(dir);
   if (!data.ok()) return Fail(data.status());
-  bool batch = !batch_file.empty();
-  const std::string& path = batch ? batch_file : statement_file;
-  auto text = ReadFileLimited(path, batch ? kMaxBatchFile : kMaxStatementFile, batch ? "--batch" : "--statement");
-  if (!text.ok()) return Fail(text.status());
-  auto lines = batch ? BatchLines(*text) : std::vector<std::pair<size_t, std::string>>{{0, *text}};
-  if (lines.empty()) return Fail(Status::InvalidArgument("--batch: " + path + " holds no statements"));
-  auto where = [&](size_t line) { return line == 0 ? path : path + ":" + std::to_string(line); };
+  auto lines = ReadStatements(statement_file, batch_file);
+  if (!lines.ok()) return Fail(lines.status());
   std::vector<Bytes> subs;
-  for (const auto& [n, json_text] : lines) {
-    auto sub = PrepareSubmission(json_text, data->origin, *key);
-    if (!sub.ok()) return Fail(sub.status().WithContext(where(n)));
+  for (const auto& line : *lines) {
+    auto sub = PrepareSubmission(line.json, data->origin, *key);
+    if (!sub.ok()) return Fail(sub.status().WithContext(line.where));
     subs.push_back(std::move(sub).value());
   }
   auto log = data->Open(/*with_node_key=*/true);
@@ -99,7 +66,7 @@ int Submit(const std::string& dir, const std::string& key_file, const std::strin
   for (size_t i = 0; i < results.size(); ++i) {
     // Aborted ones were fine themselves; only the reasons for refusal are news.
     if (!results[i].ok() && results[i].status().code() != Status::Code::kAborted) {
-      rc = Fail(results[i].status().WithContext(where(lines[i].first)));
+      rc = Fail(results[i].status().WithContext((*lines)[i].where));
     }
   }
   if (rc != kExitOk) {

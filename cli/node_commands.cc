@@ -6,7 +6,6 @@
 // checked against that key before it is printed.
 #include "cli/node_commands.h"
 
-#include <sodium.h>
 
 #include <cstdlib>
 #include <iostream>
@@ -24,8 +23,6 @@
 namespace custos::cli {
 
 namespace {
-constexpr size_t kMaxStatementFile = 64 * 1024;
-constexpr size_t kMaxBatchFile = 64 << 20;
 // Bytes of submissions per call: well inside the node's message limit.
 constexpr size_t kMaxCallBytes = node::kRpcMessageLimitBytes / 2;
 
@@ -33,39 +30,6 @@ capnp::MessageSize Hint(size_t bytes) { return {bytes / sizeof(capnp::word) + 64
 
 // ------------------------------------------------------------ submit
 
-struct Line {
-  std::string where;  // FILE or FILE:LINE
-  std::string json;
-};
-
-Result<std::vector<Line>> ReadStatements(const std::string& statement_file, const std::string& batch_file) {
-  if (statement_file.empty() == batch_file.empty()) {
-    return Status::InvalidArgument("give exactly one of --statement FILE.json or --batch FILE.jsonl");
-  }
-  bool batch = !batch_file.empty();
-  const std::string& path = batch ? batch_file : statement_file;
-  CUSTOS_ASSIGN_OR_RETURN(std::string text, ReadFileLimited(path, batch ? kMaxBatchFile : kMaxStatementFile,
-                                                            batch ? "--batch" : "--statement"));
-  if (!batch) return std::vector<Line>{{path, text}};
-  std::vector<Line> lines;
-  std::istringstream in(text);
-  std::string line;
-  for (size_t n = 1; std::getline(in, line); ++n) {
-    if (line.find_first_not_of(" \t\r") != std::string::npos) lines.push_back({path + ":" + std::to_string(n), line});
-  }
-  if (lines.empty()) return Status::InvalidArgument("--batch: " + path + " holds no statements");
-  return lines;
-}
-
-// Turns one JSON statement into a signed submission for `origin`.
-Result<Bytes> Prepare(std::string_view json, const std::string& origin, const NamedKey& key) {
-  CUSTOS_ASSIGN_OR_RETURN(Bytes statement, schema::StatementFromJson(json));
-  uint8_t nonce[16];
-  randombytes_buf(nonce, sizeof nonce);
-  int64_t now = SystemClock().NowMillis();
-  Bytes filled = schema::FillStatementDefaults(statement, origin, now, ByteSpan(nonce, sizeof nonce));
-  return SignSubmission(filled, key.key);
-}
 
 // Calls of at most `per_call` submissions and kMaxCallBytes each: [begin, end).
 std::vector<std::pair<size_t, size_t>> Chunks(const std::vector<Bytes>& subs, size_t per_call) {
@@ -91,9 +55,9 @@ struct SubmitOutput {
 
 // Prints (or collects) one call's results; a receipt is checked first.
 Status TakeResults(const NodeSession& session, capnp::List<rpc::SubmitResult>::Reader results,
-                   const std::vector<Line>& lines, size_t first, bool json, SubmitOutput* out) {
+                   const std::vector<StatementLine>& lines, size_t first, bool json, SubmitOutput* out) {
   for (capnp::uint i = 0; i < results.size(); ++i) {
-    const Line& line = lines[first + i];
+    const StatementLine& line = lines[first + i];
     if (results[i].isError()) {
       Status st = node::FromError(results[i].getError()).WithContext(line.where);
       if (json) out->refused.push_back({{"statement", line.where}, {"error", st.ToString()}});
@@ -122,7 +86,7 @@ int Submit(NodeSession& session, const std::string& statement_file, const std::s
   if (!origin.ok()) return Fail(origin.status());
   std::vector<Bytes> subs;
   for (const auto& line : *lines) {
-    auto sub = Prepare(line.json, *origin, session.key());
+    auto sub = PrepareSubmission(line.json, *origin, session.key());
     if (!sub.ok()) return Fail(sub.status().WithContext(line.where));
     subs.push_back(std::move(sub).value());
   }
