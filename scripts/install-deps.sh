@@ -17,6 +17,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   golang-go golang-golang-x-mod-dev
   tmux
+  python3 jq  # the tests and scripts read JSON with them
 )
 
 is_installed() {

@@ -6,6 +6,7 @@
 # golang.org/x/mod/sumdb/note and sumdb/tlog; exits 77 (skipped) if it is
 # asked for and missing.
 set -uo pipefail
+TESTS_DIR=$(cd "$(dirname "$0")/.." && pwd)
 CUSTOS=$1
 EXAMPLES=$2
 GOVERIFY=${3:-}
@@ -16,22 +17,9 @@ fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
-passed=0
-failed=0
+# shellcheck source=../lib.sh
+source "$TESTS_DIR/lib.sh"
 
-ok() { passed=$((passed + 1)); echo "ok   - $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
-# expect CODE DESCRIPTION -- COMMAND...: runs COMMAND, checks its exit code.
-expect() {
-  local want=$1 what=$2
-  shift 3
-  "$@" >out.txt 2>err.txt
-  local got=$?
-  if [ "$got" -eq "$want" ]; then ok "$what"; else bad "$what (exit $got, want $want): $(head -c 400 err.txt)"; fi
-}
-# contains FILE TEXT DESCRIPTION
-contains() { if grep -qF -- "$2" "$1"; then ok "$3"; else bad "$3: '$2' not in $(head -c 400 "$1")"; fi; }
-json_field() { python3 -c "import json,sys; print(json.load(open('$1'))$2)"; }
 
 ORIGIN=suzhou-ipb.example/custos
 
@@ -155,5 +143,4 @@ if [ -n "$GOVERIFY" ]; then
   ok "Go accepts the inclusion proof of every entry"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish cli_test

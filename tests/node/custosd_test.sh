@@ -6,6 +6,7 @@
 #   custosd_test.sh CUSTOSD_BINARY CUSTOS_BINARY EXAMPLES_DIR
 # Every process started here is killed on exit, whatever happens.
 set -uo pipefail
+TESTS_DIR=$(cd "$(dirname "$0")/.." && pwd)
 CUSTOSD=$(realpath "$1")
 CUSTOS=$(realpath "$2")
 EXAMPLES=$(cd "$3" && pwd)
@@ -21,22 +22,9 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$WORK"
-passed=0
-failed=0
+# shellcheck source=../lib.sh
+source "$TESTS_DIR/lib.sh"
 
-ok() { passed=$((passed + 1)); echo "ok   - $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
-# expect CODE DESCRIPTION -- COMMAND...: runs COMMAND (at most 60 s), checks its exit code.
-expect() {
-  local want=$1 what=$2
-  shift 3
-  timeout 60 "$@" >out.txt 2>err.txt
-  local got=$?
-  if [ "$got" -eq "$want" ]; then ok "$what"; else bad "$what (exit $got, want $want): $(head -c 400 err.txt)"; fi
-}
-# contains FILE TEXT DESCRIPTION
-contains() { if grep -qF -- "$2" "$1"; then ok "$3"; else bad "$3: '$2' not in $(head -c 600 "$1")"; fi; }
-json_field() { python3 -c "import json,sys; print(json.load(open('$1'))$2)"; }
 
 # start_node: starts custosd in the background, waits (at most 10 s) until it
 # listens, and sets NODE_PID and ADDR.

@@ -1,0 +1,34 @@
+# shellcheck shell=bash
+# What the shell tests share (tests/cli, tests/node, tests/tools): counting
+# results and checking commands, output and JSON. Source it from the test's
+# working folder; end the test with `finish NAME`.
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); echo "ok   - $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
+# expect CODE DESCRIPTION -- COMMAND...: runs COMMAND (at most 60 s) with its
+# output in out.txt and err.txt, and checks its exit code.
+expect() {
+  local want=$1 what=$2
+  shift 3
+  timeout 60 "$@" >out.txt 2>err.txt
+  local got=$?
+  if [ "$got" -eq "$want" ]; then ok "$what"; else bad "$what (exit $got, want $want): $(head -c 400 err.txt)"; fi
+}
+# contains FILE TEXT DESCRIPTION
+contains() { if grep -qF -- "$2" "$1"; then ok "$3"; else bad "$3: '$2' not in $(head -c 600 "$1")"; fi; }
+# json_field FILE PYTHON-SUBSCRIPT, e.g. json_field out.txt "['logs'][0]['size']"
+json_field() { python3 -c "import json,sys; print(json.load(open('$1'))$2)"; }
+# check DESCRIPTION CMD...: ok if CMD succeeds.
+check() {
+  local what=$1
+  shift
+  if "$@"; then ok "$what"; else bad "$what"; fi
+}
+# finish NAME: prints the tally and exits 0 only if nothing failed.
+finish() {
+  echo "${1:-test}: $passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+  exit $?
+}

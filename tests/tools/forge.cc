@@ -1,0 +1,240 @@
+// custos_forge — TEST-ONLY. Makes a node's own log serve an entry that fails
+// verification, the way a dishonest or broken node would, so that integration
+// tests can check that `custos log verify` and the followers of the log refuse
+// to go past it. It lives under tests/, is built only with the tests and is
+// never installed.
+//
+//   custos_forge bad-entry --data DIR --node-key FILE --kind KIND
+//                          --key OFFICER_KEY --statement FILE.json
+//
+// DIR is a data directory made by `custos log init` (docs/leveldb-layout.md).
+// The statement (JSON, as `custos submit --statement` reads it) is signed by
+// OFFICER_KEY and appended at index size(), broken by KIND:
+//
+//   bad-signature  one byte of the submission's signature is flipped;
+//   broken-chain   the entry's prevHash is not the previous entry's leaf hash;
+//   unauthorized   nothing is changed, but Log::Append's authority check is
+//                  not made: pass a key that holds no role for the statement.
+//
+// Everything else is what an honest append writes (ledger/log.cc): the entry,
+// its replay record, the key-table changes, the tiles, the head and a new
+// checkpoint signed by the node key, in one synced WriteBatch, through the
+// public StoredLog API. So the log still opens, its checkpoint verifies with
+// the origin's key and its root covers the bad entry: only replaying the
+// entries (full verification, replication) finds what is wrong.
+//
+// Prints the index of the forged entry. Exit codes as the `custos` command
+// line's (docs/cli.md): 0 done, 2 bad usage or input (including a log that
+// does not open, or a node key that is not the log's), 3 I/O error.
+
+#include <capnp/message.h>
+#include <sodium.h>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/keyfile.h"
+#include "crypto/note.h"
+#include "crypto/sha256.h"
+#include "crypto/status.h"
+#include "ledger/checkpoint.h"
+#include "ledger/layout.h"
+#include "ledger/merkle.h"
+#include "ledger/store.h"
+#include "ledger/submission.h"
+#include "schema/canonical.h"
+#include "schema/json.h"
+
+namespace custos::forge {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitBadInput = 2;
+constexpr int kExitIOError = 3;
+
+enum class Kind { kBadSignature, kBrokenChain, kUnauthorized };
+
+struct KindName {
+  const char* name;
+  Kind kind;
+};
+constexpr KindName kKinds[] = {
+    {"bad-signature", Kind::kBadSignature},
+    {"broken-chain", Kind::kBrokenChain},
+    {"unauthorized", Kind::kUnauthorized},
+};
+
+struct Args {
+  std::string data, node_key, kind, key, statement;  // kind: one of kKinds' names
+};
+
+Kind KindNamed(std::string_view name) {
+  for (const auto& k : kKinds) {
+    if (name == k.name) return k.kind;
+  }
+  return Kind::kBadSignature;  // unreachable: the command line checked the name
+}
+
+int Fail(const Status& status) {
+  std::cerr << "custos_forge: " << status.ToString() << "\n";
+  return status.code() == Status::Code::kIOError ? kExitIOError : kExitBadInput;
+}
+
+Result<std::string> ReadSmallFile(const std::string& path, size_t max_bytes, const char* what) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) return Status::InvalidArgument(std::string(what) + ": cannot read " + path + ": " + ec.message());
+  if (size > max_bytes) return Status::InvalidArgument(std::string(what) + ": " + path + " is too large");
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in && !in.eof()) return Status::IOError(std::string(what) + ": reading " + path + " failed");
+  return text.str();
+}
+
+// The origin DIR/custos.json names (written by `custos log init`).
+Result<std::string> ReadOrigin(const std::string& dir) {
+  CUSTOS_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(dir + "/custos.json", 64 * 1024, "--data"));
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("origin") || !j["origin"].is_string()) {
+    return Status::InvalidArgument("--data: " + dir + "/custos.json is malformed (want {\"origin\": ...})");
+  }
+  return j["origin"].get<std::string>();
+}
+
+// The submission `custos submit` would make of the JSON statement: origin,
+// time and a random nonce filled in where the JSON leaves them out.
+Result<Bytes> SignStatement(std::string_view json, const std::string& origin, const SigningKey& key, int64_t now) {
+  CUSTOS_ASSIGN_OR_RETURN(Bytes statement, schema::StatementFromJson(json));
+  uint8_t nonce[16];
+  randombytes_buf(nonce, sizeof nonce);
+  return SignSubmission(schema::FillStatementDefaults(statement, origin, now, ByteSpan(nonce, sizeof nonce)), key);
+}
+
+// The same submission with the first byte of its signature flipped: still
+// canonical and well-formed, but the signature no longer verifies.
+Bytes FlipSignatureByte(const schema::SignedSubmission::Reader& submission) {
+  capnp::MallocMessageBuilder builder;
+  builder.setRoot(submission);
+  auto forged = builder.getRoot<schema::SignedSubmission>();
+  forged.getSignature()[0] ^= 0x01;
+  return schema::Canonicalize(forged.asReader());
+}
+
+// Appends `submission` as entry size() in one batch, as Log::Append and
+// Log::Commit do, but without checking it, and with a wrong prevHash when
+// `kind` asks for it. Returns the entry's index.
+Result<uint64_t> AppendUnchecked(StoredLog& log, const NamedKey& node_key, ByteSpan submission, Kind kind) {
+  CUSTOS_ASSIGN_OR_RETURN(auto sub, schema::ReadCanonical<schema::SignedSubmission>(
+                                        submission, schema::kMaxStatementBytes + 256, "submission"));
+  auto statement_data = sub.get().getStatement();
+  const ByteSpan statement_bytes(statement_data.begin(), statement_data.size());
+  CUSTOS_ASSIGN_OR_RETURN(auto statement, schema::ReadCanonical<schema::Statement>(
+                                              statement_bytes, schema::kMaxStatementBytes, "statement"));
+  StoredLog::Batch batch;
+  log.Begin(&batch);
+  const uint64_t index = log.NextIndex(batch);
+  // logTime never goes backwards, as in Log::Append: only the chosen check may fail.
+  const int64_t log_time = std::max(log.store().clock().NowMillis(), log.last_log_time());
+  Hash prev = batch.last_leaf;
+  if (kind == Kind::kBrokenChain) prev.bytes[31] ^= 0x01;
+  const Bytes entry = BuildEntry(index, prev, log_time, sub.get());
+  log.AddEntry(batch, entry, merkle::LeafHash(entry), Sha256::Digest(statement_bytes), statement.get(), log_time);
+  layout::LogHead head = log.Grow(batch);
+  // A new checkpoint signed by the node key: the node vouches for the bad entry.
+  Checkpoint cp{log.origin(), head.size, head.root, {}};
+  CUSTOS_ASSIGN_OR_RETURN(head.checkpoint, SignNote(cp.Format(), node_key.name, node_key.key));
+  batch.writes.Put(layout::CheckpointKey(log.number(), head.size), head.checkpoint);
+  CUSTOS_RETURN_IF_ERROR(log.Commit(batch, std::move(head)));
+  return index;
+}
+
+// Refuses a node key that could not have signed this log's checkpoints.
+Status CheckNodeKey(const StoredLog& log, const NamedKey& node_key) {
+  if (node_key.key.public_key() != log.node_key()) {
+    return Status::InvalidArgument("--node-key: not the node key named in this log's genesis");
+  }
+  if (node_key.name != log.origin()) {
+    return Status::InvalidArgument("--node-key: its name \"" + node_key.name + "\" is not the log's origin \"" +
+                                   log.origin() + "\"");
+  }
+  return Status::OK();
+}
+
+Result<uint64_t> ForgeBadEntry(const Args& args) {
+  const Kind kind = KindNamed(args.kind);
+  CUSTOS_ASSIGN_OR_RETURN(std::string origin, ReadOrigin(args.data));
+  auto node_key = ReadKeyFile(args.node_key);
+  if (!node_key.ok()) return node_key.status().WithContext("--node-key");
+  auto officer = ReadKeyFile(args.key);
+  if (!officer.ok()) return officer.status().WithContext("--key");
+  CUSTOS_ASSIGN_OR_RETURN(std::string json,
+                          ReadSmallFile(args.statement, schema::kMaxStatementBytes, "--statement"));
+
+  StoreOptions options;
+  options.path = args.data + "/ledger";
+  options.verify_threads = 1;
+  auto store = Store::Open(options, OpenMode::kOpenExisting);
+  if (!store.ok()) return store.status().WithContext("--data: opening " + options.path);
+  StoredLog log(**store, layout::kOwnLog);
+  CUSTOS_RETURN_IF_ERROR(log.Load());
+  if (log.origin() != origin) {
+    return Status::InvalidArgument("--data: custos.json names origin \"" + origin + "\", the log's genesis \"" +
+                                   log.origin() + "\"");
+  }
+  CUSTOS_RETURN_IF_ERROR(CheckNodeKey(log, *node_key));
+
+  auto submission = SignStatement(json, origin, officer->key, (*store)->clock().NowMillis());
+  if (!submission.ok()) return submission.status().WithContext(args.statement);
+  if (kind == Kind::kBadSignature) {
+    CUSTOS_ASSIGN_OR_RETURN(auto signed_sub, schema::ReadCanonical<schema::SignedSubmission>(
+                                                 *submission, schema::kMaxStatementBytes + 256, "submission"));
+    submission = FlipSignatureByte(signed_sub.get());
+  }
+  return AppendUnchecked(log, *node_key, *submission, kind);
+}
+
+void AddBadEntryCommand(CLI::App& app, Args& args) {
+  auto* cmd = app.add_subcommand(
+      "bad-entry",
+      "Append one entry that fails verification, with its tiles, head and a new\n"
+      "checkpoint signed by the node key. Prints the entry's index.");
+  cmd->add_option("--data", args.data, "The log's directory (made by `custos log init`)")->required();
+  cmd->add_option("--node-key", args.node_key, "The log's node key file (signs the checkpoint)")->required();
+  std::vector<std::string> kinds;
+  for (const auto& k : kKinds) kinds.emplace_back(k.name);
+  cmd->add_option("--kind", args.kind, "What is wrong with the entry")->required()->check(CLI::IsMember(kinds));
+  cmd->add_option("--key", args.key, "The author's key file (for unauthorized: one without the role)")->required();
+  cmd->add_option("--statement", args.statement, "One JSON statement (see examples/)")->required();
+}
+
+int Main(int argc, char** argv) {
+  InitCrypto();
+  CLI::App app{"custos_forge: TEST-ONLY. Makes a log serve an entry that fails verification."};
+  app.require_subcommand(1);
+  Args args;
+  AddBadEntryCommand(app, args);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitBadInput;
+  }
+  auto index = ForgeBadEntry(args);
+  if (!index.ok()) return Fail(index.status());
+  std::cout << *index << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace custos::forge
+
+int main(int argc, char** argv) { return custos::forge::Main(argc, argv); }
