@@ -8,11 +8,15 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <fstream>
 
 #include "ledger/log.h"
+#include "ledger/replica.h"
+#include "ledger/store.h"
 #include "node/access.h"
 #include "node/checkpoint_hub.h"
+#include "node/federation.h"
 #include "node/group_commit.h"
 #include "node/listener.h"
 #include "node/log_view.h"
@@ -44,45 +48,98 @@ kj::Promise<int> StopSignal(kj::UnixEventPort& port) {
   return term.exclusiveJoin(kj::mv(interrupt));
 }
 
+// What the node holds on disk: one Store with the own log and a replica of
+// each peer's log (created empty the first time a peer is listed).
+struct Ledger {
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Log> log;
+  std::map<std::string, std::unique_ptr<Replica>> replicas;
+
+  std::map<std::string, Replica*> ReplicaPointers() const {
+    std::map<std::string, Replica*> out;
+    for (const auto& [origin, r] : replicas) out.emplace(origin, r.get());
+    return out;
+  }
+  // Replicas first, then the log, then the database they live in.
+  void Close() {
+    replicas.clear();
+    log.reset();
+    store.reset();
+  }
+};
+
+Result<Ledger> OpenLedger(const NodeConfig& config, const NamedKey& node_key) {
+  Ledger ledger;
+  StoreOptions options;
+  options.path = config.ledger_path();
+  auto store = Store::Open(options, OpenMode::kOpenExisting);
+  if (!store.ok()) return store.status().WithContext("dataDir " + config.data_dir);
+  ledger.store = std::move(store).value();
+  auto log = Log::Open(*ledger.store, node_key);
+  if (!log.ok()) return log.status().WithContext("dataDir " + config.data_dir);
+  ledger.log = std::move(log).value();
+  if (ledger.log->origin() != config.origin) {
+    return Status::InvalidArgument("dataDir " + config.data_dir + ": the log's origin is \"" + ledger.log->origin() +
+                                   "\", not \"" + config.origin + "\" as custos.json says");
+  }
+  for (const auto& peer : config.federation.peers) {
+    if (peer.origin == config.origin) continue;
+    auto replica = Replica::Open(*ledger.store, peer.verifier);
+    if (!replica.ok()) {
+      return replica.status().WithContext("replica of peer \"" + peer.origin + "\" (federation file " +
+                                          config.federation_file + ")");
+    }
+    ledger.replicas.emplace(peer.origin, std::move(replica).value());
+  }
+  return ledger;
+}
+
 // The node's parts, in the order they must be built; they are torn down in the
-// reverse order: connections first, then the writer, and the log last.
+// reverse order: the followers and connections first, then the writer.
 class Node {
  public:
-  Node(const NodeConfig& config, Log& log, const TlsIdentity& identity, std::shared_ptr<spdlog::logger> logger,
-       kj::Timer& timer)
-      : access_(config.federation, log),
+  Node(kj::AsyncIoProvider& io, const NodeConfig& config, Ledger& ledger, const NamedKey& node_key,
+       const TlsIdentity& identity, std::shared_ptr<spdlog::logger> logger)
+      : access_(config.federation, *ledger.log),
         hub_(logger),
-        committer_(log, logger),
-        federation_(NewStaticFederation(config.federation, config.origin)),
-        services_{config.origin, &logs_, &committer_, &hub_, &access_, federation_.get(), logger, log.size()},
+        committer_(*ledger.log, logger),
+        federation_(io, config.federation, *ledger.log, ledger.ReplicaPointers(), identity, node_key, hub_, logger),
+        services_{config.origin, &logs_, &committer_, &hub_, &access_, &federation_, logger, ledger.log->size()},
         tls_(identity, [this](const PublicKey& key) { return access_.MayConnect(key); }),
-        listener_(services_, tls_, timer) {
-    Status st = logs_.Add(NewOwnLogView(log));
+        listener_(services_, tls_, io.getTimer()) {
+    Status st = logs_.Add(NewOwnLogView(*ledger.log));
     KJ_ASSERT(st.ok(), st.ToString().c_str());
+    for (const auto& [origin, replica] : ledger.replicas) {
+      st = logs_.Add(NewReplicaView(*replica));
+      KJ_ASSERT(st.ok(), st.ToString().c_str());
+    }
   }
 
   RpcListener& listener() { return listener_; }
+  Federation& federation() { return federation_; }
 
  private:
   AccessPolicy access_;
   LogRegistry logs_;
   CheckpointHub hub_;
   GroupCommitter committer_;
-  std::unique_ptr<FederationHooks> federation_;
+  Federation federation_;
   NodeServices services_;
   TlsContext tls_;
   RpcListener listener_;
 };
 
-Status Serve(const NodeConfig& config, Log& log, const TlsIdentity& identity, std::shared_ptr<spdlog::logger> logger,
-             const DaemonOptions& options) {
+Status Serve(const NodeConfig& config, Ledger& ledger, const NamedKey& node_key, const TlsIdentity& identity,
+             std::shared_ptr<spdlog::logger> logger, const DaemonOptions& options) {
   auto io = kj::setupAsyncIo();
-  Node node(config, log, identity, logger, io.provider->getTimer());
+  Node node(*io.provider, config, ledger, node_key, identity, logger);
   auto address = io.provider->getNetwork().parseAddress(config.listen.host, config.listen.port).wait(io.waitScope);
   auto receiver = address->listen();
   std::string bound = HostPort{config.listen.host, static_cast<uint16_t>(receiver->getPort())}.ToString();
   if (!options.address_file.empty()) CUSTOS_RETURN_IF_ERROR(WriteAddressFile(options.address_file, bound));
-  logger->info("log {} at size {}; listening on {}", log.origin(), log.size(), bound);
+  logger->info("log {} at size {}; {} peer logs held; listening on {}", ledger.log->origin(), ledger.log->size(),
+               ledger.replicas.size(), bound);
+  node.federation().Start();
 
   auto serving = node.listener().Serve(*receiver).then([]() -> int { return 0; });
   int signum = StopSignal(io.unixEventPort).exclusiveJoin(kj::mv(serving)).wait(io.waitScope);
@@ -94,21 +151,15 @@ Status Serve(const NodeConfig& config, Log& log, const TlsIdentity& identity, st
 
 Status RunNode(const NodeConfig& config, const NamedKey& node_key, std::shared_ptr<spdlog::logger> logger,
                const DaemonOptions& options) {
-  LogOptions log_options;
-  log_options.path = config.ledger_path();
-  auto log = Log::Open(log_options, node_key);
-  if (!log.ok()) return log.status().WithContext("dataDir " + config.data_dir);
-  if ((*log)->origin() != config.origin) {
-    return Status::InvalidArgument("dataDir " + config.data_dir + ": the log's origin is \"" + (*log)->origin() +
-                                   "\", not \"" + config.origin + "\" as custos.json says");
-  }
+  auto ledger = OpenLedger(config, node_key);
+  if (!ledger.ok()) return ledger.status();
   auto identity = TlsIdentity::FromKey(node_key);
   if (!identity.ok()) return identity.status();
   Status result;
-  KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] { result = Serve(config, **log, *identity, logger, options); })) {
+  KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] { result = Serve(config, *ledger, node_key, *identity, logger, options); })) {
     result = Status::IOError(e->getDescription().cStr());
   }
-  log->reset();  // close the log (LevelDB) before saying so
+  ledger->Close();  // close the database before saying so
   if (result.ok()) logger->info("stopped cleanly");
   return result;
 }

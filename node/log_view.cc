@@ -17,7 +17,11 @@ class OwnLogView final : public LogView {
   const std::string& origin() const override { return log_.origin(); }
   LogRole role() const override { return LogRole::kOwn; }
   uint64_t size() const override { return log_.size(); }
-  std::string checkpoint() const override { return log_.checkpoint(); }
+  // With the cosignatures the peers handed back for it.
+  std::string checkpoint() const override {
+    auto cosigned = log_.CosignedCheckpoint();
+    return cosigned.ok() && !cosigned->empty() ? *cosigned : log_.checkpoint();
+  }
   Result<std::string> CheckpointAt(uint64_t size) const override { return log_.CheckpointAt(size); }
   Result<Bytes> Entry(uint64_t index) const override { return log_.Entry(index); }
   Result<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t tree_size) const override {

@@ -65,7 +65,7 @@ struct EquivocationVerdict {
 // node/rpc_errors.h ToException for a Status). Called on the event loop.
 class FederationHooks {
  public:
-  virtual ~FederationHooks() = default;
+  virtual ~FederationHooks() noexcept(false) = default;
 
   // rpc addCheckpoint: returns this node's cosignature line.
   virtual kj::Promise<std::string> AddCheckpoint(const Caller& caller, uint64_t old_size, std::vector<Hash> proof,

@@ -1,0 +1,250 @@
+#include "node/federation.h"
+
+#include <kj/debug.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "crypto/cosignature.h"
+#include "crypto/note.h"
+#include "ledger/checkpoint.h"
+#include "ledger/log.h"
+#include "ledger/replica.h"
+#include "node/rpc_errors.h"
+
+namespace custos::node {
+
+namespace {
+
+[[noreturn]] void Throw(const Status& status) { kj::throwFatalException(ToException(status)); }
+
+// How long a witness call waits for the follower to verify the entries up to
+// the checkpoint it is asked to cosign.
+constexpr kj::Duration kWitnessCatchUp = 30 * kj::SECONDS;
+
+class ReplicaView final : public LogView {
+ public:
+  explicit ReplicaView(const Replica& replica) : replica_(replica) {}
+
+  const std::string& origin() const override { return replica_.origin(); }
+  LogRole role() const override { return LogRole::kReplica; }
+  uint64_t size() const override { return replica_.size(); }
+  std::string checkpoint() const override {
+    auto cosigned = replica_.CosignedCheckpoint();
+    return cosigned.ok() && !cosigned->empty() ? *cosigned : replica_.checkpoint();
+  }
+  Result<std::string> CheckpointAt(uint64_t size) const override { return replica_.CheckpointAt(size); }
+  Result<Bytes> Entry(uint64_t index) const override { return replica_.Entry(index); }
+  Result<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t tree_size) const override {
+    return replica_.InclusionProof(index, tree_size);
+  }
+  Result<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t tree_size) const override {
+    return replica_.ConsistencyProof(old_size, tree_size);
+  }
+
+ private:
+  const Replica& replica_;
+};
+
+Result<Checkpoint> ParseNote(std::string_view note) {
+  CUSTOS_ASSIGN_OR_RETURN(Note parsed, Note::Parse(note));
+  return Checkpoint::Parse(parsed.text);
+}
+
+std::string DescribeProof(const EquivocationProof& proof) {
+  auto a = ParseNote(proof.note_a);
+  auto b = ParseNote(proof.note_b);
+  std::string sizes = a.ok() && b.ok() ? " (sizes " + std::to_string(a->size) + " and " + std::to_string(b->size) + ")"
+                                       : "";
+  return "equivocation: " + proof.origin + " signed two inconsistent checkpoints" + sizes +
+         "; the proof is kept and this node no longer cosigns it";
+}
+
+}  // namespace
+
+std::unique_ptr<LogView> NewReplicaView(const Replica& replica) { return std::make_unique<ReplicaView>(replica); }
+
+Federation::Federation(kj::AsyncIoProvider& io, const FederationConfig& federation, Log& own_log,
+                       const std::map<std::string, Replica*>& replicas, const TlsIdentity& self,
+                       const NamedKey& node_key, CheckpointHub& hub, std::shared_ptr<spdlog::logger> logger,
+                       FollowerOptions options)
+    : federation_(federation), own_log_(own_log), node_key_(node_key), hub_(hub), logger_(std::move(logger)) {
+  FollowerEvents& events = *this;
+  for (const auto& [origin, replica] : replicas) {
+    const PeerConfig* peer = federation.FindPeer(origin);
+    KJ_REQUIRE(peer != nullptr, "a replica without a federation peer", origin);
+    followers_.emplace(origin,
+                       std::make_unique<Follower>(io, *replica, *peer, self, node_key, events, logger_, options));
+  }
+}
+
+Federation::~Federation() noexcept(false) {
+  runs_.clear();         // stop following (drops in-flight calls)
+  own_offload_.Stop();   // finish a cosignature being stored
+}
+
+void Federation::Start() {
+  for (auto& [origin, follower] : followers_) {
+    runs_.push_back(follower->Run().eagerlyEvaluate([this, o = origin](kj::Exception&& e) {
+      logger_->error("peer {}: the follower stopped: {}", o, FromException(e).ToString());
+    }));
+  }
+}
+
+Follower* Federation::FindFollower(std::string_view origin) const {
+  auto it = followers_.find(origin);
+  return it == followers_.end() ? nullptr : it->second.get();
+}
+
+// --- FederationHooks
+
+kj::Promise<std::string> Federation::AddCheckpoint(const Caller& caller, uint64_t old_size, std::vector<Hash> proof,
+                                                   std::string checkpoint) {
+  auto cp = ParseNote(checkpoint);
+  if (!cp.ok()) Throw(cp.status().WithContext("checkpoint"));
+  Follower* follower = FindFollower(cp->origin);
+  if (follower == nullptr) {
+    Throw(Status::NotFound("checkpoint: unknown origin \"" + cp->origin + "\": this node does not witness it"));
+  }
+  Replica& replica = follower->replica();
+  auto witness = replica.witness_state();
+  uint64_t witnessed = witness ? witness->size : 0;
+  if (old_size != witnessed) {
+    Throw(Status::FailedPrecondition("conflict: witness holds size " + std::to_string(witnessed)));
+  }
+  logger_->debug("witness call from {}: {} at size {}", caller.peer_origin.value_or("?"), cp->origin, cp->size);
+  uint64_t size = cp->size;
+  return follower->offload()
+      .Run([&replica, checkpoint, old_size, proof = std::move(proof)] {
+        return replica.Observe(checkpoint, old_size, proof);
+      })
+      .then([this, follower, checkpoint, size](Result<Observation> obs) mutable -> kj::Promise<std::string> {
+        if (!obs.ok()) Throw(obs.status().WithContext("checkpoint"));
+        switch (obs->kind) {
+          case CheckpointClass::kEquivocation:
+            EquivocationFound(follower->origin());
+            Throw(Status::FailedPrecondition("equivocation: " + obs->reason));
+          case CheckpointClass::kBadProof:
+            Throw(Status::Corruption("proof: " + obs->reason));
+          case CheckpointClass::kAhead:
+            follower->Announce(checkpoint);
+            return follower->WaitHeld(size, kWitnessCatchUp).then([this, follower, checkpoint]() mutable {
+              return Cosign(*follower, std::move(checkpoint));
+            });
+          case CheckpointClass::kHeld:
+            break;
+        }
+        return Cosign(*follower, std::move(checkpoint));
+      });
+}
+
+kj::Promise<std::string> Federation::Cosign(Follower& follower, std::string note) {
+  Replica& replica = follower.replica();
+  uint64_t now = static_cast<uint64_t>(replica.stored().store().clock().NowMillis() / 1000);
+  return follower.offload()
+      .Run([&replica, note, this, now] { return replica.Cosign(note, node_key_, now); })
+      .then([this, &follower](Result<std::string> line) {
+        if (!line.ok()) Throw(line.status());
+        ReplicaAdvanced(follower.origin());
+        return std::move(line).value();
+      });
+}
+
+kj::Promise<void> Federation::AddCosignature(const Caller& caller, std::string checkpoint, std::string cosignature) {
+  const PeerConfig* peer = caller.peer_origin ? federation_.FindPeer(*caller.peer_origin) : nullptr;
+  if (peer == nullptr) Throw(Status::Unauthorized("addCosignature: the caller is not a federation peer"));
+  auto cp = ParseNote(checkpoint);
+  if (!cp.ok()) Throw(cp.status().WithContext("checkpoint"));
+  if (cp->origin != own_log_.origin()) {
+    Throw(Status::InvalidArgument("checkpoint: origin \"" + cp->origin + "\" is not this node's log \"" +
+                                  own_log_.origin() + "\""));
+  }
+  NoteVerifier witness = NoteVerifier::ForKey(peer->origin, peer->verifier.key, kAlgCosignatureV1);
+  return own_offload_
+      .Run([this, checkpoint = std::move(checkpoint), cosignature = std::move(cosignature), witness] {
+        return own_log_.AddCosignature(checkpoint, cosignature, witness);
+      })
+      .then([this, origin = peer->origin, size = cp->size](Status stored) {
+        if (!stored.ok()) Throw(stored.WithContext("cosignature"));
+        logger_->debug("{} cosigned size {}", origin, size);
+      });
+}
+
+kj::Promise<EquivocationVerdict> Federation::ReportEquivocation(const Caller& caller, EquivocationReport report) {
+  EquivocationProof proof{std::move(report.origin), std::move(report.note_a), std::move(report.note_b),
+                          std::move(report.consistency)};
+  std::string from = caller.peer_origin.value_or("?");
+  if (proof.origin == own_log_.origin()) {
+    // Someone holds two histories signed with this node's key: if the proof
+    // checks, the key is compromised or a second log was made with it.
+    Status st = CheckEquivocationProof(proof, NoteVerifier::ForKey(own_log_.origin(), own_log_.node_key()));
+    if (!st.ok()) return EquivocationVerdict{false, st.ToString()};
+    std::string alarm = "equivocation: two histories signed with this node's own key (reported by " + from + ")";
+    logger_->critical("ALARM {}", alarm);
+    if (std::find(own_alarms_.begin(), own_alarms_.end(), alarm) == own_alarms_.end()) own_alarms_.push_back(alarm);
+    return EquivocationVerdict{true, ""};
+  }
+  Follower* follower = FindFollower(proof.origin);
+  if (follower == nullptr) {
+    return EquivocationVerdict{false, "this node does not follow \"" + proof.origin + "\""};
+  }
+  bool had = follower->replica().equivocation().has_value();
+  Replica& replica = follower->replica();
+  return follower->offload()
+      .Run([&replica, proof] { return replica.ReportEquivocation(proof); })
+      .then([this, follower, had, from](Status st) {
+        if (!st.ok()) {
+          logger_->warn("{} handed over a proof of equivocation by {} that does not check: {}", from,
+                        follower->origin(), st.ToString());
+          return EquivocationVerdict{false, st.ToString()};
+        }
+        if (!had) {
+          logger_->info("{} handed over a proof of equivocation by {}; checked", from, follower->origin());
+          EquivocationFound(follower->origin());
+        }
+        return EquivocationVerdict{true, ""};
+      });
+}
+
+std::vector<PeerState> Federation::Peers() const {
+  std::vector<PeerState> peers;
+  for (const auto& [origin, follower] : followers_) peers.push_back(follower->state());
+  return peers;
+}
+
+std::vector<std::string> Federation::Alarms() const {
+  std::vector<std::string> alarms = own_alarms_;
+  for (const auto& [origin, follower] : followers_) {
+    if (auto proof = follower->replica().equivocation()) alarms.push_back(DescribeProof(*proof));
+    if (!follower->stopped_reason().empty()) alarms.push_back(follower->stopped_reason());
+  }
+  return alarms;
+}
+
+// --- FollowerEvents
+
+void Federation::ReplicaAdvanced(const std::string& origin) {
+  Follower* follower = FindFollower(origin);
+  if (follower == nullptr) return;
+  auto note = follower->replica().CosignedCheckpoint();
+  if (note.ok() && !note->empty()) hub_.Publish(origin, *note);
+}
+
+void Federation::EquivocationFound(const std::string& origin) {
+  Follower* follower = FindFollower(origin);
+  if (follower == nullptr) return;
+  auto proof = follower->replica().equivocation();
+  if (!proof || !alarmed_.insert(origin).second) return;
+  logger_->critical("ALARM {}", DescribeProof(*proof));
+  for (auto& [o, f] : followers_) f->Wake();  // hand the proof over
+}
+
+std::vector<EquivocationProof> Federation::KnownEquivocations() const {
+  std::vector<EquivocationProof> proofs;
+  for (const auto& [origin, follower] : followers_) {
+    if (auto proof = follower->replica().equivocation()) proofs.push_back(std::move(*proof));
+  }
+  return proofs;
+}
+
+}  // namespace custos::node

@@ -1,0 +1,85 @@
+// The federation side of a node (design §6, docs/replication.md): a Follower
+// per peer keeping a verified replica of its log, the witness calls of the
+// RPC interface (tlog-witness addCheckpoint, addCosignature,
+// reportEquivocation), the alarms, and what status says about peers.
+//
+// Lives on the RPC event loop's thread. Blocking work (verification, synced
+// writes) runs on Offload threads: one per follower, one for the own log.
+#pragma once
+
+#include <kj/async-io.h>
+
+#include <map>
+#include <set>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crypto/keyfile.h"
+#include "node/checkpoint_hub.h"
+#include "node/config.h"
+#include "node/follower.h"
+#include "node/log_view.h"
+#include "node/offload.h"
+#include "node/server.h"
+#include "node/tls.h"
+
+namespace spdlog {
+class logger;
+}  // namespace spdlog
+
+namespace custos {
+class Log;
+class Replica;
+}  // namespace custos
+
+namespace custos::node {
+
+// A replica as a LogView: what the RPC server serves of a peer's log. Its
+// checkpoint is the origin's latest note the replica holds, with this node's
+// cosignature when it made one. Borrows `replica`.
+std::unique_ptr<LogView> NewReplicaView(const Replica& replica);
+
+class Federation final : public FederationHooks, private FollowerEvents {
+ public:
+  // `replicas` holds one replica per peer of `federation` other than the
+  // node itself (Replica::Open with the peer's key), keyed by origin. All
+  // borrowed; all must outlive this object.
+  Federation(kj::AsyncIoProvider& io, const FederationConfig& federation, Log& own_log,
+             const std::map<std::string, Replica*>& replicas, const TlsIdentity& self, const NamedKey& node_key,
+             CheckpointHub& hub, std::shared_ptr<spdlog::logger> logger, FollowerOptions options = {});
+  ~Federation() noexcept(false) override;
+
+  // Starts following every peer. Runs until the object is destroyed.
+  void Start();
+
+  // FederationHooks.
+  kj::Promise<std::string> AddCheckpoint(const Caller& caller, uint64_t old_size, std::vector<Hash> proof,
+                                         std::string checkpoint) override;
+  kj::Promise<void> AddCosignature(const Caller& caller, std::string checkpoint, std::string cosignature) override;
+  kj::Promise<EquivocationVerdict> ReportEquivocation(const Caller& caller, EquivocationReport report) override;
+  std::vector<PeerState> Peers() const override;
+  std::vector<std::string> Alarms() const override;
+
+ private:
+  // FollowerEvents.
+  void ReplicaAdvanced(const std::string& origin) override;
+  void EquivocationFound(const std::string& origin) override;
+  std::vector<EquivocationProof> KnownEquivocations() const override;
+
+  Follower* FindFollower(std::string_view origin) const;
+  kj::Promise<std::string> Cosign(Follower& follower, std::string note);
+
+  const FederationConfig& federation_;
+  Log& own_log_;
+  const NamedKey& node_key_;
+  CheckpointHub& hub_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::vector<std::string> own_alarms_;
+  std::set<std::string> alarmed_;  // origins whose equivocation was logged  // proofs that the own key signed two histories
+  std::map<std::string, std::unique_ptr<Follower>, std::less<>> followers_;
+  Offload own_offload_;  // the own log's cosignature writes
+  std::vector<kj::Promise<void>> runs_;  // the followers' Run promises; destroyed first
+};
+
+}  // namespace custos::node
