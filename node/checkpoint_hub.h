@@ -2,7 +2,7 @@
 // capabilities), per origin.
 //
 // Whoever learns of a new checkpoint of a log — the own log's group commit,
-// and later a follower that stored a peer's checkpoint, or the witness code
+// a follower that stored or cosigned a peer's checkpoint, or the witness code
 // that gathered a cosignature — calls Publish. Each subscriber has at most one
 // newCheckpoint call in flight: checkpoints that arrive meanwhile are
 // coalesced to the newest, so a slow subscriber costs one pending note, never

@@ -79,9 +79,10 @@ class FederationHooks {
   virtual std::vector<std::string> Alarms() const = 0;
 };
 
-// The hooks of a node that neither follows nor witnesses yet: the witness
-// calls fail with UNIMPLEMENTED, and every configured peer (other than the
-// node itself) is reported as not connected, nothing held.
+// Hooks for a server that neither follows nor witnesses (tests of the RPC
+// server alone; custosd uses node/federation.h): the witness calls fail with
+// UNIMPLEMENTED, and every configured peer (other than the node itself) is
+// reported as not connected, nothing held.
 std::unique_ptr<FederationHooks> NewStaticFederation(const FederationConfig& federation, std::string_view own_origin);
 
 // The parts one node's RPC service is made of. Borrowed: all must outlive

@@ -36,7 +36,8 @@ struct Error {
 
 # What an officer gets back for an appended submission: where it is, and an
 # offline-checkable c2sp.org/tlog-proof@v1 against the checkpoint that first
-# covered it (signed by the origin; cosignatures come later, see checkpoint()).
+# covered it (signed by the origin; the witnesses' cosignatures come later,
+# see checkpoint()).
 struct Receipt {
   index @0 :UInt64;
   leafHash @1 :Data;
@@ -88,7 +89,9 @@ struct EquivocationProof {
   origin @0 :Text;
   noteA @1 :Text;              # the smaller (or equal) size
   noteB @2 :Text;
-  consistency @3 :List(Data);  # RFC 9162 proof from A's size to B's size, by B's tree
+  consistency @3 :List(Data);  # RFC 9162 proof from A's size to B's size, by B's tree;
+                               # when A's size is a power of two it starts with the hash
+                               # of B's first size(A) leaves (docs/replication.md)
 }
 
 interface CheckpointSubscriber {
@@ -134,16 +137,20 @@ interface Node {
   # whose call fails is dropped.
 
   # --- peers (a federation peer's TLS key only, else FAILED "unauthorized: …").
-  # Until the node witnesses (node/server.h FederationHooks), these three fail
-  # with UNIMPLEMENTED.
   # C2SP tlog-witness semantics: `checkpoint` is a note signed by its origin;
   # `oldSize` is the size the caller believes this witness last cosigned
   # (0 if none) and `proof` the consistency proof from it. Refuses an unknown
-  # origin or bad signature (FAILED), a stale oldSize (FAILED, message
-  # "conflict: witness holds size N"), a bad proof (FAILED). Returns this
-  # node's cosignature line ("— name base64...\n").
+  # origin (FAILED "not found: … unknown origin"), a bad signature (FAILED), a
+  # stale oldSize (FAILED, message "conflict: witness holds size N"), a bad
+  # proof (FAILED "verification failed: proof: …"), an equivocation (FAILED "failed
+  # precondition: equivocation: …"; the witness keeps the proof). A
+  # checkpoint larger than what the witness verified waits (at most 30 s)
+  # until its follower has fetched and checked the entries, else OVERLOADED.
+  # Returns this node's cosignature line ("— name base64...\n").
   addCheckpoint @7 (oldSize :UInt64, proof :List(Data), checkpoint :Text) -> (cosignature :Text);
-  # A witness hands back the cosignature it made for this node's checkpoint.
+  # A witness hands back the cosignature it made for this node's checkpoint
+  # (cosignature/v1 by the caller's key, named after the caller's origin);
+  # the node then serves that checkpoint with it.
   addCosignature @8 (checkpoint :Text, cosignature :Text) -> ();
   # Hands over a proof that some origin equivocated; the receiver checks it.
   reportEquivocation @9 (proof :EquivocationProof) -> (accepted :Bool, reason :Text);
