@@ -116,6 +116,7 @@ kj::Promise<void> Follower::WaitHeld(uint64_t size, kj::Duration timeout) {
 void Follower::CheckWaiters() {
   uint64_t held = replica_.size();
   std::erase_if(waiters_, [held](Waiter& w) {
+    if (!w.fulfiller->isWaiting()) return true;  // the caller timed out or went away
     if (w.size > held) return false;
     w.fulfiller->fulfill();
     return true;
@@ -212,8 +213,9 @@ kj::Promise<void> Follower::Sync(std::string note) {
   uint64_t target = *size;
   known_size_ = std::max(known_size_, target);
   if (note == failed_note_) return kj::READY_NOW;  // its entries failed a check: wait for a newer one
+  // A note below the held size is still observed: its root must be the held
+  // tree's root at its size, or it is an equivocation.
   uint64_t held = replica_.size();
-  if (target < held) return kj::READY_NOW;  // an old note; the next one will do
   kj::Promise<std::vector<Hash>> proof =
       target > held && held > 0 ? FetchConsistency(held, target) : kj::Promise<std::vector<Hash>>(std::vector<Hash>{});
   return proof
@@ -238,6 +240,8 @@ kj::Promise<void> Follower::Sync(std::string note) {
           case CheckpointClass::kAhead:
             return Fetch(std::move(note), target);
           case CheckpointClass::kHeld:
+            // Cosign the newest only: an older note is merely consistent.
+            if (target < replica_.size()) return kj::READY_NOW;
             return CosignAndReturn(std::move(note), target);
         }
         return kj::READY_NOW;
