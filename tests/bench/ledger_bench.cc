@@ -30,6 +30,7 @@
 #include "ledger/clock.h"
 #include "ledger/log.h"
 #include "ledger/verify.h"
+#include "tests/bench/bench_util.h"
 #include "tests/bench/disk_usage.h"
 #include "tests/bench/phase_meter.h"
 #include "tests/bench/raw_verify.h"
@@ -38,8 +39,6 @@
 
 namespace custos::bench {
 namespace {
-
-using SteadyClock = std::chrono::steady_clock;
 
 // Targets of issue 2, section "Benchmark".
 constexpr double kMinRateRatio = 0.60;
@@ -65,70 +64,12 @@ struct Options {
   bool keep = false;
 };
 
-double Seconds(SteadyClock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-double SecondsSince(SteadyClock::time_point start) { return Seconds(SteadyClock::now() - start); }
-
 [[noreturn]] void Fail(const std::string& what, const Status& status) {
   std::cerr << "custos_bench: " << what << ": " << status.ToString() << "\n";
   std::exit(1);
 }
 
-void Progress(const std::string& text) { std::cerr << "[bench] " << text << std::endl; }
-
-// A scratch directory under $TMPDIR (or /tmp, or --tmp), removed on exit.
-class ScratchDir {
- public:
-  ScratchDir(const std::string& base, bool keep) : keep_(keep) {
-    std::string root = !base.empty() ? base : std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp";
-    std::string pattern = root + "/custos-bench-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) Fail("creating a directory under " + root, Status::IOError(pattern));
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    if (keep_) {
-      Progress("kept " + path_);
-      return;
-    }
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-  bool keep_;
-};
-
-double Percentile(std::vector<double> sorted_copy, double q) {
-  std::sort(sorted_copy.begin(), sorted_copy.end());
-  size_t i = static_cast<size_t>(q * static_cast<double>(sorted_copy.size() - 1));
-  return sorted_copy[i];
-}
-
-// ---- the machine ------------------------------------------------------------
-
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown";
-}
-
-std::string LoadAverage() {
-  std::ifstream in("/proc/loadavg");
-  std::string one, five, fifteen;
-  in >> one >> five >> fifteen;
-  return one + " " + five + " " + fifteen;
-}
-
 // ---- building logs ----------------------------------------------------------
-
-struct Workload {
-  Keys keys;
-  Bytes evidence;  // canonical evidence-registered statement, no origin/time/nonce
-};
 
 LogOptions OptionsFor(const std::string& path, Clock* clock) {
   LogOptions o;
@@ -140,13 +81,8 @@ LogOptions OptionsFor(const std::string& path, Clock* clock) {
 // A new log whose admin has granted the officer its roles.
 std::unique_ptr<Log> CreateLog(const std::string& path, const Workload& w, ManualClock& clock,
                                const Options& opt) {
-  PublicKey admin = w.keys.admin.public_key();
-  auto log = Log::Create(OptionsFor(path, &clock), kOrigin, w.keys.node, std::span<const PublicKey>(&admin, 1));
+  auto log = CreateGrantedLog(OptionsFor(path, &clock), w.keys, opt.examples, clock.NowMillis());
   if (!log.ok()) Fail("creating a log at " + path, log.status());
-  auto grant = SignedOfficerGrant(w.keys, opt.examples, clock.NowMillis());
-  if (!grant.ok()) Fail("signing the officer's key grant", grant.status());
-  auto results = (*log)->Append(std::span<const Bytes>(&*grant, 1), BatchMode::kAllOrNothing);
-  if (!results[0].ok()) Fail("appending the officer's key grant", results[0].status());
   return std::move(log).value();
 }
 
@@ -294,13 +230,6 @@ void AddDiskRows(const KeySpace& space, uint64_t after_close, uint64_t after_com
 
 // ---- the phases -------------------------------------------------------------
 
-// The machine's limit, measured at the start of the run.
-struct Machine {
-  size_t cores = 1;
-  double all_cores_rate = 0;  // raw verifications per second, all cores
-  double cpu_us = 0;          // CPU time of one raw verification
-};
-
 class Bench {
  public:
   Bench(const Options& opt, Workload w, const ScratchDir& dir, Report& report)
@@ -320,18 +249,14 @@ class Bench {
 
  private:
   void MeasureMachine() {
-    machine_.cores = std::max(1u, std::thread::hardware_concurrency());
-    Progress("raw Ed25519 verification, " + std::to_string(machine_.cores) + " threads");
-    RawVerifyRate all;
-    PhaseUsage u = MeasurePhase([&] { all = MeasureRawVerify(machine_.cores, kRawMessageBytes, opt_.raw_seconds); });
-    machine_.all_cores_rate = all.per_second;
-    machine_.cpu_us = 1e6 * u.cpu_seconds / static_cast<double>(all.verifications);
+    Progress("raw Ed25519 verification, all cores");
+    machine_ = MeasureMachineLimit(kRawMessageBytes, opt_.raw_seconds);
     Progress("raw Ed25519 verification, 1 thread");
     double one = MeasureRawVerify(1, kRawMessageBytes, opt_.raw_seconds).per_second;
     report_.AddInfo("raw_verify_all_cores", "raw Ed25519 verify, " + std::to_string(machine_.cores) + " threads",
-                    all.per_second, "entries/s");
+                    machine_.all_cores_rate, "entries/s");
     report_.AddInfo("raw_verify_cpu_us", "  CPU per verification", machine_.cpu_us, "us");
-    AddOthers("raw_verify", u);
+    AddOthers("raw_verify", machine_.usage);
     report_.AddInfo("raw_verify_one_core", "raw Ed25519 verify, 1 thread", one, "entries/s");
   }
 
@@ -448,7 +373,7 @@ class Bench {
   Workload w_;
   const ScratchDir& dir_;
   Report& report_;
-  Machine machine_;
+  MachineLimit machine_;  // measured at the start of the run
   double busiest_ = 0;
   std::string busiest_phase_;
 };
@@ -496,22 +421,17 @@ void AddFacts(const Options& opt, Report& report) {
                                    CLI::detail::to_string(opt.raw_seconds) + " s per run");
 }
 
-Workload LoadWorkload(const Options& opt) {
-  auto keys = MakeKeys();
-  if (!keys.ok()) Fail("making the keys", keys.status());
-  auto evidence = ExampleStatement(opt.examples, "evidence-registered");
-  if (!evidence.ok()) Fail("reading the example statement", evidence.status());
-  return Workload{std::move(keys).value(), std::move(evidence).value()};
-}
-
 int Run(int argc, char** argv) {
   Options opt = ParseOptions(argc, argv);
   InitCrypto();
   auto run_start = SteadyClock::now();
   Report report;
   AddFacts(opt, report);
-  ScratchDir dir(opt.tmp, opt.keep);
-  Bench bench(opt, LoadWorkload(opt), dir, report);
+  auto dir = ScratchDir::Make(opt.tmp, opt.keep);
+  if (!dir.ok()) Fail("making the scratch directory", dir.status());
+  auto work = LoadWorkload(opt.examples);
+  if (!work.ok()) Fail("loading the workload", work.status());
+  Bench bench(opt, std::move(work).value(), **dir, report);
   bench.Run();
   report.AddFact("load at end", LoadAverage());
   report.AddFact("run time", std::to_string(static_cast<int>(SecondsSince(run_start))) + " s");

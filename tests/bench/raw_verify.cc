@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -94,6 +95,16 @@ RawVerifyRate MeasureRawVerify(size_t threads, size_t message_bytes, double seco
     r.verifications += t.done;
   }
   return r;
+}
+
+MachineLimit MeasureMachineLimit(size_t message_bytes, double seconds) {
+  MachineLimit m;
+  m.cores = std::max(1u, std::thread::hardware_concurrency());
+  RawVerifyRate all;
+  m.usage = MeasurePhase([&] { all = MeasureRawVerify(m.cores, message_bytes, seconds); });
+  m.all_cores_rate = all.per_second;
+  m.cpu_us = 1e6 * m.usage.cpu_seconds / static_cast<double>(all.verifications);
+  return m;
 }
 
 }  // namespace custos::bench

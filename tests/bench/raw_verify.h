@@ -8,6 +8,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "tests/bench/phase_meter.h"
+
 namespace custos::bench {
 
 struct RawVerifyRate {
@@ -21,5 +23,17 @@ struct RawVerifyRate {
 // crypto_sign_verify_detached for about `seconds`. Aborts if a signature
 // fails to verify (the measurement would be meaningless).
 RawVerifyRate MeasureRawVerify(size_t threads, size_t message_bytes, double seconds);
+
+// The limit every rate is compared with: raw verifications per second on all
+// cores (one thread per core), and the CPU time one of them costs.
+struct MachineLimit {
+  size_t cores = 1;
+  double all_cores_rate = 0;  // verifications per second, summed over the threads
+  double cpu_us = 0;          // this process's CPU time per verification
+  PhaseUsage usage;           // of the measurement (how busy the machine was)
+};
+
+// MeasureRawVerify on std::thread::hardware_concurrency() threads.
+MachineLimit MeasureMachineLimit(size_t message_bytes, double seconds);
 
 }  // namespace custos::bench

@@ -48,6 +48,12 @@ Result<Keys> MakeKeys() {
   return Keys{NamedKey{std::string(kOrigin), node}, admin, officer};
 }
 
+Result<Workload> LoadWorkload(const std::string& examples_dir) {
+  CUSTOS_ASSIGN_OR_RETURN(Keys keys, MakeKeys());
+  CUSTOS_ASSIGN_OR_RETURN(Bytes evidence, ExampleStatement(examples_dir, "evidence-registered"));
+  return Workload{std::move(keys), std::move(evidence)};
+}
+
 Result<Bytes> ExampleStatement(const std::string& examples_dir, std::string_view kind) {
   std::string path = examples_dir + "/" + std::string(kind) + ".json";
   CUSTOS_ASSIGN_OR_RETURN(std::string json, ReadFile(path));
@@ -61,6 +67,17 @@ Result<Bytes> SignedOfficerGrant(const Keys& keys, const std::string& examples_d
   auto nonce = Nonce(~uint64_t{0});  // never one of the evidence statements' counters
   Bytes filled = schema::FillStatementDefaults(grant, kOrigin, now_ms, nonce);
   return SignSubmission(filled, keys.admin);
+}
+
+Result<std::unique_ptr<Log>> CreateGrantedLog(const LogOptions& options, const Keys& keys,
+                                              const std::string& examples_dir, int64_t now_ms) {
+  PublicKey admin = keys.admin.public_key();
+  CUSTOS_ASSIGN_OR_RETURN(auto log, Log::Create(options, kOrigin, keys.node, std::span<const PublicKey>(&admin, 1)));
+  auto grant = SignedOfficerGrant(keys, examples_dir, now_ms);
+  if (!grant.ok()) return grant.status().WithContext("signing the officer's key grant");
+  auto results = log->Append(std::span<const Bytes>(&*grant, 1), BatchMode::kAllOrNothing);
+  if (!results[0].ok()) return results[0].status().WithContext("appending the officer's key grant");
+  return log;
 }
 
 std::vector<Bytes> PresignStatements(ByteSpan statement, const SigningKey& key, int64_t now_ms,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "crypto/bytes.h"
 #include "crypto/keyfile.h"
 #include "crypto/status.h"
+#include "ledger/log.h"
 #include "ledger/worker_pool.h"
 
 namespace custos::bench {
@@ -23,6 +25,15 @@ struct Keys {
   SigningKey officer;  // the key that examples/key-grant.json grants
 };
 
+// What the benchmarks append: the keys and one example statement.
+struct Workload {
+  Keys keys;
+  Bytes evidence;  // canonical examples/evidence-registered.json, no origin/time/nonce
+};
+
+// MakeKeys() and the evidence statement of `examples_dir`; fails as they do.
+Result<Workload> LoadWorkload(const std::string& examples_dir);
+
 // Fixed keys (the officer's is the one of examples/keys/officer.key), so that
 // runs are comparable. Fails if the officer seed does not give the key the
 // example grant names.
@@ -33,6 +44,12 @@ Result<Bytes> ExampleStatement(const std::string& examples_dir, std::string_view
 
 // The admin's signed submission granting the officer its roles, at `now_ms`.
 Result<Bytes> SignedOfficerGrant(const Keys& keys, const std::string& examples_dir, int64_t now_ms);
+
+// A new log at options.path (origin kOrigin, node key keys.node, admin
+// keys.admin) whose admin has granted the officer its roles at `now_ms`:
+// genesis and grant, size 2. Fails as Log::Create and Log::Append do.
+Result<std::unique_ptr<Log>> CreateGrantedLog(const LogOptions& options, const Keys& keys,
+                                              const std::string& examples_dir, int64_t now_ms);
 
 // Signed submissions of `statement` at time `now_ms`, one for each nonce
 // counter in [first, first + count) (so every statement is unique), signed by
