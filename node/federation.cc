@@ -18,10 +18,6 @@ namespace {
 
 [[noreturn]] void Throw(const Status& status) { kj::throwFatalException(ToException(status)); }
 
-// How long a witness call waits for the follower to verify the entries up to
-// the checkpoint it is asked to cosign.
-constexpr kj::Duration kWitnessCatchUp = 30 * kj::SECONDS;
-
 class ReplicaView final : public LogView {
  public:
   explicit ReplicaView(const Replica& replica) : replica_(replica) {}
@@ -70,6 +66,7 @@ Federation::Federation(kj::AsyncIoProvider& io, const FederationConfig& federati
                        FollowerOptions options)
     : federation_(federation), own_log_(own_log), node_key_(node_key), hub_(hub), logger_(std::move(logger)) {
   FollowerEvents& events = *this;
+  witness_wait_ = options.witness_wait;
   for (const auto& [origin, replica] : replicas) {
     const PeerConfig* peer = federation.FindPeer(origin);
     KJ_REQUIRE(peer != nullptr, "a replica without a federation peer", origin);
@@ -98,6 +95,31 @@ Follower* Federation::FindFollower(std::string_view origin) const {
 
 // --- FederationHooks
 
+namespace {
+
+// The witness's answer to a checkpoint, decided on the follower's thread
+// (one job at a time, so the witness state cannot move in between): the
+// origin's signature first, then whether it contradicts what is held (kept as
+// evidence whatever oldSize says), then C2SP's oldSize rules, then the
+// consistency proof for a checkpoint ahead of what is held.
+Result<Observation> WitnessObserve(Replica& replica, std::string_view checkpoint, const Checkpoint& cp,
+                                   uint64_t old_size, std::span<const Hash> proof) {
+  if (cp.size <= replica.size()) {
+    CUSTOS_ASSIGN_OR_RETURN(Observation held, replica.Observe(checkpoint, std::span<const Hash>{}));
+    if (held.kind == CheckpointClass::kEquivocation) return held;
+  }
+  if (old_size > cp.size) {
+    return Status::InvalidArgument("oldSize: " + std::to_string(old_size) + " is above the checkpoint's size " +
+                                   std::to_string(cp.size));
+  }
+  auto witness = replica.witness_state();
+  uint64_t witnessed = witness ? witness->size : 0;
+  if (old_size != witnessed) return Status::FailedPrecondition("conflict: witness holds size " + std::to_string(witnessed));
+  return replica.Observe(checkpoint, old_size, proof);
+}
+
+}  // namespace
+
 kj::Promise<std::string> Federation::AddCheckpoint(const Caller& caller, uint64_t old_size, std::vector<Hash> proof,
                                                    std::string checkpoint) {
   auto cp = ParseNote(checkpoint);
@@ -107,19 +129,19 @@ kj::Promise<std::string> Federation::AddCheckpoint(const Caller& caller, uint64_
     Throw(Status::NotFound("checkpoint: unknown origin \"" + cp->origin + "\": this node does not witness it"));
   }
   Replica& replica = follower->replica();
-  auto witness = replica.witness_state();
-  uint64_t witnessed = witness ? witness->size : 0;
-  if (old_size != witnessed) {
-    Throw(Status::FailedPrecondition("conflict: witness holds size " + std::to_string(witnessed)));
-  }
   logger_->debug("witness call from {}: {} at size {}", caller.peer_origin.value_or("?"), cp->origin, cp->size);
   uint64_t size = cp->size;
   return follower->offload()
-      .Run([&replica, checkpoint, old_size, proof = std::move(proof)] {
-        return replica.Observe(checkpoint, old_size, proof);
+      .Run([&replica, checkpoint, cp = *cp, old_size, proof = std::move(proof)] {
+        return WitnessObserve(replica, checkpoint, cp, old_size, proof);
       })
-      .then([this, follower, checkpoint, size](Result<Observation> obs) mutable -> kj::Promise<std::string> {
-        if (!obs.ok()) Throw(obs.status().WithContext("checkpoint"));
+      .then([this, follower, checkpoint, size, old_size](Result<Observation> obs) mutable -> kj::Promise<std::string> {
+        if (!obs.ok()) {
+          if (obs.status().code() == Status::Code::kFailedPrecondition || obs.status().code() == Status::Code::kInvalidArgument) {
+            Throw(obs.status());  // "conflict: …", "oldSize: …"
+          }
+          Throw(obs.status().WithContext("checkpoint"));
+        }
         switch (obs->kind) {
           case CheckpointClass::kEquivocation:
             EquivocationFound(follower->origin());
@@ -128,21 +150,29 @@ kj::Promise<std::string> Federation::AddCheckpoint(const Caller& caller, uint64_
             Throw(Status::Corruption("proof: " + obs->reason));
           case CheckpointClass::kAhead:
             follower->Announce(checkpoint);
-            return follower->WaitHeld(size, kWitnessCatchUp).then([this, follower, checkpoint]() mutable {
-              return Cosign(*follower, std::move(checkpoint));
+            return follower->WaitHeld(size, witness_wait_).then([this, follower, checkpoint, old_size]() mutable {
+              return Cosign(*follower, std::move(checkpoint), old_size);
             });
           case CheckpointClass::kHeld:
             break;
         }
-        return Cosign(*follower, std::move(checkpoint));
+        return Cosign(*follower, std::move(checkpoint), old_size);
       });
 }
 
-kj::Promise<std::string> Federation::Cosign(Follower& follower, std::string note) {
+kj::Promise<std::string> Federation::Cosign(Follower& follower, std::string note, uint64_t old_size) {
   Replica& replica = follower.replica();
   uint64_t now = static_cast<uint64_t>(replica.stored().store().clock().NowMillis() / 1000);
   return follower.offload()
-      .Run([&replica, note, this, now] { return replica.Cosign(note, node_key_, now); })
+      .Run([&replica, note, this, now, old_size]() -> Result<std::string> {
+        // Checked again here: another witness call may have cosigned meanwhile.
+        auto witness = replica.witness_state();
+        uint64_t witnessed = witness ? witness->size : 0;
+        if (old_size != witnessed) {
+          return Status::FailedPrecondition("conflict: witness holds size " + std::to_string(witnessed));
+        }
+        return replica.Cosign(note, node_key_, now);
+      })
       .then([this, &follower](Result<std::string> line) {
         if (!line.ok()) Throw(line.status());
         ReplicaAdvanced(follower.origin());
@@ -167,6 +197,9 @@ kj::Promise<void> Federation::AddCosignature(const Caller& caller, std::string c
       .then([this, origin = peer->origin, size = cp->size](Status stored) {
         if (!stored.ok()) Throw(stored.WithContext("cosignature"));
         logger_->debug("{} cosigned size {}", origin, size);
+        if (size != own_log_.size()) return;
+        auto cosigned = own_log_.CosignedCheckpoint();
+        if (cosigned.ok() && !cosigned->empty()) hub_.Publish(own_log_.origin(), *cosigned);
       });
 }
 

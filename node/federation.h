@@ -68,15 +68,17 @@ class Federation final : public FederationHooks, private FollowerEvents {
   std::vector<EquivocationProof> KnownEquivocations() const override;
 
   Follower* FindFollower(std::string_view origin) const;
-  kj::Promise<std::string> Cosign(Follower& follower, std::string note);
+  // The witness call's cosignature: refused if the witness state is no longer `old_size`.
+  kj::Promise<std::string> Cosign(Follower& follower, std::string note, uint64_t old_size);
 
   const FederationConfig& federation_;
   Log& own_log_;
   const NamedKey& node_key_;
   CheckpointHub& hub_;
+  kj::Duration witness_wait_;
   std::shared_ptr<spdlog::logger> logger_;
-  std::vector<std::string> own_alarms_;
-  std::set<std::string> alarmed_;  // origins whose equivocation was logged  // proofs that the own key signed two histories
+  std::vector<std::string> own_alarms_;  // proofs that the own key signed two histories
+  std::set<std::string> alarmed_;        // origins whose equivocation was logged
   std::map<std::string, std::unique_ptr<Follower>, std::less<>> followers_;
   Offload own_offload_;  // the own log's cosignature writes
   std::vector<kj::Promise<void>> runs_;  // the followers' Run promises; destroyed first

@@ -335,6 +335,11 @@ kj::Promise<void> Follower::ApplyFrom(std::string note, uint64_t start, uint64_t
 
 kj::Promise<void> Follower::CosignAndReturn(std::string note, uint64_t size) {
   if (size == 0 || size <= delivered_size_) return kj::READY_NOW;
+  kj::TimePoint tick = io_.getTimer().now();
+  KJ_IF_MAYBE(last, last_cosign_) {
+    if (tick - *last < options_.min_cosign_interval) return kj::READY_NOW;  // the next poll cosigns the newest
+  }
+  last_cosign_ = tick;
   uint64_t now = static_cast<uint64_t>(replica_.stored().store().clock().NowMillis() / 1000);
   return offload_.Run([this, note, now] { return replica_.Cosign(note, witness_key_, now); })
       .then([this, note, size](Result<std::string> line) -> kj::Promise<void> {

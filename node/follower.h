@@ -56,6 +56,13 @@ struct FollowerOptions {
   kj::Duration connect_timeout = 10 * kj::SECONDS;
   kj::Duration min_backoff = 200 * kj::MILLISECONDS;
   kj::Duration max_backoff = 5 * kj::SECONDS;
+  // Cosign a peer's checkpoint at most this often (design §3: witnessing
+  // cost must not grow with the append rate); the newest is cosigned at the
+  // next poll.
+  kj::Duration min_cosign_interval = 1 * kj::SECONDS;
+  // How long a witness call (addCheckpoint) for a checkpoint ahead of the
+  // replica waits for the follower to verify the entries.
+  kj::Duration witness_wait = 30 * kj::SECONDS;
 };
 
 // What a follower tells the rest of the node. Called on the event loop.
@@ -142,6 +149,7 @@ class Follower {
   std::string stopped_reason_;
   std::string failed_note_;       // a note whose entries failed a check: not retried
   uint64_t delivered_size_ = 0;   // the size whose cosignature the peer accepted
+  kj::Maybe<kj::TimePoint> last_cosign_;
   std::set<std::string> handed_over_;  // origins whose proof this peer has
 
   struct Waiter {

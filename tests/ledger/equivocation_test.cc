@@ -19,6 +19,7 @@
 namespace custos {
 namespace {
 
+using custos::testing::GrowTo;
 using custos::testing::kOrigin;
 using custos::testing::Must;
 using custos::testing::NodeKey;
@@ -28,19 +29,8 @@ using custos::testing::OriginVerifier;
 using custos::testing::ReplicaHolder;
 using custos::testing::TestKey;
 using custos::testing::TestLog;
+using custos::testing::TextOf;
 using Code = Status::Code;
-
-// Appends cases signed by the officer to `t` (a TestLog or an OpenedLog)
-// in one batch, until the log holds `size` entries.
-template <typename T>
-void GrowTo(T& t, uint64_t size, const std::string& tag) {
-  std::vector<Bytes> batch;
-  for (uint64_t i = t.log().size(); i < size; ++i) batch.push_back(t.SignedCase(OfficerKey(), tag + std::to_string(i)));
-  if (!batch.empty()) t.AppendOk(batch);
-  t.clock().Advance(1000);
-}
-
-std::string TextOf(const std::string& note) { return Must(Note::Parse(note), "Note::Parse").text; }
 
 // The witness of these tests, and its verifier key (cosignature/v1).
 NamedKey Witness() { return NamedKey{"witness.example", TestKey("witness")}; }

@@ -9,7 +9,8 @@
 //   - RawLog: entries built by hand, outside Log's checks (a test-only origin
 //     that can write anything: a broken chain, an unauthorised author, a
 //     tampered byte), with a checkpoint over exactly those bytes;
-//   - Fetch: what a follower fetches from an origin (entries, proofs).
+//   - Fetch: what a follower fetches from an origin (entries, proofs);
+//   - GrowTo, TextOf: a log grown to a size in one batch; a note's text.
 //
 // Like log_test_util.h, free of GoogleTest; a failed setup step throws.
 #pragma once
@@ -175,5 +176,18 @@ class RawLog {
  private:
   std::vector<Bytes> entries_;
 };
+
+// Appends officer-signed cases to `t` (a TestLog or an OpenedLog) in one
+// batch, so that the log signs a checkpoint at `size`; then advances its clock.
+template <typename T>
+void GrowTo(T& t, uint64_t size, const std::string& tag) {
+  std::vector<Bytes> batch;
+  for (uint64_t i = t.log().size(); i < size; ++i) batch.push_back(t.SignedCase(OfficerKey(), tag + std::to_string(i)));
+  if (!batch.empty()) t.AppendOk(batch);
+  t.clock().Advance(1000);
+}
+
+// The text of a signed note (its checkpoint body).
+inline std::string TextOf(const std::string& note) { return Must(Note::Parse(note), "Note::Parse").text; }
 
 }  // namespace custos::testing

@@ -27,10 +27,13 @@
 #include "node/rpc_limits.h"
 #include "node/server.h"
 #include "node/tls.h"
+#include "tests/node/collector.h"
 #include "tests/ledger/log_test_util.h"
 
 namespace custos::node {
 namespace {
+
+using custos::testing::Collector;
 
 using custos::testing::kOrigin;
 using custos::testing::Must;
@@ -364,24 +367,6 @@ TEST_F(NodeServerTest, CheckpointAndStatus) {
   EXPECT_FALSE(st.getPeers()[0].getConnected());
   EXPECT_EQ(st.getAlarms().size(), 0u);
 }
-
-// Collects the notes it is called with.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
-class Collector final : public rpc::CheckpointSubscriber::Server {
- public:
-  explicit Collector(std::vector<std::string>* notes) : notes_(notes) {}
-
- protected:
-  kj::Promise<void> newCheckpoint(NewCheckpointContext context) override {
-    notes_->push_back(context.getParams().getNote().cStr());
-    return kj::READY_NOW;
-  }
-
- private:
-  std::vector<std::string>* notes_;
-};
-#pragma GCC diagnostic pop
 
 TEST_F(NodeServerTest, SubscribersGetEachNewCheckpointAndDroppingUnsubscribes) {
   auto c = ConnectOfficer();
