@@ -17,7 +17,7 @@ struct GroupCommitter::Request {
 
 GroupCommitter::GroupCommitter(Log& log, std::shared_ptr<spdlog::logger> logger, GroupCommitOptions options)
     : log_(log), logger_(std::move(logger)), options_(options) {
-  writer_ = std::thread([this] { WriterLoop(); });
+  for (size_t i = 0; i < std::max<size_t>(1, options_.writers); ++i) writers_.emplace_back([this] { WriterLoop(); });
 }
 
 GroupCommitter::~GroupCommitter() { Stop(); }
@@ -28,7 +28,9 @@ void GroupCommitter::Stop() {
     stopping_ = true;
   }
   wake_.notify_all();
-  if (writer_.joinable()) writer_.join();
+  for (auto& w : writers_) {
+    if (w.joinable()) w.join();
+  }
 }
 
 kj::Promise<CommitOutcome> GroupCommitter::Submit(std::vector<Bytes> submissions) {
