@@ -56,6 +56,8 @@ inline constexpr char kFormatKey[] = "f";
 inline constexpr char kFormatVersion[] = "2";
 inline constexpr char kHeadPrefix = 'h';
 inline constexpr char kKeyPrefix = 'k';
+// Listings map nodes (ledger/listings_map.h, docs/listings-map.md).
+inline constexpr char kMapNodePrefix = 'm';
 inline constexpr char kOriginPrefix = 'o';
 inline constexpr char kCosignaturePrefix = 's';
 inline constexpr char kWitnessPrefix = 'w';
