@@ -88,6 +88,7 @@ void Follower::Announce(std::string note) {
     return;
   }
   known_size_ = std::max(known_size_, *size);
+  logger_->trace("peer {}: announced size {}", peer_.origin, *size);
   announced_ = std::move(note);
   Wake();
 }
