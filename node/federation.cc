@@ -280,4 +280,13 @@ std::vector<EquivocationProof> Federation::KnownEquivocations() const {
   return proofs;
 }
 
+// Any connected peer other than the origin: every node of the federation
+// follows every other, so each holds a replica of the origin's log.
+Follower* Federation::RelayFor(const std::string& origin) {
+  for (auto& [o, f] : followers_) {
+    if (o != origin && f->connected()) return f.get();
+  }
+  return nullptr;
+}
+
 }  // namespace custos::node

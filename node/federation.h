@@ -66,6 +66,7 @@ class Federation final : public FederationHooks, private FollowerEvents {
   void ReplicaAdvanced(const std::string& origin) override;
   void EquivocationFound(const std::string& origin) override;
   std::vector<EquivocationProof> KnownEquivocations() const override;
+  Follower* RelayFor(const std::string& origin) override;
 
   Follower* FindFollower(std::string_view origin) const;
   // The witness call's cosignature: refused if the witness state is no longer `old_size`.

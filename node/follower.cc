@@ -147,12 +147,46 @@ kj::Promise<void> Follower::Run() {
         }
         connected_ = false;
         subscription_ = nullptr;
+        source_ = nullptr;
         client_ = nullptr;
         kj::Duration delay = backoff_;
         backoff_ = std::min(backoff_ * 2, options_.max_backoff);
-        return io_.getTimer().afterDelay(delay);
+        return Relay().then([this, delay] { return io_.getTimer().afterDelay(delay); });
       })
       .then([this] { return Run(); });
+}
+
+kj::Maybe<rpc::Node::Client> Follower::client() {
+  if (!connected_ || client_.get() == nullptr) return nullptr;
+  return client_->node();
+}
+
+rpc::Node::Client Follower::Source() { return KJ_ASSERT_NONNULL(source_, "no connection to fetch from"); }
+
+// One round of sync through another peer's replica of this peer's log.
+kj::Promise<void> Follower::Relay() {
+  Follower* holder = events_.RelayFor(peer_.origin);
+  if (holder == nullptr) return kj::READY_NOW;
+  KJ_IF_MAYBE(c, holder->client()) { source_ = *c; }
+  else { return kj::READY_NOW; }
+  relay_ = holder->origin();
+  std::string unreachable = last_error_;
+  auto request = Source().checkpointRequest();
+  request.setOrigin(peer_.origin);
+  return Timed(request.send().then([](auto&& response) { return Str(response.getNote()); }))
+      .then([this](std::string note) { return Sync(std::move(note)); })
+      .then(
+          [this, unreachable] {
+            if (last_error_ == unreachable) {
+              last_error_ = unreachable + "; replica held " + std::to_string(replica_.size()) + ", fetched via " +
+                            relay_;
+            }
+          },
+          [this](kj::Exception&& e) { logger_->debug("peer {}: via {}: {}", peer_.origin, relay_, Describe(e)); })
+      .then([this] {
+        source_ = nullptr;
+        relay_.clear();
+      });
 }
 
 kj::Promise<void> Follower::Session() {
@@ -164,7 +198,8 @@ kj::Promise<void> Follower::Session() {
         handed_over_.clear();
         if (failed_note_.empty()) last_error_.clear();
         logger_->info("peer {}: connected to {}", peer_.origin, peer_.address.ToString());
-        auto request = client_->node().subscribeRequest();
+        source_ = client_->node();
+        auto request = Source().subscribeRequest();
         request.setOrigin(peer_.origin);
         request.setSubscriber(kj::heap<Subscriber>(self_ref_));
         // The subscription is held as a pipelined capability: if the call
@@ -190,7 +225,7 @@ kj::Promise<std::string> Follower::NextNote() {
     announced_.reset();
     return note;
   }
-  auto request = client_->node().checkpointRequest();
+  auto request = Source().checkpointRequest();
   request.setOrigin(peer_.origin);
   return Timed(request.send().then([](auto&& response) { return Str(response.getNote()); }));
 }
@@ -257,7 +292,7 @@ kj::Promise<void> Follower::Fetch(std::string note, uint64_t target) {
 }
 
 kj::Promise<std::vector<Bytes>> Follower::FetchChunk(uint64_t start, uint64_t target) {
-  auto request = client_->node().entriesRequest();
+  auto request = Source().entriesRequest();
   request.setOrigin(peer_.origin);
   request.setStart(start);
   request.setCount(static_cast<uint32_t>(std::min<uint64_t>(options_.chunk_entries, target - start)));
@@ -271,7 +306,7 @@ kj::Promise<std::vector<Bytes>> Follower::FetchChunk(uint64_t start, uint64_t ta
 }
 
 kj::Promise<std::vector<Hash>> Follower::FetchConsistency(uint64_t old_size, uint64_t new_size) {
-  auto request = client_->node().consistencyProofRequest();
+  auto request = Source().consistencyProofRequest();
   request.setOrigin(peer_.origin);
   request.setOldSize(old_size);
   request.setTreeSize(new_size);
@@ -350,7 +385,8 @@ kj::Promise<void> Follower::CosignAndReturn(std::string note, uint64_t size) {
           return kj::READY_NOW;
         }
         events_.ReplicaAdvanced(peer_.origin);
-        auto request = client_->node().addCosignatureRequest();
+        if (!relay_.empty()) return kj::READY_NOW;  // handed to the peer once it is back
+        auto request = Source().addCosignatureRequest();
         request.setCheckpoint(note);
         request.setCosignature(*line);
         return Timed(request.send().ignoreResult()).then([this, size] {
@@ -365,7 +401,7 @@ kj::Promise<void> Follower::HandOverProofs() {
   for (auto& proof : events_.KnownEquivocations()) {
     if (proof.origin == peer_.origin || handed_over_.count(proof.origin) != 0) continue;
     chain = chain.then([this, proof = std::move(proof)]() {
-      auto request = client_->node().reportEquivocationRequest();
+      auto request = Source().reportEquivocationRequest();
       auto p = request.initProof();
       p.setOrigin(proof.origin);
       p.setNoteA(proof.note_a);

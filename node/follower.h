@@ -16,7 +16,10 @@
 //      peer (addCosignature).
 //
 // Verification and synced writes run on the follower's Offload thread, never
-// on the event loop. A peer that is down or slow costs a reconnect with
+// on the event loop. While the peer cannot be reached, the follower fetches
+// its log from another connected peer's replica (everything it applies is
+// still checked against the peer's own signature), cosigns locally, and hands
+// the cosignature to the peer once it is back. A peer that is down or slow costs a reconnect with
 // backoff; a restart resumes at the replica's size. An entry that fails a
 // check stops replication at the chunk holding it; the reason is kept in the
 // peer's status until a later note replicates cleanly.
@@ -65,6 +68,8 @@ struct FollowerOptions {
   kj::Duration witness_wait = 30 * kj::SECONDS;
 };
 
+class Follower;
+
 // What a follower tells the rest of the node. Called on the event loop.
 class FollowerEvents {
  public:
@@ -75,6 +80,9 @@ class FollowerEvents {
   virtual void EquivocationFound(const std::string& origin) = 0;
   // Every proof of equivocation the node holds (to hand to peers).
   virtual std::vector<EquivocationProof> KnownEquivocations() const = 0;
+  // Another peer, connected now, that can serve `origin`'s log (its replica)
+  // while `origin` itself cannot be reached; nullptr if none.
+  virtual Follower* RelayFor(const std::string& origin) = 0;
 };
 
 class Follower {
@@ -92,6 +100,9 @@ class Follower {
   kj::Promise<void> Run();
 
   const std::string& origin() const { return peer_.origin; }
+  bool connected() const { return connected_; }
+  // The peer's RPC capability while connected.
+  kj::Maybe<rpc::Node::Client> client();
   Replica& replica() const { return replica_; }
   Offload& offload() { return offload_; }
   PeerState state() const;
@@ -111,6 +122,8 @@ class Follower {
  private:
   class Subscriber;
   kj::Promise<void> Session();
+  kj::Promise<void> Relay();
+  rpc::Node::Client Source();
   kj::Promise<void> SyncLoop();
   kj::Promise<void> WaitForWork();
   kj::Promise<std::string> NextNote();
@@ -137,6 +150,10 @@ class Follower {
   FollowerOptions options_;
 
   kj::Own<NodeClient> client_;
+  // Where entries, proofs and checkpoints come from: the peer, or while it
+  // cannot be reached, another peer holding a replica of its log (`relay_`).
+  kj::Maybe<rpc::Node::Client> source_;
+  std::string relay_;
   kj::Maybe<rpc::Subscription::Client> subscription_;
   std::optional<std::string> announced_;             // newest note not yet synced to
   kj::Maybe<kj::Own<kj::PromiseFulfiller<void>>> wake_;

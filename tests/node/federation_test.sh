@@ -137,6 +137,23 @@ check "crt's replica of ipb has ipb's size and root after the kill (no loss, no 
   [ "$(root crt "$IPB")" = "$(root ipb "$IPB")" ]
 check "crt's status shows no alarm" [ "$(fed_json crt "len(s['alarms'])")" = 0 ]
 
+# ------------------------------------------------------------------ origin down: fetched via a peer
+# crt misses 100 of ipb's entries, then ipb goes down: crt gets them from the
+# replica psb or pro holds, checked against ipb's own signature.
+fed_stop crt TERM
+check "100 more statements submitted to ipb while crt is down" submit ipb 100
+want=$(root ipb "$IPB")
+for n in psb pro; do eventually 30 "$n holds ipb's new entries" holds $n ipb; done
+ipb_size=$(own_size ipb)
+fed_stop ipb TERM
+check "crt restarts while ipb is down" fed_start crt
+crt_holds_ipb() { [ "$(log_field crt "$IPB" size)" = "$ipb_size" ]; }
+eventually 60 "crt catches up with ipb through a peer's replica" crt_holds_ipb
+check "crt's replica of ipb has ipb's root ($want)" [ "$(root crt "$IPB")" = "$want" ]
+check "crt's status says where the entries came from" peer_error_has crt "$IPB" "fetched via"
+check "ipb restarts" fed_start ipb
+eventually 30 "ipb's checkpoint gains crt's cosignature once it is back" cosigned ipb 3
+
 # ------------------------------------------------------------------ forked history
 # pro's key makes a second log (its own genesis, other entries); pro then
 # serves it. The fork (1 entry) is smaller than what the others hold of pro
