@@ -9,7 +9,10 @@
 #     RPC with 1, 8 and 64 officer clients, per-entry latency (p50, p99), p99
 #     at half the best rate on a fixed schedule, and a second node's catch-up
 #     of a 200,000-entry log (reported as not measured while the follower
-#     makes no progress).
+#     makes no progress);
+#  3. custos_map_bench: the listings map (issue 4) at 1,000,000 subjects —
+#     update cost per listing, proof generation and verification — beside the
+#     raw SHA-256 rate (its own Google Benchmark output; --subjects N).
 #
 # Usage: scripts/bench.sh [custos_bench options] [-- custos_rpc_bench options]
 #   custos_bench:
@@ -24,7 +27,8 @@
 #   --catchup-entries N   size of the log to catch up with (default 200000)
 #   --json FILE     also write its figures as JSON
 #   --help          all options
-# CUSTOS_BENCH_ONLY=ledger or =rpc runs only that one.
+# CUSTOS_BENCH_ONLY=ledger, =rpc or =map runs only that one; CUSTOS_MAP_SUBJECTS
+# sets the map's size (default 1000000).
 # A full run takes a few minutes and needs ~1.5 GB under $TMPDIR (or /tmp);
 # `scripts/bench.sh --entries 100000 -- --entries 20000 --no-catchup` is a
 # quick one. The build goes to build-release/ (build/ is reused when it is
@@ -56,7 +60,7 @@ else
 fi
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCUSTOS_SANITIZE=OFF \
   -DCUSTOS_BUILD_BENCHMARKS=ON "${extra[@]}" >/dev/null
-cmake --build "$dir" --parallel "$(nproc)" --target custos_bench custos_microbench custos_rpc_bench custosd
+cmake --build "$dir" --parallel "$(nproc)" --target custos_bench custos_microbench custos_rpc_bench custos_map_bench custosd
 
 ledger_args=()
 rpc_args=()
@@ -72,12 +76,17 @@ done
 
 # The figures are only as good as the machine is quiet: say how busy it is.
 only=${CUSTOS_BENCH_ONLY:-}
-if [[ "$only" != "rpc" ]]; then
+if [[ -z "$only" || "$only" == "ledger" ]]; then
   echo "bench.sh: load average before custos_bench: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   "$dir/tests/bench/custos_bench" "${ledger_args[@]}"
 fi
-if [[ "$only" != "ledger" ]]; then
+if [[ -z "$only" || "$only" == "rpc" ]]; then
   [[ "$only" == "rpc" ]] || echo
   echo "bench.sh: load average before custos_rpc_bench: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   "$dir/tests/bench/custos_rpc_bench" "${rpc_args[@]}"
+fi
+if [[ -z "$only" || "$only" == "map" ]]; then
+  [[ "$only" == "map" ]] || echo
+  echo "bench.sh: load average before custos_map_bench: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  "$dir/tests/bench/custos_map_bench" --subjects "${CUSTOS_MAP_SUBJECTS:-1000000}"
 fi
