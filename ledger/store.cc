@@ -54,6 +54,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options, OpenMode
   // bytes over a 1M-entry build (scripts/bench.sh) for no gain in reopen time.
   db_options.max_file_size = 4 << 20;
   db_options.write_buffer_size = 32 << 20;
+  db_options.compression = options.compress ? leveldb::kSnappyCompression : leveldb::kNoCompression;
   if (options.env) db_options.env = options.env;
   leveldb::DB* db = nullptr;
   leveldb::Status s = leveldb::DB::Open(db_options, options.path, &db);
