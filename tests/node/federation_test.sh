@@ -150,7 +150,7 @@ check "crt restarts while ipb is down" fed_start crt
 crt_holds_ipb() { [ "$(log_field crt "$IPB" size)" = "$ipb_size" ]; }
 eventually 60 "crt catches up with ipb through a peer's replica" crt_holds_ipb
 check "crt's replica of ipb has ipb's root ($want)" [ "$(root crt "$IPB")" = "$want" ]
-check "crt's status says where the entries came from" peer_error_has crt "$IPB" "fetched via"
+eventually 15 "crt's status says where the entries came from" peer_error_has crt "$IPB" "fetched via"
 check "ipb restarts" fed_start ipb
 eventually 30 "ipb's checkpoint gains crt's cosignature once it is back" cosigned ipb 3
 
