@@ -331,6 +331,10 @@ class Bench {
     Progress("building the log: " + std::to_string(count) + " evidence entries in batches of " +
              std::to_string(opt_.batch));
     AppendFigures f = AppendEvidence(*log, w_, clock, count, opt_.batch, opt_.appenders, true);
+    // LevelDB's own account of the build's compactions (per level: files,
+    // size, seconds, MB read and written): where the time beyond signatures goes.
+    std::string stats;
+    if (log->store().db().GetProperty("leveldb.stats", &stats)) Progress("LevelDB after the build:\n" + stats);
     std::string key = "append_batch_" + std::to_string(opt_.batch);
     report_.AddRate(key, "append, batch " + std::to_string(opt_.batch) + " (to " + std::to_string(log->size()) + ")",
                     Rate(f), machine_.all_cores_rate, kMinRateRatio);
