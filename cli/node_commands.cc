@@ -147,11 +147,13 @@ int ShowEntry(NodeSession& session, const std::string& origin_flag, const std::s
   return kExitOk;
 }
 
-nlohmann::json HashesJson(capnp::List<capnp::Data>::Reader list, std::vector<Hash>* out) {
+// The proof's hashes, as JSON and into `out`; Corruption if the node sent one
+// that is not 32 bytes.
+Result<nlohmann::json> HashesJson(capnp::List<capnp::Data>::Reader list, std::vector<Hash>* out) {
   nlohmann::json hashes = nlohmann::json::array();
   for (auto d : list) {
     auto h = Hash::FromSpan(ByteSpan(d.begin(), d.size()));
-    if (!h) continue;  // the caller compares the counts
+    if (!h) return Status::Corruption("the node's proof holds a hash of " + std::to_string(d.size()) + " bytes");
     hashes.push_back(Base64Encode(h->span()));
     out->push_back(*h);
   }
@@ -182,11 +184,11 @@ int ProveInclusion(NodeSession& session, const std::string& origin_flag, const s
   auto note = session.OpenCheckpoint(origin, response->getCheckpoint().cStr());
   if (!note.ok()) return Fail(note.status(), /*verifying=*/true);
   std::vector<Hash> proof;
-  nlohmann::json hashes = HashesJson(response->getProof(), &proof);
-  if (proof.size() != response->getProof().size()) return Fail(Status::Corruption("the node's proof holds a bad hash"), true);
+  auto hashes = HashesJson(response->getProof(), &proof);
+  if (!hashes.ok()) return Fail(hashes.status(), /*verifying=*/true);
   TlogProof p{"", *index, proof, note->note};
   if (json) {
-    PrintJson(nlohmann::json{{"index", *index}, {"size", note->checkpoint.size}, {"proof", hashes},
+    PrintJson(nlohmann::json{{"index", *index}, {"size", note->checkpoint.size}, {"proof", *hashes},
                              {"checkpoint", note->note}, {"text", p.Format()}});
   } else {
     std::cout << p.Format();
@@ -220,9 +222,10 @@ int ProveConsistency(NodeSession& session, const std::string& origin_flag, const
   auto response = session.Wait(request.send());
   if (!response.ok()) return Fail(response.status());
   std::vector<Hash> proof;
-  nlohmann::json hashes = HashesJson(response->getProof(), &proof);
+  auto hashes = HashesJson(response->getProof(), &proof);
+  if (!hashes.ok()) return Fail(hashes.status(), /*verifying=*/true);
   if (json) {
-    PrintJson({{"old", *old_size}, {"size", size}, {"proof", hashes}});
+    PrintJson({{"old", *old_size}, {"size", size}, {"proof", *hashes}});
   } else {
     for (const auto& h : proof) std::cout << Base64Encode(h.span()) << "\n";
   }

@@ -18,30 +18,6 @@ namespace {
 
 [[noreturn]] void Throw(const Status& status) { kj::throwFatalException(ToException(status)); }
 
-class ReplicaView final : public LogView {
- public:
-  explicit ReplicaView(const Replica& replica) : replica_(replica) {}
-
-  const std::string& origin() const override { return replica_.origin(); }
-  LogRole role() const override { return LogRole::kReplica; }
-  uint64_t size() const override { return replica_.size(); }
-  std::string checkpoint() const override {
-    auto cosigned = replica_.CosignedCheckpoint();
-    return cosigned.ok() && !cosigned->empty() ? *cosigned : replica_.checkpoint();
-  }
-  Result<std::string> CheckpointAt(uint64_t size) const override { return replica_.CheckpointAt(size); }
-  Result<Bytes> Entry(uint64_t index) const override { return replica_.Entry(index); }
-  Result<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t tree_size) const override {
-    return replica_.InclusionProof(index, tree_size);
-  }
-  Result<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t tree_size) const override {
-    return replica_.ConsistencyProof(old_size, tree_size);
-  }
-
- private:
-  const Replica& replica_;
-};
-
 Result<Checkpoint> ParseNote(std::string_view note) {
   CUSTOS_ASSIGN_OR_RETURN(Note parsed, Note::Parse(note));
   return Checkpoint::Parse(parsed.text);
@@ -57,8 +33,6 @@ std::string DescribeProof(const EquivocationProof& proof) {
 }
 
 }  // namespace
-
-std::unique_ptr<LogView> NewReplicaView(const Replica& replica) { return std::make_unique<ReplicaView>(replica); }
 
 Federation::Federation(kj::AsyncIoProvider& io, const FederationConfig& federation, Log& own_log,
                        const std::map<std::string, Replica*>& replicas, const TlsIdentity& self,

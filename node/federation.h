@@ -35,11 +35,6 @@ class Replica;
 
 namespace custos::node {
 
-// A replica as a LogView: what the RPC server serves of a peer's log. Its
-// checkpoint is the origin's latest note the replica holds, with this node's
-// cosignature when it made one. Borrows `replica`.
-std::unique_ptr<LogView> NewReplicaView(const Replica& replica);
-
 class Federation final : public FederationHooks, private FollowerEvents {
  public:
   // `replicas` holds one replica per peer of `federation` other than the

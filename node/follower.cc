@@ -87,7 +87,6 @@ void Follower::Announce(std::string note) {
     logger_->warn("peer {}: ignoring a malformed checkpoint: {}", peer_.origin, size.status().ToString());
     return;
   }
-  known_size_ = std::max(known_size_, *size);
   logger_->trace("peer {}: announced size {}", peer_.origin, *size);
   announced_ = std::move(note);
   Wake();
@@ -247,7 +246,6 @@ kj::Promise<void> Follower::Sync(std::string note) {
     return kj::READY_NOW;
   }
   uint64_t target = *size;
-  known_size_ = std::max(known_size_, target);
   if (note == failed_note_) return kj::READY_NOW;  // its entries failed a check: wait for a newer one
   // A note below the held size is still observed: its root must be the held
   // tree's root at its size, or it is an equivocation.
@@ -265,6 +263,8 @@ kj::Promise<void> Follower::Sync(std::string note) {
           Fail("checkpoint of size " + std::to_string(target) + ": " + obs.status().ToString());
           return kj::READY_NOW;
         }
+        // Only a size the origin signed counts as announced (status' knownSize).
+        known_size_ = std::max(known_size_, target);
         switch (obs->kind) {
           case CheckpointClass::kEquivocation:
             Fail("equivocation: " + obs->reason);

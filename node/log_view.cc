@@ -3,21 +3,23 @@
 #include <algorithm>
 
 #include "ledger/log.h"
+#include "ledger/replica.h"
 
 namespace custos::node {
 
 namespace {
 
-// Every call goes straight to the Log, which is thread-safe and serves reads
-// from committed state while a batch is being appended.
-class OwnLogView final : public LogView {
+// A stored log as a LogView: the own Log or a peer's Replica, which read the
+// same way (both are thread-safe and serve reads from committed state while a
+// batch is written). The checkpoint carries the cosignatures gathered for it.
+template <typename Stored, LogRole kRole>
+class StoredLogView final : public LogView {
  public:
-  explicit OwnLogView(const Log& log) : log_(log) {}
+  explicit StoredLogView(const Stored& log) : log_(log) {}
 
   const std::string& origin() const override { return log_.origin(); }
-  LogRole role() const override { return LogRole::kOwn; }
+  LogRole role() const override { return kRole; }
   uint64_t size() const override { return log_.size(); }
-  // With the cosignatures the peers handed back for it.
   std::string checkpoint() const override {
     auto cosigned = log_.CosignedCheckpoint();
     return cosigned.ok() && !cosigned->empty() ? *cosigned : log_.checkpoint();
@@ -32,12 +34,18 @@ class OwnLogView final : public LogView {
   }
 
  private:
-  const Log& log_;
+  const Stored& log_;
 };
 
 }  // namespace
 
-std::unique_ptr<LogView> NewOwnLogView(const Log& log) { return std::make_unique<OwnLogView>(log); }
+std::unique_ptr<LogView> NewOwnLogView(const Log& log) {
+  return std::make_unique<StoredLogView<Log, LogRole::kOwn>>(log);
+}
+
+std::unique_ptr<LogView> NewReplicaView(const Replica& replica) {
+  return std::make_unique<StoredLogView<Replica, LogRole::kReplica>>(replica);
+}
 
 Status LogRegistry::Add(std::shared_ptr<LogView> view) {
   std::string origin = view->origin();

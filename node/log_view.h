@@ -1,5 +1,5 @@
-// What the RPC server reads from a log the node holds: its own log, or (to
-// come) a replica of a peer's log that the node follows and verifies.
+// What the RPC server reads from a log the node holds: its own log, or a
+// replica of a peer's log that the node follows and verifies.
 //
 // The server looks logs up by origin in a LogRegistry and serves checkpoint,
 // entries and proofs through LogView only, so a replica plugs in by
@@ -18,6 +18,7 @@
 
 namespace custos {
 class Log;
+class Replica;
 }  // namespace custos
 
 namespace custos::node {
@@ -53,6 +54,9 @@ class LogView {
 
 // The node's own log as a LogView. Borrows `log`, which must outlive it.
 std::unique_ptr<LogView> NewOwnLogView(const Log& log);
+// A verified replica of a peer's log as a LogView: the origin's latest note it
+// holds, with this node's cosignature once it made one. Borrows `replica`.
+std::unique_ptr<LogView> NewReplicaView(const Replica& replica);
 
 // Every log the node holds, by origin. Lives on the RPC event loop's thread;
 // not thread-safe (the views themselves are).
