@@ -99,4 +99,76 @@ std::optional<WitnessState> WitnessState::Decode(std::string_view bytes) {
   return w;
 }
 
+// ------------------------------------------------------------ rules
+
+namespace {
+std::string WithEntry(std::string k, LogNumber log, uint64_t index) {
+  PutBigEndian32(&k, log);
+  PutBigEndian64(&k, index);
+  return k;
+}
+std::string Terminated(char prefix, std::string_view id) {
+  std::string k(1, prefix);
+  k.append(id);
+  k.push_back('\0');
+  return k;
+}
+}  // namespace
+
+std::string EvidenceStateKey(LogNumber log, std::string_view evidence_id) {
+  return Prefixed(kEvidenceStatePrefix, log).append(evidence_id);
+}
+
+std::string CaseStateKey(LogNumber log, std::string_view case_id) {
+  return Prefixed(kCaseStatePrefix, log).append(case_id);
+}
+
+std::string TargetKey(LogNumber log, uint64_t index) {
+  std::string k = Prefixed(kTargetPrefix, log);
+  PutBigEndian64(&k, index);
+  return k;
+}
+
+std::string UsedKey(LogNumber log, std::string_view target_origin, uint64_t target_index) {
+  std::string k = Prefixed(kUsedPrefix, log).append(target_origin);
+  k.push_back('\0');
+  PutBigEndian64(&k, target_index);
+  return k;
+}
+
+std::string DigestIndexPrefix(uint8_t algorithm, ByteSpan digest) {
+  std::string k(1, kDigestIndexPrefix);
+  k.push_back(static_cast<char>(algorithm));
+  return k.append(AsString(digest));
+}
+
+std::string DigestIndexKey(uint8_t algorithm, ByteSpan digest, LogNumber log, uint64_t index) {
+  return WithEntry(DigestIndexPrefix(algorithm, digest), log, index);
+}
+
+std::string EvidenceIndexPrefix(std::string_view evidence_id) { return Terminated(kEvidenceIndexPrefix, evidence_id); }
+
+std::string EvidenceIndexKey(std::string_view evidence_id, LogNumber log, uint64_t index) {
+  return WithEntry(EvidenceIndexPrefix(evidence_id), log, index);
+}
+
+std::string CaseIndexPrefix(std::string_view case_id) { return Terminated(kCaseIndexPrefix, case_id); }
+
+std::string CaseIndexKey(std::string_view case_id, LogNumber log, uint64_t index) {
+  return WithEntry(CaseIndexPrefix(case_id), log, index);
+}
+
+std::string SubjectIndexPrefix(const Hash& subject_key) {
+  return std::string(1, kSubjectIndexPrefix).append(AsString(subject_key.span()));
+}
+
+std::string SubjectIndexKey(const Hash& subject_key, LogNumber log, uint64_t index) {
+  return WithEntry(SubjectIndexPrefix(subject_key), log, index);
+}
+
+IndexedEntry IndexedEntryAtEnd(std::string_view key) {
+  const auto* end = reinterpret_cast<const uint8_t*>(key.data() + key.size());
+  return IndexedEntry{GetBigEndian32(end - 12), GetBigEndian64(end - 8)};
+}
+
 }  // namespace custos::layout

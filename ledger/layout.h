@@ -10,7 +10,7 @@
 //   'T' | log (u32) | level (u8) | n (u64) -> stored tile (ledger/tiles.h)
 //   'c' | log (u32) | size (u64)          -> the signed checkpoint for that size
 //                                            (one per committed batch)
-//   'f'                                   -> format version, decimal text ("2")
+//   'f'                                   -> format version, decimal text ("3")
 //   'h' | log (u32)                       -> LogHead (see below)
 //   'k' | log (u32) | public key (32)     -> KeyState (ledger/authority.h)
 //   'o' | origin bytes                    -> log (u32)
@@ -21,6 +21,23 @@
 //   'w' | log (u32)                       -> WitnessState: what this node last
 //                                            cosigned for that (replicated) log
 //   'x' | origin bytes                    -> EquivocationProof (ledger/equivocation.h)
+//
+// The rules' state, per log (ledger/rules.h, docs/rules.md), written in the
+// same batch as the entries:
+//   'a' | log (u32) | case id             -> CaseRecord
+//   'q' | log (u32) | index (u64)         -> TargetRecord: a transfer, referral
+//                                            or listing that entries may reference
+//   'u' | log (u32) | origin | 0x00 | index (u64)
+//                                         -> the entry (u64) of this log that used
+//                                            the reference to (origin, index)
+//   'v' | log (u32) | evidence id         -> EvidenceRecord (custody state)
+// Query indexes across every log the store holds (ids and origins never
+// contain 0x00: ledger/validate.h refuses control characters in them):
+//   'd' | algorithm (u8) | digest (32) | log (u32) | index (u64)
+//                                         -> evidence id registered with that digest
+//   'e' | evidence id | 0x00 | log (u32) | index (u64) -> body kind (u8)
+//   'g' | case id | 0x00 | log (u32) | index (u64)     -> body kind (u8)
+//   'j' | subject key (32) | log (u32) | index (u64)   -> body kind (u8): a listing or delisting
 //
 // The order of the prefixes is chosen for compaction: entries, by far the
 // most data, come first, and new ones always sort after the old ones, so a
@@ -53,7 +70,7 @@ inline constexpr char kReplayPrefix = 'R';
 inline constexpr char kTilePrefix = 'T';
 inline constexpr char kCheckpointPrefix = 'c';
 inline constexpr char kFormatKey[] = "f";
-inline constexpr char kFormatVersion[] = "2";
+inline constexpr char kFormatVersion[] = "3";
 inline constexpr char kHeadPrefix = 'h';
 inline constexpr char kKeyPrefix = 'k';
 // Listings map nodes (ledger/listings_map.h, docs/listings-map.md).
@@ -62,6 +79,15 @@ inline constexpr char kOriginPrefix = 'o';
 inline constexpr char kCosignaturePrefix = 's';
 inline constexpr char kWitnessPrefix = 'w';
 inline constexpr char kEquivocationPrefix = 'x';
+// Rule state (per log) and query indexes (across logs): ledger/rules.h.
+inline constexpr char kCaseStatePrefix = 'a';
+inline constexpr char kDigestIndexPrefix = 'd';
+inline constexpr char kEvidenceIndexPrefix = 'e';
+inline constexpr char kCaseIndexPrefix = 'g';
+inline constexpr char kSubjectIndexPrefix = 'j';
+inline constexpr char kTargetPrefix = 'q';
+inline constexpr char kUsedPrefix = 'u';
+inline constexpr char kEvidenceStatePrefix = 'v';
 
 using LogNumber = uint32_t;
 inline constexpr LogNumber kOwnLog = 0;
@@ -81,6 +107,29 @@ std::string WitnessKey(LogNumber log);
 std::string EquivocationKey(std::string_view origin);
 // The prefix shared by all keys of `prefix` kind for `log` (for iteration).
 std::string LogPrefix(char prefix, LogNumber log);
+
+// Rule state of one log.
+std::string EvidenceStateKey(LogNumber log, std::string_view evidence_id);
+std::string CaseStateKey(LogNumber log, std::string_view case_id);
+std::string TargetKey(LogNumber log, uint64_t index);
+std::string UsedKey(LogNumber log, std::string_view target_origin, uint64_t target_index);
+// Query indexes: the prefix of every record of one digest, evidence id, case
+// id or subject, and one record's key.
+std::string DigestIndexPrefix(uint8_t algorithm, ByteSpan digest);
+std::string DigestIndexKey(uint8_t algorithm, ByteSpan digest, LogNumber log, uint64_t index);
+std::string EvidenceIndexPrefix(std::string_view evidence_id);
+std::string EvidenceIndexKey(std::string_view evidence_id, LogNumber log, uint64_t index);
+std::string CaseIndexPrefix(std::string_view case_id);
+std::string CaseIndexKey(std::string_view case_id, LogNumber log, uint64_t index);
+std::string SubjectIndexPrefix(const Hash& subject_key);
+std::string SubjectIndexKey(const Hash& subject_key, LogNumber log, uint64_t index);
+// (log, index) at the end of a query-index key.
+struct IndexedEntry {
+  LogNumber log = 0;
+  uint64_t index = 0;
+  auto operator<=>(const IndexedEntry&) const = default;
+};
+IndexedEntry IndexedEntryAtEnd(std::string_view key);  // key.size() >= 12
 
 struct LogHead {
   uint64_t size = 0;

@@ -131,16 +131,34 @@ Status Log::CheckOne(const CheckedSubmission& c, uint64_t index, int64_t now, co
   return Status::OK();
 }
 
+rules::RuleContext Log::RulesAt(uint64_t index, int64_t log_time) const {
+  rules::RuleContext ctx;
+  ctx.origin = origin();
+  ctx.log = layout::kOwnLog;
+  ctx.index = index;
+  ctx.log_time = log_time;
+  ctx.known_origins = &store_->options().known_origins;
+  ctx.require_held_references = true;  // the submitter can sync and retry
+  return ctx;
+}
+
 std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, BatchMode mode) {
   // Everything that needs no lock runs on all cores: parsing, validation,
   // signatures, and the replay-index lookups (point reads; they are redone
   // under the lock only if another batch committed in between).
+  // The rules are tried there too, against the committed state, only to
+  // fetch the records they read; they decide under the lock.
   std::vector<std::optional<Result<CheckedSubmission>>> checked(submissions.size());
   std::vector<std::optional<Result<std::optional<uint64_t>>>> replayed(submissions.size());
+  std::vector<BatchRuleSource::Cache> prefetched(submissions.size());
   const uint64_t size_before = stored_->size();
   store_->ForEach(submissions.size(), [&](size_t i) {
     checked[i].emplace(CheckSubmission(submissions[i]));
-    if (checked[i]->ok()) replayed[i].emplace(stored_->ReplayIndexOf(checked[i]->value().statement_hash));
+    if (!checked[i]->ok()) return;
+    replayed[i].emplace(stored_->ReplayIndexOf(checked[i]->value().statement_hash));
+    PrefetchRuleSource prefetch(*store_);
+    (void)rules::CheckRules(checked[i]->value().statement.get(), RulesAt(size_before + i, 0), prefetch);
+    prefetched[i] = std::move(prefetch.cache());
   });
 
   std::lock_guard<std::mutex> lock(append_mu_);
@@ -166,6 +184,12 @@ std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, Bat
     Status st = checked[i]->ok()
                     ? CheckOne(checked[i]->value(), next, log_time, p.authority, batch_hashes, *replayed[i])
                     : checked[i]->status();
+    Result<rules::RuleEffects> effects = rules::RuleEffects();
+    if (st.ok()) {
+      BatchRuleSource source(*stored_, p, replay_stale ? nullptr : &prefetched[i]);
+      effects = rules::CheckRules(checked[i]->value().statement.get(), RulesAt(next, log_time), source);
+      st = effects.status();
+    }
     if (!st.ok()) {
       results.emplace_back(st);
       if (!first_refused) first_refused = i;
@@ -175,6 +199,7 @@ std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, Bat
     Bytes entry = BuildEntry(next, p.last_leaf, log_time, c.submission.get());
     Hash leaf = merkle::LeafHash(entry);
     stored_->AddEntry(p, entry, leaf, c.statement_hash, c.statement.get(), log_time);
+    StoredLog::AddRuleEffects(p, *effects);
     batch_hashes.insert(c.statement_hash);
     results.emplace_back(Receipt{next, leaf});
   }

@@ -32,6 +32,7 @@
 #include "ledger/authority.h"
 #include "ledger/clock.h"
 #include "ledger/layout.h"
+#include "ledger/rules.h"
 #include "ledger/store.h"
 
 namespace custos {
@@ -91,8 +92,11 @@ class Log {
 
   // Appends canonical SignedSubmission bytes. Returns one result per
   // submission: a receipt, or the reason it was refused (InvalidArgument,
-  // Corruption, Unauthorized, AlreadyExists; Aborted for good submissions of
-  // an all-or-nothing batch that something else spoiled).
+  // Corruption, Unauthorized, AlreadyExists; FailedPrecondition when the
+  // rules (ledger/rules.h, docs/rules.md) forbid it given the entries before
+  // it — those of the same batch included — or it references another log's
+  // entry the store does not hold; Aborted for good submissions of an
+  // all-or-nothing batch that something else spoiled).
   //
   // A storage failure returns IOError for every submission. Whether that
   // batch reached the disk is then unknown until the log is reopened (LevelDB
@@ -145,6 +149,8 @@ class Log {
   Status CheckOne(const struct CheckedSubmission& c, uint64_t index, int64_t now, const Authority& authority,
                   const HashSet& batch_hashes, const Result<std::optional<uint64_t>>& replayed) const;
   Status Commit(StoredLog::Batch& batch);
+  // The rules' context for entry `index` of this log at `log_time`.
+  rules::RuleContext RulesAt(uint64_t index, int64_t log_time) const;
 
   std::unique_ptr<Store> owned_store_;  // set when opened with LogOptions
   Store* store_ = nullptr;

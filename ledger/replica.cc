@@ -114,8 +114,8 @@ Status Replica::Apply(std::span<const Bytes> entries, std::string_view checkpoin
 
 // Parsing (signatures above all) and the replay-index lookups run on the
 // worker pool; the checks that depend on earlier entries run in index order,
-// against the key table as the entries before left it, exactly as full
-// verification replays them.
+// against the key table and the rule state as the entries before left them,
+// exactly as full verification replays them.
 Status Replica::AddEntries(std::span<const Bytes> entries, StoredLog::Batch& batch) {
   const uint64_t start = size();
   std::vector<ParsedEntry> parsed(entries.size());
@@ -136,8 +136,11 @@ Status Replica::AddEntries(std::span<const Bytes> entries, StoredLog::Batch& bat
     }
     CUSTOS_ASSIGN_OR_RETURN(auto where, std::move(*held[i]));
     if (where) return Status::Corruption(at + "replay: the statement is already entry " + std::to_string(*where));
+    BatchRuleSource rules_source(*stored_, batch);
+    CUSTOS_ASSIGN_OR_RETURN(auto effects, CheckEntryRules(parsed[i], origin(), number(), rules_source));
     stored_->AddEntry(batch, entries[i], parsed[i].leaf_hash, c.statement_hash, c.statement.get(),
                       parsed[i].entry->get().getLogTime());
+    StoredLog::AddRuleEffects(batch, effects);
   }
   return Status::OK();
 }

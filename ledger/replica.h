@@ -67,13 +67,14 @@ class Replica final {
   // form, index, prevHash chain, author signature, fields and identifiers,
   // clock skew against its logTime, logTime order, replay uniqueness,
   // authority replayed from the replica's genesis, whose node key must be the
-  // origin's key). Then the root of the first size() + k entries must equal
+  // origin's key, and the rules per statement family, docs/rules.md: a
+  // reference to a log this store does not hold is accepted unchecked). Then the root of the first size() + k entries must equal
   // the note's root if N == size() + k; otherwise `consistency` must be the
   // RFC 9162 proof from size() + k to N that makes it consistent with the
   // note's root.
   //
   // Everything is written in ONE synced batch: entries, tiles, replay
-  // records, key-table changes, head, and the note itself (under its size,
+  // records, key-table changes, rule state and query indexes, head, and the note itself (under its size,
   // and as the head's checkpoint) when N == size() + k. On any failure
   // nothing is written: Corruption naming the first bad entry and the check
   // ("entry 17: signature: does not verify …", "checkpoint: root does not

@@ -148,6 +148,48 @@ Result<layout::LogNumber> Store::AddLog(std::string_view origin) {
   return next;
 }
 
+Status Store::ScanPrefix(std::string_view prefix,
+                         const std::function<Status(std::string_view, std::string_view)>& fn) const {
+  leveldb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro));
+  const leveldb::Slice start(prefix.data(), prefix.size());
+  for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
+    CUSTOS_RETURN_IF_ERROR(fn(ViewOf(it->key()), ViewOf(it->value())));
+  }
+  return FromLevelDb(it->status(), "reading an index");
+}
+
+namespace {
+// The records of one query-index prefix: each key is the prefix, then
+// log (u32) and index (u64).
+Result<std::vector<Store::IndexHit>> IndexHits(const Store& store, const std::string& prefix) {
+  std::vector<Store::IndexHit> hits;
+  CUSTOS_RETURN_IF_ERROR(store.ScanPrefix(prefix, [&](std::string_view key, std::string_view value) {
+    if (key.size() != prefix.size() + 12) return Status::Corruption("index: malformed key");
+    hits.push_back(Store::IndexHit{layout::IndexedEntryAtEnd(key), std::string(value)});
+    return Status::OK();
+  }));
+  return hits;
+}
+}  // namespace
+
+Result<std::vector<Store::IndexHit>> Store::EvidenceByDigest(uint8_t algorithm, const Hash& digest) const {
+  return IndexHits(*this, layout::DigestIndexPrefix(algorithm, digest.span()));
+}
+
+Result<std::vector<Store::IndexHit>> Store::EntriesByEvidence(std::string_view evidence_id) const {
+  return IndexHits(*this, layout::EvidenceIndexPrefix(evidence_id));
+}
+
+Result<std::vector<Store::IndexHit>> Store::EntriesByCase(std::string_view case_id) const {
+  return IndexHits(*this, layout::CaseIndexPrefix(case_id));
+}
+
+Result<std::vector<Store::IndexHit>> Store::ListingsBySubject(const Hash& subject_key) const {
+  return IndexHits(*this, layout::SubjectIndexPrefix(subject_key));
+}
+
 void Store::PutLogRecord(leveldb::WriteBatch& batch, std::string_view origin, layout::LogNumber number) {
   batch.Put(layout::kFormatKey, layout::kFormatVersion);
   std::string value;
@@ -345,6 +387,52 @@ Result<Hash> StoredLog::RootAt(uint64_t tree_size) const {
   return merkle::TreeRoot(*tiles_, tree_size);
 }
 
+namespace {
+template <typename T>
+Result<std::optional<T>> ReadRecord(const Store& store, const std::string& key, const char* what) {
+  CUSTOS_ASSIGN_OR_RETURN(auto raw, store.Get(key));
+  if (!raw) return std::optional<T>();
+  auto record = T::Decode(*raw);
+  if (!record) return Status::Corruption(std::string("rule state: malformed ") + what + " record");
+  return record;
+}
+}  // namespace
+
+Result<std::optional<rules::EvidenceRecord>> StoredLog::EvidenceOf(std::string_view evidence_id) const {
+  return ReadRecord<rules::EvidenceRecord>(store_, layout::EvidenceStateKey(number_, evidence_id), "evidence");
+}
+
+Result<std::optional<rules::CaseRecord>> StoredLog::CaseOf(std::string_view case_id) const {
+  return ReadRecord<rules::CaseRecord>(store_, layout::CaseStateKey(number_, case_id), "case");
+}
+
+Result<std::optional<rules::TargetRecord>> StoredLog::TargetAt(uint64_t index) const {
+  return ReadRecord<rules::TargetRecord>(store_, layout::TargetKey(number_, index), "target");
+}
+
+Result<std::optional<uint64_t>> StoredLog::UsedBy(std::string_view origin, uint64_t index) const {
+  CUSTOS_ASSIGN_OR_RETURN(auto raw, store_.Get(layout::UsedKey(number_, origin, index)));
+  if (!raw) return std::optional<uint64_t>();
+  auto by = rules::DecodeUse(*raw);
+  if (!by) return Status::Corruption("rule state: malformed use record");
+  return by;
+}
+
+Result<std::vector<StoredLog::ListingState>> StoredLog::ListingsOf(const Hash& subject_key, int64_t at) const {
+  CUSTOS_ASSIGN_OR_RETURN(auto hits, store_.ListingsBySubject(subject_key));
+  std::vector<ListingState> out;
+  for (const auto& hit : hits) {
+    if (hit.entry.log != number_) continue;
+    CUSTOS_ASSIGN_OR_RETURN(auto target, TargetAt(hit.entry.index));
+    if (!target || target->kind != rules::TargetKind::kListing) continue;  // a delisting
+    ListingState state{hit.entry.index, *target, std::nullopt, false};
+    CUSTOS_ASSIGN_OR_RETURN(state.delisted_by, UsedBy(origin_, hit.entry.index));
+    state.live = !state.delisted_by && at < target->publication_ends;
+    out.push_back(std::move(state));
+  }
+  return out;
+}
+
 Status StoredLog::ForEachRecord(char prefix_kind,
                                 const std::function<Status(std::string_view, std::string_view)>& fn) const {
   leveldb::ReadOptions ro;
@@ -469,6 +557,14 @@ void StoredLog::AddEntry(Batch& batch, ByteSpan entry, const Hash& leaf, const H
   batch.last_time = log_time;
 }
 
+void StoredLog::AddRuleEffects(Batch& batch, const rules::RuleEffects& effects) {
+  for (const auto& [key, value] : effects.state) {
+    batch.writes.Put(key, value);
+    batch.rule_state[key] = value;
+  }
+  for (const auto& [key, value] : effects.index) batch.writes.Put(key, value);
+}
+
 layout::LogHead StoredLog::Grow(Batch& batch) const {
   // The batch grows a copy: if the write fails, or the caller gives up on the
   // batch, the committed tree is untouched.
@@ -501,6 +597,30 @@ Status StoredLog::Commit(Batch& batch, layout::LogHead head) {
   head_ = std::move(head);
   committed_keys_ = std::move(keys);
   return Status::OK();
+}
+
+// ------------------------------------------------------------ rule sources
+
+Result<std::optional<std::string>> BatchRuleSource::Get(const std::string& key) {
+  if (auto it = batch_.rule_state.find(key); it != batch_.rule_state.end()) {
+    return std::optional<std::string>(it->second);
+  }
+  if (prefetched_) {
+    if (auto it = prefetched_->find(key); it != prefetched_->end()) return it->second;
+  }
+  return log_.store().Get(key);
+}
+
+std::optional<Hash> BatchRuleSource::PendingLeaf(uint64_t index) {
+  const uint64_t first = log_.FirstIndex();
+  if (index < first || index - first >= batch_.leaves.size()) return std::nullopt;
+  return batch_.leaves[index - first];
+}
+
+Result<std::optional<std::string>> PrefetchRuleSource::Get(const std::string& key) {
+  CUSTOS_ASSIGN_OR_RETURN(auto value, store_.Get(key));
+  cache_[key] = value;
+  return value;
 }
 
 }  // namespace custos

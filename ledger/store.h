@@ -26,8 +26,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "crypto/bytes.h"
@@ -36,6 +38,7 @@
 #include "ledger/authority.h"
 #include "ledger/clock.h"
 #include "ledger/layout.h"
+#include "ledger/rules.h"
 #include "ledger/tile_store.h"
 #include "ledger/tiles.h"
 #include "ledger/worker_pool.h"
@@ -63,6 +66,12 @@ struct StoreOptions {
   // for 1.19x disk per entry instead of 0.49x (synthetic, very repetitive
   // statements; real ones, with more hashes and keys, compress less).
   bool compress = false;
+  // The origins of the federation (the node passes them from its federation
+  // file). The own log's appends refuse a referral, or a custody transfer to
+  // another agency, that names an origin outside this set; empty: not
+  // checked. Replication and verification never check it: the set is this
+  // node's configuration, not part of any log (docs/rules.md).
+  std::set<std::string> known_origins;
 };
 
 enum class OpenMode {
@@ -118,6 +127,29 @@ class Store final {
   // Puts the directory record of (origin, number) and the format marker into
   // `batch` (the own log writes them with its genesis entry).
   static void PutLogRecord(leveldb::WriteBatch& batch, std::string_view origin, layout::LogNumber number);
+
+  // --- Query indexes across every log the store holds (docs/rules.md). Each
+  // returns the entries in (log, index) order, with the record's value (the
+  // evidence id for a digest, the body kind as one byte otherwise); IOError
+  // if the read fails.
+  struct IndexHit {
+    layout::IndexedEntry entry;
+    std::string value;
+  };
+  // The evidenceRegistered entries naming a content digest (algorithm: the
+  // schema::DigestAlgorithm ordinal).
+  Result<std::vector<IndexHit>> EvidenceByDigest(uint8_t algorithm, const Hash& digest) const;
+  // Every entry naming an evidence id (registration, custody, examination,
+  // disposal, referrals sending it along).
+  Result<std::vector<IndexHit>> EntriesByEvidence(std::string_view evidence_id) const;
+  // Every entry about a case id (evidence registered for it, opened, referred,
+  // answered, decided, closed, clues, listings with it as case reference).
+  Result<std::vector<IndexHit>> EntriesByCase(std::string_view case_id) const;
+  // The listings and delistings of an organisation, by subject key.
+  Result<std::vector<IndexHit>> ListingsBySubject(const Hash& subject_key) const;
+  // Calls fn(key, value) for every record whose key starts with `prefix`,
+  // without filling the block cache. Stops at the first error fn returns.
+  Status ScanPrefix(std::string_view prefix, const std::function<Status(std::string_view, std::string_view)>& fn) const;
 
  private:
   Store() = default;
@@ -207,6 +239,28 @@ class StoredLog final {
   // Puts a verified cosignature line into `batch`, under `tree_size`.
   void PutCosignature(leveldb::WriteBatch& batch, uint64_t tree_size, const NoteSignature& cosignature) const;
 
+  // --- Rule state of this log (ledger/rules.h), as of the last commit.
+
+  // The custody state of an evidence id; nullopt if the log never knew it.
+  Result<std::optional<rules::EvidenceRecord>> EvidenceOf(std::string_view evidence_id) const;
+  // The state of a case opened in this log; nullopt if never opened here.
+  Result<std::optional<rules::CaseRecord>> CaseOf(std::string_view case_id) const;
+  // What the rules keep of entry `index` if it is a transfer, referral or listing.
+  Result<std::optional<rules::TargetRecord>> TargetAt(uint64_t index) const;
+  // The entry of this log that used the reference to (origin, index): the
+  // receipt, answer or delisting; nullopt if none did.
+  Result<std::optional<uint64_t>> UsedBy(std::string_view origin, uint64_t index) const;
+
+  // A listing of this log and where it stands at `at` (ms since the epoch).
+  struct ListingState {
+    uint64_t index = 0;
+    rules::TargetRecord listing;
+    std::optional<uint64_t> delisted_by;
+    bool live = false;  // not delisted, and `at` is before its publication end
+  };
+  // The listings of the organisation with `subject_key` in this log, in index order.
+  Result<std::vector<ListingState>> ListingsOf(const Hash& subject_key, int64_t at) const;
+
   // Calls fn(key after the prefix byte and log number, value) for every record
   // of kind `prefix` of this log, in key order, without filling the block
   // cache (for scans). Stops at the first error fn returns.
@@ -223,6 +277,9 @@ class StoredLog final {
     int64_t last_time = 0;   // logTime of the last entry so far
     std::optional<merkle::TreeAppender> tree;   // set by Grow
     std::map<merkle::TileId, std::string> tiles;  // set by Grow
+    // The rule-state records the batch's entries changed, which later
+    // entries of the batch read before the database (BatchRuleSource).
+    std::unordered_map<std::string, std::string> rule_state;
   };
   // Starts a batch from the committed state.
   void Begin(Batch* batch) const;
@@ -231,6 +288,11 @@ class StoredLog final {
   // states its statement changes (applied to batch.authority).
   void AddEntry(Batch& batch, ByteSpan entry, const Hash& leaf, const Hash& statement_hash,
                 schema::Statement::Reader statement, int64_t log_time) const;
+  // Puts what the rules decided for the entry just added (its rule state
+  // and query-index records) into the batch.
+  static void AddRuleEffects(Batch& batch, const rules::RuleEffects& effects);
+  // The index of the first entry of the batch.
+  uint64_t FirstIndex() const { return tree_->size(); }
   // Grows a copy of the tree by the batch's leaves and puts the tiles that
   // changed. Returns the head after the batch, with the current checkpoint
   // note (the caller replaces it if the batch brings a new one).
@@ -263,6 +325,38 @@ class StoredLog final {
   layout::LogHead head_;  // guarded by head_mu_
   // The committed key table, shared read-only with readers; guarded by head_mu_.
   std::shared_ptr<const std::map<PublicKey, KeyState>> committed_keys_;
+};
+
+// Reads the rule state as a batch leaves it for its next entry: the batch's
+// own records first, then `prefetched` values (read before the batch began,
+// when the log has not moved since), then the database. Serialised with the
+// log's writer, like the batch.
+class BatchRuleSource final : public rules::RuleSource {
+ public:
+  using Cache = std::unordered_map<std::string, std::optional<std::string>>;
+  BatchRuleSource(const StoredLog& log, const StoredLog::Batch& batch, const Cache* prefetched = nullptr)
+      : log_(log), batch_(batch), prefetched_(prefetched) {}
+  Result<std::optional<std::string>> Get(const std::string& key) override;
+  std::optional<Hash> PendingLeaf(uint64_t index) override;
+
+ private:
+  const StoredLog& log_;
+  const StoredLog::Batch& batch_;
+  const Cache* prefetched_;
+};
+
+// Reads the committed state from the database and remembers every value
+// read, so that the checks of a submission can be tried on the worker pool
+// and their point reads served again under the append lock. One per thread.
+class PrefetchRuleSource final : public rules::RuleSource {
+ public:
+  explicit PrefetchRuleSource(const Store& store) : store_(store) {}
+  Result<std::optional<std::string>> Get(const std::string& key) override;
+  BatchRuleSource::Cache& cache() { return cache_; }
+
+ private:
+  const Store& store_;
+  BatchRuleSource::Cache cache_;
 };
 
 }  // namespace custos

@@ -5,11 +5,13 @@
 #include <optional>
 
 #include "crypto/note.h"
+#include "crypto/sha256.h"
 #include "ledger/checkpoint.h"
 #include "ledger/entry_checker.h"
 #include "ledger/equivocation.h"
 #include "ledger/merkle.h"
 #include "ledger/replica.h"
+#include "ledger/rules.h"
 #include "ledger/submission.h"
 
 namespace custos {
@@ -24,6 +26,68 @@ class NoTiles final : public merkle::TileSource {
 };
 
 std::string At(uint64_t index) { return "entry " + std::to_string(index) + ": "; }
+
+// The rule state of the verified log as the entries so far leave it, rebuilt
+// in memory: the stored rule-state records are never read for it, only
+// compared at the end. Other logs' records and entries are read from the
+// store (they are checked when those logs are verified).
+class RebuiltRuleSource final : public rules::RuleSource {
+ public:
+  RebuiltRuleSource(const Store& store, layout::LogNumber log) : store_(store), log_(log) {}
+  Result<std::optional<std::string>> Get(const std::string& key) override {
+    if (!rules::IsStateKey(key, log_)) return store_.Get(key);
+    auto it = state_.find(key);
+    if (it == state_.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+  std::map<std::string, std::string>& state() { return state_; }
+
+ private:
+  const Store& store_;
+  const layout::LogNumber log_;
+  std::map<std::string, std::string> state_;
+};
+
+// An order-independent digest of a set of records: their count and the sum
+// mod 2^256 of SHA-256(len(key) || key || value). The query indexes of a
+// large log are compared through it without holding them in memory.
+struct RecordSetDigest {
+  uint64_t count = 0;
+  std::array<uint8_t, 32> sum{};
+
+  void Add(std::string_view key, std::string_view value) {
+    std::string bytes;
+    PutBigEndian32(&bytes, static_cast<uint32_t>(key.size()));
+    bytes.append(key).append(value);
+    const Hash h = Sha256::Digest(bytes);
+    unsigned carry = 0;
+    for (size_t i = sum.size(); i-- > 0;) {
+      unsigned v = sum[i] + h.bytes[i] + carry;
+      sum[i] = static_cast<uint8_t>(v);
+      carry = v >> 8;
+    }
+    ++count;
+  }
+  bool operator==(const RecordSetDigest&) const = default;
+};
+
+// What a rule-state key is about, for messages.
+std::string DescribeStateKey(std::string_view key) {
+  std::string_view rest = key.substr(5);
+  switch (key[0]) {
+    case layout::kEvidenceStatePrefix: return "evidence " + std::string(rest);
+    case layout::kCaseStatePrefix: return "case " + std::string(rest);
+    case layout::kTargetPrefix:
+      return rest.size() == 8 ? "entry " + std::to_string(GetBigEndian64(reinterpret_cast<const uint8_t*>(rest.data())))
+                              : "a malformed key";
+    default: {
+      size_t nul = rest.find('\0');
+      if (nul == std::string_view::npos || rest.size() != nul + 9) return "a malformed key";
+      return "the use of " + std::string(rest.substr(0, nul)) + " entry " +
+             std::to_string(GetBigEndian64(reinterpret_cast<const uint8_t*>(rest.data() + nul + 1)));
+    }
+  }
+}
 
 }  // namespace
 
@@ -49,7 +113,8 @@ class LogVerifier {
   LogVerifier(const StoredLog& log, std::optional<PublicKey> genesis_key, bool replica)
       : log_(log),
         checker_(log.origin(), log.store().options().max_clock_skew_ms, genesis_key),
-        replica_(replica) {}
+        replica_(replica),
+        rules_(log.store(), log.number()) {}
 
   Result<VerifyReport> Run(const ProgressFn& progress) {
     const layout::LogHead head = log_.head();
@@ -82,7 +147,9 @@ class LogVerifier {
     CUSTOS_RETURN_IF_ERROR(CheckReplayCount(head.size));
     CUSTOS_RETURN_IF_ERROR(CheckCheckpointHistory(head.size));
     CUSTOS_RETURN_IF_ERROR(CheckCosignatures());
-    return VerifyReport{head.size, head.root, head.checkpoint};
+    CUSTOS_RETURN_IF_ERROR(CheckRuleState());
+    CUSTOS_RETURN_IF_ERROR(CheckQueryIndexes());
+    return VerifyReport{head.size, head.root, head.checkpoint, unchecked_references_};
   }
 
  private:
@@ -103,6 +170,10 @@ class LogVerifier {
   Status CheckInOrder(const ParsedEntry& p, uint64_t index) {
     CUSTOS_RETURN_IF_ERROR(checker_.CheckNext(p, authority_));
     CUSTOS_RETURN_IF_ERROR(CheckReplayIndex(*p.submission, index));
+    CUSTOS_ASSIGN_OR_RETURN(auto effects, CheckEntryRules(p, log_.origin(), log_.number(), rules_));
+    for (auto& [key, value] : effects.state) rules_.state()[key] = std::move(value);
+    for (const auto& [key, value] : effects.index) indexes_.Add(key, value);
+    unchecked_references_ += effects.unchecked_references;
     authority_.Apply(p.submission->statement.get(), [](const PublicKey&, const KeyState&) {});
     leaves_end_ = p.leaf_hash;
     return Status::OK();
@@ -232,6 +303,60 @@ class LogVerifier {
     });
   }
 
+  // The stored rule state of the log must be exactly the one its entries
+  // produce: a changed, added or removed record would make the node accept
+  // or refuse entries the rules decide otherwise.
+  Status CheckRuleState() {
+    const auto& rebuilt = rules_.state();
+    size_t matched = 0;
+    for (char prefix : {layout::kCaseStatePrefix, layout::kTargetPrefix, layout::kUsedPrefix,
+                        layout::kEvidenceStatePrefix}) {
+      const std::string head = layout::LogPrefix(prefix, log_.number());
+      CUSTOS_RETURN_IF_ERROR(log_.ForEachRecord(prefix, [&](std::string_view key, std::string_view value) {
+        const std::string full = head + std::string(key);
+        auto it = rebuilt.find(full);
+        if (it == rebuilt.end()) {
+          return Status::Corruption("rule state: a record for " + DescribeStateKey(full) + " that no entry made");
+        }
+        if (it->second != value) {
+          return Status::Corruption("rule state: the record for " + DescribeStateKey(full) +
+                                    " does not match the entries");
+        }
+        ++matched;
+        return Status::OK();
+      }));
+    }
+    if (matched != rebuilt.size()) {
+      for (const auto& [key, value] : rebuilt) {
+        CUSTOS_ASSIGN_OR_RETURN(auto stored, log_.store().Get(key));
+        if (!stored) return Status::Corruption("rule state: the record for " + DescribeStateKey(key) + " is missing");
+      }
+    }
+    return Status::OK();
+  }
+
+  // The query-index records naming this log must be exactly those its
+  // entries produce (compared by count and an order-independent digest).
+  // TODO(perf): the scan covers every log's index records; a store with
+  // many replicas could key a per-log summary instead.
+  Status CheckQueryIndexes() {
+    RecordSetDigest stored;
+    for (char prefix : {layout::kDigestIndexPrefix, layout::kEvidenceIndexPrefix, layout::kCaseIndexPrefix,
+                        layout::kSubjectIndexPrefix}) {
+      CUSTOS_RETURN_IF_ERROR(log_.store().ScanPrefix(std::string(1, prefix), [&](std::string_view key, std::string_view value) {
+        auto log = rules::IndexKeyLog(key);
+        if (!log) return Status::Corruption("query index: a malformed key");
+        if (*log == log_.number()) stored.Add(key, value);
+        return Status::OK();
+      }));
+    }
+    if (!(stored == indexes_)) {
+      return Status::Corruption("query index: the stored records of this log (" + std::to_string(stored.count) +
+                                ") do not match the ones its entries make (" + std::to_string(indexes_.count) + ")");
+    }
+    return Status::OK();
+  }
+
   static std::string TileName(merkle::TileId id) {
     return std::to_string(id.level) + "/" + std::to_string(id.index);
   }
@@ -242,6 +367,9 @@ class LogVerifier {
   Authority authority_;
   Hash leaves_end_;
   std::map<merkle::TileId, std::string> partial_;
+  RebuiltRuleSource rules_;
+  RecordSetDigest indexes_;
+  uint64_t unchecked_references_ = 0;
 };
 
 Result<VerifyReport> Log::VerifyAll(const std::function<void(uint64_t, uint64_t)>& progress) const {

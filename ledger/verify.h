@@ -1,6 +1,7 @@
 // Full verification of a stored log: every entry's canonical form, index and
-// hash chain, every author signature, every clock, replay and authority
-// decision replayed from genesis, every stored tile against a tree rebuilt
+// hash chain, every author signature, every clock, replay, authority and rule
+// decision replayed from genesis (the rule state rebuilt in memory and
+// compared with the stored rule-state and query-index records), every stored tile against a tree rebuilt
 // from the entries, and the stored checkpoints' signatures and contents.
 // The same checks cover the own log (Log::VerifyAll) and the replicas of the
 // peers' logs (Replica::VerifyAll), entry by entry as ledger/entry_checker.h
@@ -22,6 +23,10 @@ struct VerifyReport {
   uint64_t size = 0;
   Hash root;
   std::string checkpoint;
+  // References to entries of other logs that could not be checked because
+  // the store does not hold that log, or not up to that index (docs/rules.md).
+  // Syncing that log and verifying again checks them.
+  uint64_t unchecked_references = 0;
 };
 
 // Called after each chunk of entries with (entries checked, total).

@@ -90,6 +90,9 @@ examples_in_order() {
   for n in "${named[@]}" "${all[@]}"; do
     [[ -n "${done_[$n]:-}" || ! -f "examples/$n.json" ]] && continue
     case "$n" in key-grant|key-revoke|genesis) continue ;; esac
+    # A statement for another agency's log (the police's answer to the
+    # referral) belongs in that log: docs/rules.md.
+    [[ "$(grep -m1 -oE '"origin": *"[^"]*"' "examples/$n.json" | cut -d'"' -f4)" == "$ORIGIN" ]] || continue
     done_[$n]=1
     echo "$n"
   done

@@ -133,7 +133,12 @@ ref_hex=$(printf '%s' "$ref_leaf" | base64 -d | od -An -v -tx1 | tr -d ' \n')
 step "the police accept the referral, in their own log"
 say "The answer names the referral by (origin, index, leaf hash): entry" \
   "$ref_index of the bureau's log. Only a log that holds that very entry can" \
-  "point at it, and anyone holding both logs can check the pointer."
+  "point at it, and anyone holding both logs can check the pointer: the" \
+  "police node accepts the answer once its replica of the bureau's log holds it."
+police_hold_referral() {
+  [[ "$(fed_json psb "[l['size'] for l in s['logs'] if l['origin'] == '$IPB'][0]")" -gt "$ref_index" ]]
+}
+fed_wait 60 police_hold_referral || fail "the police node did not replicate the referral"
 statement referral-answered "$PSB" "b['referral'] = {'origin': '$IPB', 'index': $ref_index, 'leafHash': '$ref_hex'}; b['answer'] = 'accepted'; b['reason'] = '经审查，涉嫌假冒专利罪，决定立案侦查。'" >answer.json
 KEY=psb/officer.key as psb submit --statement answer.json | tee answer.receipt
 

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "ledger/submission.h"
+#include "schema/canonical.h"
 #include "schema/json.h"
 
 namespace custos::bench {
@@ -80,12 +81,28 @@ Result<std::unique_ptr<Log>> CreateGrantedLog(const LogOptions& options, const K
   return log;
 }
 
+namespace {
+// Evidence ids are unique in a log (docs/rules.md): registration number `n`
+// registers "<the example's id>-<n>".
+Bytes WithEvidenceNumber(ByteSpan statement, uint64_t n) {
+  auto read = schema::ReadCanonical<schema::Statement>(statement, schema::kMaxStatementBytes, "statement");
+  if (!read.ok() || !read->get().getBody().isEvidenceRegistered()) return Bytes(statement.begin(), statement.end());
+  capnp::MallocMessageBuilder message;
+  message.setRoot(read->get());
+  auto r = message.getRoot<schema::Statement>().getBody().getEvidenceRegistered();
+  const std::string id = std::string(r.getEvidenceId().cStr()) + "-" + std::to_string(n);
+  r.setEvidenceId(capnp::Text::Reader(id.c_str(), id.size()));
+  return schema::Canonicalize(message.getRoot<schema::Statement>().asReader());
+}
+}  // namespace
+
 std::vector<Bytes> PresignStatements(ByteSpan statement, const SigningKey& key, int64_t now_ms,
                                      uint64_t first, size_t count, WorkerPool& pool) {
   std::vector<Bytes> out(count);
   pool.ForEach(count, [&](size_t i) {
     auto nonce = Nonce(first + i);
-    out[i] = SignSubmission(schema::FillStatementDefaults(statement, kOrigin, now_ms, nonce), key);
+    Bytes numbered = WithEvidenceNumber(statement, first + i);
+    out[i] = SignSubmission(schema::FillStatementDefaults(numbered, kOrigin, now_ms, nonce), key);
   });
   return out;
 }

@@ -53,7 +53,8 @@ Result<std::unique_ptr<Log>> CreateGrantedLog(const LogOptions& options, const K
 
 // Signed submissions of `statement` at time `now_ms`, one for each nonce
 // counter in [first, first + count) (so every statement is unique), signed by
-// `key` on all threads of `pool`.
+// `key` on all threads of `pool`. An evidenceRegistered gets the evidence id
+// "<id>-<counter>" (evidence ids are unique in a log: docs/rules.md).
 std::vector<Bytes> PresignStatements(ByteSpan statement, const SigningKey& key, int64_t now_ms,
                                      uint64_t first, size_t count, WorkerPool& pool);
 

@@ -54,20 +54,56 @@ expect 2 "an officer without a grant is refused" -- "$CUSTOS" submit --data d --
 contains err.txt "not known to this log" "the refusal names the reason"
 expect 0 "admin grants the officer" -- "$CUSTOS" submit --data d --key admin.key --statement "$EXAMPLES/key-grant.json"
 [[ "$(cat out.txt)" =~ ^1\ [A-Za-z0-9+/]{43}=$ ]] && ok "submit prints '<index> <base64 leaf hash>'" || bad "submit output: $(cat out.txt)"
-for f in "$EXAMPLES"/*.json; do
-  case $(basename "$f") in key-grant.json | key-revoke.json) continue ;; esac
-  expect 0 "submit $(basename "$f")" -- "$CUSTOS" submit --data d --key officer.key --statement "$f"
+# The examples in the walkthrough order of examples/README.md, each reference
+# to an earlier entry given that entry's real leaf hash (the files carry
+# placeholders); the rules (docs/rules.md) refuse any other order.
+declare -A LEAF_HEX=()
+# with_refs FILE: FILE with the leafHash of each reference to this log's entry
+# N set to LEAF_HEX[N], and the statement's origin set to this log's.
+with_refs() {
+  python3 - "$1" "$ORIGIN" "$(for i in "${!LEAF_HEX[@]}"; do printf '%s=%s ' "$i" "${LEAF_HEX[$i]}"; done)" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+leaves = dict(kv.split("=") for kv in sys.argv[3].split())
+s["origin"] = sys.argv[2]
+for b in s["body"].values():
+    for v in b.values():
+        if isinstance(v, dict) and v.get("origin") == sys.argv[2] and str(v.get("index")) in leaves:
+            v["leafHash"] = leaves[str(v["index"])]
+print(json.dumps(s, ensure_ascii=False))
+PY
+}
+for name in case-opened evidence-registered custody-transferred custody-received evidence-examined case-referred \
+  clue-shared case-decided evidence-disposed case-closed subject-listed subject-delisted; do
+  with_refs "$EXAMPLES/$name.json" >"$name.json"
+  expect 0 "submit $name.json" -- "$CUSTOS" submit --data d --key officer.key --statement "$name.json"
+  read -r idx leaf <out.txt
+  LEAF_HEX[$idx]=$(printf '%s' "$leaf" | base64 -d | od -An -v -tx1 | tr -d ' \n')
 done
+# A referral is answered by the agency it names, in its own log: the bureau
+# cannot answer its own referral to the police (examples/referral-answered.json
+# is for the police's log).
+with_refs "$EXAMPLES/referral-answered.json" >referral-answered.json
+expect 2 "the referring agency may not answer its own referral" -- "$CUSTOS" submit --data d --key officer.key --statement referral-answered.json
+contains err.txt "only that agency may answer it" "the refusal names the rule"
+expect 2 "evidence is not examined after it was returned" -- "$CUSTOS" submit --data d --key officer.key --statement "$EXAMPLES/evidence-examined.json"
+contains err.txt "body.evidenceExamined.evidenceId: evidence SZIPB-2024-0017-E01 was released, returned or destroyed" "the refusal names the field and the reason"
 expect 2 "the officer may not revoke keys" -- "$CUSTOS" submit --data d --key officer.key --statement "$EXAMPLES/key-revoke.json"
 contains err.txt 'does not hold the role "admin"' "the refusal names the missing role"
 cp d/ledger/CURRENT /dev/null
 SIZE_BEFORE=$("$CUSTOS" checkpoint --data d | sed -n 2p)
 
 # batch: all or nothing
+# A second case (the first one is closed), its evidence and a clue.
 python3 - "$EXAMPLES" <<'PY' >good.jsonl
 import json, sys, os
-for name in ["case-opened.json", "evidence-examined.json", "clue-shared.json"]:
-    print(json.dumps(json.load(open(os.path.join(sys.argv[1], name))), ensure_ascii=False))
+for name in ["case-opened.json", "evidence-registered.json", "clue-shared.json"]:
+    s = json.load(open(os.path.join(sys.argv[1], name)))
+    b = next(iter(s["body"].values()))
+    b["caseId"] = "SZIPB-2024-0018"
+    if "evidenceId" in b:
+        b["evidenceId"] = "SZIPB-2024-0018-E01"
+    print(json.dumps(s, ensure_ascii=False))
 PY
 { sed -n 1,2p good.jsonl; echo '{"origin": "suzhou-ipb.example/custos", "body": {"noSuchKind": {}}}'; } >bad.jsonl
 expect 2 "a batch with an unknown statement kind is refused" -- "$CUSTOS" submit --data d --key officer.key --batch bad.jsonl
@@ -85,7 +121,9 @@ expect 2 "an invalid unified social credit code is refused" -- "$CUSTOS" submit 
 contains err.txt "parties[0].id" "the refusal names the field"
 expect 0 "a good batch" -- "$CUSTOS" submit --data d --key officer.key --batch good.jsonl
 [ "$(wc -l <out.txt)" = 3 ] && ok "one receipt line per batch entry" || bad "batch receipts: $(cat out.txt)"
-expect 0 "submit --json" -- "$CUSTOS" submit --data d --key officer.key --statement "$EXAMPLES/case-closed.json" --json
+python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); s["body"]["caseClosed"]["caseId"]="SZIPB-2024-0018"; print(json.dumps(s, ensure_ascii=False))' \
+  "$EXAMPLES/case-closed.json" >case-closed-0018.json
+expect 0 "submit --json" -- "$CUSTOS" submit --data d --key officer.key --statement case-closed-0018.json --json
 LAST=$(json_field out.txt "['appended'][0]['index']")
 
 # --- entries, proofs, offline verification

@@ -64,7 +64,7 @@ int Run(const std::string& path, uint64_t seed) {
     if (grant) batch.push_back(Sign(maker.FromExample("key-grant", clock.NowMillis()), admin));
     for (size_t i = 1 + rng() % 50; i > 0; --i) {
       std::string id = "crash-" + std::to_string(seed) + "-" + std::to_string(n++);
-      batch.push_back(Sign(maker.CaseClosed(id, clock.NowMillis()), officer));
+      batch.push_back(Sign(maker.Clue(id, clock.NowMillis()), officer));
     }
     std::string out;
     for (const auto& r : log->Append(batch, BatchMode::kAllOrNothing)) out += Line(Must(r, "Append"));

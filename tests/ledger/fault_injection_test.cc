@@ -197,8 +197,8 @@ class FaultTest : public ::testing::Test {
   std::vector<Bytes> Batch(size_t n, bool big = false) {
     std::vector<Bytes> batch;
     for (size_t i = 0; i < n; ++i) {
-      Bytes statement = big ? t().maker().FromExample("evidence-registered", t().now())
-                            : t().maker().CaseClosed("fault-" + std::to_string(next_case_++), t().now());
+      const std::string id = "fault-" + std::to_string(next_case_++);
+      Bytes statement = big ? t().maker().EvidenceRegistered(id, t().now()) : t().maker().Clue(id, t().now());
       batch.push_back(Sign(statement, OfficerKey()));
     }
     return batch;

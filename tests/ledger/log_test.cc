@@ -12,6 +12,7 @@
 #include <leveldb/db.h>
 
 #include <filesystem>
+#include <map>
 #include <random>
 #include <set>
 
@@ -274,7 +275,7 @@ TEST_F(LogTest, RefusesAKeyOutsideItsValidityWindow) {
 
 TEST_F(LogTest, RefusesAStatementForAnotherOrigin) {
   t().GrantOfficer();
-  Bytes statement = maker().CaseClosed("elsewhere", now(), "wuxi-ipb.example/custos");
+  Bytes statement = maker().Clue("elsewhere", now(), "wuxi-ipb.example/custos");
   ExpectRefused(Sign(statement, OfficerKey()), Code::kUnauthorized, "origin");
   ExpectVerifies();
 }
@@ -321,13 +322,25 @@ TEST_F(LogTest, AKeyIsNotUsableBeforeItsGrantInTheSameBatch) {
   ExpectVerifies();
 }
 
+// In the walkthrough order of examples/README.md, at the indexes it gives,
+// each reference set to the real leaf hash of the entry it names. (The
+// answer to the referral is the police's, in their own log: rules_test.)
 TEST_F(LogTest, EveryExampleIsAcceptedFromTheOfficer) {
   t().GrantOfficer();
-  for (const char* kind : {"evidence-registered", "custody-transferred", "custody-received", "evidence-examined",
-                           "evidence-disposed", "case-opened", "case-referred", "referral-answered", "case-decided",
-                           "case-closed", "clue-shared", "subject-listed", "subject-delisted"}) {
-    auto r = t().AppendOne(Sign(maker().FromExample(kind, now()), OfficerKey()));
+  const std::map<std::string, uint64_t> refers_to = {{"custody-received", 4}, {"subject-delisted", 12}};
+  uint64_t want_index = 2;
+  for (const char* kind : {"case-opened", "evidence-registered", "custody-transferred", "custody-received",
+                           "evidence-examined", "case-referred", "clue-shared", "case-decided", "evidence-disposed",
+                           "case-closed", "subject-listed", "subject-delisted"}) {
+    auto ref = refers_to.find(kind);
+    Bytes statement = ref == refers_to.end() ? maker().FromExample(kind, now())
+                                             : maker().FromExampleReferring(kind, LeafOf(log(), ref->second), now());
+    auto r = t().AppendOne(Sign(statement, OfficerKey()));
     EXPECT_TRUE(r.ok()) << kind << ": " << r.status().ToString();
+    if (r.ok()) {
+      EXPECT_EQ(r->index, want_index) << kind;
+    }
+    ++want_index;
   }
   auto revoke = t().AppendOne(Sign(maker().FromExample("key-revoke", now()), AdminKey()));
   EXPECT_TRUE(revoke.ok()) << revoke.status().ToString();
@@ -380,7 +393,7 @@ TEST_F(LogTest, RefusesNonCanonicalBytes) {
   padded.resize(good.size() + 8, 0);  // a trailing zero word: well-formed, not canonical
   ExpectRefused(padded, Code::kInvalidArgument, "submission: not in canonical form");
   // A properly signed statement that is not canonical itself.
-  Bytes statement = maker().CaseClosed("padded-statement", now());
+  Bytes statement = maker().Clue("padded-statement", now());
   statement.resize(statement.size() + 8, 0);
   ExpectRefused(Sign(statement, OfficerKey()), Code::kInvalidArgument, "statement: not in canonical form");
   ExpectVerifies();
@@ -405,7 +418,7 @@ TEST_F(LogTest, RefusesABadSignature) {
   sub.back() ^= 0x01;  // the signature is the last field in canonical order
   ExpectRefused(sub, Code::kCorruption, "signature: does not verify");
   // A valid signature by a key other than the one the submission names.
-  Bytes statement = maker().CaseClosed("someone-else", now());
+  Bytes statement = maker().Clue("someone-else", now());
   Bytes by_admin = Sign(statement, AdminKey());
   Bytes by_officer = Sign(statement, OfficerKey());
   ASSERT_EQ(by_admin.size(), by_officer.size());
@@ -435,12 +448,12 @@ TEST_F(LogTest, RefusesInvalidIdentifiersNamingTheField) {
 TEST_F(LogTest, RefusesAStatementTimeFarFromTheClock) {
   t().GrantOfficer();
   const int64_t skew = LogOptions().max_clock_skew_ms;
-  ExpectRefused(Sign(maker().CaseClosed("future", now() + skew + kMinute), OfficerKey()), Code::kInvalidArgument,
+  ExpectRefused(Sign(maker().Clue("future", now() + skew + kMinute), OfficerKey()), Code::kInvalidArgument,
                 "time: ");
-  ExpectRefused(Sign(maker().CaseClosed("past", now() - skew - kMinute), OfficerKey()), Code::kInvalidArgument,
+  ExpectRefused(Sign(maker().Clue("past", now() - skew - kMinute), OfficerKey()), Code::kInvalidArgument,
                 "time: ");
-  AppendOk(Sign(maker().CaseClosed("near-future", now() + skew - kMinute), OfficerKey()));
-  AppendOk(Sign(maker().CaseClosed("near-past", now() - skew + kMinute), OfficerKey()));
+  AppendOk(Sign(maker().Clue("near-future", now() + skew - kMinute), OfficerKey()));
+  AppendOk(Sign(maker().Clue("near-past", now() - skew + kMinute), OfficerKey()));
   // A statement signed long ago is refused once the clock has moved on.
   Bytes old = t().SignedCase(OfficerKey(), "stale");
   t().clock().Advance(skew + 1);
@@ -452,7 +465,7 @@ TEST_F(LogTest, RefusesAReplayedSubmission) {
   t().GrantOfficer();
   SigningKey colleague = TestKey("colleague");
   AppendOk(Sign(maker().KeyGrant(colleague.public_key(), {schema::Role::CASE}, now()), AdminKey()));
-  Bytes statement = maker().CaseClosed("once", now());
+  Bytes statement = maker().Clue("once", now());
   Bytes sub = Sign(statement, OfficerKey());
   Receipt first = AppendOk(sub);
   const std::string at = "already in the log at index " + std::to_string(first.index);

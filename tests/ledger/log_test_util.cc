@@ -76,6 +76,24 @@ Bytes StatementMaker::FromExample(std::string_view kind, int64_t time) {
   return FromJson(ReadTextFile(ExamplePath(kind)), time);
 }
 
+Bytes StatementMaker::EvidenceRegistered(std::string_view evidence_id, int64_t time) {
+  std::string json = ReadTextFile(ExamplePath("evidence-registered"));
+  const std::string example_id = "\"SZIPB-2024-0017-E01\"";
+  size_t at = json.find(example_id);
+  if (at == std::string::npos) throw std::runtime_error("evidence-registered.json: no evidence id to replace");
+  json.replace(at, example_id.size(), "\"" + std::string(evidence_id) + "\"");
+  return FromJson(json, time);
+}
+
+Bytes StatementMaker::FromExampleReferring(std::string_view kind, const Hash& leaf, int64_t time) {
+  std::string json = ReadTextFile(ExamplePath(kind));
+  const std::string field = "\"leafHash\": \"";
+  size_t at = json.find(field);
+  if (at == std::string::npos) throw std::runtime_error(std::string(kind) + ".json: no leafHash");
+  json.replace(at + field.size(), 64, HexEncode(leaf.span()));
+  return FromJson(json, time);
+}
+
 Bytes StatementMaker::Build(int64_t time, const std::function<void(schema::Statement::Builder)>& fill,
                             std::string_view origin) {
   capnp::MallocMessageBuilder message;
@@ -120,6 +138,19 @@ Bytes StatementMaker::CaseClosed(std::string_view case_id, int64_t time, std::st
         auto c = s.getBody().initCaseClosed();
         c.setCaseId(TextOf(id));
         c.setReason("closed by the test");
+      },
+      origin);
+}
+
+Bytes StatementMaker::Clue(std::string_view clue_id, int64_t time, std::string_view origin) {
+  std::string id(clue_id);
+  return Build(
+      time,
+      [&](schema::Statement::Builder s) {
+        auto c = s.getBody().initClueShared();
+        c.setClueId(TextOf(id));
+        c.initToOrigins(1).set(0, "wuxi-ipb.example/custos");
+        c.setSummary("shared by the test");
       },
       origin);
 }
@@ -259,7 +290,7 @@ Receipt TestLog::GrantOfficer() {
 }
 
 Bytes TestLog::SignedCase(const SigningKey& key, std::string_view case_id) {
-  return Sign(maker_.CaseClosed(case_id, now()), key);
+  return Sign(maker_.Clue(case_id, now()), key);
 }
 
 }  // namespace custos::testing

@@ -72,12 +72,23 @@ class StatementMaker {
   Bytes KeyGrant(const PublicKey& key, std::initializer_list<schema::Role> roles, int64_t time,
                  int64_t valid_from = 0, int64_t valid_until = 0);
   Bytes KeyRevoke(const PublicKey& key, int64_t time);
-  // A small valid case statement (caseClosed), needing the `case` role.
+  // A small valid case statement (caseClosed), needing the `case` role. The
+  // rules accept it only for a case opened, and not closed, in the log.
   Bytes CaseClosed(std::string_view case_id, int64_t time, std::string_view origin = kOrigin);
+  // A small valid statement (clueShared, clue id `clue_id`, no case) that
+  // needs the `case` role and that no rule ties to earlier entries: the
+  // filler of tests about the log rather than about the rules.
+  Bytes Clue(std::string_view clue_id, int64_t time, std::string_view origin = kOrigin);
   // A valid caseOpened whose first party has `party_id` and whose patent
   // number is `patent_number` (the identifier tests spoil one of them).
   Bytes CaseOpened(std::string_view case_id, std::string_view party_id, std::string_view patent_number,
                    int64_t time);
+  // examples/evidence-registered.json with its evidence id replaced by
+  // `evidence_id` (evidence ids are unique in a log).
+  Bytes EvidenceRegistered(std::string_view evidence_id, int64_t time);
+  // examples/<kind>.json with the leafHash of its reference to an earlier
+  // entry set to `leaf` (the files carry placeholders there).
+  Bytes FromExampleReferring(std::string_view kind, const Hash& leaf, int64_t time);
   // A genesis statement for kOrigin naming `node_key` and `admin`.
   Bytes Genesis(const PublicKey& node_key, const PublicKey& admin, int64_t time);
 
@@ -145,7 +156,7 @@ class TestLog {
   // Submits examples/key-grant.json signed by the admin: the officer gets
   // the evidence, case and listing roles.
   Receipt GrantOfficer();
-  // A caseClosed signed by `key` with the current time.
+  // A Clue signed by `key` with the current time.
   Bytes SignedCase(const SigningKey& key, std::string_view case_id);
 
  private:

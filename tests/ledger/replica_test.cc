@@ -212,7 +212,7 @@ TEST_F(ReplicaTest, TheGenesisMustNameTheFederationKey) {
 TEST_F(ReplicaTest, EntryZeroMustBeTheGenesis) {
   RawLog raw;
   testing::StatementMaker maker(9);
-  raw.Add(Sign(maker.CaseClosed("R-1", kStartMillis), OfficerKey()), kStartMillis);
+  raw.Add(Sign(maker.Clue("R-1", kStartMillis), OfficerKey()), kStartMillis);
   ExpectRefused(raw.entries(), raw.Note(), {}, Code::kCorruption, {"entry 0: "});
 }
 

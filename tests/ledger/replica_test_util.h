@@ -63,7 +63,7 @@ class OpenedLog {
   StatementMaker& maker() { return maker_; }
   int64_t now() { return clock_.NowMillis(); }
   Bytes SignedCase(const SigningKey& key, std::string_view case_id) {
-    return Sign(maker_.CaseClosed(case_id, now()), key);
+    return Sign(maker_.Clue(case_id, now()), key);
   }
   void AppendOk(const std::vector<Bytes>& submissions) {
     for (const auto& r : log_->Append(submissions, BatchMode::kAllOrNothing)) {

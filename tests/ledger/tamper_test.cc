@@ -12,6 +12,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/layout.h"
 #include "ledger/merkle.h"
+#include "ledger/rules.h"
 #include "ledger/verify.h"
 #include "tests/ledger/log_test_util.h"
 
@@ -42,6 +43,9 @@ class TamperTest : public ::testing::Test {
     base_ = new std::string(testing::FreshTempDir(::testing::TempDir(), "tamper-base"));
     TestLog t(*base_);
     t.GrantOfficer();
+    // Entries with rule state and query-index records (ledger/rules.h).
+    t.AppendOk({testing::Sign(t.maker().FromExample("case-opened", t.now()), OfficerKey()),
+                testing::Sign(t.maker().FromExample("evidence-registered", t.now()), OfficerKey())});
     while (t.log().size() < 300) {
       std::vector<Bytes> batch;
       for (int i = 0; i < 23; ++i) batch.push_back(t.SignedCase(OfficerKey(), CaseId(t.log().size() + i)));
@@ -289,6 +293,46 @@ TEST_F(TamperTest, DetectsAHistoryCheckpointSignedByAnotherKey) {
         testing::Must(SignNote(cp.Format(), kOrigin, TestKey("impostor")), "SignNote"));
   });
   ExpectCorruption({"checkpoint at size 5"});
+}
+
+// The rule state is rebuilt from the entries and compared: a changed
+// custody record would let the node accept a transfer from the wrong holder.
+TEST_F(TamperTest, DetectsAChangedRuleStateRecord) {
+  Edit([](leveldb::DB& db) {
+    const std::string key = layout::EvidenceStateKey(layout::kOwnLog, "SZIPB-2024-0017-E01");
+    auto record = rules::EvidenceRecord::Decode(Get(db, key));
+    ASSERT_TRUE(record.has_value());
+    record->holder = "someone else";
+    Put(db, key, record->Encode());
+  });
+  ExpectCorruption({"rule state: ", "evidence SZIPB-2024-0017-E01", "does not match the entries"});
+}
+
+TEST_F(TamperTest, DetectsADeletedRuleStateRecord) {
+  Edit([](leveldb::DB& db) { Delete(db, layout::CaseStateKey(layout::kOwnLog, "SZIPB-2024-0017")); });
+  ExpectCorruption({"rule state: ", "case SZIPB-2024-0017", "missing"});
+}
+
+TEST_F(TamperTest, DetectsAnAddedRuleStateRecord) {
+  Edit([](leveldb::DB& db) {
+    Put(db, layout::CaseStateKey(layout::kOwnLog, "NEVER-OPENED"), rules::CaseRecord{5, 0, 0}.Encode());
+  });
+  ExpectCorruption({"rule state: ", "case NEVER-OPENED", "no entry made"});
+}
+
+TEST_F(TamperTest, DetectsAChangedQueryIndexRecord) {
+  Edit([](leveldb::DB& db) {
+    const std::string prefix = layout::CaseIndexPrefix("SZIPB-2024-0017");
+    std::unique_ptr<leveldb::Iterator> it(db.NewIterator(leveldb::ReadOptions()));
+    it->Seek(prefix);
+    ASSERT_TRUE(it->Valid() && it->key().starts_with(prefix));
+    const std::string key = it->key().ToString();
+    it.reset();
+    Delete(db, key);
+    // The same entry filed under another case.
+    Put(db, layout::CaseIndexKey("SZIPB-2024-9999", layout::kOwnLog, layout::IndexedEntryAtEnd(key).index), "x");
+  });
+  ExpectCorruption({"query index: "});
 }
 
 }  // namespace
