@@ -72,6 +72,9 @@ Result<Ledger> OpenLedger(const NodeConfig& config, const NamedKey& node_key) {
   Ledger ledger;
   StoreOptions options;
   options.path = config.ledger_path();
+  // A referral or a transfer to another agency must name a federation member.
+  for (const auto& peer : config.federation.peers) options.known_origins.insert(peer.origin);
+  options.known_origins.insert(config.origin);
   auto store = Store::Open(options, OpenMode::kOpenExisting);
   if (!store.ok()) return store.status().WithContext("dataDir " + config.data_dir);
   ledger.store = std::move(store).value();

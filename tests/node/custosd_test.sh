@@ -57,7 +57,7 @@ ORIGIN=suzhou-ipb.example/custos
 NODE_VKEY=$("$CUSTOS" key show --key node.key)
 "$CUSTOS" key generate --name admin.li --out admin.key >/dev/null
 "$CUSTOS" key generate --name stranger --out stranger.key >/dev/null
-"$CUSTOS" key generate --name psb.example/custos --out peer.key >/dev/null
+"$CUSTOS" key generate --name suzhou-psb.example/custos --out peer.key >/dev/null
 PEER_VKEY=$("$CUSTOS" key show --key peer.key)
 install -m 600 "$EXAMPLES/keys/officer.key" officer.key
 "$CUSTOS" log init --data data --origin "$ORIGIN" --node-key node.key --admin "$("$CUSTOS" key show --key admin.key)" >/dev/null
@@ -65,10 +65,10 @@ cat >federation.json <<EOF
 {
   "peers": [
     {"origin": "$ORIGIN", "verifierKey": "$NODE_VKEY", "address": "127.0.0.1:1", "agencyKind": "ip-bureau"},
-    {"origin": "psb.example/custos", "verifierKey": "$PEER_VKEY", "address": "127.0.0.1:2",
+    {"origin": "suzhou-psb.example/custos", "verifierKey": "$PEER_VKEY", "address": "127.0.0.1:2",
      "agencyKind": "public-security-bureau"}
   ],
-  "witnessPolicy": {"cosigners": ["psb.example/custos"], "quorum": 1}
+  "witnessPolicy": {"cosigners": ["suzhou-psb.example/custos"], "quorum": 1}
 }
 EOF
 cat >node.json <<EOF
@@ -99,7 +99,7 @@ start_node
 NODE=(--node "$ADDR" --node-vkey "$NODE_VKEY")
 expect 0 "node status" -- "$CUSTOS" "${NODE[@]}" --key admin.key node status
 contains out.txt "log $ORIGIN own size 1" "status shows the own log and its size"
-contains out.txt "peer psb.example/custos public-security-bureau 127.0.0.1:2 disconnected" "status lists the peer"
+contains out.txt "peer suzhou-psb.example/custos public-security-bureau 127.0.0.1:2 disconnected" "status lists the peer"
 expect 0 "node status --json" -- "$CUSTOS" "${NODE[@]}" --key admin.key node status --json
 [ "$(json_field out.txt "['logs'][0]['size']")" = 1 ] && ok "status --json: size" || bad "status --json: $(cat out.txt)"
 
