@@ -154,4 +154,15 @@ interface Node {
   addCosignature @8 (checkpoint :Text, cosignature :Text) -> ();
   # Hands over a proof that some origin equivocated; the receiver checks it.
   reportEquivocation @9 (proof :EquivocationProof) -> (accepted :Bool, reason :Text);
+
+  # --- queries (issue 4): every answer carries what a client needs to check
+  # it against a cosigned checkpoint; the command line checks before printing.
+  # (Placeholders until each is built: the ordinals are reserved here so the
+  # queries can be built side by side; the generated server answers
+  # UNIMPLEMENTED until a method is overridden.)
+  listingCheck @10 (kind :Text, id :Text) -> (answer :Data);
+  evidenceBundle @11 (algorithm :Text, digest :Data) -> (bundle :Data);
+  caseTrail @12 (caseId :Text) -> (trail :Data);
+  auditReferrals @13 (at :Int64) -> (report :Data);
+  privatePayload @14 (origin :Text, index :UInt64) -> (salt :Data, payload :Data);
 }
