@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Personal data end to end (docs/personal-data.md), two real custosd
+# Personal data end to end (docs/personal-data.md), real custosd
 # processes on 127.0.0.1:
 #   - the bureau lists a person with `custos submit --private`: the entry
 #     holds only the digest, the payload is kept beside the log;
@@ -10,7 +10,9 @@
 #     unchanged;
 #   - the bureau delists: both nodes delete the payload, `entry --json` says
 #     "redacted" on both, no file of either LevelDB directory holds the name
-#     or the id number any more, and `custos log verify` passes on both.
+#     or the id number any more, and `custos log verify` passes on both;
+#   - a third node that starts only after the delisting replicates the log
+#     without the payload and without stalling.
 # Usage: personal_data_test.sh CUSTOSD CUSTOS EXAMPLES_DIR
 # KEEP_WORK=1 keeps the folder (every node's node.log) for a post-mortem.
 set -uo pipefail
@@ -41,7 +43,8 @@ IPB=suzhou-ipb.example/custos
 PSB=suzhou-psb.example/custos
 NAME=王秀兰
 ID=320583198503152620
-fed_init ipb "$IPB" ip-bureau psb "$PSB" public-security-bureau
+PRO=suzhou-procuratorate.example/custos
+fed_init ipb "$IPB" ip-bureau psb "$PSB" public-security-bureau pro "$PRO" procuratorate
 install -m 600 "$EXAMPLES/keys/officer.key" officer.key
 
 # A listing of a person for the bureau's log: no name, no id, no digest yet.
@@ -126,14 +129,23 @@ eventually 60 "psb's replica holds the delisting" holds psb ipb
 redacted_on_psb() { [ "$(private_state psb "$IPB" "$listing" ipb/node.key)" = redacted ]; }
 eventually 30 "psb's replica shows the payload redacted" redacted_on_psb
 
-for n in ipb psb; do fed_stop $n; done
-for n in ipb psb; do
+# ------------------------------------------------------------------ late follower
+# pro starts only now: it replicates the listing after the bureau deleted the
+# payload, gets an empty answer for it, stores nothing, and is not stalled.
+check "custosd pro starts after the delisting" fed_start pro
+eventually 60 "pro's replica catches up with ipb's log (not stalled by the deleted payload)" holds pro ipb
+redacted_on_pro() { [ "$(private_state pro "$IPB" "$listing" ipb/node.key)" = redacted ]; }
+check "pro shows the listing redacted" redacted_on_pro
+
+for n in ipb psb pro; do fed_stop $n; done
+for n in ipb psb pro; do
   check "no file of $n's LevelDB holds the name" [ "$(files_with $n/data/ledger "$NAME")" = 0 ]
   check "no file of $n's LevelDB holds the id number" [ "$(files_with $n/data/ledger "$ID")" = 0 ]
 done
 expect 0 "custos log verify passes on ipb" -- "$CUSTOS" log verify --data ipb/data
 contains out.txt "OK:" "ipb verifies"
 expect 0 "custos log verify passes on psb (its own log)" -- "$CUSTOS" log verify --data psb/data
+expect 0 "custos log verify passes on pro (its own log)" -- "$CUSTOS" log verify --data pro/data
 expect 0 "custos entry --json offline shows the listing redacted" -- "$CUSTOS" entry --data ipb/data --index "$listing" --json
 contains out.txt '"redacted"' "the offline entry says redacted"
 
