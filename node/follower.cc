@@ -345,6 +345,8 @@ kj::Promise<void> Follower::ApplyFrom(std::string note, uint64_t start, uint64_t
           return offload_.Run([this, note, start, entries = std::move(entries), consistency = std::move(consistency)] {
             Applied out{replica_.Apply(entries, note, consistency), {}};
             if (!out.status.ok()) return out;
+            // TODO(perf): Apply has parsed every entry already; this parses
+            // them again (no signature check) to find the person listings.
             for (size_t i = 0; i < entries.size(); ++i) {
               if (personal::EntryListedDigest(entries[i])) out.person_listings.push_back(start + i);
             }

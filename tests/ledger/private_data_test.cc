@@ -4,7 +4,8 @@
 // does not bind; a replica stores the payload a peer sends only if it binds
 // and the listing is live; a delisting (own append or replica apply) and the
 // expiry sweep delete it, after which no file of the LevelDB directory holds
-// the name, the id number or the salt, and full verification still passes.
+// the name, the id number or the salt, and full verification still passes;
+// custosd's sweeper thread does the expiry sweep by itself.
 #include "ledger/private_data.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "ledger/log.h"
 #include "ledger/merkle.h"
@@ -19,6 +21,8 @@
 #include "ledger/store.h"
 #include "ledger/submission.h"
 #include "ledger/verify.h"
+#include "node/logging.h"
+#include "node/payload_sweeper.h"
 #include "tests/ledger/log_test_util.h"
 #include "tests/ledger/replica_test_util.h"
 
@@ -229,6 +233,25 @@ TEST_F(PrivateDataTest, TheSweepDeletesThePayloadOnceThePublicationEnds) {
   EXPECT_FALSE(Must(personal::ReadPayload(store, layout::kOwnLog, listed.index), "read").has_value());
   ExpectErasedFromFiles();
   ExpectVerifies();
+}
+
+// custosd's sweeper thread (node/payload_sweeper.h) runs the same sweep at
+// start and then periodically; it is polled here, bounded, since the thread
+// decides when its first sweep runs.
+TEST_F(PrivateDataTest, TheNodesSweeperDeletesALapsedPayload) {
+  Receipt listed = Must(Append(Listing(log_->now() + kDay), attachment_), "append");
+  log_->clock().Advance(kDay);
+  Store& store = log_->log().store();
+  bool gone = false;
+  {
+    node::PayloadSweeper sweeper(store, node::NewNullLogger(), std::chrono::milliseconds(20));
+    for (int i = 0; i < 500 && !gone; ++i) {
+      gone = !Must(personal::ReadPayload(store, layout::kOwnLog, listed.index), "read").has_value();
+      if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  EXPECT_TRUE(gone) << "the sweeper did not delete the lapsed payload within 10 s";
+  ExpectErasedFromFiles();
 }
 
 TEST_F(PrivateDataTest, AReplicaStoresABindingPayloadAndItsDelistingDeletesIt) {
