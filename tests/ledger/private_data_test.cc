@@ -56,36 +56,13 @@ int FilesHolding(const std::string& dir, std::string_view needle, std::string* w
   return n;
 }
 
-// A listing of a person whose privateDigest binds `a`, publication ending at `ends`.
+// A listing of a person committing to `digest`, and a delisting, by the officer.
 Bytes PersonListing(testing::StatementMaker& maker, int64_t now, int64_t ends, const Hash& digest) {
-  return testing::Sign(maker.Build(now,
-                                   [&](schema::Statement::Builder s) {
-                                     auto l = s.getBody().initSubjectListed();
-                                     l.setSubjectKind(schema::PartyKind::RESIDENT_ID);
-                                     l.setCause("假冒专利，受到较重行政处罚");
-                                     l.setLegalBasis("《知识产权信用管理规定》");
-                                     l.setDecidingAgency("苏州市知识产权局");
-                                     l.setDecisionNumber("苏知信列字〔2024〕第9号");
-                                     l.setCaseRef("SZIPB-2024-0031");
-                                     l.setListedFrom(now - kDay);
-                                     l.setPublicationEnds(ends);
-                                     l.setPrivateDigest(capnp::Data::Reader(digest.bytes.data(), digest.bytes.size()));
-                                   }),
-                       testing::OfficerKey());
+  return testing::Sign(testing::PersonListedStatement(maker, now, ends, digest), testing::OfficerKey());
 }
 
 Bytes Delisting(testing::StatementMaker& maker, int64_t now, const Receipt& listing) {
-  return testing::Sign(maker.Build(now,
-                                   [&](schema::Statement::Builder s) {
-                                     auto d = s.getBody().initSubjectDelisted();
-                                     auto r = d.initListing();
-                                     r.setOrigin(kOrigin);
-                                     r.setIndex(listing.index);
-                                     r.setLeafHash(capnp::Data::Reader(listing.leaf_hash.bytes.data(), 32));
-                                     d.setReason(schema::DelistReason::CREDIT_REPAIR);
-                                     d.setNote("信用修复");
-                                   }),
-                       testing::OfficerKey());
+  return testing::Sign(testing::DelistedStatement(maker, now, listing.index, listing.leaf_hash), testing::OfficerKey());
 }
 
 class PrivateDataTest : public ::testing::Test {
