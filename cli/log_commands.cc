@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/common.h"
+#include "cli/private_data.h"
 #include "crypto/note.h"
 #include "ledger/checkpoint.h"
 #include "ledger/submission.h"
@@ -46,13 +47,15 @@ int Init(const std::string& dir, const std::string& origin, const std::string& n
 }
 
 int Submit(const std::string& dir, const std::string& key_file, const std::string& statement_file,
-           const std::string& batch_file, bool json) {
+           const std::string& batch_file, const std::string& private_file, bool json) {
   auto key = ReadKeyFile(key_file);
   if (!key.ok()) return Fail(key.status().WithContext("--key"));
   auto data = DataDir::Load(dir);
   if (!data.ok()) return Fail(data.status());
   auto lines = ReadStatements(statement_file, batch_file);
   if (!lines.ok()) return Fail(lines.status());
+  auto privates = BindPrivates(private_file, batch_file, *lines);
+  if (!privates.ok()) return Fail(privates.status());
   std::vector<Bytes> subs;
   for (const auto& line : *lines) {
     auto sub = PrepareSubmission(line.json, data->origin, *key);
@@ -61,7 +64,7 @@ int Submit(const std::string& dir, const std::string& key_file, const std::strin
   }
   auto log = data->Open(/*with_node_key=*/true);
   if (!log.ok()) return Fail(log.status());
-  auto results = (*log)->Append(subs, BatchMode::kAllOrNothing);
+  auto results = (*log)->Append(subs, BatchMode::kAllOrNothing, *privates);
   int rc = kExitOk;
   for (size_t i = 0; i < results.size(); ++i) {
     // Aborted ones were fine themselves; only the reasons for refusal are news.
@@ -111,7 +114,15 @@ int ShowEntry(const std::string& dir, const std::string& index_text, bool json) 
   }
   auto parsed = schema::ReadCanonical<schema::LogEntry>(*entry, schema::kMaxEntryBytes, "entry");
   if (!parsed.ok()) return Fail(parsed.status(), true);
-  std::cout << schema::LogEntryToJson(parsed->get(), /*pretty=*/true) << "\n";
+  nlohmann::json private_member;  // null unless the entry lists a person
+  if (auto digest = personal::EntryListedDigest(*entry)) {
+    auto held = personal::ReadPayload((*log)->store(), layout::kOwnLog, *index);
+    if (!held.ok()) return Fail(held.status());
+    auto shown = PrivateJson(*digest, *held);
+    if (!shown.ok()) return Fail(shown.status(), /*verifying=*/true);
+    private_member = std::move(shown).value();
+  }
+  PrintEntryJson(schema::LogEntryToJson(parsed->get(), /*pretty=*/true), private_member);
   return kExitOk;
 }
 
@@ -136,7 +147,7 @@ int VerifyLog(const std::string& dir, bool json) {
 
 void RegisterLogCommands(CLI::App& app, Globals& globals, int& exit_code) {
   struct Opts {
-    std::string data, origin, node_key, key, statement, batch, index;
+    std::string data, origin, node_key, key, statement, batch, index, private_file;
     std::vector<std::string> admins;
   };
   auto o = std::make_shared<Opts>();
@@ -172,8 +183,9 @@ void RegisterLogCommands(CLI::App& app, Globals& globals, int& exit_code) {
   submit->add_option("--key", o->key, "Your key file (the author)")->required();
   submit->add_option("--statement", o->statement, "One JSON statement (see examples/)");
   submit->add_option("--batch", o->batch, "JSON Lines file, one statement per line");
+  submit->add_option("--private", o->private_file, kPrivateHelp);
   submit->add_flag("--json", globals.json, "Print the receipts and the new checkpoint as JSON");
-  submit->callback([&, o] { exit_code = Submit(o->data, o->key, o->statement, o->batch, globals.json); });
+  submit->callback([&, o] { exit_code = Submit(o->data, o->key, o->statement, o->batch, o->private_file, globals.json); });
 
   auto* cp = app.add_subcommand("checkpoint", "Print the latest signed checkpoint, verbatim (C2SP tlog-checkpoint)");
   cp->add_option("--data", o->data, "The log's directory")->required();

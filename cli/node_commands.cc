@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "cli/node_session.h"
+#include "cli/private_data.h"
 #include "crypto/note.h"
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
@@ -46,6 +47,23 @@ std::vector<std::pair<size_t, size_t>> Chunks(const std::vector<Bytes>& subs, si
   return chunks;
 }
 
+// The private payloads of submissions [begin, end) into a submit request.
+void SetPrivates(rpc::Node::SubmitParams::Builder request, const std::vector<std::optional<personal::Attachment>>& privates,
+                 size_t begin, size_t end) {
+  if (privates.empty()) return;
+  size_t n = 0;
+  for (size_t i = begin; i < end; ++i) n += privates[i] ? 1 : 0;
+  auto list = request.initPrivates(static_cast<capnp::uint>(n));
+  capnp::uint at = 0;
+  for (size_t i = begin; i < end; ++i) {
+    if (!privates[i]) continue;
+    auto p = list[at++];
+    p.setSubmission(static_cast<uint32_t>(i - begin));
+    p.setSalt({privates[i]->salt.data(), privates[i]->salt.size()});
+    p.setPayload(capnp::Data::Reader(reinterpret_cast<const uint8_t*>(privates[i]->payload.data()), privates[i]->payload.size()));
+  }
+}
+
 struct SubmitOutput {
   nlohmann::json appended = nlohmann::json::array();
   nlohmann::json refused = nlohmann::json::array();
@@ -78,10 +96,12 @@ Status TakeResults(const NodeSession& session, capnp::List<rpc::SubmitResult>::R
   return Status::OK();
 }
 
-int Submit(NodeSession& session, const std::string& statement_file, const std::string& batch_file, size_t per_call,
-           bool json) {
+int Submit(NodeSession& session, const std::string& statement_file, const std::string& batch_file,
+           const std::string& private_file, size_t per_call, bool json) {
   auto lines = ReadStatements(statement_file, batch_file);
   if (!lines.ok()) return Fail(lines.status());
+  auto privates = BindPrivates(private_file, batch_file, *lines);
+  if (!privates.ok()) return Fail(privates.status());
   auto origin = session.NodeOrigin();
   if (!origin.ok()) return Fail(origin.status());
   std::vector<Bytes> subs;
@@ -97,6 +117,7 @@ int Submit(NodeSession& session, const std::string& statement_file, const std::s
     auto request = session.node().submitRequest(Hint(bytes));
     auto list = request.initSubmissions(static_cast<capnp::uint>(end - begin));
     for (size_t i = begin; i < end; ++i) list.set(static_cast<capnp::uint>(i - begin), {subs[i].data(), subs[i].size()});
+    SetPrivates(request, *privates, begin, end);
     auto response = session.Wait(request.send());
     if (!response.ok()) return Fail(response.status().WithContext("submit"), /*verifying=*/true);
     Status st = TakeResults(session, response->getResults(), *lines, begin, json, &out);
@@ -107,6 +128,31 @@ int Submit(NodeSession& session, const std::string& statement_file, const std::s
 }
 
 // ------------------------------------------------------------ reading
+
+// The "private" member of `entry --json` for entry `index` of `origin`, or
+// null when the entry lists no person. The payload comes from the node only
+// for a caller it allows (docs/personal-data.md); otherwise the member says
+// why it is withheld. Corruption if the node sends one that does not hash to
+// the entry's privateDigest.
+Result<nlohmann::json> PrivateMember(NodeSession& session, const std::string& origin, uint64_t index, ByteSpan entry) {
+  auto digest = personal::EntryListedDigest(entry);
+  if (!digest) return nlohmann::json();
+  auto request = session.node().privatePayloadRequest(Hint(64));
+  request.setOrigin(origin);
+  request.setIndex(index);
+  auto response = session.Wait(request.send());
+  if (!response.ok()) {
+    if (response.status().code() != Status::Code::kUnauthorized) return response.status().WithContext("privatePayload");
+    return nlohmann::json{{"state", "withheld"}, {"reason", response.status().ToString()}};
+  }
+  std::optional<personal::Attachment> held;
+  auto salt = response->getSalt();
+  auto payload = response->getPayload();
+  if (salt.size() != 0 || payload.size() != 0) {
+    held.emplace(personal::Attachment{Bytes(salt.begin(), salt.end()), std::string(payload.asChars().begin(), payload.size())});
+  }
+  return PrivateJson(*digest, held);
+}
 
 int ShowCheckpoint(NodeSession& session, const std::string& origin_flag, bool json) {
   std::string origin = session.OriginOr(origin_flag);
@@ -143,7 +189,9 @@ int ShowEntry(NodeSession& session, const std::string& origin_flag, const std::s
   auto parsed = schema::ReadCanonical<schema::LogEntry>(ByteSpan(entry.begin(), entry.size()), schema::kMaxEntryBytes,
                                                         "entry");
   if (!parsed.ok()) return Fail(parsed.status(), true);
-  std::cout << schema::LogEntryToJson(parsed->get(), /*pretty=*/true) << "\n";
+  auto private_member = PrivateMember(session, session.OriginOr(origin_flag), *index, ByteSpan(entry.begin(), entry.size()));
+  if (!private_member.ok()) return Fail(private_member.status(), /*verifying=*/true);
+  PrintEntryJson(schema::LogEntryToJson(parsed->get(), /*pretty=*/true), *private_member);
   return kExitOk;
 }
 
@@ -299,7 +347,7 @@ bool HasFlag(int argc, char** argv, std::string_view flag) {
 struct Opts {
   NodeFlags flags;
   std::string data;  // refused: a command reads one log, the node's or a directory's
-  std::string statement, batch, origin, index, size, old;
+  std::string statement, batch, private_file, origin, index, size, old;
   size_t per_call = 0;
   bool json = false;
 };
@@ -357,10 +405,11 @@ void AddCommands(CLI::App& app, Opts& o, int& exit_code) {
       "appended entry after checking its receipt against --node-vkey.");
   submit->add_option("--statement", o.statement, "One JSON statement (see examples/)");
   submit->add_option("--batch", o.batch, "JSON Lines file, one statement per line");
+  submit->add_option("--private", o.private_file, kPrivateHelp);
   submit->add_option("--per-call", o.per_call, "Submissions per RPC call (default 4096, the node's limit)");
   submit->add_flag("--json", o.json, "Print the receipts (with their proofs) as JSON");
   OnRun(submit, o, exit_code,
-        [&o](NodeSession& s) { return Submit(s, o.statement, o.batch, o.per_call, o.json); });
+        [&o](NodeSession& s) { return Submit(s, o.statement, o.batch, o.private_file, o.per_call, o.json); });
   AddReadCommands(app, o, exit_code);
   auto* node = app.add_subcommand("node", "Ask the node about itself");
   node->require_subcommand(1);

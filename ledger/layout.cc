@@ -123,6 +123,12 @@ std::string CaseStateKey(LogNumber log, std::string_view case_id) {
   return Prefixed(kCaseStatePrefix, log).append(case_id);
 }
 
+std::string PrivateKey(LogNumber log, uint64_t index) {
+  std::string k = Prefixed(kPrivatePrefix, log);
+  PutBigEndian64(&k, index);
+  return k;
+}
+
 std::string TargetKey(LogNumber log, uint64_t index) {
   std::string k = Prefixed(kTargetPrefix, log);
   PutBigEndian64(&k, index);

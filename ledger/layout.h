@@ -38,6 +38,11 @@
 //   'e' | evidence id | 0x00 | log (u32) | index (u64) -> body kind (u8)
 //   'g' | case id | 0x00 | log (u32) | index (u64)     -> body kind (u8)
 //   'j' | subject key (32) | log (u32) | index (u64)   -> body kind (u8): a listing or delisting
+// Personal data (ledger/private_data.h, docs/personal-data.md), beside the
+// log and never in it; deleted when the listing ends:
+//   'p' | log (u32) | index (u64)         -> private payload of the person
+//                                            listing at that entry: version 1 (u8)
+//                                            | salt (32) | canonical payload
 //
 // The order of the prefixes is chosen for compaction: entries, by far the
 // most data, come first, and new ones always sort after the old ones, so a
@@ -88,6 +93,8 @@ inline constexpr char kSubjectIndexPrefix = 'j';
 inline constexpr char kTargetPrefix = 'q';
 inline constexpr char kUsedPrefix = 'u';
 inline constexpr char kEvidenceStatePrefix = 'v';
+// Private payloads of person listings (ledger/private_data.h).
+inline constexpr char kPrivatePrefix = 'p';
 
 using LogNumber = uint32_t;
 inline constexpr LogNumber kOwnLog = 0;
@@ -123,6 +130,8 @@ std::string CaseIndexPrefix(std::string_view case_id);
 std::string CaseIndexKey(std::string_view case_id, LogNumber log, uint64_t index);
 std::string SubjectIndexPrefix(const Hash& subject_key);
 std::string SubjectIndexKey(const Hash& subject_key, LogNumber log, uint64_t index);
+// The private payload of the person listing at entry `index` of `log`.
+std::string PrivateKey(LogNumber log, uint64_t index);
 // (log, index) at the end of a query-index key.
 struct IndexedEntry {
   LogNumber log = 0;

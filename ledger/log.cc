@@ -142,7 +142,23 @@ rules::RuleContext Log::RulesAt(uint64_t index, int64_t log_time) const {
   return ctx;
 }
 
-std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, BatchMode mode) {
+Status Log::CheckPrivate(const CheckedSubmission& c, const std::optional<personal::Attachment>* attachment) {
+  const bool person = personal::ListedDigest(c.statement.get()).has_value();
+  if (attachment == nullptr || !attachment->has_value()) {
+    if (!person) return Status::OK();
+    return Status::InvalidArgument(
+        "private: a listing of a person needs its private payload (the name and id number, with the salt of "
+        "privateDigest); give it with `custos submit --private FILE` (docs/personal-data.md)");
+  }
+  return personal::CheckAttachment(c.statement.get(), **attachment);
+}
+
+std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, BatchMode mode,
+                                         std::span<const std::optional<personal::Attachment>> privates) {
+  if (!privates.empty() && privates.size() != submissions.size()) {
+    return AllFailed(submissions.size(), Status::InvalidArgument("private: one item per submission, or none"));
+  }
+  auto private_of = [&](size_t i) { return privates.empty() ? nullptr : &privates[i]; };
   // Everything that needs no lock runs on all cores: parsing, validation,
   // signatures, and the replay-index lookups (point reads; they are redone
   // under the lock only if another batch committed in between).
@@ -155,6 +171,10 @@ std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, Bat
   store_->ForEach(submissions.size(), [&](size_t i) {
     checked[i].emplace(CheckSubmission(submissions[i]));
     if (!checked[i]->ok()) return;
+    if (Status p = CheckPrivate(checked[i]->value(), private_of(i)); !p.ok()) {
+      checked[i].emplace(p);
+      return;
+    }
     replayed[i].emplace(stored_->ReplayIndexOf(checked[i]->value().statement_hash));
     PrefetchRuleSource prefetch(*store_);
     (void)rules::CheckRules(checked[i]->value().statement.get(), RulesAt(size_before + i, 0), prefetch);
@@ -200,6 +220,7 @@ std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, Bat
     Hash leaf = merkle::LeafHash(entry);
     stored_->AddEntry(p, entry, leaf, c.statement_hash, c.statement.get(), log_time);
     StoredLog::AddRuleEffects(p, *effects);
+    if (auto* a = private_of(i); a != nullptr && a->has_value()) personal::PutPayload(p.writes, layout::kOwnLog, next, **a);
     batch_hashes.insert(c.statement_hash);
     results.emplace_back(Receipt{next, leaf});
   }

@@ -32,6 +32,7 @@
 #include "ledger/authority.h"
 #include "ledger/clock.h"
 #include "ledger/layout.h"
+#include "ledger/private_data.h"
 #include "ledger/rules.h"
 #include "ledger/store.h"
 
@@ -106,7 +107,15 @@ class Log {
   // torn record, and writing past it would lose acknowledged batches at the
   // next open. Reopen the log (its store) to go on; a retried submission is
   // then either appended or refused as already present.
-  std::vector<Result<Receipt>> Append(std::span<const Bytes> submissions, BatchMode mode);
+  //
+  // `privates` is empty, or holds one item per submission: the private
+  // payload and salt of a listing of a person (ledger/private_data.h), or
+  // nullopt. Such a listing is refused without one (InvalidArgument
+  // "private: …"), and an attachment is refused unless it binds to its
+  // statement (personal::CheckAttachment); an accepted one is written
+  // beside the entry in the same batch.
+  std::vector<Result<Receipt>> Append(std::span<const Bytes> submissions, BatchMode mode,
+                                      std::span<const std::optional<personal::Attachment>> privates = {});
 
   // The key's state in this log's key table as of the last committed batch;
   // nullopt if the log never granted it (admins from genesis included).
@@ -146,6 +155,8 @@ class Log {
     }
   };
   using HashSet = std::unordered_set<Hash, HashOfHash>;
+  // The private payload rules of one submission (Append's `privates`).
+  static Status CheckPrivate(const struct CheckedSubmission& c, const std::optional<personal::Attachment>* attachment);
   Status CheckOne(const struct CheckedSubmission& c, uint64_t index, int64_t now, const Authority& authority,
                   const HashSet& batch_hashes, const Result<std::optional<uint64_t>>& replayed) const;
   Status Commit(StoredLog::Batch& batch);

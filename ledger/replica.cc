@@ -145,6 +145,27 @@ Status Replica::AddEntries(std::span<const Bytes> entries, StoredLog::Batch& bat
   return Status::OK();
 }
 
+Status Replica::StorePayload(uint64_t index, const personal::Attachment& attachment, int64_t now) {
+  // Under the writer's lock: a delisting applied meanwhile deletes the
+  // payload in its own batch, and must not be overtaken by this write.
+  std::lock_guard<std::mutex> lock(write_mu_);
+  const std::string at = "entry " + std::to_string(index) + " of " + origin();
+  if (index >= size()) return Status::InvalidArgument(at + ": not held here yet");
+  CUSTOS_ASSIGN_OR_RETURN(Bytes entry, stored_->Entry(index));
+  auto parsed = ParseEntry(entry, index);
+  if (!parsed.status.ok()) return parsed.status;
+  CUSTOS_RETURN_IF_ERROR(personal::CheckAttachment(parsed.submission->statement.get(), attachment).WithContext(at));
+  CUSTOS_ASSIGN_OR_RETURN(auto delisted, stored_->UsedBy(origin(), index));
+  if (delisted) return Status::FailedPrecondition(at + ": the listing was delisted by entry " + std::to_string(*delisted));
+  CUSTOS_ASSIGN_OR_RETURN(auto listing, stored_->TargetAt(index));
+  if (!listing || listing->publication_ends <= now) {
+    return Status::FailedPrecondition(at + ": the listing's publication has ended");
+  }
+  leveldb::WriteBatch batch;
+  personal::PutPayload(batch, number(), index, attachment);
+  return store_.Write(batch);
+}
+
 std::optional<layout::WitnessState> Replica::witness_state() const {
   std::lock_guard<std::mutex> lock(state_mu_);
   return witness_;

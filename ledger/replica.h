@@ -33,6 +33,7 @@
 #include "crypto/status.h"
 #include "ledger/equivocation.h"
 #include "ledger/layout.h"
+#include "ledger/private_data.h"
 #include "ledger/store.h"
 
 namespace custos {
@@ -86,6 +87,17 @@ class Replica final {
   // Apply does not classify: a note that contradicts the replica is just
   // refused; Observe it first to learn (and keep) an equivocation.
   Status Apply(std::span<const Bytes> entries, std::string_view checkpoint_note, std::span<const Hash> consistency);
+
+  // --- Personal data (ledger/private_data.h, docs/personal-data.md).
+
+  // Stores the private payload of the person listing at entry `index`, as
+  // fetched from a peer, in its own synced write. Nothing is stored, and
+  // FailedPrecondition returned, when the listing has ended here: delisted
+  // by an entry this replica holds, or its publication end is at or before
+  // `now`. InvalidArgument if the replica does not hold entry `index` or it
+  // is no listing of a person; the errors of personal::CheckAttachment when
+  // the payload does not bind to it; IOError if the write fails.
+  Status StorePayload(uint64_t index, const personal::Attachment& attachment, int64_t now);
 
   // --- Reads, as Log's.
 

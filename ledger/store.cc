@@ -8,6 +8,7 @@
 #include "crypto/cosignature.h"
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
+#include "ledger/private_data.h"
 #include "schema/canonical.h"
 
 namespace custos {
@@ -552,6 +553,12 @@ void StoredLog::AddEntry(Batch& batch, ByteSpan entry, const Hash& leaf, const H
   batch.authority.Apply(statement, [&](const PublicKey& key, const KeyState& state) {
     batch.writes.Put(layout::KeyStateKey(number_, key), state.Encode());
   });
+  // The listing ends: its payload goes in the same batch (design §2). The
+  // rules have checked that the delisting names a listing of this log.
+  if (auto listing = personal::DelistedIndex(statement, origin_)) {
+    personal::DeletePayload(batch.writes, number_, *listing);
+    batch.erased_private.push_back(layout::PrivateKey(number_, *listing));
+  }
   batch.leaves.push_back(leaf);
   batch.last_leaf = leaf;
   batch.last_time = log_time;
@@ -588,6 +595,11 @@ Status StoredLog::Commit(Batch& batch, layout::LogHead head) {
     tiles_->Clear();
     return st;
   }
+  // TODO(perf): this compacts under the writer's lock; delistings are rare.
+  // The batch is committed whatever happens here: a failed write of the
+  // second tombstones leaves the store refusing writes (Store::Write), which
+  // the next append reports.
+  if (!batch.erased_private.empty()) (void)personal::CompactPayloads(store_, batch.erased_private);
   if (batch.tree) tree_ = std::move(batch.tree);
   authority_ = std::move(batch.authority);
   last_time_ = batch.last_time;

@@ -280,12 +280,16 @@ class StoredLog final {
     // The rule-state records the batch's entries changed, which later
     // entries of the batch read before the database (BatchRuleSource).
     std::unordered_map<std::string, std::string> rule_state;
+    // The private payloads the batch's delistings delete ('p' keys):
+    // Commit compacts them out of the files (ledger/private_data.h).
+    std::vector<std::string> erased_private;
   };
   // Starts a batch from the committed state.
   void Begin(Batch* batch) const;
   uint64_t NextIndex(const Batch& batch) const { return tree_->size() + batch.leaves.size(); }
-  // Adds entry NextIndex(batch): its bytes, its replay record, and the key
-  // states its statement changes (applied to batch.authority).
+  // Adds entry NextIndex(batch): its bytes, its replay record, the key
+  // states its statement changes (applied to batch.authority), and for a
+  // delisting the deletion of the delisted listing's private payload.
   void AddEntry(Batch& batch, ByteSpan entry, const Hash& leaf, const Hash& statement_hash,
                 schema::Statement::Reader statement, int64_t log_time) const;
   // Puts what the rules decided for the entry just added (its rule state
@@ -299,6 +303,8 @@ class StoredLog final {
   layout::LogHead Grow(Batch& batch) const;
   // Puts `head` and writes the batch through the store. Only after the write
   // succeeds does the committed state (head, tree, key table) move ahead.
+  // A batch that deleted private payloads is then compacted (blocking) so
+  // the deleted values leave the LevelDB files.
   Status Commit(Batch& batch, layout::LogHead head);
   // The writer's committed key table and last logTime.
   const Authority& authority() const { return authority_; }

@@ -27,6 +27,15 @@ Status AccessPolicy::CheckPeer(const Caller& caller) const {
   return Status::Unauthorized("key " + KeyPrefix(caller.key) + " is not a federation peer's");
 }
 
+Status AccessPolicy::CheckPrivateRead(const Caller& caller) const {
+  if (caller.peer_origin) return Status::OK();
+  auto state = log_.KeyStateOf(caller.key);
+  if (state && !state->revoked && (state->roles & RoleBit(schema::Role::LISTING)) != 0) return Status::OK();
+  return Status::Unauthorized("privatePayload: key " + KeyPrefix(caller.key) +
+                              " is neither a federation peer's nor a key of log \"" + log_.origin() +
+                              "\" with the listing role");
+}
+
 bool AccessPolicy::KnownToLog(const PublicKey& key) const {
   auto state = log_.KeyStateOf(key);
   return state.has_value() && !state->revoked;

@@ -44,6 +44,10 @@ class AccessPolicy {
   Status CheckSubmit(const Caller& caller) const;
   // Unauthorized unless the caller is a federation peer.
   Status CheckPeer(const Caller& caller) const;
+  // Who may read private payloads (docs/personal-data.md): a federation
+  // peer, or a key the own log knows, not revoked, with the listing role.
+  // Unauthorized otherwise.
+  Status CheckPrivateRead(const Caller& caller) const;
 
  private:
   bool KnownToLog(const PublicKey& key) const;

@@ -20,6 +20,7 @@
 #include "node/group_commit.h"
 #include "node/listener.h"
 #include "node/log_view.h"
+#include "node/payload_sweeper.h"
 #include "node/server.h"
 #include "node/tls.h"
 
@@ -109,7 +110,9 @@ class Node {
         federation_(io, config.federation, *ledger.log, ledger.ReplicaPointers(), identity, node_key, hub_, logger),
         services_{config.origin, &logs_, &committer_, &hub_, &access_, &federation_, logger, ledger.log->size()},
         tls_(identity, [this](const PublicKey& key) { return access_.MayConnect(key); }),
-        listener_(services_, tls_, io.getTimer()) {
+        listener_(services_, tls_, io.getTimer()),
+        sweeper_(*ledger.store, logger) {
+    services_.store = ledger.store.get();
     Status st = logs_.Add(NewOwnLogView(*ledger.log));
     KJ_ASSERT(st.ok(), st.ToString().c_str());
     for (const auto& [origin, replica] : ledger.replicas) {
@@ -130,6 +133,7 @@ class Node {
   NodeServices services_;
   TlsContext tls_;
   RpcListener listener_;
+  PayloadSweeper sweeper_;  // deletes the payloads of lapsed listings
 };
 
 Status Serve(const NodeConfig& config, Ledger& ledger, const NamedKey& node_key, const TlsIdentity& identity,

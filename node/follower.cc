@@ -7,6 +7,7 @@
 
 #include "crypto/note.h"
 #include "ledger/checkpoint.h"
+#include "ledger/private_data.h"
 #include "ledger/replica.h"
 #include "node/rpc_errors.h"
 
@@ -340,9 +341,22 @@ kj::Promise<void> Follower::ApplyFrom(std::string note, uint64_t start, uint64_t
     kj::Promise<std::vector<Hash>> proof =
         end < target ? FetchConsistency(end, target) : kj::Promise<std::vector<Hash>>(std::vector<Hash>{});
     return proof
-        .then([this, note, entries = std::move(entries)](std::vector<Hash> consistency) mutable {
-          return offload_.Run([this, note, entries = std::move(entries), consistency = std::move(consistency)] {
-            return replica_.Apply(entries, note, consistency);
+        .then([this, note, start, entries = std::move(entries)](std::vector<Hash> consistency) mutable {
+          return offload_.Run([this, note, start, entries = std::move(entries), consistency = std::move(consistency)] {
+            Applied out{replica_.Apply(entries, note, consistency), {}};
+            if (!out.status.ok()) return out;
+            // TODO(perf): Apply has parsed every entry already; this parses
+            // them again (no signature check) to find the person listings.
+            for (size_t i = 0; i < entries.size(); ++i) {
+              if (personal::EntryListedDigest(entries[i])) out.person_listings.push_back(start + i);
+            }
+            return out;
+          });
+        })
+        .then([this](Applied applied) {
+          auto persons = std::move(applied.person_listings);
+          return FetchPayloads(std::move(persons)).then([status = std::move(applied.status)]() mutable {
+            return std::move(status);
           });
         })
         .then([this, note, start, end, target, next = kj::mv(next)](Status applied) mutable -> kj::Promise<void> {
@@ -365,6 +379,44 @@ kj::Promise<void> Follower::ApplyFrom(std::string note, uint64_t start, uint64_t
           return ApplyFrom(std::move(note), end, target, kj::mv(KJ_ASSERT_NONNULL(next)));
         });
   });
+}
+
+// --- personal data (docs/personal-data.md)
+
+// Fetches the private payloads of the person listings just applied, one at a
+// time, and stores those that bind to their entries. A payload the source no
+// longer holds (the listing ended there) stores nothing, and no failure here
+// stops replication: the entries are what the follower must not miss.
+kj::Promise<void> Follower::FetchPayloads(std::vector<uint64_t> indexes) {
+  kj::Promise<void> chain = kj::READY_NOW;
+  for (uint64_t index : indexes) {
+    chain = chain.then([this, index] {
+      auto request = Source().privatePayloadRequest();
+      request.setOrigin(peer_.origin);
+      request.setIndex(index);
+      return Timed(request.send().then([](auto&& response) {
+               auto salt = response.getSalt();
+               auto payload = response.getPayload();
+               return personal::Attachment{Bytes(salt.begin(), salt.end()),
+                                           std::string(payload.asChars().begin(), payload.size())};
+             }))
+          .then([this, index](personal::Attachment a) -> kj::Promise<void> {
+            if (a.salt.empty() && a.payload.empty()) {
+              logger_->debug("peer {}: entry {}: no private payload held there (the listing ended)", peer_.origin, index);
+              return kj::READY_NOW;
+            }
+            int64_t now = replica_.stored().store().clock().NowMillis();
+            return offload_.Run([this, index, a = std::move(a), now] { return replica_.StorePayload(index, a, now); })
+                .then([this, index](Status stored) {
+                  if (!stored.ok()) logger_->warn("peer {}: private payload of entry {}: {}", peer_.origin, index, stored.ToString());
+                });
+          })
+          .catch_([this, index](kj::Exception&& e) {
+            logger_->warn("peer {}: fetching the private payload of entry {}: {}", peer_.origin, index, Describe(e));
+          });
+    });
+  }
+  return chain;
 }
 
 // --- witnessing

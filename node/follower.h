@@ -11,7 +11,9 @@
 //      the held size): held, ahead, an equivocation, or a bad proof;
 //   2. ahead: fetch the entries in chunks, the next chunk already on the wire
 //      while the previous one is verified, and Apply each chunk with the
-//      note (and the consistency proof from the chunk's end to the note);
+//      note (and the consistency proof from the chunk's end to the note),
+//      then fetch the private payloads of the listings of persons it holds
+//      (privatePayload; docs/personal-data.md) — never a reason to stop;
 //   3. held at the note's size: cosign it and hand the cosignature back to the
 //      peer (addCosignature).
 //
@@ -133,6 +135,13 @@ class Follower {
                               kj::Promise<std::vector<Bytes>> chunk);
   kj::Promise<std::vector<Bytes>> FetchChunk(uint64_t start, uint64_t target);
   kj::Promise<std::vector<Hash>> FetchConsistency(uint64_t old_size, uint64_t new_size);
+  // What applying one chunk did: its status, and which of its entries are
+  // listings of persons (whose private payloads are fetched next).
+  struct Applied {
+    Status status;
+    std::vector<uint64_t> person_listings;
+  };
+  kj::Promise<void> FetchPayloads(std::vector<uint64_t> indexes);
   kj::Promise<void> CosignAndReturn(std::string note, uint64_t size);
   kj::Promise<void> HandOverProofs();
   template <typename T>

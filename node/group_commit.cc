@@ -12,6 +12,7 @@ namespace custos::node {
 
 struct GroupCommitter::Request {
   std::vector<Bytes> submissions;
+  std::vector<std::optional<personal::Attachment>> privates;  // empty, or one per submission
   kj::Own<kj::CrossThreadPromiseFulfiller<CommitOutcome>> fulfiller;
 };
 
@@ -33,7 +34,9 @@ void GroupCommitter::Stop() {
   }
 }
 
-kj::Promise<CommitOutcome> GroupCommitter::Submit(std::vector<Bytes> submissions) {
+kj::Promise<CommitOutcome> GroupCommitter::Submit(std::vector<Bytes> submissions,
+                                                  std::vector<std::optional<personal::Attachment>> privates) {
+  KJ_REQUIRE(privates.empty() || privates.size() == submissions.size(), "one private item per submission, or none");
   auto paf = kj::newPromiseAndCrossThreadFulfiller<CommitOutcome>();
   {
     std::lock_guard lock(mu_);
@@ -42,7 +45,7 @@ kj::Promise<CommitOutcome> GroupCommitter::Submit(std::vector<Bytes> submissions
       return KJ_EXCEPTION(OVERLOADED, "the node is busy: too many submissions are waiting; retry later");
     }
     queued_ += submissions.size();
-    queue_.push_back(Request{std::move(submissions), kj::mv(paf.fulfiller)});
+    queue_.push_back(Request{std::move(submissions), std::move(privates), kj::mv(paf.fulfiller)});
   }
   wake_.notify_one();
   return kj::mv(paf.promise);
@@ -74,11 +77,17 @@ std::vector<GroupCommitter::Request> GroupCommitter::TakeBatch() {
 
 void GroupCommitter::Commit(std::vector<Request>& batch) {
   std::vector<Bytes> all;
+  std::vector<std::optional<personal::Attachment>> privates;  // stays empty unless a request has some
   for (auto& r : batch) {
-    for (auto& s : r.submissions) all.push_back(std::move(s));
+    if (!r.privates.empty() && privates.empty()) privates.resize(all.size());
+    for (size_t i = 0; i < r.submissions.size(); ++i) {
+      all.push_back(std::move(r.submissions[i]));
+      if (!r.privates.empty()) privates.push_back(std::move(r.privates[i]));
+      else if (!privates.empty()) privates.emplace_back();
+    }
   }
   // Independent: one officer's bad statement must not refuse another's.
-  auto results = log_.Append(all, BatchMode::kIndependent);
+  auto results = log_.Append(all, BatchMode::kIndependent, privates);
   uint64_t tree_size = 0;
   for (const auto& r : results) {
     if (r.ok()) tree_size = std::max(tree_size, r->index + 1);

@@ -17,12 +17,14 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "crypto/bytes.h"
 #include "crypto/status.h"
+#include "ledger/private_data.h"
 
 namespace spdlog {
 class logger;
@@ -80,7 +82,9 @@ class GroupCommitter {
   // resolves once the batch holding them is committed. Rejects with
   // OVERLOADED when the queue is full, DISCONNECTED after Stop(). Dropping the
   // promise does not withdraw the submissions.
-  kj::Promise<CommitOutcome> Submit(std::vector<Bytes> submissions);
+  // `privates` is empty or one item per submission (Log::Append's).
+  kj::Promise<CommitOutcome> Submit(std::vector<Bytes> submissions,
+                                    std::vector<std::optional<personal::Attachment>> privates = {});
 
   // Commits everything already queued, then stops the writer threads; later
   // Submit calls fail. Idempotent; call from the owning thread.

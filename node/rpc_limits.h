@@ -33,6 +33,9 @@ inline capnp::ReaderOptions RpcReaderOptions() {
 // The whole call must also fit in one message (kRpcMessageLimitBytes).
 inline constexpr size_t kMaxSubmissionsPerCall = 4096;
 inline constexpr size_t kMaxSubmissionBytes = schema::kMaxStatementBytes + 256;
+// A private payload sent with a submission (docs/personal-data.md): a name of
+// at most 256 bytes and an id fit well inside.
+inline constexpr size_t kMaxPrivatePayloadBytes = 1024;
 
 // entries(): at most this many entries per call; the node also stops adding
 // entries once the reply holds kMaxEntriesReplyBytes (it always returns at

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "crypto/note.h"
+#include "ledger/private_data.h"
+#include "ledger/store.h"
 #include "node/rpc_errors.h"
 #include "node/rpc_limits.h"
 
@@ -58,6 +60,32 @@ std::vector<Bytes> TakeSubmissions(capnp::List<capnp::Data>::Reader list) {
   return items;
 }
 
+// The private payloads sent with a submit call: one optional item per
+// submission, or none at all when the call carries none.
+std::vector<std::optional<personal::Attachment>> TakePrivates(capnp::List<rpc::PrivateAttachment>::Reader list,
+                                                              size_t submissions) {
+  std::vector<std::optional<personal::Attachment>> out;
+  if (list.size() == 0) return out;
+  out.resize(submissions);
+  for (capnp::uint i = 0; i < list.size(); ++i) {
+    auto p = list[i];
+    const std::string field = "privates[" + std::to_string(i) + "]";
+    if (p.getSubmission() >= submissions) {
+      Throw(Status::InvalidArgument(field + ".submission: " + std::to_string(p.getSubmission()) +
+                                    " is not the position of a submission of this call"));
+    }
+    auto& slot = out[p.getSubmission()];
+    if (slot) Throw(Status::InvalidArgument(field + ".submission: a second payload for the same submission"));
+    if (p.getPayload().size() > kMaxPrivatePayloadBytes) {
+      Throw(Status::InvalidArgument(field + ".payload: over the limit of " + std::to_string(kMaxPrivatePayloadBytes) +
+                                    " bytes"));
+    }
+    slot.emplace(personal::Attachment{Bytes(p.getSalt().begin(), p.getSalt().end()),
+                                      std::string(p.getPayload().asChars().begin(), p.getPayload().size())});
+  }
+  return out;
+}
+
 size_t OutcomeBytes(const CommitOutcome& outcome) {
   size_t bytes = 0;
   for (const auto& r : outcome.results) bytes += 128 + (r.ok() ? r->proof.size() : r.status().message().size());
@@ -99,13 +127,14 @@ class NodeServer final : public rpc::Node::Server {
     Status allowed = s_.access->CheckSubmit(caller_);
     if (!allowed.ok()) Throw(allowed);
     auto items = TakeSubmissions(context.getParams().getSubmissions());
+    auto privates = TakePrivates(context.getParams().getPrivates(), items.size());
     context.releaseParams();
     if (items.empty()) {
       context.initResults(Hint(0)).initResults(0);
       return kj::READY_NOW;
     }
     NodeServices* s = &s_;  // outlives the call; the server object might not
-    return s->committer->Submit(std::move(items)).then([s, context](CommitOutcome&& outcome) mutable {
+    return s->committer->Submit(std::move(items), std::move(privates)).then([s, context](CommitOutcome&& outcome) mutable {
       FillResults(context.initResults(Hint(OutcomeBytes(outcome))).initResults(
                       static_cast<capnp::uint>(outcome.results.size())),
                   outcome);
@@ -200,6 +229,35 @@ class NodeServer final : public rpc::Node::Server {
     CheckPeer();
     auto params = context.getParams();
     return s_.federation->AddCosignature(caller_, Str(params.getCheckpoint()), Str(params.getCosignature()));
+  }
+
+  // --- personal data (docs/personal-data.md)
+
+  kj::Promise<void> privatePayload(PrivatePayloadContext context) override {
+    Status allowed = s_.access->CheckPrivateRead(caller_);
+    if (!allowed.ok()) Throw(allowed);
+    if (s_.store == nullptr) {
+      return kj::Exception(kj::Exception::Type::UNIMPLEMENTED, __FILE__, __LINE__,
+                           kj::str("privatePayload: this server has no store"));
+    }
+    auto params = context.getParams();
+    auto log = FindLog(params.getOrigin(), "privatePayload");
+    const uint64_t index = params.getIndex();
+    auto entry = log->Entry(index);
+    if (!entry.ok()) Throw(Status::NotFound("privatePayload: entry " + std::to_string(index) + " is not held"));
+    if (!personal::EntryListedDigest(*entry)) {
+      Throw(Status::NotFound("privatePayload: entry " + std::to_string(index) + " is no listing of a person"));
+    }
+    auto number = s_.store->FindLog(log->origin());
+    if (!number.ok() || !*number) Throw(number.ok() ? Status::NotFound("privatePayload: no log number") : number.status());
+    auto held = personal::ReadPayload(*s_.store, **number, index);
+    if (!held.ok()) Throw(held.status());
+    auto results = context.initResults(Hint(held->has_value() ? (*held)->payload.size() + 64 : 0));
+    if (*held) {  // else both stay empty: redacted, or never received
+      results.setSalt(DataOf((*held)->salt));
+      results.setPayload(DataOf(AsBytes((*held)->payload)));
+    }
+    return kj::READY_NOW;
   }
 
   kj::Promise<void> reportEquivocation(ReportEquivocationContext context) override {

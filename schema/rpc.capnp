@@ -114,7 +114,11 @@ interface Node {
   # "unauthorized: …". Limits (node/rpc_limits.h): at most 4096 submissions,
   # each at most 65792 bytes (64 KiB + 256), else FAILED "invalid argument:
   # submissions…" naming the limit; OVERLOADED when too many are queued.
-  submit @0 (submissions :List(Data)) -> (results :List(SubmitResult));
+  # `privates` carries the private payloads of listings of persons
+  # (docs/personal-data.md), at most one per submission, never logged: such a
+  # listing is refused without its payload, or with one that does not hash
+  # to its privateDigest.
+  submit @0 (submissions :List(Data), privates :List(PrivateAttachment)) -> (results :List(SubmitResult));
 
   # --- anyone authenticated: every log the node holds
   status @1 () -> (status :NodeStatus);
@@ -165,4 +169,19 @@ interface Node {
   caseTrail @12 (caseId :Text) -> (trail :Data);
   auditReferrals @13 (at :Int64) -> (report :Data);
   privatePayload @14 (origin :Text, index :UInt64) -> (salt :Data, payload :Data);
+  # The private payload of the listing of a person at entry `index` of a log
+  # the node holds, with its salt (docs/personal-data.md); the caller checks
+  # SHA-256(salt || payload) against the entry's privateDigest. Both empty
+  # when the node holds none: the listing ended and the payload was deleted
+  # (redacted), or it never reached this node. Only for a federation peer's
+  # key or a key the node's log knows with the listing role, else FAILED
+  # "unauthorized: …"; FAILED "not found: …" when the entry is no listing of
+  # a person or is not held.
+}
+
+# A private payload sent with a submission (submit's `privates`).
+struct PrivateAttachment {
+  submission @0 :UInt32;   # the position of its submission in `submissions`
+  salt @1 :Data;           # 32 random bytes
+  payload @2 :Data;        # the canonical payload (docs/personal-data.md)
 }

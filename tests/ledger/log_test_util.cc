@@ -293,4 +293,31 @@ Bytes TestLog::SignedCase(const SigningKey& key, std::string_view case_id) {
   return Sign(maker_.Clue(case_id, now()), key);
 }
 
+Bytes PersonListedStatement(StatementMaker& maker, int64_t time, int64_t ends, const Hash& digest) {
+  return maker.Build(time, [&](schema::Statement::Builder s) {
+    auto l = s.getBody().initSubjectListed();
+    l.setSubjectKind(schema::PartyKind::RESIDENT_ID);
+    l.setCause("假冒专利，受到较重行政处罚");
+    l.setLegalBasis("《知识产权信用管理规定》");
+    l.setDecidingAgency("苏州市知识产权局");
+    l.setDecisionNumber("苏知信列字〔2024〕第9号");
+    l.setCaseRef("SZIPB-2024-0031");
+    l.setListedFrom(time - 24 * 60 * 60 * 1000);
+    l.setPublicationEnds(ends);
+    l.setPrivateDigest(DataOf(digest.span()));
+  });
+}
+
+Bytes DelistedStatement(StatementMaker& maker, int64_t time, uint64_t index, const Hash& leaf) {
+  return maker.Build(time, [&](schema::Statement::Builder s) {
+    auto d = s.getBody().initSubjectDelisted();
+    auto r = d.initListing();
+    r.setOrigin(kOrigin);
+    r.setIndex(index);
+    r.setLeafHash(DataOf(leaf.span()));
+    d.setReason(schema::DelistReason::CREDIT_REPAIR);
+    d.setNote("信用修复");
+  });
+}
+
 }  // namespace custos::testing

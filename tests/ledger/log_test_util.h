@@ -166,6 +166,12 @@ class TestLog {
   std::unique_ptr<Log> log_;
 };
 
+// Personal data (docs/personal-data.md): a listing of a person for kOrigin,
+// committing to `digest`, listed from a day before `time`, publication ending
+// at `ends`; and the delisting of the listing at (`index`, `leaf`) of kOrigin.
+Bytes PersonListedStatement(StatementMaker& maker, int64_t time, int64_t ends, const Hash& digest);
+Bytes DelistedStatement(StatementMaker& maker, int64_t time, uint64_t index, const Hash& leaf);
+
 // Canonical SignedSubmission bytes (SignSubmission).
 Bytes Sign(const Bytes& statement, const SigningKey& key);
 

@@ -16,6 +16,7 @@
 #include "crypto/note.h"
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
+#include "ledger/private_data.h"
 #include "node/access.h"
 #include "node/checkpoint_hub.h"
 #include "node/config.h"
@@ -486,6 +487,87 @@ TEST_F(ListenerTest, AMalformedMessageEndsOnlyItsConnection) {
 
   // The first connection is still served.
   EXPECT_EQ(node.statusRequest().send().wait(ws_).getStatus().getLogs().size(), 1u);
+}
+
+// ------------------------------------------------------------ personal data
+
+// submit's `privates` and privatePayload (docs/personal-data.md) over RPC:
+// the payload is stored with its listing, served to a key with the listing
+// role and refused to others, and answered empty once the listing ended.
+class PrivatePayloadRpcTest : public NodeServerTest {
+ protected:
+  PrivatePayloadRpcTest() : attachment_(personal::NewAttachment({"11010519491231002X", "李秀英"})) {
+    services_.store = &log_.log().store();
+    digest_ = personal::PrivateDigest(attachment_.salt, attachment_.payload);
+  }
+  ~PrivatePayloadRpcTest() noexcept override {}
+
+  Bytes Listing() {
+    return custos::testing::Sign(
+        custos::testing::PersonListedStatement(log_.maker(), log_.now(), log_.now() + 86'400'000, digest_),
+        custos::testing::OfficerKey());
+  }
+  // A submit call of `subs` with `attachment_` for the submission at `at` (and again at `twice`).
+  kj::Promise<capnp::Response<rpc::Node::SubmitResults>> SubmitWith(rpc::Node::Client& node, const std::vector<Bytes>& subs,
+                                                                   uint32_t at, std::optional<uint32_t> twice = {}) {
+    auto request = node.submitRequest();
+    auto list = request.initSubmissions(static_cast<capnp::uint>(subs.size()));
+    for (size_t i = 0; i < subs.size(); ++i) list.set(static_cast<capnp::uint>(i), {subs[i].data(), subs[i].size()});
+    auto privates = request.initPrivates(twice ? 2 : 1);
+    for (capnp::uint i = 0; i < privates.size(); ++i) {
+      privates[i].setSubmission(i == 0 ? at : *twice);
+      privates[i].setSalt({attachment_.salt.data(), attachment_.salt.size()});
+      privates[i].setPayload({reinterpret_cast<const uint8_t*>(attachment_.payload.data()), attachment_.payload.size()});
+    }
+    return request.send();
+  }
+  kj::Promise<capnp::Response<rpc::Node::PrivatePayloadResults>> Payload(rpc::Node::Client& node, uint64_t index) {
+    auto request = node.privatePayloadRequest();
+    request.setOrigin(kOrigin);
+    request.setIndex(index);
+    return request.send();
+  }
+
+  personal::Attachment attachment_;
+  Hash digest_;
+};
+
+TEST_F(PrivatePayloadRpcTest, APayloadSentWithItsListingIsStoredAndServedToTheListingOfficerOnly) {
+  auto c = ConnectOfficer();
+  auto response = SubmitWith(c->node, {Listing()}, 0).wait(ws_);
+  ASSERT_TRUE(response.getResults()[0].isReceipt()) << response.getResults()[0].getError().getMessage().cStr();
+  uint64_t index = response.getResults()[0].getReceipt().getIndex();
+
+  auto served = Payload(c->node, index).wait(ws_);
+  EXPECT_EQ(Bytes(served.getSalt().begin(), served.getSalt().end()), attachment_.salt);
+  EXPECT_EQ(std::string(served.getPayload().asChars().begin(), served.getPayload().size()), attachment_.payload);
+
+  auto admin = Connect(custos::testing::AdminKey().public_key());  // known to the log, but no listing role
+  EXPECT_NE(FailureOf(Payload(admin->node, index)).find("unauthorized"), std::string::npos);
+  EXPECT_NE(FailureOf(Payload(c->node, 1)).find("no listing of a person"), std::string::npos);
+
+  Receipt listed{index, custos::testing::LeafOf(log_.log(), index)};
+  Bytes delist = custos::testing::Sign(
+      custos::testing::DelistedStatement(log_.maker(), log_.now(), listed.index, listed.leaf_hash),
+      custos::testing::OfficerKey());
+  ASSERT_TRUE(Submit(c->node, {delist}).wait(ws_).getResults()[0].isReceipt());
+  auto redacted = Payload(c->node, index).wait(ws_);
+  EXPECT_EQ(redacted.getSalt().size(), 0u);
+  EXPECT_EQ(redacted.getPayload().size(), 0u);
+}
+
+TEST_F(PrivatePayloadRpcTest, MalformedPrivatesFailTheCallNamingTheFieldAndAppendNothing) {
+  auto c = ConnectOfficer();
+  uint64_t before = log_.log().size();
+  EXPECT_NE(FailureOf(SubmitWith(c->node, {Listing()}, 1)).find("privates[0].submission"), std::string::npos);
+  EXPECT_NE(FailureOf(SubmitWith(c->node, {Listing()}, 0, 0)).find("a second payload for the same submission"),
+            std::string::npos);
+  auto missing = Submit(c->node, {Listing()}).wait(ws_);
+  ASSERT_TRUE(missing.getResults()[0].isError());
+  EXPECT_EQ(missing.getResults()[0].getError().getCode(), rpc::ErrorCode::INVALID_ARGUMENT);
+  EXPECT_NE(std::string(missing.getResults()[0].getError().getMessage().cStr()).find("private: a listing of a person"),
+            std::string::npos);
+  EXPECT_EQ(log_.log().size(), before);
 }
 
 }  // namespace

@@ -1,0 +1,96 @@
+#include "cli/private_data.h"
+
+#include <iostream>
+
+
+namespace custos::cli {
+
+namespace {
+constexpr size_t kMaxPrivateFile = 4096;
+
+Result<std::string> StringMember(const nlohmann::json& j, const char* name) {
+  if (!j.contains(name) || !j[name].is_string()) {
+    return Status::InvalidArgument(std::string("--private: \"") + name + "\" is required, a string");
+  }
+  return j[name].get<std::string>();
+}
+
+// The "salt" of the file, or a fresh random one.
+Result<personal::Attachment> AttachmentOf(const nlohmann::json& j) {
+  personal::Person person;
+  CUSTOS_ASSIGN_OR_RETURN(person.resident_id, StringMember(j, "residentId"));
+  CUSTOS_ASSIGN_OR_RETURN(person.name, StringMember(j, "name"));
+  personal::Attachment a = personal::NewAttachment(person);
+  if (j.contains("salt")) {
+    CUSTOS_ASSIGN_OR_RETURN(std::string hex, StringMember(j, "salt"));
+    auto salt = HexDecode(hex);
+    if (!salt || salt->size() != personal::kSaltBytes) {
+      return Status::InvalidArgument("--private: \"salt\" must be 64 hex digits (32 bytes)");
+    }
+    a.salt = std::move(*salt);
+  }
+  CUSTOS_RETURN_IF_ERROR(personal::ParsePayload(a.payload).status().WithContext("--private"));
+  return a;
+}
+}  // namespace
+
+Result<BoundStatement> BindPrivate(const std::string& private_file, const std::string& statement_json) {
+  CUSTOS_ASSIGN_OR_RETURN(std::string text, ReadFileLimited(private_file, kMaxPrivateFile, "--private"));
+  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Status::InvalidArgument("--private: " + private_file + " is not a JSON object");
+  CUSTOS_ASSIGN_OR_RETURN(personal::Attachment a, AttachmentOf(j));
+  auto s = nlohmann::json::parse(statement_json, nullptr, /*allow_exceptions=*/false);
+  if (s.is_discarded() || !s.is_object() || !s.contains("body") || !s["body"].is_object() ||
+      !s["body"].contains("subjectListed") || !s["body"]["subjectListed"].is_object()) {
+    return Status::InvalidArgument("--private: the statement is not a subjectListed; only a listing carries a private payload");
+  }
+  auto& listed = s["body"]["subjectListed"];
+  if (listed.value("subjectKind", "") != "residentId") {
+    return Status::InvalidArgument("--private: body.subjectListed.subjectKind must be \"residentId\" (a person)");
+  }
+  const std::string digest = HexEncode(personal::PrivateDigest(a.salt, a.payload).span());
+  const std::string given = listed.value("privateDigest", "");
+  if (given.empty()) {
+    listed["privateDigest"] = digest;
+  } else if (given != digest) {
+    return Status::InvalidArgument(
+        "body.subjectListed.privateDigest: is not SHA-256(salt || payload) of --private (give the \"salt\" it was "
+        "made with, or leave privateDigest out and custos fills it in)");
+  }
+  return BoundStatement{s.dump(), std::move(a)};
+}
+
+Result<std::vector<std::optional<personal::Attachment>>> BindPrivates(const std::string& private_file, const std::string& batch_file,
+                                                                      std::vector<StatementLine>& lines) {
+  std::vector<std::optional<personal::Attachment>> out;
+  if (private_file.empty()) return out;
+  if (!batch_file.empty() || lines.size() != 1) {
+    return Status::InvalidArgument("--private: goes with --statement FILE.json (one listing), not --batch");
+  }
+  CUSTOS_ASSIGN_OR_RETURN(BoundStatement bound, BindPrivate(private_file, lines[0].json));
+  lines[0].json = std::move(bound.json);
+  out.emplace_back(std::move(bound.attachment));
+  return out;
+}
+
+Result<nlohmann::json> PrivateJson(const Hash& digest, const std::optional<personal::Attachment>& held) {
+  if (!held) return nlohmann::json{{"state", "redacted"}};
+  if (personal::PrivateDigest(held->salt, held->payload) != digest) {
+    return Status::Corruption("private payload: does not hash to the entry's privateDigest");
+  }
+  CUSTOS_ASSIGN_OR_RETURN(personal::Person p, personal::ParsePayload(held->payload));
+  return nlohmann::json{{"state", "held"}, {"residentId", p.resident_id}, {"name", p.name},
+                        {"salt", HexEncode(held->salt)}};
+}
+
+void PrintEntryJson(const std::string& entry_json, const nlohmann::json& private_member) {
+  if (private_member.is_null()) {
+    std::cout << entry_json << "\n";
+    return;
+  }
+  auto j = nlohmann::ordered_json::parse(entry_json);  // keeps the entry's field order
+  j["private"] = private_member;
+  std::cout << j.dump(2) << "\n";
+}
+
+}  // namespace custos::cli
