@@ -110,6 +110,8 @@ class Node {
         services_{config.origin, &logs_, &committer_, &hub_, &access_, &federation_, logger, ledger.log->size()},
         tls_(identity, [this](const PublicKey& key) { return access_.MayConnect(key); }),
         listener_(services_, tls_, io.getTimer()) {
+    services_.store = ledger.store.get();
+    services_.federation_config = &config.federation;
     Status st = logs_.Add(NewOwnLogView(*ledger.log));
     KJ_ASSERT(st.ok(), st.ToString().c_str());
     for (const auto& [origin, replica] : ledger.replicas) {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "crypto/note.h"
+#include "node/queries.h"
 #include "node/rpc_errors.h"
 #include "node/rpc_limits.h"
 
@@ -215,7 +216,31 @@ class NodeServer final : public rpc::Node::Server {
         });
   }
 
+  // --- queries across every log (node/queries.h, docs/audit.md)
+  kj::Promise<void> caseTrail(CaseTrailContext context) override {
+    std::string case_id = Str(context.getParams().getCaseId());
+    Status st = AnswerCaseTrail(Queries(), case_id,
+                                [&](size_t bytes) { return context.initResults(Hint(bytes)).initTrail(); });
+    if (!st.ok()) Throw(st.WithContext("caseTrail"));
+    return kj::READY_NOW;
+  }
+
+  kj::Promise<void> auditReferrals(AuditReferralsContext context) override {
+    int64_t at = context.getParams().getAt();
+    Status st = AnswerReferralAudit(Queries(), *s_.federation_config, at,
+                                    [&](size_t bytes) { return context.initResults(Hint(bytes)).initReport(); });
+    if (!st.ok()) Throw(st.WithContext("auditReferrals"));
+    return kj::READY_NOW;
+  }
+
  private:
+  const Store& Queries() const {
+    if (s_.store == nullptr || s_.federation_config == nullptr) {
+      Throw(Status::FailedPrecondition("this server has no store to query"));
+    }
+    return *s_.store;
+  }
+
   std::shared_ptr<LogView> FindLog(capnp::Text::Reader origin, const char* call) const {
     if (origin.size() > kMaxOriginArgBytes) Throw(Status::InvalidArgument(std::string(call) + ": origin is too long"));
     auto log = s_.logs->Find(Str(origin));

@@ -32,6 +32,10 @@ namespace spdlog {
 class logger;
 }  // namespace spdlog
 
+namespace custos {
+class Store;
+}  // namespace custos
+
 namespace custos::node {
 
 // What the node knows about one federation peer (rpc::PeerStatus).
@@ -98,6 +102,11 @@ struct NodeServices {
   // The own log's size last published to subscribers (so one batch's
   // checkpoint is published once, however many calls it answered).
   uint64_t published_size = 0;
+
+  // For the queries across every log (node/queries.h): the store that holds
+  // them, and the federation file (agency kinds). nullptr: the queries fail.
+  const Store* store = nullptr;
+  const FederationConfig* federation_config = nullptr;
 };
 
 // The bootstrap capability for a connection whose peer authenticated as `caller`.
