@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "crypto/cosignature.h"
@@ -186,6 +187,26 @@ bool InTrailOrder(const ShownEntry& a, const ShownEntry& b) {
   return std::tie(a.log_time, a.origin, a.index) <= std::tie(b.log_time, b.origin, b.index);
 }
 
+// The trail holds only entries about the case: naming it (caseId, or a
+// listing's caseRef), or naming evidence an entry of the trail registered for it.
+Status CheckAboutCase(const std::vector<ShownEntry>& entries, const std::string& case_id) {
+  std::set<std::string> evidence;
+  for (const auto& e : entries) {
+    const auto& body = e.statement["body"].begin().value();
+    if (e.kind == "evidence-registered" && body.value("caseId", "") == case_id) evidence.insert(body["evidenceId"]);
+  }
+  for (const auto& e : entries) {
+    const auto& body = e.statement["body"].begin().value();
+    if (body.value("caseId", "") == case_id || body.value("caseRef", "") == case_id ||
+        evidence.count(body.value("evidenceId", ""))) {
+      continue;
+    }
+    return Status::Corruption("entry " + std::to_string(e.index) + " of " + e.origin + " (" + e.kind +
+                              ") is not about case " + case_id);
+  }
+  return Status::OK();
+}
+
 int CaseTrail(NodeSession& session, const std::string& case_id, const std::string& trust_file, bool json) {
   if (case_id.empty()) return Fail(Status::InvalidArgument("CASE-ID: give the case id"));
   auto trust = TrustOf(trust_file);
@@ -207,6 +228,7 @@ int CaseTrail(NodeSession& session, const std::string& case_id, const std::strin
     }
     entries.push_back(std::move(shown).value());
   }
+  if (Status st = CheckAboutCase(entries, case_id); !st.ok()) return Failed(st);
   if (json) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& e : entries) list.push_back(e.Json());

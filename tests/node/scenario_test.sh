@@ -175,6 +175,18 @@ check "… with no entries" [ "$(json_field out.txt "['entries'].__len__()")" = 
 expect 1 "with the federation's quorum of 2, a replica's checkpoint (one cosignature) fails the check" -- \
   ./pro-cli case trail "$C1" --trust federation.json
 contains err.txt "the witness policy needs 2" "… and the error names the quorum"
+python3 - "$IPB" "$("$CUSTOS" key generate --name "$IPB" --out impostor.key >/dev/null && "$CUSTOS" key show --key impostor.key)" <<'PY'
+import json, sys
+f = json.load(open("trust-1.json"))
+for p in f["peers"]:
+    if p["origin"] == sys.argv[1]:
+        p["verifierKey"] = sys.argv[2]
+json.dump(f, open("trust-impostor.json", "w"), indent=1)
+PY
+expect 1 "a trust file with another key for ipb: its checkpoint fails the check" -- \
+  ./pro-cli case trail "$C1" --trust trust-impostor.json
+contains err.txt "checkpoint of $IPB: the origin's signature" "… and the error names the log and the signature"
+expect 1 "the audit is checked the same way" -- ./pro-cli audit referrals --at "$AT" --trust trust-impostor.json
 expect 2 "a trust file that does not parse is bad input" -- ./pro-cli case trail "$C1" --trust stmt.json
 expect 2 "case trail without --node says to give one" -- "$CUSTOS" case trail "$C1"
 
