@@ -26,15 +26,8 @@
 namespace custos {
 namespace {
 
-using custos::testing::AdminKey;
-using custos::testing::DbContents;
-using custos::testing::kOrigin;
-using custos::testing::Must;
-using custos::testing::OfficerKey;
-using custos::testing::Sign;
-using custos::testing::TestKey;
 using Code = Status::Code;
-using namespace custos::agency_testing;  // NOLINT: the shared statements and Agency
+using namespace custos::agency_testing;  // NOLINT: the shared statements, Agency and the test keys
 
 class RulesTest : public ::testing::Test {
  protected:

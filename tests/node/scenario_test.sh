@@ -58,16 +58,7 @@ json.dump(f, open("trust-1.json", "w"), indent=1)
 PY
 
 # stmt EXAMPLE ORIGIN [PYTHON] > FILE: the example for ORIGIN's log, changed by PYTHON over `b` (its body).
-stmt() {
-  python3 - "$EXAMPLES/$1.json" "$2" "${3:-}" <<'PY'
-import json, sys
-s = json.load(open(sys.argv[1]))
-s["origin"] = sys.argv[2]
-b = next(iter(s["body"].values()))
-exec(sys.argv[3])
-print(json.dumps(s, ensure_ascii=False))
-PY
-}
+stmt() { fed_statement "$EXAMPLES/$1.json" "$2" "${3:-}"; }
 # put NAME EXAMPLE [PYTHON]: the officer submits the changed example to NAME's
 # log; sets AT_INDEX and AT_LEAF (hex) of the appended entry.
 put() {
