@@ -38,6 +38,8 @@ class Store;
 
 namespace custos::node {
 
+class Offload;
+
 // What the node knows about one federation peer (rpc::PeerStatus).
 struct PeerState {
   std::string origin;
@@ -107,6 +109,8 @@ struct NodeServices {
   // them, and the federation file (agency kinds). nullptr: the queries fail.
   const Store* store = nullptr;
   const FederationConfig* federation_config = nullptr;
+  // Where the queries run, off the event loop; nullptr: on it.
+  Offload* queries = nullptr;
 };
 
 // The bootstrap capability for a connection whose peer authenticated as `caller`.
