@@ -438,7 +438,8 @@ AnswerProofs::~AnswerProofs() = default;
 StoredLog& AnswerProofs::Stored(const LogBound& log) {
   auto& stored = logs_[log.log];
   // Only the records of one log number are read (checkpoints, cosignatures,
-  // tiles), never the head: no Load is needed.
+  // tiles), never the head: no Load is needed, and nothing is written (the
+  // const_cast is for StoredLog's constructor, which also serves writers).
   if (!stored) stored = std::make_unique<StoredLog>(const_cast<Store&>(snapshot_.store()), log.log);
   return *stored;
 }

@@ -108,7 +108,10 @@ class StoreSnapshot final {
 
 // ------------------------------------------------------------ case trail
 
-// Every entry about a case, across every log, in the trail order: by logTime
+// Every entry about a case, across every log: the entries naming it (the 'g'
+// index) and every entry about each piece of evidence registered for it (the
+// 'e' index: transfers, receipts in other logs, examinations, disposal).
+// In the trail order: by logTime
 // (the appending node's clock), then by origin (bytewise), then by index.
 // logTime orders the entries of one log (it never decreases along a log);
 // across logs it is the nodes' clocks, so two entries of different logs a few
