@@ -25,17 +25,6 @@ constexpr const char* kCompleteness =
 
 // ------------------------------------------------------------ times
 
-std::string FormatTime(int64_t ms) {
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  char out[48];
-  std::snprintf(out, sizeof out, "%s.%03dZ", buf, static_cast<int>(ms % 1000));
-  return out;
-}
-
 // Milliseconds since the epoch, or an RFC 3339 UTC time ("2024-05-01T00:00:00Z",
 // optionally with .mmm).
 Result<int64_t> ParseTime(const std::string& text, const char* flag) {
@@ -90,7 +79,7 @@ struct ShownEntry {
 
   nlohmann::json Json() const {
     return {{"origin", origin}, {"index", index}, {"leafHash", Base64Encode(leaf.span())}, {"logTime", log_time},
-            {"logTimeText", FormatTime(log_time)}, {"kind", kind}, {"statement", statement}};
+            {"logTimeText", audit::FormatUtc(log_time)}, {"kind", kind}, {"statement", statement}};
   }
 };
 
@@ -237,7 +226,7 @@ int CaseTrail(NodeSession& session, const std::string& case_id, const std::strin
   }
   std::cout << "case " << case_id << ": " << entries.size() << " entries in " << checker.logs().size() << " logs\n";
   for (const auto& e : entries) {
-    std::cout << FormatTime(e.log_time) << "  " << e.origin << "  #" << e.index << "  " << e.kind << "\n";
+    std::cout << audit::FormatUtc(e.log_time) << "  " << e.origin << "  #" << e.index << "  " << e.kind << "\n";
   }
   PrintLogsText(checker, "checkpoint");
   std::cout << kCompleteness << "\n";
@@ -278,7 +267,7 @@ void PrintAuditText(const nlohmann::json& head, const std::vector<ShownFinding>&
     std::cout << "finding " << f.json["kind"].get<std::string>() << " " << f.json["origin"].get<std::string>()
               << " case " << f.json["caseId"].get<std::string>() << ": " << f.json["detail"].get<std::string>() << "\n";
     for (const auto* e : f.entries) {
-      std::cout << "  rests on " << e->origin << " #" << e->index << " " << e->kind << " " << FormatTime(e->log_time)
+      std::cout << "  rests on " << e->origin << " #" << e->index << " " << e->kind << " " << audit::FormatUtc(e->log_time)
                 << " leaf " << Base64Encode(e->leaf.span()) << "\n";
     }
   }
@@ -360,7 +349,7 @@ int AuditReferrals(NodeSession& session, const std::string& at_text, const std::
   progress.Finish();
   auto findings = ShowFindings(report, cited);
   if (!findings.ok()) return Failed(findings.status());
-  nlohmann::json head = {{"at", report.getAt()}, {"atText", FormatTime(report.getAt())},
+  nlohmann::json head = {{"at", report.getAt()}, {"atText", audit::FormatUtc(report.getAt())},
                          {"audited", audited.LogsJson()}, {"consulted", consulted.LogsJson()},
                          {"notHeld", NotHeld(report)}, {"entriesScanned", report.getEntriesScanned()},
                          {"completeness", kCompleteness}};

@@ -3,6 +3,8 @@
 #include <leveldb/db.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
 #include <map>
 #include <tuple>
 
@@ -43,6 +45,16 @@ Result<LogBound> BoundOf(std::string origin, layout::LogNumber number, std::stri
 }
 
 }  // namespace
+
+std::string FormatUtc(int64_t ms) {
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char out[48];
+  std::snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
+  return out;
+}
 
 bool CitedEntry::operator<(const CitedEntry& o) const {
   return std::tie(log_time, origin, index) < std::tie(o.log_time, o.origin, o.index);
@@ -309,8 +321,7 @@ class BureauAudit {
     }
     Finding f = Make(FindingKind::kReferralUnanswered, r.case_id, r.to_origin, r.answer_by,
                      "referral of case " + r.case_id + " to " + r.to_origin + " (entry " +
-                         std::to_string(r.entry.index) + ") was due an answer by " + std::to_string(r.answer_by) +
-                         " ms: " + why);
+                         std::to_string(r.entry.index) + ") was due an answer by " + FormatUtc(r.answer_by) + ": " + why);
     f.entries.push_back(r.entry);
     out_.push_back(std::move(f));
     return Status::OK();
@@ -378,7 +389,7 @@ class BureauAudit {
       const std::string& case_ref = g_.listing_case.at(entry.index);
       Finding f = Make(FindingKind::kListingLapsedNotDelisted, case_ref, "", ends,
                        "listing (entry " + std::to_string(entry.index) + ", case " + case_ref +
-                           ") passed its publication end " + std::to_string(ends) + " ms and was never delisted");
+                           ") passed its publication end " + FormatUtc(ends) + " and was never delisted");
       f.entries.push_back(entry);
       out_.push_back(std::move(f));
     }
