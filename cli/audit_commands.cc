@@ -400,6 +400,10 @@ void AddAuditCommands(CLI::App& app, NodeFlags& flags, int& exit_code) {
                     "Federation file: check every checkpoint's origin signature and witness quorum\n"
                     "(without it only the node's own log's checkpoint is checked, with --node-vkey)");
   trail->add_flag("--json", o->json, "Print the entries (with their statements) and checkpoints as JSON");
+  trail->footer(
+      "Example (a procuratorate's node, which follows the bureau and the police):\n"
+      "  custos --node 127.0.0.1:7302 --key me.key --node-vkey VKEY case trail SZIPB-2024-0017 \\\n"
+      "    --trust examples/node/federation.json");
   Run(trail, flags, exit_code, [o](NodeSession& s) { return CaseTrail(s, o->case_id, o->trust, o->json); });
 
   auto* a = app.add_subcommand("audit", "Audits across every log the node holds");
@@ -416,6 +420,10 @@ void AddAuditCommands(CLI::App& app, NodeFlags& flags, int& exit_code) {
   referrals->add_option("--format", o->format, "text (default), json, or csv (one row per finding, with a header)");
   referrals->add_option("--trust", o->trust, "Federation file: check every checkpoint's signatures and witness quorum");
   referrals->add_flag("--json", o->json, "Same as --format json");
+  referrals->footer(
+      "Examples:\n"
+      "  custos --node 127.0.0.1:7302 --key me.key --node-vkey VKEY audit referrals --trust federation.json\n"
+      "  custos --node … audit referrals --at 2024-05-01T00:00:00Z --format csv > findings.csv");
   Run(referrals, flags, exit_code,
       [o](NodeSession& s) { return AuditReferrals(s, o->at, o->json ? "json" : o->format, o->trust); });
 }
