@@ -11,6 +11,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/audit_commands.h"
 #include "cli/node_session.h"
 #include "cli/private_data.h"
 #include "crypto/note.h"
@@ -411,6 +412,7 @@ void AddCommands(CLI::App& app, Opts& o, int& exit_code) {
   OnRun(submit, o, exit_code,
         [&o](NodeSession& s) { return Submit(s, o.statement, o.batch, o.private_file, o.per_call, o.json); });
   AddReadCommands(app, o, exit_code);
+  AddAuditCommands(app, o.flags, exit_code);
   auto* node = app.add_subcommand("node", "Ask the node about itself");
   node->require_subcommand(1);
   auto* status = node->add_subcommand("status", "Logs held, sizes, peers, lag, cosignatures, alarms");
@@ -421,7 +423,8 @@ void AddCommands(CLI::App& app, Opts& o, int& exit_code) {
 
 std::optional<int> RunAgainstNode(int argc, char** argv) {
   std::string command = CommandOf(argc, argv);
-  bool node_command = command == "submit" || command == "checkpoint" || command == "entry" || command == "prove";
+  bool node_command = command == "submit" || command == "checkpoint" || command == "entry" || command == "prove" ||
+                      command == "case" || command == "audit";
   const char* env = std::getenv("CUSTOS_NODE");
   bool from_env = env != nullptr && *env != '\0' && node_command && !HasFlag(argc, argv, "--data");
   if (!HasFlag(argc, argv, "--node") && command != "node" && !from_env) return std::nullopt;
@@ -455,6 +458,7 @@ void RegisterNodeCommands(CLI::App& app, Globals&, int& exit_code) {
       "Against a running node: custos --node HOST:PORT --key FILE --node-vkey VKEY\n"
       "  submit|checkpoint|entry|prove ...  and  custos node status   (docs/node.md;\n"
       "  CUSTOS_NODE, CUSTOS_KEY, CUSTOS_NODE_VKEY are the defaults of the three options)");
+  RegisterAuditHelp(app, exit_code);
   auto* node = app.add_subcommand("node", "Ask a running node about itself (needs --node)");
   node->require_subcommand(1);
   auto* status = node->add_subcommand("status", "Logs held, sizes, peers, lag, cosignatures, alarms");

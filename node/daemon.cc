@@ -113,6 +113,8 @@ class Node {
         listener_(services_, tls_, io.getTimer()),
         sweeper_(*ledger.store, logger) {
     services_.store = ledger.store.get();
+    services_.federation_config = &config.federation;
+    services_.queries = &queries_;
     Status st = logs_.Add(NewOwnLogView(*ledger.log));
     KJ_ASSERT(st.ok(), st.ToString().c_str());
     for (const auto& [origin, replica] : ledger.replicas) {
@@ -130,6 +132,7 @@ class Node {
   CheckpointHub hub_;
   GroupCommitter committer_;
   Federation federation_;
+  Offload queries_;  // the case trail and the referral audit (node/queries.h)
   NodeServices services_;
   TlsContext tls_;
   RpcListener listener_;

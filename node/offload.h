@@ -9,6 +9,7 @@
 #pragma once
 
 #include <kj/async.h>
+#include <kj/debug.h>  // KJ_EXCEPTION
 
 #include <condition_variable>
 #include <deque>

@@ -5,6 +5,8 @@
 #include "crypto/note.h"
 #include "ledger/private_data.h"
 #include "ledger/store.h"
+#include "node/offload.h"
+#include "node/queries.h"
 #include "node/rpc_errors.h"
 #include "node/rpc_limits.h"
 
@@ -273,7 +275,53 @@ class NodeServer final : public rpc::Node::Server {
         });
   }
 
+  // --- queries across every log (node/queries.h, docs/audit.md): computed
+  // on the queries' thread, the reply filled here.
+  kj::Promise<void> caseTrail(CaseTrailContext context) override {
+    const Store* store = &Queries();
+    std::string case_id = Str(context.getParams().getCaseId());
+    return RunQuery([store, case_id] { return Own(ComputeCaseTrail(*store, case_id), "caseTrail"); })
+        .then([context](kj::Own<CaseTrailAnswer>&& answer) mutable {
+          FillCaseTrail(*answer, context.initResults(Hint(answer->proved.bytes)).initTrail());
+        });
+  }
+
+  kj::Promise<void> auditReferrals(AuditReferralsContext context) override {
+    const Store* store = &Queries();
+    const FederationConfig* federation = s_.federation_config;
+    int64_t at = context.getParams().getAt();
+    return RunQuery([store, federation, at] {
+             return Own(ComputeReferralAudit(*store, *federation, at), "auditReferrals");
+           })
+        .then([context](kj::Own<ReferralAuditAnswer>&& answer) mutable {
+          FillReferralAudit(*answer, context.initResults(Hint(answer->proved.bytes)).initReport());
+        });
+  }
+
  private:
+  const Store& Queries() const {
+    if (s_.store == nullptr || s_.federation_config == nullptr) {
+      Throw(Status::FailedPrecondition("this server has no store to query"));
+    }
+    return *s_.store;
+  }
+
+  // The answer, or the call's exception (on whichever thread computed it). A
+  // kj::Own crosses to the event loop: GCC 12 sees a std::unique_ptr inside
+  // kj's promise storage as maybe uninitialised.
+  template <typename T>
+  static kj::Own<T> Own(Result<std::unique_ptr<T>> result, const char* call) {
+    if (!result.ok()) Throw(result.status().WithContext(call));
+    return kj::heap<T>(std::move(**result));
+  }
+
+  // On the queries' thread when the node has one, else here.
+  template <typename Job>
+  auto RunQuery(Job job) -> kj::Promise<std::invoke_result_t<Job&>> {
+    if (s_.queries != nullptr) return s_.queries->Run(std::move(job));
+    return job();
+  }
+
   std::shared_ptr<LogView> FindLog(capnp::Text::Reader origin, const char* call) const {
     if (origin.size() > kMaxOriginArgBytes) Throw(Status::InvalidArgument(std::string(call) + ": origin is too long"));
     auto log = s_.logs->Find(Str(origin));

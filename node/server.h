@@ -38,6 +38,8 @@ class Store;
 
 namespace custos::node {
 
+class Offload;
+
 // What the node knows about one federation peer (rpc::PeerStatus).
 struct PeerState {
   std::string origin;
@@ -102,9 +104,14 @@ struct NodeServices {
   // The own log's size last published to subscribers (so one batch's
   // checkpoint is published once, however many calls it answered).
   uint64_t published_size = 0;
-  // The database of every log held, for private payloads
-  // (ledger/private_data.h); nullptr: privatePayload answers UNIMPLEMENTED.
+  // The database of every log held: for private payloads
+  // (ledger/private_data.h; nullptr: privatePayload answers UNIMPLEMENTED)
+  // and for the queries across every log (node/queries.h; nullptr: they fail).
   Store* store = nullptr;
+  // The federation file (agency kinds), for the queries.
+  const FederationConfig* federation_config = nullptr;
+  // Where the queries run, off the event loop; nullptr: on it.
+  Offload* queries = nullptr;
 };
 
 // The bootstrap capability for a connection whose peer authenticated as `caller`.

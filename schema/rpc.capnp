@@ -166,8 +166,15 @@ interface Node {
   # UNIMPLEMENTED until a method is overridden.)
   listingCheck @10 (kind :Text, id :Text) -> (answer :Data);
   evidenceBundle @11 (algorithm :Text, digest :Data) -> (bundle :Data);
-  caseTrail @12 (caseId :Text) -> (trail :Data);
-  auditReferrals @13 (at :Int64) -> (report :Data);
+  caseTrail @12 (caseId :Text) -> (trail :CaseTrail);
+  # Every entry about the case across every log the node holds (docs/audit.md),
+  # in the trail order, each with its inclusion proof. FAILED "invalid
+  # argument: caseId: …" for an empty or over-long id; an unknown case has no
+  # entries.
+  auditReferrals @13 (at :Int64) -> (report :ReferralAudit);
+  # The referral audit of every bureau log the node holds (agencyKind
+  # "ip-bureau" in its federation file, docs/audit.md) at `at` (ms since the
+  # epoch; 0: the node's clock now).
   privatePayload @14 (origin :Text, index :UInt64) -> (salt :Data, payload :Data);
   # The private payload of the listing of a person at entry `index` of a log
   # the node holds, with its salt (docs/personal-data.md); the caller checks
@@ -184,4 +191,56 @@ struct PrivateAttachment {
   submission @0 :UInt32;   # the position of its submission in `submissions`
   salt @1 :Data;           # 32 random bytes
   payload @2 :Data;        # the canonical payload (docs/personal-data.md)
+}
+
+# --- case trail and referral audit (docs/audit.md) --------------------------
+
+# A log as the answer saw it: the checkpoint the answer was computed over,
+# with the cosignatures the node holds for it. Every entry cited from this
+# log is proved against it.
+struct AnsweredLog {
+  origin @0 :Text;
+  checkpoint @1 :Text;          # signed note, then cosignature lines
+}
+
+# One entry an answer rests on: its canonical LogEntry bytes and an RFC 9162
+# inclusion proof to the checkpoint of its log in the answer's `logs`.
+struct CitedEntry {
+  origin @0 :Text;
+  index @1 :UInt64;
+  entry @2 :Data;
+  proof @3 :List(Data);
+}
+
+struct CaseTrail {
+  caseId @0 :Text;
+  logs @1 :List(AnsweredLog);     # every log searched
+  entries @2 :List(CitedEntry);   # by logTime, then origin, then index
+}
+
+enum AuditFindingKind {
+  referralUnanswered @0;          # answerBy passed, no referralAnswered in the receiving log
+  suspectedCrimeNotReferred @1;   # crimeSuspected, decided/closed with no earlier referral to public security
+  evidenceNotReceived @2;         # evidence named by a referral, no custodyReceived in the receiving log
+  listingLapsedNotDelisted @3;    # publicationEnds passed, never delisted
+}
+
+struct AuditFinding {
+  kind @0 :AuditFindingKind;
+  origin @1 :Text;                # the bureau's log
+  caseId @2 :Text;
+  subject @3 :Text;               # evidence id, or the receiving origin of a referral
+  deadline @4 :Int64;             # answerBy or publicationEnds; 0 if none
+  detail @5 :Text;
+  entries @6 :List(UInt32);       # positions in ReferralAudit.entries
+}
+
+struct ReferralAudit {
+  at @0 :Int64;
+  audited @1 :List(AnsweredLog);  # the bureau logs, each audited up to its checkpoint
+  consulted @2 :List(AnsweredLog);  # the other logs held (answers, receipts)
+  notHeld @3 :List(Text);         # bureaus of the federation whose log the node does not hold
+  entriesScanned @4 :UInt64;
+  entries @5 :List(CitedEntry);   # every entry a finding cites, once
+  findings @6 :List(AuditFinding);
 }

@@ -54,16 +54,7 @@ as() {
   show "$CUSTOS" --node "$(fed_addr "$name")" --node-vkey "$(fed_vkey "$name")" --key "${KEY:-$name/admin.key}" "$@"
 }
 # statement EXAMPLE ORIGIN [PYTHON]: the example for ORIGIN's log, changed by PYTHON over `b` (its body).
-statement() {
-  python3 - "$repo/examples/$1.json" "$2" "${3:-}" <<'PY'
-import json, sys
-s = json.load(open(sys.argv[1]))
-s["origin"] = sys.argv[2]
-b = next(iter(s["body"].values()))
-exec(sys.argv[3])
-print(json.dumps(s, ensure_ascii=False, indent=1))
-PY
-}
+statement() { fed_statement "$repo/examples/$1.json" "$2" "${3:-}"; }
 # status_line NAME: one line per peer of NAME: held / known entries.
 peers_of() {
   fed_json "$1" "'\\n'.join('   %-38s %-13s held %5d of %5d%s' % (p['origin'], 'connected' if p['connected'] else 'DISCONNECTED', p['heldSize'], p['knownSize'], '' if not p['lastError'] else '  (' + p['lastError'][:60] + ')') for p in s['peers'])"

@@ -19,6 +19,9 @@
 #   fed_json NAME EXPR      evaluates a Python expression over the status `s`
 #                           (e.g. "s['logs'][0]['size']") and prints it
 #   fed_wait SECONDS CMD... runs CMD every 0.2 s until it succeeds; 1 on timeout
+#   fed_statement FILE ORIGIN [PYTHON]
+#                           prints the JSON statement in FILE for ORIGIN's log,
+#                           changed by PYTHON over `b` (its body) and `s` (all of it)
 #   fed_origin NAME, fed_vkey NAME, fed_addr NAME
 
 declare -gA FED_ORIGIN=() FED_PID=() FED_PORT=() FED_KIND=()
@@ -136,4 +139,15 @@ fed_wait() {
     ((SECONDS < deadline)) || return 1
     sleep 0.2
   done
+}
+
+fed_statement() {
+  python3 - "$1" "$2" "${3:-}" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["origin"] = sys.argv[2]
+b = next(iter(s["body"].values()))
+exec(sys.argv[3])
+print(json.dumps(s, ensure_ascii=False, indent=1))
+PY
 }

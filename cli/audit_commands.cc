@@ -1,0 +1,442 @@
+#include "cli/audit_commands.h"
+
+#include <ctime>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "crypto/cosignature.h"
+#include "ledger/audit.h"
+#include "ledger/merkle.h"
+#include "node/config.h"
+#include "schema/canonical.h"
+#include "schema/json.h"
+
+namespace custos::cli {
+
+namespace {
+
+constexpr size_t kMaxTrustFileBytes = 1 << 20;
+constexpr const char* kCompleteness =
+    "complete up to the checkpoints above: each log's entries up to that size are held and verified here";
+
+// ------------------------------------------------------------ times
+
+// Milliseconds since the epoch, or an RFC 3339 UTC time ("2024-05-01T00:00:00Z",
+// optionally with .mmm).
+Result<int64_t> ParseTime(const std::string& text, const char* flag) {
+  uint64_t ms = 0;
+  if (ParseDecimal(text, &ms) && ms > 0 && ms < (uint64_t{1} << 62)) return static_cast<int64_t>(ms);
+  std::tm tm{};
+  const char* rest = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  int millis = 0;
+  if (rest != nullptr && *rest == '.') {
+    char* end = nullptr;
+    millis = static_cast<int>(std::strtol(rest + 1, &end, 10));
+    rest = end - rest == 4 ? end : nullptr;
+  }
+  if (rest == nullptr || std::string_view(rest) != "Z") {
+    return Status::InvalidArgument(std::string(flag) + ": \"" + text +
+                                   "\" is neither milliseconds since the epoch nor a UTC time like 2024-05-01T00:00:00Z");
+  }
+  return static_cast<int64_t>(timegm(&tm)) * 1000 + millis;
+}
+
+// ------------------------------------------------------------ trust
+
+Result<audit::Trust> LoadTrust(const std::string& path) {
+  CUSTOS_ASSIGN_OR_RETURN(std::string text, ReadFileLimited(path, kMaxTrustFileBytes, "--trust"));
+  auto federation = node::ParseFederation(text, "--trust " + path);
+  if (!federation.ok()) return federation.status();
+  audit::Trust trust;
+  for (const auto& p : federation->peers) trust.origins.emplace(p.origin, p.verifier);
+  for (const auto& origin : federation->policy.cosigners) {
+    const node::PeerConfig* peer = federation->FindPeer(origin);
+    trust.cosigners.push_back(NoteVerifier::ForKey(origin, peer->verifier.key, kAlgCosignatureV1));
+  }
+  trust.quorum = federation->policy.quorum;
+  return trust;
+}
+
+// ------------------------------------------------------------ checking an answer
+
+struct CheckedLog {
+  Checkpoint checkpoint;
+  std::string how;  // what vouches for it
+};
+
+// One cited entry, checked and decoded.
+struct ShownEntry {
+  std::string origin;
+  uint64_t index = 0;
+  Hash leaf;
+  int64_t log_time = 0;
+  std::string kind;
+  nlohmann::json statement;
+
+  nlohmann::json Json() const {
+    return {{"origin", origin}, {"index", index}, {"leafHash", Base64Encode(leaf.span())}, {"logTime", log_time},
+            {"logTimeText", audit::FormatUtc(log_time)}, {"kind", kind}, {"statement", statement}};
+  }
+};
+
+// Checks the checkpoints an answer names and the entries it cites.
+class AnswerChecker {
+ public:
+  AnswerChecker(const NodeSession& session, const std::optional<audit::Trust>& trust)
+      : session_(session), trust_(trust) {}
+
+  Status AddLogs(capnp::List<rpc::AnsweredLog>::Reader logs) {
+    for (auto l : logs) {
+      std::string origin = l.getOrigin();
+      std::string note = l.getCheckpoint();
+      if (note.empty()) continue;  // a log without a checkpoint: nothing can be cited from it
+      CUSTOS_ASSIGN_OR_RETURN(CheckedLog checked, CheckLog(origin, note));
+      logs_.emplace(origin, std::move(checked));
+    }
+    return Status::OK();
+  }
+
+  Result<ShownEntry> CheckEntry(rpc::CitedEntry::Reader e) const {
+    std::string origin = e.getOrigin();
+    auto log = logs_.find(origin);
+    if (log == logs_.end()) {
+      return Status::Corruption("entry " + std::to_string(e.getIndex()) + " of " + origin +
+                                ": the answer has no checkpoint of that log");
+    }
+    std::vector<Hash> proof;
+    for (auto d : e.getProof()) {
+      auto h = Hash::FromSpan(ByteSpan(d.begin(), d.size()));
+      if (!h) return Status::Corruption("entry " + std::to_string(e.getIndex()) + " of " + origin + ": a proof hash is not 32 bytes");
+      proof.push_back(*h);
+    }
+    ByteSpan bytes(e.getEntry().begin(), e.getEntry().size());
+    CUSTOS_RETURN_IF_ERROR(audit::CheckCitedEntry(bytes, e.getIndex(), proof, log->second.checkpoint));
+    return Decode(origin, e.getIndex(), bytes);
+  }
+
+  nlohmann::json LogsJson() const {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& [origin, l] : logs_) {
+      out.push_back({{"origin", origin}, {"size", l.checkpoint.size}, {"root", Base64Encode(l.checkpoint.root.span())},
+                     {"checked", l.how}});
+    }
+    return out;
+  }
+  const std::map<std::string, CheckedLog>& logs() const { return logs_; }
+
+ private:
+  Result<CheckedLog> CheckLog(const std::string& origin, const std::string& note) const {
+    if (trust_) {
+      CUSTOS_ASSIGN_OR_RETURN(Checkpoint cp, audit::CheckTrustedCheckpoint(note, origin, *trust_));
+      return CheckedLog{cp, "origin signature and witness quorum (--trust)"};
+    }
+    CUSTOS_ASSIGN_OR_RETURN(OpenedCheckpoint cp, session_.OpenCheckpoint(origin, note));
+    return CheckedLog{cp.checkpoint, session_.IsOwn(origin) ? "node signature (--node-vkey)" : "not checked (no --trust)"};
+  }
+
+  static Result<ShownEntry> Decode(const std::string& origin, uint64_t index, ByteSpan bytes) {
+    auto entry = schema::ReadCanonical<schema::LogEntry>(bytes, schema::kMaxEntryBytes, "entry");
+    if (!entry.ok()) return Status::Corruption(entry.status().message());
+    auto st = schema::ReadCanonical<schema::Statement>(
+        ByteSpan(entry->get().getSubmission().getStatement().begin(), entry->get().getSubmission().getStatement().size()),
+        schema::kMaxStatementBytes, "statement");
+    if (!st.ok()) return Status::Corruption("entry " + std::to_string(index) + " of " + origin + ": " + st.status().message());
+    return ShownEntry{origin, index, merkle::LeafHash(bytes), entry->get().getLogTime(),
+                      schema::StatementKind(st->get()), nlohmann::json::parse(schema::StatementToJson(st->get()))};
+  }
+
+  const NodeSession& session_;
+  const std::optional<audit::Trust>& trust_;
+  std::map<std::string, CheckedLog> logs_;
+};
+
+Result<std::optional<audit::Trust>> TrustOf(const std::string& path) {
+  if (path.empty()) return std::optional<audit::Trust>();
+  CUSTOS_ASSIGN_OR_RETURN(audit::Trust trust, LoadTrust(path));
+  return std::optional<audit::Trust>(std::move(trust));
+}
+
+// Runs a check; its failure is the verification failure (exit 1).
+int Failed(const Status& st) { return Fail(st.code() == Status::Code::kNotFound ? Status::Corruption(st.message()) : st, true); }
+
+void PrintLogsText(const AnswerChecker& checker, const char* label) {
+  for (const auto& [origin, l] : checker.logs()) {
+    std::cout << label << " " << origin << " size " << l.checkpoint.size << " root " << Base64Encode(l.checkpoint.root.span())
+              << " (" << l.how << ")\n";
+  }
+}
+
+// ------------------------------------------------------------ case trail
+
+bool InTrailOrder(const ShownEntry& a, const ShownEntry& b) {
+  return std::tie(a.log_time, a.origin, a.index) <= std::tie(b.log_time, b.origin, b.index);
+}
+
+// The trail holds only entries about the case: naming it (caseId, or a
+// listing's caseRef), or naming evidence an entry of the trail registered for it.
+Status CheckAboutCase(const std::vector<ShownEntry>& entries, const std::string& case_id) {
+  std::set<std::string> evidence;
+  for (const auto& e : entries) {
+    const auto& body = e.statement["body"].begin().value();
+    if (e.kind == "evidence-registered" && body.value("caseId", "") == case_id) evidence.insert(body["evidenceId"]);
+  }
+  for (const auto& e : entries) {
+    const auto& body = e.statement["body"].begin().value();
+    if (body.value("caseId", "") == case_id || body.value("caseRef", "") == case_id ||
+        evidence.count(body.value("evidenceId", ""))) {
+      continue;
+    }
+    return Status::Corruption("entry " + std::to_string(e.index) + " of " + e.origin + " (" + e.kind +
+                              ") is not about case " + case_id);
+  }
+  return Status::OK();
+}
+
+int CaseTrail(NodeSession& session, const std::string& case_id, const std::string& trust_file, bool json) {
+  if (case_id.empty()) return Fail(Status::InvalidArgument("CASE-ID: give the case id"));
+  auto trust = TrustOf(trust_file);
+  if (!trust.ok()) return Fail(trust.status());
+  auto request = session.node().caseTrailRequest();
+  request.setCaseId(case_id);
+  auto response = session.Wait(request.send());
+  if (!response.ok()) return Fail(response.status().WithContext("case trail"));
+  auto trail = response->getTrail();
+  AnswerChecker checker(session, *trust);
+  if (Status st = checker.AddLogs(trail.getLogs()); !st.ok()) return Failed(st);
+  std::vector<ShownEntry> entries;
+  for (auto e : trail.getEntries()) {
+    auto shown = checker.CheckEntry(e);
+    if (!shown.ok()) return Failed(shown.status());
+    if (!entries.empty() && !InTrailOrder(entries.back(), *shown)) {
+      return Failed(Status::Corruption("entry " + std::to_string(shown->index) + " of " + shown->origin +
+                                       ": the trail is not in order (logTime, origin, index)"));
+    }
+    entries.push_back(std::move(shown).value());
+  }
+  if (Status st = CheckAboutCase(entries, case_id); !st.ok()) return Failed(st);
+  if (json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& e : entries) list.push_back(e.Json());
+    PrintJson({{"caseId", case_id}, {"entries", list}, {"logs", checker.LogsJson()}, {"completeness", kCompleteness}});
+    return kExitOk;
+  }
+  std::cout << "case " << case_id << ": " << entries.size() << " entries in " << checker.logs().size() << " logs\n";
+  for (const auto& e : entries) {
+    std::cout << audit::FormatUtc(e.log_time) << "  " << e.origin << "  #" << e.index << "  " << e.kind << "\n";
+  }
+  PrintLogsText(checker, "checkpoint");
+  std::cout << kCompleteness << "\n";
+  return kExitOk;
+}
+
+// ------------------------------------------------------------ audit referrals
+
+const char* KindName(rpc::AuditFindingKind kind) {
+  switch (kind) {
+    case rpc::AuditFindingKind::REFERRAL_UNANSWERED: return audit::FindingName(audit::FindingKind::kReferralUnanswered);
+    case rpc::AuditFindingKind::SUSPECTED_CRIME_NOT_REFERRED:
+      return audit::FindingName(audit::FindingKind::kSuspectedCrimeNotReferred);
+    case rpc::AuditFindingKind::EVIDENCE_NOT_RECEIVED: return audit::FindingName(audit::FindingKind::kEvidenceNotReceived);
+    case rpc::AuditFindingKind::LISTING_LAPSED_NOT_DELISTED:
+      return audit::FindingName(audit::FindingKind::kListingLapsedNotDelisted);
+  }
+  return "unknown";
+}
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+struct ShownFinding {
+  nlohmann::json json;
+  std::vector<const ShownEntry*> entries;
+};
+
+void PrintAuditText(const nlohmann::json& head, const std::vector<ShownFinding>& findings, const AnswerChecker& audited,
+                    const AnswerChecker& consulted) {
+  std::cout << "referral audit at " << head["atText"].get<std::string>() << " over " << head["audited"].size()
+            << " bureau logs, " << head["entriesScanned"] << " entries scanned\n";
+  for (const auto& f : findings) {
+    std::cout << "finding " << f.json["kind"].get<std::string>() << " " << f.json["origin"].get<std::string>()
+              << " case " << f.json["caseId"].get<std::string>() << ": " << f.json["detail"].get<std::string>() << "\n";
+    for (const auto* e : f.entries) {
+      std::cout << "  rests on " << e->origin << " #" << e->index << " " << e->kind << " " << audit::FormatUtc(e->log_time)
+                << " leaf " << Base64Encode(e->leaf.span()) << "\n";
+    }
+  }
+  std::cout << findings.size() << " findings\n";
+  PrintLogsText(audited, "audited");
+  PrintLogsText(consulted, "consulted");
+  for (const auto& o : head["notHeld"]) std::cout << "not held " << o.get<std::string>() << " (not audited)\n";
+  std::cout << kCompleteness << "\n";
+}
+
+void PrintAuditCsv(const std::vector<ShownFinding>& findings) {
+  std::cout << "kind,origin,case_id,subject,deadline,detail,entries\n";
+  for (const auto& f : findings) {
+    std::string cited;
+    for (const auto* e : f.entries) cited += (cited.empty() ? "" : " ") + e->origin + "#" + std::to_string(e->index);
+    const auto& j = f.json;
+    std::cout << CsvField(j["kind"]) << "," << CsvField(j["origin"]) << "," << CsvField(j["caseId"]) << ","
+              << CsvField(j["subject"]) << "," << j["deadline"].get<int64_t>() << "," << CsvField(j["detail"]) << ","
+              << CsvField(cited) << "\n";
+  }
+}
+
+Result<std::vector<ShownFinding>> ShowFindings(rpc::ReferralAudit::Reader report, const std::vector<ShownEntry>& cited) {
+  std::vector<ShownFinding> out;
+  for (auto f : report.getFindings()) {
+    ShownFinding s;
+    nlohmann::json entries = nlohmann::json::array();
+    for (uint32_t pos : f.getEntries()) {
+      if (pos >= cited.size()) return Status::Corruption("a finding cites entry " + std::to_string(pos) + " of the answer, which has " + std::to_string(cited.size()));
+      s.entries.push_back(&cited[pos]);
+      entries.push_back(cited[pos].Json());
+    }
+    if (s.entries.empty()) return Status::Corruption("a finding of the answer cites no entry");
+    s.json = {{"kind", KindName(f.getKind())}, {"origin", f.getOrigin().cStr()}, {"caseId", f.getCaseId().cStr()},
+              {"subject", f.getSubject().cStr()}, {"deadline", f.getDeadline()}, {"detail", f.getDetail().cStr()},
+              {"entries", entries}};
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+nlohmann::json NotHeld(rpc::ReferralAudit::Reader report) {
+  nlohmann::json out = nlohmann::json::array();
+  for (auto o : report.getNotHeld()) out.push_back(o.cStr());
+  return out;
+}
+
+int AuditReferrals(NodeSession& session, const std::string& at_text, const std::string& format,
+                   const std::string& trust_file) {
+  if (format != "text" && format != "json" && format != "csv") {
+    return Fail(Status::InvalidArgument("--format: \"" + format + "\" is not text, json or csv"));
+  }
+  int64_t at = 0;
+  if (!at_text.empty()) {
+    auto parsed = ParseTime(at_text, "--at");
+    if (!parsed.ok()) return Fail(parsed.status());
+    at = *parsed;
+  }
+  auto trust = TrustOf(trust_file);
+  if (!trust.ok()) return Fail(trust.status());
+  auto request = session.node().auditReferralsRequest();
+  request.setAt(at);
+  auto response = session.Wait(request.send());
+  if (!response.ok()) return Fail(response.status().WithContext("audit referrals"));
+  auto report = response->getReport();
+  AnswerChecker audited(session, *trust), consulted(session, *trust), all(session, *trust);
+  for (auto [checker, logs] : {std::pair{&audited, report.getAudited()}, {&consulted, report.getConsulted()},
+                               {&all, report.getAudited()}, {&all, report.getConsulted()}}) {
+    if (Status st = checker->AddLogs(logs); !st.ok()) return Failed(st);
+  }
+  Progress progress("checking the audit's entries");
+  std::vector<ShownEntry> cited;
+  for (auto e : report.getEntries()) {
+    auto shown = all.CheckEntry(e);
+    if (!shown.ok()) return Failed(shown.status());
+    cited.push_back(std::move(shown).value());
+    progress.Update(cited.size(), report.getEntries().size());
+  }
+  progress.Finish();
+  auto findings = ShowFindings(report, cited);
+  if (!findings.ok()) return Failed(findings.status());
+  nlohmann::json head = {{"at", report.getAt()}, {"atText", audit::FormatUtc(report.getAt())},
+                         {"audited", audited.LogsJson()}, {"consulted", consulted.LogsJson()},
+                         {"notHeld", NotHeld(report)}, {"entriesScanned", report.getEntriesScanned()},
+                         {"completeness", kCompleteness}};
+  if (format == "csv") {
+    PrintAuditCsv(*findings);
+  } else if (format == "json") {
+    head["findings"] = nlohmann::json::array();
+    for (const auto& f : *findings) head["findings"].push_back(f.json);
+    PrintJson(head);
+  } else {
+    PrintAuditText(head, *findings, audited, consulted);
+  }
+  return kExitOk;
+}
+
+struct AuditOpts {
+  std::string case_id, trust, at, format = "text";
+  bool json = false;
+};
+
+template <typename F>
+void Run(CLI::App* cmd, NodeFlags& flags, int& exit_code, F run) {
+  cmd->callback([&flags, &exit_code, run] {
+    auto session = NodeSession::Open(flags);
+    if (!session.ok()) {
+      exit_code = Fail(session.status());
+      return;
+    }
+    exit_code = run(**session);
+  });
+}
+
+}  // namespace
+
+void AddAuditCommands(CLI::App& app, NodeFlags& flags, int& exit_code) {
+  auto o = std::make_shared<AuditOpts>();  // kept alive by the callbacks below
+  auto* c = app.add_subcommand("case", "Queries about cases across every log the node holds");
+  c->require_subcommand(1);
+  auto* trail = c->add_subcommand(
+      "trail",
+      "Every entry about a case across every log the node holds (its own and its\n"
+      "replicas): opening, evidence and its custody, referrals and answers,\n"
+      "decisions, closing, clues, listings. In order of logTime, then origin,\n"
+      "then index. Each entry is checked against its log's checkpoint before\n"
+      "anything is printed; exit 1 names what failed. docs/audit.md");
+  trail->add_option("CASE-ID", o->case_id, "The case id, e.g. SZIPB-2024-0017")->required();
+  trail->add_option("--trust", o->trust,
+                    "Federation file: check every checkpoint's origin signature and witness quorum\n"
+                    "(without it only the node's own log's checkpoint is checked, with --node-vkey)");
+  trail->add_flag("--json", o->json, "Print the entries (with their statements) and checkpoints as JSON");
+  trail->footer(
+      "Example (a procuratorate's node, which follows the bureau and the police):\n"
+      "  custos --node 127.0.0.1:7302 --key me.key --node-vkey VKEY case trail SZIPB-2024-0017 \\\n"
+      "    --trust examples/node/federation.json");
+  Run(trail, flags, exit_code, [o](NodeSession& s) { return CaseTrail(s, o->case_id, o->trust, o->json); });
+
+  auto* a = app.add_subcommand("audit", "Audits across every log the node holds");
+  a->require_subcommand(1);
+  auto* referrals = a->add_subcommand(
+      "referrals",
+      "Audit every bureau log (agencyKind ip-bureau) the node holds: referrals\n"
+      "unanswered past their deadline, suspected crimes decided or closed with no\n"
+      "referral to public security, evidence sent with a referral that never\n"
+      "arrived, listings past their publication end never delisted. Each finding\n"
+      "names the entries it rests on, each checked against its log's checkpoint.\n"
+      "docs/audit.md says what each finding means and what completeness rests on.");
+  referrals->add_option("--at", o->at, "The audit's time: ms since the epoch or 2024-05-01T00:00:00Z (default: now)");
+  referrals->add_option("--format", o->format, "text (default), json, or csv (one row per finding, with a header)");
+  referrals->add_option("--trust", o->trust, "Federation file: check every checkpoint's signatures and witness quorum");
+  referrals->add_flag("--json", o->json, "Same as --format json");
+  referrals->footer(
+      "Examples:\n"
+      "  custos --node 127.0.0.1:7302 --key me.key --node-vkey VKEY audit referrals --trust federation.json\n"
+      "  custos --node … audit referrals --at 2024-05-01T00:00:00Z --format csv > findings.csv");
+  Run(referrals, flags, exit_code,
+      [o](NodeSession& s) { return AuditReferrals(s, o->at, o->json ? "json" : o->format, o->trust); });
+}
+
+void RegisterAuditHelp(CLI::App& app, int& exit_code) {
+  for (const char* name : {"case", "audit"}) {
+    auto* cmd = app.add_subcommand(name, std::string(name == std::string("case") ? "case trail" : "audit referrals") +
+                                             " across a node's logs (needs --node)");
+    cmd->allow_extras();
+    cmd->callback([&exit_code, name] {
+      exit_code = Fail(Status::InvalidArgument(std::string(name) + ": give --node HOST:PORT (or set CUSTOS_NODE)"));
+    });
+  }
+}
+
+}  // namespace custos::cli
