@@ -123,6 +123,10 @@ std::string CaseStateKey(LogNumber log, std::string_view case_id) {
   return Prefixed(kCaseStatePrefix, log).append(case_id);
 }
 
+std::string ListingSetKey(LogNumber log, const Hash& subject_key) {
+  return Prefixed(kListingSetPrefix, log).append(AsString(subject_key.span()));
+}
+
 std::string TargetKey(LogNumber log, uint64_t index) {
   std::string k = Prefixed(kTargetPrefix, log);
   PutBigEndian64(&k, index);

@@ -168,6 +168,9 @@ class Replica final {
   Result<Observation> ObserveAhead(std::string_view note, Observation obs, uint64_t old_size,
                                    std::span<const Hash> consistency) const;
   Status KeepEquivocation(const EquivocationProof& proof);
+  // Cosign's check of the note's listings root (equivocation.cc).
+  Status CheckCosignedListings(const Checkpoint& cp, std::string_view text,
+                               const std::optional<std::string>& held) const;
 
   Store& store_;
   const NoteVerifier origin_key_;

@@ -552,6 +552,7 @@ void StoredLog::AddEntry(Batch& batch, ByteSpan entry, const Hash& leaf, const H
   batch.authority.Apply(statement, [&](const PublicKey& key, const KeyState& state) {
     batch.writes.Put(layout::KeyStateKey(number_, key), state.Encode());
   });
+  if (auto change = listings::ListingChangeOf(statement, index, leaf)) batch.listing_changes.push_back(*change);
   batch.leaves.push_back(leaf);
   batch.last_leaf = leaf;
   batch.last_time = log_time;
