@@ -11,6 +11,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/listing_commands.h"
 #include "cli/node_session.h"
 #include "crypto/note.h"
 #include "ledger/checkpoint.h"
@@ -367,6 +368,7 @@ void AddCommands(CLI::App& app, Opts& o, int& exit_code) {
   auto* status = node->add_subcommand("status", "Logs held, sizes, peers, lag, cosignatures, alarms");
   status->add_flag("--json", o.json, "Print the status as JSON");
   OnRun(status, o, exit_code, [&o](NodeSession& s) { return NodeStatus(s, o.json); });
+  AddListingCommands(app, o.flags, exit_code);
 }
 }  // namespace
 
@@ -375,8 +377,9 @@ std::optional<int> RunAgainstNode(int argc, char** argv) {
   bool node_command = command == "submit" || command == "checkpoint" || command == "entry" || command == "prove";
   const char* env = std::getenv("CUSTOS_NODE");
   bool from_env = env != nullptr && *env != '\0' && node_command && !HasFlag(argc, argv, "--data");
-  if (!HasFlag(argc, argv, "--node") && command != "node" && !from_env) return std::nullopt;
-  if (!command.empty() && !node_command && command != "node") {
+  const bool only_node = command == "node" || command == "listing";  // no offline form
+  if (!HasFlag(argc, argv, "--node") && !only_node && !from_env) return std::nullopt;
+  if (!command.empty() && !node_command && !only_node) {
     return Fail(Status::InvalidArgument("--node: `" + command + "` runs offline; leave out --node"));
   }
 

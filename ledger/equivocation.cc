@@ -263,6 +263,28 @@ Status Replica::ReportEquivocation(const EquivocationProof& proof) {
 
 // ------------------------------------------------------------ Replica: cosigning
 
+// A listing check answered from a replica must carry the witness quorum, but
+// the replica stores only the origin's signature and its own cosignature:
+// the other witnesses' lines come with the note the origin serves.
+Status Replica::KeepCosignatures(std::string_view note, std::span<const NoteVerifier> witnesses) {
+  CUSTOS_ASSIGN_OR_RETURN(Note given, Note::Parse(note));
+  CUSTOS_ASSIGN_OR_RETURN(Checkpoint cp, Checkpoint::Parse(given.text));
+  auto held = CheckpointAt(cp.size);
+  if (!held.ok()) return held.status().code() == Status::Code::kNotFound ? Status::OK() : held.status();
+  CUSTOS_ASSIGN_OR_RETURN(Note held_note, Note::Parse(*held));
+  if (held_note.text != given.text) return Status::OK();
+  CUSTOS_ASSIGN_OR_RETURN(std::string stored, CosignedCheckpointAt(cp.size));
+  for (const auto& sig : given.signatures) {
+    const std::string line = sig.ToLine();
+    if (stored.find(line) != std::string::npos) continue;
+    for (const auto& witness : witnesses) {
+      if (witness.name != sig.name || witness.key_id != sig.key_id) continue;
+      CUSTOS_RETURN_IF_ERROR(AddCosignature(*held, line, witness));
+    }
+  }
+  return Status::OK();
+}
+
 // A witness vouches for the listings root too, but the map keeps only its
 // latest root: a note is cosigned only if it is the very text held at its
 // size (Apply checked that one's root), or is at the held size with the

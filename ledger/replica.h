@@ -112,6 +112,13 @@ class Replica final {
     return stored_->AddCosignature(note, cosignature_line, witness);
   }
   Result<std::string> CosignedCheckpoint() const { return stored_->CosignedCheckpoint(); }
+  // Keeps the cosignatures on `note` (the origin's checkpoint as it serves
+  // it, with the cosignatures it gathered) that are by one of `witnesses`
+  // and not stored yet, if the replica stores that very note text at its
+  // size; other lines and other notes are ignored. Each kept line is
+  // verified (AddCosignature). IOError if a read or write fails; Corruption
+  // if a witness's line does not verify. Defined in equivocation.cc.
+  Status KeepCosignatures(std::string_view note, std::span<const NoteVerifier> witnesses);
   Result<std::string> CosignedCheckpointAt(uint64_t tree_size) const { return stored_->CosignedCheckpointAt(tree_size); }
 
   // --- Witnessing and equivocation (defined in equivocation.cc).
