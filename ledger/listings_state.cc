@@ -86,32 +86,45 @@ std::optional<ListingChange> ListingChangeOf(schema::Statement::Reader statement
   }
 }
 
-Result<Hash> RebuildListingsRoot(std::span<const Bytes> entries) {
-  std::map<SubjectKey, std::vector<LiveListing>> live;
-  std::map<uint64_t, SubjectKey> subject_of;
-  for (uint64_t i = 0; i < entries.size(); ++i) {
-    ParsedEntry parsed = ParseEntry(entries[i], i);
-    if (!parsed.status.ok()) return parsed.status;
-    auto change = ListingChangeOf(parsed.submission->statement.get(), i, parsed.leaf_hash);
-    if (!change) continue;
-    if (change->kind == ListingChange::Kind::kListed) {
-      subject_of[i] = change->key;
-      live[change->key].push_back(LiveListing{i, change->leaf});
-      continue;
-    }
-    auto key = subject_of.find(change->listing_index);
-    auto& list = key == subject_of.end() ? live[SubjectKey{}] : live[key->second];
-    auto gone = std::find_if(list.begin(), list.end(), [&](const LiveListing& l) { return l.index == change->listing_index; });
-    if (gone == list.end()) return Status::Corruption("entry " + std::to_string(i) + ": delists no live listing");
-    list.erase(gone);
+Status ListingsRebuild::Add(schema::Statement::Reader statement, uint64_t index, const Hash& leaf) {
+  auto change = ListingChangeOf(statement, index, leaf);
+  if (!change) return Status::OK();
+  if (change->kind == ListingChange::Kind::kListed) {
+    subject_of_[index] = change->key;
+    live_[change->key].push_back(LiveListing{index, leaf});
+    return Status::OK();
   }
+  auto key = subject_of_.find(change->listing_index);
+  auto list = key == subject_of_.end() ? live_.end() : live_.find(key->second);
+  auto gone = list == live_.end() ? std::vector<LiveListing>::iterator()
+                                  : std::find_if(list->second.begin(), list->second.end(), [&](const LiveListing& l) {
+                                      return l.index == change->listing_index;
+                                    });
+  if (list == live_.end() || gone == list->second.end()) {
+    return Status::Corruption("entry " + std::to_string(index) + ": delists entry " +
+                              std::to_string(change->listing_index) + ", which is not a live listing");
+  }
+  list->second.erase(gone);
+  if (list->second.empty()) live_.erase(list);
+  return Status::OK();
+}
+
+Result<Hash> ListingsRebuild::Root() const {
   MemoryMapNodeStore nodes;
   ListingsMap map(nodes);
   std::vector<MapUpdate> updates;
-  for (const auto& [key, list] : live) {
-    if (!list.empty()) updates.push_back({key, ListingStateDigest(list)});
-  }
+  for (const auto& [key, list] : live_) updates.push_back({key, ListingStateDigest(list)});
   return map.Apply(updates);
+}
+
+Result<Hash> RebuildListingsRoot(std::span<const Bytes> entries) {
+  ListingsRebuild rebuild;
+  for (uint64_t i = 0; i < entries.size(); ++i) {
+    ParsedEntry parsed = ParseEntry(entries[i], i);
+    if (!parsed.status.ok()) return parsed.status;
+    CUSTOS_RETURN_IF_ERROR(rebuild.Add(parsed.submission->statement.get(), i, parsed.leaf_hash));
+  }
+  return rebuild.Root();
 }
 
 std::string ListingsLine(const Hash& root) {

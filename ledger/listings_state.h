@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -75,10 +76,27 @@ struct ListingChange {
 // nullopt for every statement kind but subjectListed and subjectDelisted.
 std::optional<ListingChange> ListingChangeOf(schema::Statement::Reader statement, uint64_t index, const Hash& leaf);
 
+// A log's listings rebuilt in memory from its entries, in index order: the
+// reference the stored map and 'l' records must agree with (full
+// verification, tests). Not thread-safe.
+class ListingsRebuild {
+ public:
+  // Folds entry `index` (leaf hash `leaf`) in. Corruption if it delists no
+  // live listing.
+  Status Add(schema::Statement::Reader statement, uint64_t index, const Hash& leaf);
+  // The live listings per subject (subjects with none left out).
+  const std::map<SubjectKey, std::vector<LiveListing>>& live() const { return live_; }
+  // The map root of live(), computed from nothing.
+  Result<Hash> Root() const;
+
+ private:
+  std::map<SubjectKey, std::vector<LiveListing>> live_;
+  std::map<uint64_t, SubjectKey> subject_of_;
+};
+
 // The map root after `entries` (canonical LogEntry bytes from index 0, in
-// order), rebuilt in memory from nothing: the reference a follower's or a
-// test's incremental map must agree with. Corruption if an entry does not
-// parse or a delisting names no live listing.
+// order), rebuilt in memory. Corruption if an entry does not parse or a
+// delisting names no live listing.
 Result<Hash> RebuildListingsRoot(std::span<const Bytes> entries);
 
 // --- The checkpoint extension line (docs/checkpoint-format.md).

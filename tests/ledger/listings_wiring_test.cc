@@ -6,20 +6,23 @@
 // (ledger/listing_check.h) verify, or fail with their reason when they are
 // for another subject, an old root, a lapsed listing or a missing quorum.
 #include <gtest/gtest.h>
+#include <leveldb/db.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <set>
 #include <map>
 #include <random>
+#include <set>
 
 #include "crypto/cosignature.h"
 #include "ledger/checkpoint.h"
+#include "ledger/layout.h"
 #include "ledger/listing_check.h"
 #include "ledger/listings_state.h"
 #include "ledger/log.h"
 #include "ledger/replica.h"
 #include "ledger/validate.h"
+#include "ledger/verify.h"
 #include "tests/crypto/test_seed.h"
 #include "tests/ledger/log_test_util.h"
 #include "tests/ledger/replica_test_util.h"
@@ -203,6 +206,25 @@ TEST_F(ListingsWiringTest, RandomListingsThroughTheAppendPathAgreeWithAPlainMap)
       EXPECT_TRUE(VerifyMapProof(root, KeyOf(id), value, proof).ok()) << "round " << round << " subject " << id;
     }
   }
+}
+
+TEST_F(ListingsWiringTest, FullVerificationRebuildsTheMapAndFindsATamperedRecord) {
+  const std::string a = CompanyId(31);
+  Receipt l = origin_->AppendOk({Listing(a, testing::kStartMillis + 30 * kDay)}).at(0);
+  origin_->AppendOk({Listing(CompanyId(32), testing::kStartMillis + 30 * kDay), Delisting(l)});
+  ASSERT_TRUE(log().VerifyAll(nullptr).ok());
+  origin_->AppendOk({Listing(a, testing::kStartMillis + 40 * kDay)});
+  origin_->Close();
+  {
+    leveldb::DB* raw = nullptr;
+    ASSERT_TRUE(leveldb::DB::Open(leveldb::Options(), origin_->path(), &raw).ok());
+    std::unique_ptr<leveldb::DB> db(raw);
+    ASSERT_TRUE(db->Delete(leveldb::WriteOptions(), layout::ListingSetKey(layout::kOwnLog, Hash{KeyOf(a).bytes})).ok());
+  }
+  origin_->Reopen();
+  Status st = log().VerifyAll(nullptr).status();
+  EXPECT_EQ(st.code(), Status::Code::kCorruption);
+  EXPECT_NE(st.message().find("live listings"), std::string::npos) << st.ToString();
 }
 
 TEST_F(ListingsWiringTest, AReplicaRebuildsTheMapAndTakesTheOriginsCheckpoints) {

@@ -16,19 +16,10 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 FED_DIR=$(mktemp -d)
 # shellcheck source=../../scripts/lib/federation.sh
 source "$REPO/scripts/lib/federation.sh"
-cleanup() {
-  fed_stop_all
-  if [ -n "${KEEP_WORK:-}" ]; then echo "kept $FED_DIR"; else rm -rf "$FED_DIR"; fi
-}
-trap cleanup EXIT
+trap fed_cleanup EXIT
 cd "$FED_DIR"
 # shellcheck source=../lib.sh
 source "$TESTS_DIR/lib.sh"
-eventually() {
-  local seconds=$1 what=$2
-  shift 2
-  if fed_wait "$seconds" "$@"; then ok "$what"; else bad "$what (not within ${seconds}s)"; fi
-}
 
 IPB=suzhou-ipb.example/custos
 PSB=suzhou-psb.example/custos
