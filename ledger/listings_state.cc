@@ -86,27 +86,40 @@ std::optional<ListingChange> ListingChangeOf(schema::Statement::Reader statement
   }
 }
 
+namespace {
+// A listing joins its subject's live listings; a delisting removes the one it
+// names (Corruption if that is not among them).
+Status FoldInto(const ListingChange& change, std::vector<LiveListing>& live) {
+  if (change.kind == ListingChange::Kind::kListed) {
+    live.push_back(LiveListing{change.index, change.leaf});
+    return Status::OK();
+  }
+  auto gone = std::find_if(live.begin(), live.end(), [&](const LiveListing& l) { return l.index == change.listing_index; });
+  if (gone == live.end()) {
+    return Status::Corruption("entry " + std::to_string(change.index) + ": delists entry " +
+                              std::to_string(change.listing_index) + ", which is not a live listing of its subject");
+  }
+  live.erase(gone);
+  return Status::OK();
+}
+}  // namespace
+
 Status ListingsRebuild::Add(schema::Statement::Reader statement, uint64_t index, const Hash& leaf) {
   auto change = ListingChangeOf(statement, index, leaf);
   if (!change) return Status::OK();
+  SubjectKey key = change->key;
   if (change->kind == ListingChange::Kind::kListed) {
-    subject_of_[index] = change->key;
-    live_[change->key].push_back(LiveListing{index, leaf});
-    return Status::OK();
-  }
-  auto key = subject_of_.find(change->listing_index);
-  auto list = key == subject_of_.end() ? live_.end() : live_.find(key->second);
-  auto gone = list == live_.end() ? std::vector<LiveListing>::iterator()
-                                  : std::find_if(list->second.begin(), list->second.end(), [&](const LiveListing& l) {
-                                      return l.index == change->listing_index;
-                                    });
-  if (list == live_.end() || gone == list->second.end()) {
+    subject_of_[index] = key;
+  } else if (auto it = subject_of_.find(change->listing_index); it != subject_of_.end()) {
+    key = it->second;
+  } else {
     return Status::Corruption("entry " + std::to_string(index) + ": delists entry " +
-                              std::to_string(change->listing_index) + ", which is not a live listing");
+                              std::to_string(change->listing_index) + ", which is not a listing");
   }
-  list->second.erase(gone);
-  if (list->second.empty()) live_.erase(list);
-  return Status::OK();
+  auto& live = live_[key];
+  Status folded = FoldInto(*change, live);
+  if (live.empty()) live_.erase(key);
+  return folded;
 }
 
 Result<Hash> ListingsRebuild::Root() const {
@@ -221,50 +234,60 @@ Result<SubjectKey> SubjectOfStoredListing(const StoredLog& log, uint64_t index) 
   return listings::SubjectKeyOfListing(body.getSubjectListed());
 }
 
+// The live listings of the subjects one batch touches: the stored 'l'
+// records as the batch's changes leave them.
+class TouchedSubjects {
+ public:
+  explicit TouchedSubjects(const StoredLog& log) : log_(log) {}
+
+  Status Fold(const ListingChange& change) {
+    CUSTOS_ASSIGN_OR_RETURN(SubjectKey key, SubjectOf(change));
+    auto slot = live_.find(key);
+    if (slot == live_.end()) {
+      CUSTOS_ASSIGN_OR_RETURN(auto stored, log_.LiveListingsOf(key));
+      slot = live_.emplace(key, std::move(stored)).first;
+    }
+    return listings::FoldInto(change, slot->second);
+  }
+
+  // Puts the changed 'l' records into `writes`; returns the map's updates.
+  std::vector<listings::MapUpdate> Write(leveldb::WriteBatch& writes) const {
+    std::vector<listings::MapUpdate> updates;
+    for (const auto& [key, live] : live_) {
+      const std::string record_key = layout::ListingSetKey(log_.number(), Hash{key.bytes});
+      if (live.empty()) {
+        writes.Delete(record_key);
+        updates.push_back({key, std::nullopt});
+      } else {
+        writes.Put(record_key, listings::EncodeLiveListings(live));
+        updates.push_back({key, listings::ListingStateDigest(live)});
+      }
+    }
+    return updates;
+  }
+
+ private:
+  // A delisting names only its listing: of this batch, or stored.
+  Result<SubjectKey> SubjectOf(const ListingChange& change) {
+    if (change.kind == ListingChange::Kind::kListed) {
+      batch_listings_[change.index] = change.key;
+      return change.key;
+    }
+    if (auto it = batch_listings_.find(change.listing_index); it != batch_listings_.end()) return it->second;
+    return SubjectOfStoredListing(log_, change.listing_index);
+  }
+
+  const StoredLog& log_;
+  std::map<SubjectKey, std::vector<LiveListing>> live_;
+  std::map<uint64_t, SubjectKey> batch_listings_;
+};
+
 }  // namespace
 
-// Gathers each touched subject's live listings (the batch's own changes over
-// the stored 'l' records), then writes the records and the map in the batch.
 Result<Hash> StoredLog::ApplyListings(Batch& batch) const {
-  std::map<SubjectKey, std::vector<LiveListing>> touched;
-  std::map<uint64_t, SubjectKey> batch_listings;
-  for (const ListingChange& change : batch.listing_changes) {
-    SubjectKey key = change.key;
-    if (change.kind == ListingChange::Kind::kListed) {
-      batch_listings[change.index] = key;
-    } else if (auto it = batch_listings.find(change.listing_index); it != batch_listings.end()) {
-      key = it->second;
-    } else {
-      CUSTOS_ASSIGN_OR_RETURN(key, SubjectOfStoredListing(*this, change.listing_index));
-    }
-    auto slot = touched.find(key);
-    if (slot == touched.end()) {
-      CUSTOS_ASSIGN_OR_RETURN(auto stored, listings::ReadLiveListings(store_, number_, key, nullptr));
-      slot = touched.emplace(key, std::move(stored)).first;
-    }
-    auto& live = slot->second;
-    if (change.kind == ListingChange::Kind::kListed) {
-      live.push_back(LiveListing{change.index, change.leaf});
-      continue;
-    }
-    auto gone = std::find_if(live.begin(), live.end(), [&](const LiveListing& l) { return l.index == change.listing_index; });
-    if (gone == live.end()) {
-      return Status::Corruption("entry " + std::to_string(change.index) + ": delists entry " +
-                                std::to_string(change.listing_index) + ", which is not a live listing of its subject");
-    }
-    live.erase(gone);
-  }
-  std::vector<listings::MapUpdate> updates;
-  for (const auto& [key, live] : touched) {
-    const std::string record_key = layout::ListingSetKey(number_, Hash{key.bytes});
-    if (live.empty()) {
-      batch.writes.Delete(record_key);
-      updates.push_back({key, std::nullopt});
-    } else {
-      batch.writes.Put(record_key, listings::EncodeLiveListings(live));
-      updates.push_back({key, listings::ListingStateDigest(live)});
-    }
-  }
+  TouchedSubjects touched(*this);
+  for (const ListingChange& change : batch.listing_changes) CUSTOS_RETURN_IF_ERROR(touched.Fold(change));
+  const std::vector<listings::MapUpdate> updates = touched.Write(batch.writes);
   listings::LevelDbMapNodeStore nodes(store_.db(), number_, batch.writes);
   listings::ListingsMap map(nodes, [this](size_t n, const std::function<void(size_t)>& fn) { store_.ForEach(n, fn); });
   return map.Apply(updates);

@@ -15,6 +15,7 @@
 #include <set>
 
 #include "crypto/cosignature.h"
+#include "crypto/sha256.h"
 #include "ledger/checkpoint.h"
 #include "ledger/layout.h"
 #include "ledger/listing_check.h"
@@ -305,6 +306,30 @@ TEST_F(ListingsWiringTest, AnswersVerifyListedAndNotListedAndNameWhatFails) {
   auto lapsed = Must(verifier.Verify(listed, KeyOf(a), testing::kStartMillis + 31 * kDay), "Verify later");
   EXPECT_FALSE(lapsed.listed);
   EXPECT_TRUE(lapsed.listings.at(0).lapsed);
+}
+
+TEST_F(ListingsWiringTest, APersonIsKeyedByTheListingsPrivateDigest) {
+  const Hash digest = Sha256::Digest(std::string_view("salt || name and resident id"));
+  Bytes person = Sign(origin_->maker().Build(origin_->now(),
+                                             [&](schema::Statement::Builder s) {
+                                               auto l = s.getBody().initSubjectListed();
+                                               l.setSubjectKind(schema::PartyKind::RESIDENT_ID);
+                                               l.setCause("假冒专利");
+                                               l.setLegalBasis("《知识产权信用管理规定》");
+                                               l.setDecidingAgency("苏州市知识产权局");
+                                               l.setDecisionNumber("苏知信列字〔2024〕第6号");
+                                               l.setCaseRef("C-2");
+                                               l.setListedFrom(testing::kStartMillis - kDay);
+                                               l.setPublicationEnds(testing::kStartMillis + 30 * kDay);
+                                               l.setPrivateDigest(capnp::Data::Reader(digest.bytes.data(), 32));
+                                             }),
+                      OfficerKey());
+  origin_->AppendOk({person});
+  auto key = Must(SubjectKeyOfQuery(SubjectKind::kResidentId, HexEncode(digest.span())), "SubjectKeyOfQuery");
+  auto answer = Must(BuildLogAnswer(log().stored(), key), "BuildLogAnswer");
+  EXPECT_TRUE(Must(ListingVerifier(Trust()).Verify(answer, key, origin_->now()), "Verify").listed);
+  EXPECT_EQ(SubjectKeyOfQuery(SubjectKind::kResidentId, "11010519491231002X").status().code(),
+            Status::Code::kInvalidArgument);
 }
 
 TEST_F(ListingsWiringTest, TheWitnessPolicyIsChecked) {
