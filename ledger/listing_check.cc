@@ -6,11 +6,11 @@
 
 #include "crypto/cosignature.h"
 #include "ledger/checkpoint.h"
-#include "ledger/entry_checker.h"
 #include "ledger/layout.h"
 #include "ledger/listings_state.h"
 #include "ledger/merkle.h"
 #include "ledger/store.h"
+#include "schema/canonical.h"
 
 namespace custos::listings {
 
@@ -189,16 +189,24 @@ namespace {
 Result<ListingFound> CheckListing(const LogListingAnswer::Listing& l, const Checkpoint& cp, const SubjectKey& key,
                                   int64_t now_ms, LiveListing* live) {
   const std::string at = "listing at entry " + std::to_string(l.index) + ": ";
-  ParsedEntry parsed = ParseEntry(l.entry, l.index);
-  if (!parsed.status.ok()) return Status::Corruption(at + parsed.status.message());
-  if (parsed.entry->get().getIndex() != l.index) return Status::Corruption(at + "the entry says another index");
-  Status included = merkle::VerifyInclusion(parsed.leaf_hash, l.index, cp.size, l.inclusion, cp.root);
+  // The author's signature and authority are not checked again: the origin
+  // checked them before appending, and every witness of the quorum before
+  // cosigning (a signature without the key table would prove nothing more).
+  auto entry = schema::ReadCanonical<schema::LogEntry>(l.entry, schema::kMaxEntryBytes, "entry");
+  if (!entry.ok()) return Status::Corruption(at + entry.status().message());
+  if (entry->get().getIndex() != l.index) return Status::Corruption(at + "the entry says another index");
+  const Hash leaf = merkle::LeafHash(l.entry);
+  Status included = merkle::VerifyInclusion(leaf, l.index, cp.size, l.inclusion, cp.root);
   if (!included.ok()) return Status::Corruption(at + "inclusion proof: " + included.message());
-  auto body = parsed.submission->statement.get().getBody();
+  auto statement_bytes = entry->get().getSubmission().getStatement();
+  auto statement = schema::ReadCanonical<schema::Statement>(ByteSpan(statement_bytes.begin(), statement_bytes.size()),
+                                                            schema::kMaxStatementBytes, "statement");
+  if (!statement.ok()) return Status::Corruption(at + statement.status().message());
+  auto body = statement->get().getBody();
   if (body.which() != schema::Statement::Body::SUBJECT_LISTED) return Status::Corruption(at + "not a subjectListed entry");
   auto listed = body.getSubjectListed();
   if (SubjectKeyOfListing(listed) != key) return Status::Corruption(at + "lists another subject");
-  *live = LiveListing{l.index, parsed.leaf_hash};
+  *live = LiveListing{l.index, leaf};
   ListingFound found;
   found.index = l.index;
   found.publication_ends = listed.getPublicationEnds();
