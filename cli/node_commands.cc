@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "cli/audit_commands.h"
+#include "cli/listing_commands.h"
 #include "cli/node_session.h"
 #include "cli/private_data.h"
 #include "crypto/note.h"
@@ -418,6 +419,7 @@ void AddCommands(CLI::App& app, Opts& o, int& exit_code) {
   auto* status = node->add_subcommand("status", "Logs held, sizes, peers, lag, cosignatures, alarms");
   status->add_flag("--json", o.json, "Print the status as JSON");
   OnRun(status, o, exit_code, [&o](NodeSession& s) { return NodeStatus(s, o.json); });
+  AddListingCommands(app, o.flags, exit_code);
 }
 }  // namespace
 
@@ -427,8 +429,9 @@ std::optional<int> RunAgainstNode(int argc, char** argv) {
                       command == "case" || command == "audit";
   const char* env = std::getenv("CUSTOS_NODE");
   bool from_env = env != nullptr && *env != '\0' && node_command && !HasFlag(argc, argv, "--data");
-  if (!HasFlag(argc, argv, "--node") && command != "node" && !from_env) return std::nullopt;
-  if (!command.empty() && !node_command && command != "node") {
+  const bool only_node = command == "node" || command == "listing";  // no offline form
+  if (!HasFlag(argc, argv, "--node") && !only_node && !from_env) return std::nullopt;
+  if (!command.empty() && !node_command && !only_node) {
     return Fail(Status::InvalidArgument("--node: `" + command + "` runs offline; leave out --node"));
   }
 

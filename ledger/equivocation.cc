@@ -263,6 +263,48 @@ Status Replica::ReportEquivocation(const EquivocationProof& proof) {
 
 // ------------------------------------------------------------ Replica: cosigning
 
+// A listing check answered from a replica must carry the witness quorum, but
+// the replica stores only the origin's signature and its own cosignature:
+// the other witnesses' lines come with the note the origin serves.
+Status Replica::KeepCosignatures(std::string_view note, std::span<const NoteVerifier> witnesses) {
+  CUSTOS_ASSIGN_OR_RETURN(Note given, Note::Parse(note));
+  CUSTOS_ASSIGN_OR_RETURN(Checkpoint cp, Checkpoint::Parse(given.text));
+  auto held = CheckpointAt(cp.size);
+  if (!held.ok()) return held.status().code() == Status::Code::kNotFound ? Status::OK() : held.status();
+  CUSTOS_ASSIGN_OR_RETURN(Note held_note, Note::Parse(*held));
+  if (held_note.text != given.text) return Status::OK();
+  CUSTOS_ASSIGN_OR_RETURN(std::string stored, CosignedCheckpointAt(cp.size));
+  for (const auto& sig : given.signatures) {
+    const std::string line = sig.ToLine();
+    if (stored.find(line) != std::string::npos) continue;
+    for (const auto& witness : witnesses) {
+      if (witness.name != sig.name || witness.key_id != sig.key_id) continue;
+      CUSTOS_RETURN_IF_ERROR(AddCosignature(*held, line, witness));
+    }
+  }
+  return Status::OK();
+}
+
+// A witness vouches for the listings root too, but the map keeps only its
+// latest root: a note is cosigned only if it is the very text held at its
+// size (Apply checked that one's root), or is at the held size with the
+// current root.
+Status Replica::CheckCosignedListings(const Checkpoint& cp, std::string_view text,
+                                      const std::optional<std::string>& held) const {
+  if (held) {
+    CUSTOS_ASSIGN_OR_RETURN(Note held_note, Note::Parse(*held));
+    if (held_note.text == text) return Status::OK();
+    return Status::Corruption("checkpoint: differs from the one held at size " + std::to_string(cp.size) +
+                              " (same tree root, other extension lines: another listings root)");
+  }
+  if (cp.size != size()) {
+    return Status::FailedPrecondition("checkpoint: no checkpoint of size " + std::to_string(cp.size) +
+                                      " is held, so its listings root cannot be checked");
+  }
+  CUSTOS_ASSIGN_OR_RETURN(Hash root, stored_->ListingsRoot());
+  return listings::CheckListingsLine(cp.extensions, root);
+}
+
 Result<std::string> Replica::Cosign(std::string_view note, const NamedKey& witness, uint64_t timestamp) {
   std::lock_guard<std::mutex> lock(write_mu_);
   if (equivocation()) {
@@ -284,11 +326,12 @@ Result<std::string> Replica::Cosign(std::string_view note, const NamedKey& witne
   if (last && cp.size < last->size) return Status::FailedPrecondition("conflict: witness holds size " + std::to_string(last->size));
 
   CUSTOS_ASSIGN_OR_RETURN(Note parsed, Note::Parse(origin_note));
+  CUSTOS_ASSIGN_OR_RETURN(auto held, store_.Get(layout::CheckpointKey(number(), cp.size)));
+  CUSTOS_RETURN_IF_ERROR(CheckCosignedListings(cp, parsed.text, held));
   NoteSignature line = custos::Cosign(parsed.text, witness.name, witness.key, timestamp);
   StoredLog::Batch batch;
   stored_->Begin(&batch);
   layout::LogHead head = stored_->head();
-  CUSTOS_ASSIGN_OR_RETURN(auto held, store_.Get(layout::CheckpointKey(number(), cp.size)));
   if (!held) batch.writes.Put(layout::CheckpointKey(number(), cp.size), origin_note);
   // The head's note is the latest held one; the note cosigned may be newer.
   if (NoteSize(head.checkpoint).value_or(0) < cp.size || head.checkpoint.empty()) head.checkpoint = origin_note;

@@ -129,6 +129,10 @@ std::string PrivateKey(LogNumber log, uint64_t index) {
   return k;
 }
 
+std::string ListingSetKey(LogNumber log, const Hash& subject_key) {
+  return Prefixed(kListingSetPrefix, log).append(AsString(subject_key.span()));
+}
+
 std::string TargetKey(LogNumber log, uint64_t index) {
   std::string k = Prefixed(kTargetPrefix, log);
   PutBigEndian64(&k, index);

@@ -10,9 +10,13 @@
 //   'T' | log (u32) | level (u8) | n (u64) -> stored tile (ledger/tiles.h)
 //   'c' | log (u32) | size (u64)          -> the signed checkpoint for that size
 //                                            (one per committed batch)
-//   'f'                                   -> format version, decimal text ("3")
+//   'f'                                   -> format version, decimal text ("4")
 //   'h' | log (u32)                       -> LogHead (see below)
 //   'k' | log (u32) | public key (32)     -> KeyState (ledger/authority.h)
+//   'l' | log (u32) | subject key (32)    -> the subject's live listings in that log:
+//                                            (index (u64) | leaf hash (32))*, index
+//                                            order (ledger/listings_state.h)
+//   'm' | log (u32) [| prefix | depth]    -> the log's listings map (ledger/listings_map.h)
 //   'o' | origin bytes                    -> log (u32)
 //   's' | log (u32) | size (u64) | witness key id (u32) | witness name
 //                                         -> a witness's cosignature line for the
@@ -75,10 +79,12 @@ inline constexpr char kReplayPrefix = 'R';
 inline constexpr char kTilePrefix = 'T';
 inline constexpr char kCheckpointPrefix = 'c';
 inline constexpr char kFormatKey[] = "f";
-inline constexpr char kFormatVersion[] = "3";
+inline constexpr char kFormatVersion[] = "4";
 inline constexpr char kHeadPrefix = 'h';
 inline constexpr char kKeyPrefix = 'k';
-// Listings map nodes (ledger/listings_map.h, docs/listings-map.md).
+// Live listings per subject (ledger/listings_state.h) and the listings map's
+// nodes (ledger/listings_map.h); docs/listings-map.md.
+inline constexpr char kListingSetPrefix = 'l';
 inline constexpr char kMapNodePrefix = 'm';
 inline constexpr char kOriginPrefix = 'o';
 inline constexpr char kCosignaturePrefix = 's';
@@ -111,6 +117,8 @@ std::string CheckpointKey(LogNumber log, uint64_t size);
 std::string CosignaturePrefix(LogNumber log, uint64_t size);
 std::string CosignatureKey(LogNumber log, uint64_t size, uint32_t key_id, std::string_view witness_name);
 std::string WitnessKey(LogNumber log);
+// The live listings of one subject in one log ('l').
+std::string ListingSetKey(LogNumber log, const Hash& subject_key);
 std::string EquivocationKey(std::string_view origin);
 // The prefix shared by all keys of `prefix` kind for `log` (for iteration).
 std::string LogPrefix(char prefix, LogNumber log);

@@ -238,11 +238,15 @@ std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, Bat
   return results;
 }
 
-// Adds the tiles and the newly signed checkpoint to the batch Append
+// Adds the tiles, the listings map and the newly signed checkpoint to the batch Append
 // gathered, and writes it. Memory moves ahead only after the write.
 Status Log::Commit(StoredLog::Batch& p) {
   layout::LogHead head = stored_->Grow(p);
-  Checkpoint cp{origin(), head.size, head.root, {}};
+  // Every checkpoint carries the listings map root after its entries, also
+  // when the map is empty: a follower then never has to guess why a line is
+  // missing (docs/checkpoint-format.md).
+  CUSTOS_ASSIGN_OR_RETURN(Hash listings_root, stored_->ApplyListings(p));
+  Checkpoint cp{origin(), head.size, head.root, {listings::ListingsLine(listings_root)}};
   CUSTOS_ASSIGN_OR_RETURN(head.checkpoint, SignNote(cp.Format(), node_key_->name, node_key_->key));
   p.writes.Put(layout::CheckpointKey(layout::kOwnLog, head.size), head.checkpoint);
   if (head.size == p.leaves.size()) {  // the genesis batch also marks the database as holding this log

@@ -95,7 +95,11 @@ Status Replica::Apply(std::span<const Bytes> entries, std::string_view checkpoin
   stored_->Begin(&batch);
   CUSTOS_RETURN_IF_ERROR(AddEntries(entries, batch));
   layout::LogHead head = stored_->Grow(batch);
+  CUSTOS_ASSIGN_OR_RETURN(Hash listings_root, stored_->ApplyListings(batch));
   if (cp.size == end && head.root != cp.root) return Status::Corruption("checkpoint: root does not match the entries");
+  // The map root can be checked only against a note of exactly this size: the
+  // map keeps no older roots, and a later note's root covers entries not here.
+  if (cp.size == end) CUSTOS_RETURN_IF_ERROR(listings::CheckListingsLine(cp.extensions, listings_root));
   Status consistent = merkle::VerifyConsistency(end, cp.size, head.root, cp.root, consistency);
   if (!consistent.ok()) {
     return Status::Corruption("checkpoint: consistency proof from size " + std::to_string(end) + " to " +

@@ -124,6 +124,13 @@ class Replica final {
     return stored_->AddCosignature(note, cosignature_line, witness);
   }
   Result<std::string> CosignedCheckpoint() const { return stored_->CosignedCheckpoint(); }
+  // Keeps the cosignatures on `note` (the origin's checkpoint as it serves
+  // it, with the cosignatures it gathered) that are by one of `witnesses`
+  // and not stored yet, if the replica stores that very note text at its
+  // size; other lines and other notes are ignored. Each kept line is
+  // verified (AddCosignature). IOError if a read or write fails; Corruption
+  // if a witness's line does not verify. Defined in equivocation.cc.
+  Status KeepCosignatures(std::string_view note, std::span<const NoteVerifier> witnesses);
   Result<std::string> CosignedCheckpointAt(uint64_t tree_size) const { return stored_->CosignedCheckpointAt(tree_size); }
 
   // --- Witnessing and equivocation (defined in equivocation.cc).
@@ -180,6 +187,9 @@ class Replica final {
   Result<Observation> ObserveAhead(std::string_view note, Observation obs, uint64_t old_size,
                                    std::span<const Hash> consistency) const;
   Status KeepEquivocation(const EquivocationProof& proof);
+  // Cosign's check of the note's listings root (equivocation.cc).
+  Status CheckCosignedListings(const Checkpoint& cp, std::string_view text,
+                               const std::optional<std::string>& held) const;
 
   Store& store_;
   const NoteVerifier origin_key_;

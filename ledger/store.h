@@ -38,6 +38,7 @@
 #include "ledger/authority.h"
 #include "ledger/clock.h"
 #include "ledger/layout.h"
+#include "ledger/listings_state.h"
 #include "ledger/rules.h"
 #include "ledger/tile_store.h"
 #include "ledger/tiles.h"
@@ -261,6 +262,16 @@ class StoredLog final {
   // The listings of the organisation with `subject_key` in this log, in index order.
   Result<std::vector<ListingState>> ListingsOf(const Hash& subject_key, int64_t at) const;
 
+  // The committed listings map root and a subject's live listings in this
+  // log (listings_state.cc). `snapshot` (nullptr: the latest state) reads
+  // them as of a LevelDB snapshot, so that a root and a proof agree with one
+  // head. IOError / Corruption from the store.
+  Result<Hash> ListingsRoot(const leveldb::Snapshot* snapshot = nullptr) const;
+  Result<std::vector<listings::LiveListing>> LiveListingsOf(const listings::SubjectKey& key,
+                                                             const leveldb::Snapshot* snapshot = nullptr) const;
+  Result<listings::MapProof> ProveListing(const listings::SubjectKey& key,
+                                          const leveldb::Snapshot* snapshot = nullptr) const;
+
   // Calls fn(key after the prefix byte and log number, value) for every record
   // of kind `prefix` of this log, in key order, without filling the block
   // cache (for scans). Stops at the first error fn returns.
@@ -283,6 +294,9 @@ class StoredLog final {
     // The private payloads the batch's delistings delete ('p' keys):
     // Commit compacts them out of the files (ledger/private_data.h).
     std::vector<std::string> erased_private;
+    // The listings and delistings among the batch's entries, in index
+    // order, for ApplyListings.
+    std::vector<listings::ListingChange> listing_changes;
   };
   // Starts a batch from the committed state.
   void Begin(Batch* batch) const;
@@ -301,6 +315,12 @@ class StoredLog final {
   // changed. Returns the head after the batch, with the current checkpoint
   // note (the caller replaces it if the batch brings a new one).
   layout::LogHead Grow(Batch& batch) const;
+  // Applies the batch's listing changes to this log's listings map and 'l'
+  // records, in batch.writes, and returns the map root after the batch's
+  // entries. Call once per batch, before Commit. Corruption if a stored
+  // record is malformed or a delisting names no live listing; IOError if a
+  // read fails. Defined in listings_state.cc.
+  Result<Hash> ApplyListings(Batch& batch) const;
   // Puts `head` and writes the batch through the store. Only after the write
   // succeeds does the committed state (head, tree, key table) move ahead.
   // A batch that deleted private payloads is then compacted (blocking) so

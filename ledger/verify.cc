@@ -9,6 +9,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/entry_checker.h"
 #include "ledger/equivocation.h"
+#include "ledger/listings_state.h"
 #include "ledger/merkle.h"
 #include "ledger/replica.h"
 #include "ledger/rules.h"
@@ -149,6 +150,7 @@ class LogVerifier {
     CUSTOS_RETURN_IF_ERROR(CheckCosignatures());
     CUSTOS_RETURN_IF_ERROR(CheckRuleState());
     CUSTOS_RETURN_IF_ERROR(CheckQueryIndexes());
+    CUSTOS_RETURN_IF_ERROR(CheckListings(head));
     return VerifyReport{head.size, head.root, head.checkpoint, unchecked_references_};
   }
 
@@ -174,6 +176,7 @@ class LogVerifier {
     for (auto& [key, value] : effects.state) rules_.state()[key] = std::move(value);
     for (const auto& [key, value] : effects.index) indexes_.Add(key, value);
     unchecked_references_ += effects.unchecked_references;
+    CUSTOS_RETURN_IF_ERROR(listings_.Add(p.submission->statement.get(), index, p.leaf_hash));
     authority_.Apply(p.submission->statement.get(), [](const PublicKey&, const KeyState&) {});
     leaves_end_ = p.leaf_hash;
     return Status::OK();
@@ -230,6 +233,32 @@ class LogVerifier {
       if (!root.ok() || *root != cp->root) return Status::Corruption("checkpoint: root does not match the entries");
     }
     return Status::OK();
+  }
+
+  // The stored listings map and 'l' records must be exactly what the entries
+  // make, and a head checkpoint at the head's size must carry that root.
+  Status CheckListings(const layout::LogHead& head) {
+    CUSTOS_ASSIGN_OR_RETURN(Hash rebuilt, listings_.Root());
+    auto stored = log_.ListingsRoot();
+    if (!stored.ok()) return Status::Corruption("listings map: " + stored.status().message());
+    if (*stored != rebuilt) return Status::Corruption("listings map: its root does not match the entries");
+    size_t records = 0;
+    CUSTOS_RETURN_IF_ERROR(log_.ForEachRecord(layout::kListingSetPrefix, [&](std::string_view key, std::string_view value) {
+      ++records;
+      auto subject = Hash::FromSpan(AsBytes(key));
+      auto it = subject ? listings_.live().find(listings::SubjectKey{subject->bytes}) : listings_.live().end();
+      auto decoded = listings::DecodeLiveListings(value);
+      if (it == listings_.live().end() || !decoded || *decoded != it->second) {
+        return Status::Corruption("live listings of subject " + HexEncode(AsBytes(key)) + ": do not match the entries");
+      }
+      return Status::OK();
+    }));
+    if (records != listings_.live().size()) return Status::Corruption("live listings: a listed subject has no record");
+    if (head.checkpoint.empty()) return Status::OK();
+    auto note = Note::Parse(head.checkpoint);
+    auto cp = note.ok() ? Checkpoint::Parse(note->text) : Result<Checkpoint>(note.status());
+    if (!cp.ok() || cp->size != head.size) return Status::OK();  // CheckCheckpoint judged the note
+    return listings::CheckListingsLine(cp->extensions, rebuilt);
   }
 
   // The stored key table must be exactly the one the entries produce.
@@ -362,6 +391,7 @@ class LogVerifier {
   }
 
   const StoredLog& log_;
+  listings::ListingsRebuild listings_;
   EntryChecker checker_;
   const bool replica_;
   Authority authority_;

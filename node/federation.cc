@@ -41,6 +41,11 @@ Federation::Federation(kj::AsyncIoProvider& io, const FederationConfig& federati
     : federation_(federation), own_log_(own_log), node_key_(node_key), hub_(hub), logger_(std::move(logger)) {
   FollowerEvents& events = *this;
   witness_wait_ = options.witness_wait;
+  for (const auto& peer : federation.peers) {
+    if (peer.origin != node_key.name) {
+      options.witnesses.push_back(NoteVerifier::ForKey(peer.origin, peer.verifier.key, kAlgCosignatureV1));
+    }
+  }
   for (const auto& [origin, replica] : replicas) {
     const PeerConfig* peer = federation.FindPeer(origin);
     KJ_REQUIRE(peer != nullptr, "a replica without a federation peer", origin);

@@ -279,7 +279,11 @@ kj::Promise<void> Follower::Sync(std::string note) {
           case CheckpointClass::kHeld:
             // Cosign the newest only: an older note is merely consistent.
             if (target < replica_.size()) return kj::READY_NOW;
-            return CosignAndReturn(std::move(note), target);
+            return offload_.Run([this, note] { return replica_.KeepCosignatures(note, options_.witnesses); })
+                .then([this, note = std::move(note), target](Status kept) mutable {
+                  if (!kept.ok()) logger_->warn("peer {}: keeping cosignatures: {}", peer_.origin, kept.ToString());
+                  return CosignAndReturn(std::move(note), target);
+                });
         }
         return kj::READY_NOW;
       });

@@ -68,6 +68,11 @@ struct FollowerOptions {
   // How long a witness call (addCheckpoint) for a checkpoint ahead of the
   // replica waits for the follower to verify the entries.
   kj::Duration witness_wait = 30 * kj::SECONDS;
+  // The federation's witnesses (alg 0x04 keys): their cosignatures on a
+  // note the origin serves are kept with the replica's copy of that note,
+  // so a listing check answered from the replica carries the quorum
+  // (Replica::KeepCosignatures). Empty: only this node's own is kept.
+  std::vector<NoteVerifier> witnesses;
 };
 
 class Follower;

@@ -32,6 +32,9 @@ class StoredLogView final : public LogView {
   Result<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t tree_size) const override {
     return log_.ConsistencyProof(old_size, tree_size);
   }
+  Result<listings::LogListingAnswer> ListingAnswer(const listings::SubjectKey& key) const override {
+    return listings::BuildLogAnswer(log_.stored(), key);
+  }
 
  private:
   const Stored& log_;

@@ -15,6 +15,7 @@
 
 #include "crypto/bytes.h"
 #include "crypto/status.h"
+#include "ledger/listing_check.h"
 
 namespace custos {
 class Log;
@@ -50,6 +51,9 @@ class LogView {
   // RFC 9162 proofs; InvalidArgument/NotFound for sizes the log does not have.
   virtual Result<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t tree_size) const = 0;
   virtual Result<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t tree_size) const = 0;
+  // The log's answer to a listing check for `key`, from one committed state
+  // (listings::BuildLogAnswer).
+  virtual Result<listings::LogListingAnswer> ListingAnswer(const listings::SubjectKey& key) const = 0;
 };
 
 // The node's own log as a LogView. Borrows `log`, which must outlive it.

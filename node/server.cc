@@ -7,6 +7,8 @@
 #include "ledger/store.h"
 #include "node/offload.h"
 #include "node/queries.h"
+#include "ledger/listing_check.h"
+#include "ledger/listings_state.h"
 #include "node/rpc_errors.h"
 #include "node/rpc_limits.h"
 
@@ -296,6 +298,33 @@ class NodeServer final : public rpc::Node::Server {
         .then([context](kj::Own<ReferralAuditAnswer>&& answer) mutable {
           FillReferralAudit(*answer, context.initResults(Hint(answer->proved.bytes)).initReport());
         });
+  }
+
+  // --- Listing checks (docs/listings-map.md).
+
+  kj::Promise<void> listingCheck(ListingCheckContext context) override {
+    auto params = context.getParams();
+    if (params.getId().size() > kMaxOriginArgBytes) Throw(Status::InvalidArgument("listingCheck: id is too long"));
+    listings::ListingAnswer answer;
+    auto kind = listings::ParseSubjectKind(Str(params.getKind()));
+    if (!kind.ok()) Throw(kind.status());
+    answer.kind = *kind;
+    answer.id = Str(params.getId());
+    auto key = listings::SubjectKeyOfQuery(answer.kind, answer.id);
+    if (!key.ok()) Throw(key.status());
+    const bool one = params.getOrigin().size() > 0;
+    auto logs = one ? std::vector<std::shared_ptr<LogView>>{FindLog(params.getOrigin(), "listingCheck")} : s_.logs->All();
+    for (const auto& log : logs) {
+      auto part = log->ListingAnswer(*key);
+      if (part.ok()) {
+        answer.logs.push_back(std::move(part).value());
+      } else if (one || part.status().code() != Status::Code::kFailedPrecondition) {
+        Throw(part.status().WithContext("listingCheck: " + log->origin()));
+      }
+    }
+    std::string text = answer.Format();
+    context.initResults(Hint(text.size())).setAnswer(text);
+    return kj::READY_NOW;
   }
 
  private:

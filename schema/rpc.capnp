@@ -164,7 +164,14 @@ interface Node {
   # (Placeholders until each is built: the ordinals are reserved here so the
   # queries can be built side by side; the generated server answers
   # UNIMPLEMENTED until a method is overridden.)
-  listingCheck @10 (kind :Text, id :Text) -> (answer :Data);
+  listingCheck @10 (kind :Text, id :Text, origin :Text) -> (answer :Text);
+  # Is a subject listed? kind "org" (id: unified social credit code) or
+  # "person" (id: the listing's hex privateDigest, for now). For every log the
+  # node holds, or only `origin` if given: its latest cosigned checkpoint, the
+  # map proof against that checkpoint's "listings" root, and the subject's
+  # live listing entries with inclusion proofs; a custos/listing-answer/v1
+  # text (docs/listings-map.md). A replica caught between two checkpoints is
+  # left out (named origin: FAILED, retry). Any authenticated caller.
   evidenceBundle @11 (algorithm :Text, digest :Data) -> (bundle :Data);
   caseTrail @12 (caseId :Text) -> (trail :CaseTrail);
   # Every entry about the case across every log the node holds (docs/audit.md),

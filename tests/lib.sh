@@ -26,6 +26,13 @@ check() {
   shift
   if "$@"; then ok "$what"; else bad "$what"; fi
 }
+# eventually SECONDS DESCRIPTION CMD...: ok once CMD succeeds, bad after
+# SECONDS (needs fed_wait: source scripts/lib/federation.sh too).
+eventually() {
+  local seconds=$1 what=$2
+  shift 2
+  if fed_wait "$seconds" "$@"; then ok "$what"; else bad "$what (not within ${seconds}s)"; fi
+}
 # finish NAME: prints the tally and exits 0 only if nothing failed.
 finish() {
   echo "${1:-test}: $passed passed, $failed failed"

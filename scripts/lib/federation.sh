@@ -13,6 +13,8 @@
 #   fed_start NAME          start custosd, wait until it listens
 #   fed_stop NAME [SIGNAL]  stop it (TERM by default) and wait for it to exit
 #   fed_stop_all            SIGKILL every node still running (for traps)
+#   fed_cleanup             fed_stop_all, then removes FED_DIR unless KEEP_WORK
+#                           is set (for `trap fed_cleanup EXIT` in tests)
 #   fed_cli NAME ARGS...    custos --node <its address> --node-vkey <its key>
 #                           --key NAME/admin.key ARGS... (override with FED_KEY=file)
 #   fed_status NAME         its status as JSON on stdout
@@ -115,6 +117,11 @@ fed_stop_all() {
     [[ -n ${FED_PID[$name]} ]] && kill -KILL "${FED_PID[$name]}" 2>/dev/null
   done
   wait 2>/dev/null || true
+}
+
+fed_cleanup() {
+  fed_stop_all
+  if [ -n "${KEEP_WORK:-}" ]; then echo "kept $FED_DIR"; else rm -rf "$FED_DIR"; fi
 }
 
 fed_cli() {

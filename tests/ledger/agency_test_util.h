@@ -15,6 +15,7 @@
 
 #include "crypto/sha256.h"
 #include "ledger/listings_map.h"
+#include "ledger/listings_state.h"
 #include "ledger/log.h"
 #include "ledger/replica.h"
 #include "ledger/store.h"
@@ -296,7 +297,8 @@ class Agency {
       Bytes entry = BuildEntry(log.NextIndex(batch), batch.last_leaf, time, checked.submission.get());
       log.AddEntry(batch, entry, merkle::LeafHash(entry), checked.statement_hash, checked.statement.get(), time);
       layout::LogHead head = log.Grow(batch);
-      Checkpoint cp{origin_, head.size, head.root, {}};
+      Hash listings_root = Must(log.ApplyListings(batch), "ApplyListings");
+      Checkpoint cp{origin_, head.size, head.root, {listings::ListingsLine(listings_root)}};
       const NamedKey key = NodeKeyOf(origin_);
       head.checkpoint = Must(SignNote(cp.Format(), key.name, key.key), "SignNote");
       batch.writes.Put(layout::CheckpointKey(layout::kOwnLog, head.size), head.checkpoint);

@@ -22,20 +22,10 @@ FED_DIR=$(mktemp -d)
 FED_LOG_LEVEL=debug
 # shellcheck source=../../scripts/lib/federation.sh
 source "$REPO/scripts/lib/federation.sh"
-cleanup() {
-  fed_stop_all
-  if [ -n "${KEEP_WORK:-}" ]; then echo "kept $FED_DIR"; else rm -rf "$FED_DIR"; fi
-}
-trap cleanup EXIT
+trap fed_cleanup EXIT
 cd "$FED_DIR"
 # shellcheck source=../lib.sh
 source "$TESTS_DIR/lib.sh"
-# eventually SECONDS DESCRIPTION CMD...: ok once CMD succeeds, bad after SECONDS.
-eventually() {
-  local seconds=$1 what=$2
-  shift 2
-  if fed_wait "$seconds" "$@"; then ok "$what"; else bad "$what (not within ${seconds}s)"; fi
-}
 
 IPB=suzhou-ipb.example/custos
 PSB=suzhou-psb.example/custos

@@ -150,8 +150,9 @@ Result<uint64_t> AppendUnchecked(StoredLog& log, const NamedKey& node_key, ByteS
   const Bytes entry = BuildEntry(index, prev, log_time, sub.get());
   log.AddEntry(batch, entry, merkle::LeafHash(entry), Sha256::Digest(statement_bytes), statement.get(), log_time);
   layout::LogHead head = log.Grow(batch);
+  CUSTOS_ASSIGN_OR_RETURN(Hash listings_root, log.ApplyListings(batch));
   // A new checkpoint signed by the node key: the node vouches for the bad entry.
-  Checkpoint cp{log.origin(), head.size, head.root, {}};
+  Checkpoint cp{log.origin(), head.size, head.root, {listings::ListingsLine(listings_root)}};
   CUSTOS_ASSIGN_OR_RETURN(head.checkpoint, SignNote(cp.Format(), node_key.name, node_key.key));
   batch.writes.Put(layout::CheckpointKey(log.number(), head.size), head.checkpoint);
   CUSTOS_RETURN_IF_ERROR(log.Commit(batch, std::move(head)));

@@ -1,0 +1,252 @@
+#include "ledger/listing_check.h"
+
+#include <leveldb/db.h>
+
+#include <set>
+
+#include "crypto/cosignature.h"
+#include "ledger/checkpoint.h"
+#include "ledger/layout.h"
+#include "ledger/listings_state.h"
+#include "ledger/merkle.h"
+#include "ledger/store.h"
+#include "schema/canonical.h"
+
+namespace custos::listings {
+
+namespace {
+constexpr std::string_view kAnswerHeader = "custos/listing-answer/v1";
+
+bool NextLine(std::string_view* text, std::string_view* line) {
+  size_t nl = text->find('\n');
+  if (nl == std::string_view::npos) return false;
+  *line = text->substr(0, nl);
+  text->remove_prefix(nl + 1);
+  return true;
+}
+
+std::vector<std::string_view> Words(std::string_view line) {
+  std::vector<std::string_view> out;
+  while (!line.empty()) {
+    size_t sp = line.find(' ');
+    out.push_back(line.substr(0, sp));
+    if (sp == std::string_view::npos) break;
+    line.remove_prefix(sp + 1);
+  }
+  return out;
+}
+
+Result<Bytes> Base64Field(std::string_view b64, const std::string& what) {
+  auto bytes = Base64Decode(b64);
+  if (!bytes) return Status::InvalidArgument("listing answer: " + what + " is not base64");
+  return std::move(*bytes);
+}
+
+Status ParseListingLine(std::string_view line, LogListingAnswer* log) {
+  auto words = Words(line);
+  LogListingAnswer::Listing l;
+  if (words.size() < 3 || !ParseDecimal(words[1], &l.index)) {
+    return Status::InvalidArgument("listing answer: \"listing\" line needs an index and an entry");
+  }
+  CUSTOS_ASSIGN_OR_RETURN(l.entry, Base64Field(words[2], "listing entry"));
+  for (size_t i = 3; i < words.size(); ++i) {
+    CUSTOS_ASSIGN_OR_RETURN(Bytes h, Base64Field(words[i], "inclusion hash"));
+    auto hash = Hash::FromSpan(h);
+    if (!hash) return Status::InvalidArgument("listing answer: an inclusion hash is not 32 bytes");
+    l.inclusion.push_back(*hash);
+  }
+  log->listings.push_back(std::move(l));
+  return Status::OK();
+}
+
+Status ParseLogLine(std::string_view keyword, std::string_view rest, std::string_view line, LogListingAnswer* log) {
+  if (keyword == "checkpoint" && log->checkpoint.empty()) {
+    CUSTOS_ASSIGN_OR_RETURN(Bytes note, Base64Field(rest, "checkpoint"));
+    log->checkpoint.assign(note.begin(), note.end());
+    return Status::OK();
+  }
+  if (keyword == "map-proof") {
+    CUSTOS_ASSIGN_OR_RETURN(Bytes proof, Base64Field(rest, "map-proof"));
+    CUSTOS_ASSIGN_OR_RETURN(log->proof, MapProof::Decode(proof));
+    return Status::OK();
+  }
+  if (keyword == "listing") return ParseListingLine(line, log);
+  return Status::InvalidArgument("listing answer: unexpected line \"" + std::string(keyword) + " …\"");
+}
+}  // namespace
+
+std::string_view SubjectKindName(SubjectKind kind) {
+  return kind == SubjectKind::kResidentId ? "person" : "org";
+}
+
+Result<SubjectKind> ParseSubjectKind(std::string_view name) {
+  if (name == "org") return SubjectKind::kUnifiedSocialCreditCode;
+  if (name == "person") return SubjectKind::kResidentId;
+  return Status::InvalidArgument("kind: \"" + std::string(name) + "\" is not org or person");
+}
+
+std::string ListingAnswer::Format() const {
+  std::string out = std::string(kAnswerHeader) + "\nsubject " + std::string(SubjectKindName(kind)) + " " + id + "\n";
+  for (const auto& log : logs) {
+    out += "log " + log.origin + "\n";
+    out += "checkpoint " + Base64Encode(AsBytes(log.checkpoint)) + "\n";
+    out += "map-proof " + Base64Encode(log.proof.Encode()) + "\n";
+    for (const auto& l : log.listings) {
+      out += "listing " + std::to_string(l.index) + " " + Base64Encode(l.entry);
+      for (const auto& h : l.inclusion) out += " " + Base64Encode(h.span());
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+Result<ListingAnswer> ListingAnswer::Parse(std::string_view text) {
+  ListingAnswer a;
+  std::string_view line;
+  if (!NextLine(&text, &line) || line != kAnswerHeader) {
+    return Status::InvalidArgument("listing answer: first line must be \"" + std::string(kAnswerHeader) + "\"");
+  }
+  if (!NextLine(&text, &line) || !line.starts_with("subject ")) {
+    return Status::InvalidArgument("listing answer: second line must be \"subject KIND ID\"");
+  }
+  auto words = Words(line);
+  if (words.size() != 3) return Status::InvalidArgument("listing answer: \"subject\" line needs a kind and an id");
+  CUSTOS_ASSIGN_OR_RETURN(a.kind, ParseSubjectKind(words[1]));
+  a.id = std::string(words[2]);
+  while (NextLine(&text, &line)) {
+    size_t sp = line.find(' ');
+    if (sp == std::string_view::npos) return Status::InvalidArgument("listing answer: malformed line");
+    std::string_view keyword = line.substr(0, sp), rest = line.substr(sp + 1);
+    if (keyword == "log") {
+      a.logs.emplace_back().origin = std::string(rest);
+      continue;
+    }
+    if (a.logs.empty()) return Status::InvalidArgument("listing answer: a \"log\" line must come first");
+    CUSTOS_RETURN_IF_ERROR(ParseLogLine(keyword, rest, line, &a.logs.back()));
+  }
+  if (!text.empty()) return Status::InvalidArgument("listing answer: the last line has no newline");
+  for (const auto& log : a.logs) {
+    if (log.checkpoint.empty()) return Status::InvalidArgument("listing answer: log " + log.origin + " has no checkpoint");
+  }
+  return a;
+}
+
+Result<LogListingAnswer> BuildLogAnswer(const StoredLog& log, const SubjectKey& key) {
+  leveldb::DB& db = log.store().db();
+  // Released on every path; the snapshot pins one committed batch.
+  std::unique_ptr<const leveldb::Snapshot, std::function<void(const leveldb::Snapshot*)>> snapshot(
+      db.GetSnapshot(), [&db](const leveldb::Snapshot* s) { db.ReleaseSnapshot(s); });
+  leveldb::ReadOptions options;
+  options.snapshot = snapshot.get();
+  std::string head_bytes;
+  leveldb::Status s = db.Get(options, layout::HeadKey(log.number()), &head_bytes);
+  if (!s.ok()) return FromLevelDb(s, "reading the head of " + log.origin());
+  auto head = layout::LogHead::Decode(head_bytes);
+  if (!head) return Status::Corruption("head of " + log.origin() + ": malformed record");
+  auto note = Note::Parse(head->checkpoint);
+  auto held = note.ok() ? Checkpoint::Parse(note->text) : Result<Checkpoint>(note.status());
+  if (!held.ok() || held->size != head->size) {
+    return Status::FailedPrecondition("log " + log.origin() + ": no checkpoint at its size " + std::to_string(head->size) +
+                               " yet (catching up); retry");
+  }
+  LogListingAnswer answer;
+  answer.origin = log.origin();
+  CUSTOS_ASSIGN_OR_RETURN(answer.proof, log.ProveListing(key, snapshot.get()));
+  CUSTOS_ASSIGN_OR_RETURN(auto live, log.LiveListingsOf(key, snapshot.get()));
+  snapshot.reset();
+  // Entries, inclusion proofs and cosignatures below the pinned size never change.
+  for (const auto& l : live) {
+    LogListingAnswer::Listing item{l.index, {}, {}};
+    CUSTOS_ASSIGN_OR_RETURN(item.entry, log.Entry(l.index));
+    CUSTOS_ASSIGN_OR_RETURN(item.inclusion, log.InclusionProof(l.index, head->size));
+    answer.listings.push_back(std::move(item));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(answer.checkpoint, log.CosignedCheckpointAt(head->size));
+  return answer;
+}
+
+Result<uint32_t> ListingVerifier::CheckNote(std::string_view note) {
+  if (!verified_note_.empty() && note == verified_note_) return verified_cosignatures_;
+  auto opened = OpenNote(note, trust_.origin_key);
+  if (!opened.ok()) return Status::Corruption("checkpoint: " + opened.status().message());
+  uint32_t valid = 0;
+  for (const auto& cosigner : trust_.cosigners) {
+    if (VerifyNoteCosignature(*opened, cosigner).ok()) ++valid;
+  }
+  if (valid < trust_.quorum) {
+    return Status::Corruption("witness policy: " + std::to_string(trust_.quorum) + " of " +
+                              std::to_string(trust_.cosigners.size()) + " cosignatures are required, the checkpoint has " +
+                              std::to_string(valid) + " valid");
+  }
+  verified_note_ = std::string(note);
+  verified_cosignatures_ = valid;
+  return valid;
+}
+
+namespace {
+
+// Checks one listing entry of the answer and returns what it says.
+Result<ListingFound> CheckListing(const LogListingAnswer::Listing& l, const Checkpoint& cp, const SubjectKey& key,
+                                  int64_t now_ms, LiveListing* live) {
+  const std::string at = "listing at entry " + std::to_string(l.index) + ": ";
+  // The author's signature and authority are not checked again: the origin
+  // checked them before appending, and every witness of the quorum before
+  // cosigning (a signature without the key table would prove nothing more).
+  auto entry = schema::ReadCanonical<schema::LogEntry>(l.entry, schema::kMaxEntryBytes, "entry");
+  if (!entry.ok()) return Status::Corruption(at + entry.status().message());
+  if (entry->get().getIndex() != l.index) return Status::Corruption(at + "the entry says another index");
+  const Hash leaf = merkle::LeafHash(l.entry);
+  Status included = merkle::VerifyInclusion(leaf, l.index, cp.size, l.inclusion, cp.root);
+  if (!included.ok()) return Status::Corruption(at + "inclusion proof: " + included.message());
+  auto statement_bytes = entry->get().getSubmission().getStatement();
+  auto statement = schema::ReadCanonical<schema::Statement>(ByteSpan(statement_bytes.begin(), statement_bytes.size()),
+                                                            schema::kMaxStatementBytes, "statement");
+  if (!statement.ok()) return Status::Corruption(at + statement.status().message());
+  auto body = statement->get().getBody();
+  if (body.which() != schema::Statement::Body::SUBJECT_LISTED) return Status::Corruption(at + "not a subjectListed entry");
+  auto listed = body.getSubjectListed();
+  if (SubjectKeyOfListing(listed) != key) return Status::Corruption(at + "lists another subject");
+  *live = LiveListing{l.index, leaf};
+  ListingFound found;
+  found.index = l.index;
+  found.publication_ends = listed.getPublicationEnds();
+  found.lapsed = found.publication_ends <= now_ms;
+  found.cause = listed.getCause().cStr();
+  found.deciding_agency = listed.getDecidingAgency().cStr();
+  found.decision_number = listed.getDecisionNumber().cStr();
+  return found;
+}
+
+}  // namespace
+
+Result<LogVerdict> ListingVerifier::Verify(const LogListingAnswer& answer, const SubjectKey& key, int64_t now_ms) {
+  if (answer.origin != trust_.origin_key.name) {
+    return Status::Corruption("checkpoint: the answer is for log " + answer.origin + ", not " + trust_.origin_key.name);
+  }
+  CUSTOS_ASSIGN_OR_RETURN(uint32_t cosignatures, CheckNote(answer.checkpoint));
+  CUSTOS_ASSIGN_OR_RETURN(Note note, Note::Parse(answer.checkpoint));
+  CUSTOS_ASSIGN_OR_RETURN(Checkpoint cp, Checkpoint::Parse(note.text));
+  if (cp.origin != trust_.origin_key.name) return Status::Corruption("checkpoint: names origin " + cp.origin);
+  auto root = ListingsRootOf(cp.extensions);
+  if (!root.ok()) return Status::Corruption(root.status().message());
+  if (!*root) return Status::Corruption("checkpoint: no \"listings\" line");
+  LogVerdict verdict{answer.origin, cp.size, cosignatures, false, {}};
+  std::vector<LiveListing> live;
+  for (const auto& l : answer.listings) {
+    LiveListing item;
+    CUSTOS_ASSIGN_OR_RETURN(ListingFound found, CheckListing(l, cp, key, now_ms, &item));
+    if (!live.empty() && live.back().index >= item.index) {
+      return Status::Corruption("listing at entry " + std::to_string(l.index) + ": listings out of index order");
+    }
+    live.push_back(item);
+    verdict.listed = verdict.listed || !found.lapsed;
+    verdict.listings.push_back(std::move(found));
+  }
+  std::optional<Hash> value;
+  if (!live.empty()) value = ListingStateDigest(live);
+  Status proved = VerifyMapProof(**root, key, value, answer.proof);
+  if (!proved.ok()) return Status::Corruption("map proof: " + proved.message());
+  return verdict;
+}
+
+}  // namespace custos::listings

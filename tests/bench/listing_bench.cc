@@ -1,0 +1,253 @@
+// custos_listing_bench — listing checks with proof, and the listings map's
+// cost per listing on the append path (issue 4, "Benchmark").
+//
+// 1. Builds a log of --subjects listed organisations (default 200,000; 1,000,000
+//    takes a few minutes) through the real Log::Append, --batch listings per
+//    batch, and times batches of listings against batches of the same size of
+//    evidence registrations appended to the same log: the difference per
+//    entry is what the map (the 'l' record and the 256-level path) adds to an
+//    append (unsynced write here, as every batch pays the same sync).
+// 2. Runs listing checks on --threads threads for --seconds: subjects chosen at
+//    random, half listed, half never listed. One check is what the node does
+//    for one log (listings::BuildLogAnswer: a LevelDB snapshot, the map proof,
+//    the live listing entries with inclusion proofs, the checkpoint with its
+//    cosignatures), the answer text written and parsed (the RPC payload), and
+//    what `custos listing check` verifies (ListingVerifier: the checkpoint's
+//    signature once per checkpoint, the map proof's 257 hashes, each listing
+//    entry's author signature and inclusion proof). No network: the RPC's
+//    share is in custos_rpc_bench.
+// 3. Beside them, the machine's raw SHA-256 rate over 65 bytes in the same run:
+//    verifying one map proof needs 257 such hashes, so threads x rate / 257 is
+//    the ceiling of checks/s from verification alone.
+#include <CLI/CLI.hpp>
+#include <capnp/message.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <random>
+#include <thread>
+
+#include "crypto/sha256.h"
+#include "ledger/listing_check.h"
+#include "ledger/listings_state.h"
+#include "ledger/submission.h"
+#include "ledger/validate.h"
+#include "schema/canonical.h"
+#include "schema/json.h"
+#include "tests/bench/bench_util.h"
+#include "tests/bench/workload.h"
+
+namespace custos::bench {
+namespace {
+
+struct Options {
+  uint64_t subjects = 200'000;
+  size_t batch = 1000;
+  size_t threads = std::max(1u, std::thread::hardware_concurrency());
+  double seconds = 5;
+  std::string dir;
+  bool keep = false;
+};
+
+// A valid unified social credit code for `n` < 10^8; `listed` picks one of two
+// disjoint ranges (subjects that are listed, subjects never listed).
+std::string Company(uint64_t n, bool listed) {
+  char base[18];
+  std::snprintf(base, sizeof base, "9132058%c%09llu", listed ? '3' : '4', static_cast<unsigned long long>(n));
+  for (char c : std::string_view("0123456789ABCDEFGHJKLMNPQRTUWXY")) {
+    std::string id = std::string(base, 17) + c;
+    if (ledger::ValidateUnifiedSocialCreditCode(id).ok()) return id;
+  }
+  std::abort();  // every 17-character prefix has exactly one check character
+}
+
+// examples/subject-listed.json for Company(n, true), signed by the officer.
+Bytes SignedListing(ByteSpan example, const Keys& keys, int64_t now_ms, uint64_t n) {
+  auto read = schema::ReadCanonical<schema::Statement>(example, schema::kMaxStatementBytes, "statement");
+  capnp::MallocMessageBuilder message;
+  message.setRoot(read->get());
+  auto l = message.getRoot<schema::Statement>().getBody().getSubjectListed();
+  const std::string id = Company(n, true);
+  l.setSubjectId(capnp::Text::Reader(id.c_str(), id.size()));
+  l.setPublicationEnds(now_ms + 365LL * 24 * 3600 * 1000);
+  Bytes statement = schema::Canonicalize(message.getRoot<schema::Statement>().asReader());
+  std::array<uint8_t, 16> nonce{'l', 'i', 's', 't', 'i', 'n', 'g', 0};
+  for (int i = 0; i < 8; ++i) nonce[15 - i] = static_cast<uint8_t>(n >> (8 * i));
+  return SignSubmission(schema::FillStatementDefaults(statement, kOrigin, now_ms, nonce), keys.officer);
+}
+
+struct Build {
+  double listing_us = 0;   // per entry, batches of listings
+  double evidence_us = 0;  // per entry, batches of evidence registrations
+};
+
+// Appends `subjects` listings, then times a few more batches of each kind.
+Result<Build> BuildLog(Log& log, const Workload& w, ByteSpan listing, const Options& o, WorkerPool& pool) {
+  const int64_t now = log.store().clock().NowMillis();
+  auto append = [&](std::vector<Bytes> subs) -> Result<double> {
+    auto start = SteadyClock::now();
+    auto results = log.Append(subs, BatchMode::kAllOrNothing);
+    double us = SecondsSince(start) * 1e6 / static_cast<double>(subs.size());
+    if (!results[0].ok()) return results[0].status();
+    return us;
+  };
+  auto listings = [&](uint64_t first, size_t count) {
+    std::vector<Bytes> out(count);
+    pool.ForEach(count, [&](size_t i) { out[i] = SignedListing(listing, w.keys, now, first + i); });
+    return out;
+  };
+  for (uint64_t done = 0; done < o.subjects; done += o.batch) {
+    CUSTOS_RETURN_IF_ERROR(append(listings(done, std::min<uint64_t>(o.batch, o.subjects - done))).status());
+    if ((done / o.batch) % 50 == 49) Progress("building: " + std::to_string(done + o.batch) + " listings appended");
+  }
+  Build b;
+  constexpr int kTimed = 5;
+  for (int k = 0; k < kTimed; ++k) {
+    CUSTOS_ASSIGN_OR_RETURN(double us, append(listings(o.subjects + k * o.batch, o.batch)));
+    b.listing_us += us / kTimed;
+    CUSTOS_ASSIGN_OR_RETURN(us, append(PresignStatements(w.evidence, w.keys.officer, now, k * o.batch, o.batch, pool)));
+    b.evidence_us += us / kTimed;
+  }
+  return b;
+}
+
+struct CheckFigures {
+  uint64_t checks = 0;
+  double seconds = 0;
+  std::vector<double> total_us, server_us, client_us;
+};
+
+// One thread's checks until `stop`.
+Status CheckLoop(const Log& log, const listings::LogTrust& trust, uint64_t subjects, uint64_t seed,
+                 const std::atomic<bool>& stop, CheckFigures* out) {
+  std::mt19937_64 rng(seed);
+  listings::ListingVerifier verifier(trust);
+  const int64_t now = log.store().clock().NowMillis();
+  while (!stop.load(std::memory_order_relaxed)) {
+    const bool listed = rng() % 2 == 0;
+    const std::string id = Company(rng() % subjects, listed);
+    auto key = listings::DeriveSubjectKey(listings::SubjectKind::kUnifiedSocialCreditCode, id);
+    auto t0 = SteadyClock::now();
+    CUSTOS_ASSIGN_OR_RETURN(auto part, listings::BuildLogAnswer(log.stored(), key));
+    listings::ListingAnswer answer{listings::SubjectKind::kUnifiedSocialCreditCode, id, {std::move(part)}};
+    std::string wire = answer.Format();
+    auto t1 = SteadyClock::now();
+    CUSTOS_ASSIGN_OR_RETURN(auto received, listings::ListingAnswer::Parse(wire));
+    CUSTOS_ASSIGN_OR_RETURN(auto verdict, verifier.Verify(received.logs.at(0), key, now));
+    auto t2 = SteadyClock::now();
+    if (verdict.listed != listed) return Status::Corruption("subject " + id + ": the verdict is wrong");
+    out->server_us.push_back(Seconds(t1 - t0) * 1e6);
+    out->client_us.push_back(Seconds(t2 - t1) * 1e6);
+    out->total_us.push_back(Seconds(t2 - t0) * 1e6);
+    ++out->checks;
+  }
+  return Status::OK();
+}
+
+Result<CheckFigures> RunChecks(const Log& log, const Options& o) {
+  listings::LogTrust trust{NoteVerifier::ForKey(log.origin(), log.node_key()), {}, 0};
+  std::vector<CheckFigures> per(o.threads);
+  std::vector<Status> status(o.threads);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  auto start = SteadyClock::now();
+  for (size_t t = 0; t < o.threads; ++t) {
+    threads.emplace_back([&, t] { status[t] = CheckLoop(log, trust, log.size() > 0 ? o.subjects : 1, 7 + t, stop, &per[t]); });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(o.seconds));
+  stop = true;
+  for (auto& th : threads) th.join();
+  CheckFigures all;
+  all.seconds = SecondsSince(start);
+  for (size_t t = 0; t < o.threads; ++t) {
+    CUSTOS_RETURN_IF_ERROR(status[t]);
+    all.checks += per[t].checks;
+    for (auto v : {&CheckFigures::total_us, &CheckFigures::server_us, &CheckFigures::client_us}) {
+      (all.*v).insert((all.*v).end(), (per[t].*v).begin(), (per[t].*v).end());
+    }
+  }
+  return all;
+}
+
+// Hashes of 65 bytes (an interior node) per second on one thread.
+double RawSha256Rate() {
+  uint8_t input[65] = {1};
+  Hash h;
+  auto start = SteadyClock::now();
+  uint64_t n = 0;
+  while (SecondsSince(start) < 1.0) {
+    for (int i = 0; i < 10000; ++i, ++n) {
+      h = Sha256::Digest(ByteSpan(input, sizeof input));
+      input[1 + (n & 31)] = h.bytes[0];
+    }
+  }
+  return static_cast<double>(n) / SecondsSince(start);
+}
+
+int Run(const Options& o) {
+  auto w = LoadWorkload(CUSTOS_SOURCE_DIR "/examples");
+  auto listing = ExampleStatement(CUSTOS_SOURCE_DIR "/examples", "subject-listed");
+  if (!w.ok() || !listing.ok()) {
+    std::cerr << "custos_listing_bench: " << (w.ok() ? listing.status() : w.status()).ToString() << "\n";
+    return 1;
+  }
+  auto scratch = ScratchDir::Make(o.dir, o.keep);
+  if (!scratch.ok()) {
+    std::cerr << "custos_listing_bench: " << scratch.status().ToString() << "\n";
+    return 1;
+  }
+  LogOptions options;
+  options.path = (*scratch)->path() + "/db";
+  auto log = CreateGrantedLog(options, w->keys, CUSTOS_SOURCE_DIR "/examples", SystemClock().NowMillis());
+  if (!log.ok()) {
+    std::cerr << "custos_listing_bench: " << log.status().ToString() << "\n";
+    return 1;
+  }
+  WorkerPool pool(o.threads);
+  auto build_start = SteadyClock::now();
+  auto build = BuildLog(**log, *w, *listing, o, pool);
+  double build_s = SecondsSince(build_start);
+  auto checks = build.ok() ? RunChecks(**log, o) : Result<CheckFigures>(build.status());
+  if (!checks.ok()) {
+    std::cerr << "custos_listing_bench: " << checks.status().ToString() << "\n";
+    return 1;
+  }
+  const double sha = RawSha256Rate();
+  const double rate = static_cast<double>(checks->checks) / checks->seconds;
+  const double ceiling = static_cast<double>(o.threads) * sha / 257;
+  std::printf("custos_listing_bench on %s (%zu threads; load %s)\n", CpuModel().c_str(), o.threads, LoadAverage().c_str());
+  std::printf("map of %llu listed subjects (--subjects), built through Log::Append in %.1f s\n",
+              static_cast<unsigned long long>(o.subjects), build_s);
+  std::printf("append, per entry, batches of %zu: listing %.1f us, evidence registration %.1f us; the map's part %.1f us\n",
+              o.batch, build->listing_us, build->evidence_us, build->listing_us - build->evidence_us);
+  std::printf("listing checks with proof: %.0f /s over %.1f s (half listed); latency p50 %.0f us, p99 %.0f us\n", rate,
+              checks->seconds, Percentile(checks->total_us, 0.5), Percentile(checks->total_us, 0.99));
+  std::printf("  node side (answer built and written) p50 %.0f us, p99 %.0f us; client side (parsed and verified) "
+              "p50 %.0f us, p99 %.0f us\n",
+              Percentile(checks->server_us, 0.5), Percentile(checks->server_us, 0.99),
+              Percentile(checks->client_us, 0.5), Percentile(checks->client_us, 0.99));
+  std::printf("raw SHA-256 (65 bytes): %.2f M/s per thread; 257 per map proof -> ceiling %.0f checks/s on %zu threads; "
+              "measured / ceiling = %.2f\n",
+              sha / 1e6, ceiling, o.threads, rate / ceiling);
+  std::printf("targets: >= 30,000 checks/s (%.2fx), p99 <= 2 ms (%.2fx)\n", rate / 30000,
+              2000 / Percentile(checks->total_us, 0.99));
+  return 0;
+}
+
+}  // namespace
+}  // namespace custos::bench
+
+int main(int argc, char** argv) {
+  CLI::App app{"custos_listing_bench: listing checks with proof per second and p99, and the map's cost per listing"};
+  custos::bench::Options o;
+  app.add_option("--subjects", o.subjects, "Listed subjects in the log (default 200000; the issue's figure is 1000000)");
+  app.add_option("--batch", o.batch, "Listings per appended batch (default 1000)");
+  app.add_option("--threads", o.threads, "Threads running checks (default: all cores)");
+  app.add_option("--seconds", o.seconds, "How long the checks run (default 5)");
+  app.add_option("--dir", o.dir, "Where the scratch directory goes (default: $TMPDIR or /tmp; removed at the end)");
+  app.add_flag("--keep", o.keep, "Keep the scratch directory");
+  CLI11_PARSE(app, argc, argv);
+  return custos::bench::Run(o);
+}
