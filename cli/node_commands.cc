@@ -11,6 +11,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/bundle_commands.h"
 #include "cli/node_session.h"
 #include "crypto/note.h"
 #include "ledger/checkpoint.h"
@@ -362,6 +363,7 @@ void AddCommands(CLI::App& app, Opts& o, int& exit_code) {
   OnRun(submit, o, exit_code,
         [&o](NodeSession& s) { return Submit(s, o.statement, o.batch, o.per_call, o.json); });
   AddReadCommands(app, o, exit_code);
+  AddEvidenceNodeCommands(app, o.flags, exit_code);
   auto* node = app.add_subcommand("node", "Ask the node about itself");
   node->require_subcommand(1);
   auto* status = node->add_subcommand("status", "Logs held, sizes, peers, lag, cosignatures, alarms");
@@ -372,7 +374,8 @@ void AddCommands(CLI::App& app, Opts& o, int& exit_code) {
 
 std::optional<int> RunAgainstNode(int argc, char** argv) {
   std::string command = CommandOf(argc, argv);
-  bool node_command = command == "submit" || command == "checkpoint" || command == "entry" || command == "prove";
+  bool node_command = command == "submit" || command == "checkpoint" || command == "entry" || command == "prove" ||
+                      command == "evidence";
   const char* env = std::getenv("CUSTOS_NODE");
   bool from_env = env != nullptr && *env != '\0' && node_command && !HasFlag(argc, argv, "--data");
   if (!HasFlag(argc, argv, "--node") && command != "node" && !from_env) return std::nullopt;

@@ -32,6 +32,7 @@ class StoredLogView final : public LogView {
   Result<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t tree_size) const override {
     return log_.ConsistencyProof(old_size, tree_size);
   }
+  const StoredLog& stored() const override { return log_.stored(); }
 
  private:
   const Stored& log_;

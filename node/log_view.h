@@ -19,6 +19,7 @@
 namespace custos {
 class Log;
 class Replica;
+class StoredLog;
 }  // namespace custos
 
 namespace custos::node {
@@ -50,6 +51,9 @@ class LogView {
   // RFC 9162 proofs; InvalidArgument/NotFound for sizes the log does not have.
   virtual Result<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t tree_size) const = 0;
   virtual Result<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t tree_size) const = 0;
+  // The log's records in the store, for queries that read its indexes and
+  // rule state (evidence bundles: ledger/bundle.h).
+  virtual const StoredLog& stored() const = 0;
 };
 
 // The node's own log as a LogView. Borrows `log`, which must outlive it.
