@@ -12,7 +12,9 @@
 #     makes no progress);
 #  3. custos_map_bench: the listings map (issue 4) at 1,000,000 subjects —
 #     update cost per listing, proof generation and verification — beside the
-#     raw SHA-256 rate (its own Google Benchmark output; --subjects N).
+#     raw SHA-256 rate (its own Google Benchmark output; --subjects N);
+#  4. custos_bundle_bench: evidence bundle verification time for a 20-step
+#     custody chain (issue 4), beside its signature checks at the raw rate.
 #
 # Usage: scripts/bench.sh [custos_bench options] [-- custos_rpc_bench options]
 #   custos_bench:
@@ -27,7 +29,7 @@
 #   --catchup-entries N   size of the log to catch up with (default 200000)
 #   --json FILE     also write its figures as JSON
 #   --help          all options
-# CUSTOS_BENCH_ONLY=ledger, =rpc or =map runs only that one; CUSTOS_MAP_SUBJECTS
+# CUSTOS_BENCH_ONLY=ledger, =rpc, =map or =bundle runs only that one; CUSTOS_MAP_SUBJECTS
 # sets the map's size (default 1000000).
 # A full run takes a few minutes and needs ~1.5 GB under $TMPDIR (or /tmp);
 # `scripts/bench.sh --entries 100000 -- --entries 20000 --no-catchup` is a
@@ -60,7 +62,7 @@ else
 fi
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCUSTOS_SANITIZE=OFF \
   -DCUSTOS_BUILD_BENCHMARKS=ON "${extra[@]}" >/dev/null
-cmake --build "$dir" --parallel "$(nproc)" --target custos_bench custos_microbench custos_rpc_bench custos_map_bench custosd
+cmake --build "$dir" --parallel "$(nproc)" --target custos_bench custos_microbench custos_rpc_bench custos_map_bench custos_bundle_bench custosd
 
 ledger_args=()
 rpc_args=()
@@ -89,4 +91,9 @@ if [[ -z "$only" || "$only" == "map" ]]; then
   [[ "$only" == "map" ]] || echo
   echo "bench.sh: load average before custos_map_bench: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   "$dir/tests/bench/custos_map_bench" --subjects "${CUSTOS_MAP_SUBJECTS:-1000000}"
+fi
+if [[ -z "$only" || "$only" == "bundle" ]]; then
+  [[ "$only" == "bundle" ]] || echo
+  echo "bench.sh: load average before custos_bundle_bench: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  "$dir/tests/bench/custos_bundle_bench"
 fi
