@@ -62,8 +62,10 @@ check "officer granted on psb" grant psb
 
 python3 -c 'import random; r = random.Random(4); open("video.mp4","wb").write(bytes(r.getrandbits(8) for _ in range(300000)))'
 DIGEST=$(sha256sum video.mp4 | cut -d' ' -f1)
+SM3=$(openssl dgst -sm3 -r video.mp4 | cut -d' ' -f1)
 statement evidenceRegistered "$IPB" '{"evidenceId": "E1", "caseId": "SZIPB-2024-0017",
-  "digests": [{"algorithm": "sha256", "value": "'"$DIGEST"'", "size": 300000, "mediaType": "video/mp4"}],
+  "digests": [{"algorithm": "sha256", "value": "'"$DIGEST"'", "size": 300000, "mediaType": "video/mp4"},
+              {"algorithm": "sm3", "value": "'"$SM3"'", "size": 300000, "mediaType": "video/mp4"}],
   "method": "audioVideoRecord", "place": "昆山市 仓库", "officers": [{"name": "张明", "badge": "32050021017"}],
   "holder": "证据室"}' >register.json
 statement evidenceExamined "$IPB" '{"evidenceId": "E1", "examiner": "王晓燕", "findings": "as registered", "digestsMatch": true}' >examine.json
@@ -94,6 +96,11 @@ expect 0 "--json" -- "$CUSTOS" verify --bundle video.bundle --file video.mp4 --t
 check "the JSON lists the 4 steps, registration first" \
   [ "$(json_field out.txt "['account']['steps'][0]['kind'], len(json.load(open('out.txt'))['account']['steps'])")" = "evidenceRegistered 4" ]
 
+expect 0 "a bundle by the file's SM3 digest (hashed through OpenSSL)" -- \
+  "$CUSTOS" "${AT_IPB[@]}" evidence bundle --file video.mp4 --algorithm sm3 --out sm3.bundle --trust trust.json
+expect 0 "it verifies with the file, hashed by the bundle's algorithm" -- \
+  "$CUSTOS" verify --bundle sm3.bundle --file video.mp4 --trust trust.json
+contains out.txt "sm3 $SM3" "the account shows the SM3 digest"
 head -c 300000 /dev/zero >other.mp4
 expect 1 "another file is refused" -- "$CUSTOS" verify --bundle video.bundle --file other.mp4 --trust trust.json
 contains out.txt "FAILED (file-digest)" "the reason is the file's digest"
