@@ -44,8 +44,13 @@ Federation::Federation(kj::AsyncIoProvider& io, const FederationConfig& federati
   for (const auto& [origin, replica] : replicas) {
     const PeerConfig* peer = federation.FindPeer(origin);
     KJ_REQUIRE(peer != nullptr, "a replica without a federation peer", origin);
-    followers_.emplace(origin,
-                       std::make_unique<Follower>(io, *replica, *peer, self, node_key, events, logger_, options));
+    FollowerOptions with_witnesses = options;
+    for (const auto& other : federation.peers) {
+      if (other.origin == origin || other.origin == own_log.origin()) continue;
+      with_witnesses.other_witnesses.push_back(NoteVerifier::ForKey(other.origin, other.verifier.key, kAlgCosignatureV1));
+    }
+    followers_.emplace(origin, std::make_unique<Follower>(io, *replica, *peer, self, node_key, events, logger_,
+                                                          std::move(with_witnesses)));
   }
 }
 

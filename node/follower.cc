@@ -276,9 +276,11 @@ kj::Promise<void> Follower::Sync(std::string note) {
           case CheckpointClass::kAhead:
             return Fetch(std::move(note), target);
           case CheckpointClass::kHeld:
-            // Cosign the newest only: an older note is merely consistent.
-            if (target < replica_.size()) return kj::READY_NOW;
-            return CosignAndReturn(std::move(note), target);
+            return KeepCosignatures(note).then([this, note = std::move(note), target]() mutable -> kj::Promise<void> {
+              // Cosign the newest only: an older note is merely consistent.
+              if (target < replica_.size()) return kj::READY_NOW;
+              return CosignAndReturn(std::move(note), target);
+            });
         }
         return kj::READY_NOW;
       });
@@ -393,6 +395,36 @@ kj::Promise<void> Follower::CosignAndReturn(std::string note, uint64_t size) {
           delivered_size_ = size;
           logger_->debug("peer {}: cosigned size {}", peer_.origin, size);
         });
+      });
+}
+
+// Keeps the other witnesses' cosignatures of a note the replica holds. A
+// line that does not verify, or a note the replica did not store at its size,
+// is skipped: it proves nothing here, and the origin's own check of the line
+// is not ours to repeat as an error.
+kj::Promise<void> Follower::KeepCosignatures(const std::string& note) {
+  auto parsed = Note::Parse(note);
+  if (!parsed.ok() || options_.other_witnesses.empty()) return kj::READY_NOW;
+  std::vector<std::pair<std::string, NoteVerifier>> fresh;
+  for (const auto& sig : parsed->signatures) {
+    for (const auto& witness : options_.other_witnesses) {
+      std::string line = sig.ToLine();
+      if (sig.name == witness.name && sig.key_id == witness.key_id && !kept_lines_.count(line)) {
+        fresh.emplace_back(std::move(line), witness);
+      }
+    }
+  }
+  if (fresh.empty()) return kj::READY_NOW;
+  return offload_
+      .Run([this, note, fresh] {
+        std::vector<std::string> kept;
+        for (const auto& [line, witness] : fresh) {
+          if (replica_.AddCosignature(note, line, witness).ok()) kept.push_back(line);
+        }
+        return kept;
+      })
+      .then([this](std::vector<std::string> kept) {
+        for (auto& line : kept) kept_lines_.insert(std::move(line));
       });
 }
 

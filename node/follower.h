@@ -66,6 +66,12 @@ struct FollowerOptions {
   // How long a witness call (addCheckpoint) for a checkpoint ahead of the
   // replica waits for the follower to verify the entries.
   kj::Duration witness_wait = 30 * kj::SECONDS;
+  // The other witnesses of the federation (alg 0x04 keys, named by origin):
+  // their cosignatures on the peer's checkpoints, as the peer serves them,
+  // are kept with the replica when they verify, so that proofs made here
+  // (evidence bundles, docs/evidence-bundle.md) carry every witness, not
+  // only this node. Empty: only this node's own cosignatures are kept.
+  std::vector<NoteVerifier> other_witnesses;
 };
 
 class Follower;
@@ -134,6 +140,7 @@ class Follower {
   kj::Promise<std::vector<Bytes>> FetchChunk(uint64_t start, uint64_t target);
   kj::Promise<std::vector<Hash>> FetchConsistency(uint64_t old_size, uint64_t new_size);
   kj::Promise<void> CosignAndReturn(std::string note, uint64_t size);
+  kj::Promise<void> KeepCosignatures(const std::string& note);
   kj::Promise<void> HandOverProofs();
   template <typename T>
   kj::Promise<T> Timed(kj::Promise<T> call);
@@ -168,6 +175,7 @@ class Follower {
   uint64_t delivered_size_ = 0;   // the size whose cosignature the peer accepted
   kj::Maybe<kj::TimePoint> last_cosign_;
   std::set<std::string> handed_over_;  // origins whose proof this peer has
+  std::set<std::string> kept_lines_;    // other witnesses' cosignature lines already kept
 
   struct Waiter {
     uint64_t size;

@@ -30,9 +30,10 @@ PSB=suzhou-psb.example/custos
 PRO=suzhou-procuratorate.example/custos
 fed_init ipb "$IPB" ip-bureau psb "$PSB" public-security-bureau pro "$PRO" procuratorate
 install -m 600 "$EXAMPLES/keys/officer.key" officer.key
-# The federation file asks for 2 cosignatures; a node holds only its own
-# cosignature of a peer's log, so the court's trust file here asks for 1.
-sed 's/"quorum": 2/"quorum": 1/' federation.json >trust.json
+# The court trusts the federation file: 2 cosignatures of the three nodes on
+# every checkpoint. A log's origin cannot cosign it, so 3 cannot be met.
+cp federation.json trust.json
+sed 's/"quorum": 2/"quorum": 3/' federation.json >strict.json
 
 # statement KIND ORIGIN JSON-BODY: one statement for ORIGIN's log.
 statement() { printf '{"origin": "%s", "body": {"%s": %s}}\n' "$2" "$1" "$3"; }
@@ -91,11 +92,17 @@ expect 0 "custos verify --bundle --file verifies offline" -- "$CUSTOS" verify --
 contains out.txt "OK: the file is the evidence registered" "the account says the file is the registered one"
 contains out.txt "custodyReceived" "the account lists the police's receipt"
 contains out.txt "now: held by 刑警大队 in $PSB" "the account says who holds it now"
-contains out.txt "cosigned by $IPB" "the account names the police checkpoint's cosigner"
+contains out.txt "cosigned by" "the account names the checkpoints' cosigners"
 expect 0 "--json" -- "$CUSTOS" verify --bundle video.bundle --file video.mp4 --trust trust.json --json
 check "the JSON lists the 4 steps, registration first" \
   [ "$(json_field out.txt "['account']['steps'][0]['kind'], len(json.load(open('out.txt'))['account']['steps'])")" = "evidenceRegistered 4" ]
 
+# cosigners_of ORIGIN: the sorted cosigners of ORIGIN's checkpoint in the JSON account.
+cosigners_of() { python3 -c 'import json,sys; a=json.load(open("out.txt"))["account"]
+print(" ".join(sorted([c for c in a["checkpoints"] if c["origin"] == sys.argv[1]][0]["cosigners"])))' "$1"; }
+check "the police's checkpoint, held by the bureau, carries the bureau's and the procuratorate's cosignatures" \
+  [ "$(cosigners_of "$PSB")" = "$IPB $PRO" ]
+check "the bureau's checkpoint carries the police's and the procuratorate's" [ "$(cosigners_of "$IPB")" = "$PRO $PSB" ]
 expect 0 "a bundle by the file's SM3 digest (hashed through OpenSSL)" -- \
   "$CUSTOS" "${AT_IPB[@]}" evidence bundle --file video.mp4 --algorithm sm3 --out sm3.bundle --trust trust.json
 expect 0 "it verifies with the file, hashed by the bundle's algorithm" -- \
@@ -111,10 +118,9 @@ open("tampered.bundle", "wb").write(b[:at] + "证物室".encode() + b[at + 9:])
 PY
 expect 1 "a bundle with a changed entry is refused" -- "$CUSTOS" verify --bundle tampered.bundle --trust trust.json
 contains out.txt "FAILED (entry)" "the reason is the entry"
-expect 1 "the federation's own policy (2 cosignatures) is not met by a peer's log held here" -- \
-  "$CUSTOS" verify --bundle video.bundle --trust federation.json --json
+expect 1 "a policy of 3 cosignatures is not met" -- "$CUSTOS" verify --bundle video.bundle --trust strict.json --json
 check "the JSON names the witness policy" [ "$(json_field out.txt "['reason']")" = "witness-policy" ]
-contains out.txt "needs 2 of" "the message names the quorum"
+contains out.txt "needs 3 of" "the message names the quorum"
 
 expect 2 "verify --bundle without --trust is bad usage" -- "$CUSTOS" verify --bundle video.bundle
 expect 2 "a missing bundle file is bad input" -- "$CUSTOS" verify --bundle nothing.bundle --trust trust.json
