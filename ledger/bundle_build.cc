@@ -44,7 +44,7 @@ struct Step {
 
 class Builder {
  public:
-  Builder(std::span<const StoredLog* const> logs) {
+  explicit Builder(std::span<const StoredLog* const> logs) {
     for (const StoredLog* log : logs) held_[log->number()] = Held{log, CheckpointSize(*log), {}};
   }
 

@@ -69,10 +69,9 @@ class Verifier {
       return Fail(Failure::kVersion, "bundle version " + std::to_string(b.getVersion()) + " is not known (this verifier knows " +
                                          std::to_string(kBundleVersion) + ")");
     }
-    if (!CheckDigest(b) || !CheckLogs(b.getLogs()) || !CheckChainEntries(b.getChain()) || !CheckAuthority() ||
-        !CheckCustody()) {
-      return verdict_;
-    }
+    // Each check records its failure in verdict_; the first one stops the rest.
+    (void)(CheckDigest(b) && CheckLogs(b.getLogs()) && CheckChainEntries(b.getChain()) && CheckAuthority() &&
+           CheckCustody());
     return verdict_;
   }
 
