@@ -170,7 +170,9 @@ class Verifier {
   std::optional<uint64_t> AddEntry(LogState& state, schema::ProvedEntry::Reader proved, const std::string& what) {
     const std::string where = what + " of " + state.origin;
     ByteSpan raw = Span(proved.getEntry());
-    ParsedEntry p = ParseEntry(raw, 0);
+    // The index the entry claims, for ParseEntry's messages (it checks the rest).
+    auto claimed = schema::ReadCanonical<schema::LogEntry>(raw, schema::kMaxEntryBytes, "entry");
+    ParsedEntry p = ParseEntry(raw, claimed.ok() ? claimed->get().getIndex() : 0);
     if (!p.status.ok()) {
       Failed(Failure::kEntry, where + ": " + p.status.message());
       return std::nullopt;
@@ -217,7 +219,7 @@ class Verifier {
       std::string origin = Str(step.getOrigin());
       auto log = logs_.find(origin);
       if (log == logs_.end()) return Failed(Failure::kMalformed, "chain: a step names the log " + origin + ", which the bundle does not carry");
-      auto index = AddEntry(log->second, step.getEntry(), "custody step " + std::to_string(chain_.size()));
+      auto index = AddEntry(log->second, step.getEntry(), "custody step " + std::to_string(chain_.size() + 1));
       if (!index) return false;
       chain_.emplace_back(origin, *index);
     }
@@ -274,7 +276,7 @@ class Verifier {
     std::map<std::string, uint64_t> last;  // per log: the index of its last step so far
     for (size_t i = 0; i < chain_.size(); ++i) {
       const auto& [origin, index] = chain_[i];
-      const std::string at = "custody step " + std::to_string(i) + " (" + origin + " entry " + std::to_string(index) + ")";
+      const std::string at = "custody step " + std::to_string(i + 1) + " (" + origin + " entry " + std::to_string(index) + ")";
       auto seen = last.find(origin);
       if (seen != last.end() && index <= seen->second) {
         return Failed(Failure::kCustodyOrder, at + " does not come after the chain's earlier step " + origin + " entry " +

@@ -146,7 +146,7 @@ TEST_F(BundleTest, ATamperedEntryIsRejected) {
   Bytes b = Mutate(ipb_->Bundle(ContentOf(kVideo)), [](auto, auto root) {
     ReplaceIn(root.getChain()[1].getEntry().getEntry(), "as registered", "as rEgistered");
   });
-  ExpectRefused(b, Failure::kEntry, "custody step 1 of suzhou-ipb.example/custos");
+  ExpectRefused(b, Failure::kEntry, "custody step 2 of suzhou-ipb.example/custos: entry 3: signature");
 }
 
 TEST_F(BundleTest, ATamperedProofHashIsRejected) {
@@ -207,7 +207,7 @@ TEST_F(BundleTest, AReorderedChainIsRejected) {
     root.getChain().setWithCaveats(1, original.getChain()[2]);
     root.getChain().setWithCaveats(2, original.getChain()[1]);
   });
-  ExpectRefused(b, Failure::kCustodyOrder, "custody step 2 (suzhou-ipb.example/custos entry 3) does not come after");
+  ExpectRefused(b, Failure::kCustodyOrder, "custody step 3 (suzhou-ipb.example/custos entry 3) does not come after");
 }
 
 TEST_F(BundleTest, AnAuthorWithoutAGrantInTheBundleIsRejected) {
