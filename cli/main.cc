@@ -1,6 +1,7 @@
 // custos — the command line of a Custos log (docs/cli.md).
 #include <iostream>
 
+#include "cli/bundle_commands.h"
 #include "cli/common.h"
 #include "cli/node_commands.h"
 #include "crypto/ed25519.h"
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   custos::cli::RegisterLogCommands(app, globals, exit_code);
   custos::cli::RegisterProofCommands(app, globals, exit_code);
   custos::cli::RegisterNodeCommands(app, globals, exit_code);
+  custos::cli::RegisterEvidenceCommands(app, globals, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -13,6 +13,7 @@
 
 #include "cli/audit_commands.h"
 #include "cli/listing_commands.h"
+#include "cli/bundle_commands.h"
 #include "cli/node_session.h"
 #include "cli/private_data.h"
 #include "crypto/note.h"
@@ -414,6 +415,7 @@ void AddCommands(CLI::App& app, Opts& o, int& exit_code) {
         [&o](NodeSession& s) { return Submit(s, o.statement, o.batch, o.private_file, o.per_call, o.json); });
   AddReadCommands(app, o, exit_code);
   AddAuditCommands(app, o.flags, exit_code);
+  AddEvidenceNodeCommands(app, o.flags, exit_code);
   auto* node = app.add_subcommand("node", "Ask the node about itself");
   node->require_subcommand(1);
   auto* status = node->add_subcommand("status", "Logs held, sizes, peers, lag, cosignatures, alarms");
@@ -427,6 +429,7 @@ std::optional<int> RunAgainstNode(int argc, char** argv) {
   std::string command = CommandOf(argc, argv);
   bool node_command = command == "submit" || command == "checkpoint" || command == "entry" || command == "prove" ||
                       command == "case" || command == "audit";
+                      command == "evidence";
   const char* env = std::getenv("CUSTOS_NODE");
   bool from_env = env != nullptr && *env != '\0' && node_command && !HasFlag(argc, argv, "--data");
   const bool only_node = command == "node" || command == "listing";  // no offline form

@@ -1,6 +1,7 @@
 // custos prove inclusion | prove consistency | verify
 #include <iostream>
 
+#include "cli/bundle_commands.h"
 #include "cli/common.h"
 #include "crypto/note.h"
 #include "ledger/checkpoint.h"
@@ -117,7 +118,7 @@ int Verify(const std::string& vkey, const std::string& proof_file, const std::st
 
 void RegisterProofCommands(CLI::App& app, Globals& globals, int& exit_code) {
   struct Opts {
-    std::string data, index, size, old, vkey, proof, entry;
+    std::string data, index, size, old, vkey, proof, entry, bundle, file, trust;
   };
   auto o = std::make_shared<Opts>();
   auto* prove = app.add_subcommand("prove", "Make inclusion and consistency proofs (RFC 9162)");
@@ -145,12 +146,27 @@ void RegisterProofCommands(CLI::App& app, Globals& globals, int& exit_code) {
   auto* ver = app.add_subcommand(
       "verify",
       "Offline: check that an entry is in a log, from a tlog-proof and the log's\n"
-      "verifier key. Prints OK, or FAILED and the reason (exit 1).");
-  ver->add_option("--vkey", o->vkey, "The log's verifier key string (custos key show on the node key)")->required();
-  ver->add_option("--proof", o->proof, "A .tlog-proof file (custos prove inclusion)")->required();
-  ver->add_option("--entry", o->entry, "The entry's raw bytes (custos entry)")->required();
+      "verifier key (--vkey --proof --entry); or check an evidence bundle against\n"
+      "a federation file (--bundle --trust [--file]): the file's digest, every\n"
+      "signature, authority, proof, checkpoint, the witness policy and the custody\n"
+      "chain. Prints OK (and, for a bundle, who registered what when and who has\n"
+      "held it since), or FAILED and the reason (exit 1).");
+  ver->add_option("--vkey", o->vkey, "The log's verifier key string (custos key show on the node key)");
+  ver->add_option("--proof", o->proof, "A .tlog-proof file (custos prove inclusion)");
+  ver->add_option("--entry", o->entry, "The entry's raw bytes (custos entry)");
+  ver->add_option("--bundle", o->bundle, "An evidence bundle (custos evidence bundle)");
+  ver->add_option("--file", o->file, "With --bundle: the evidence file, checked against the registered digest");
+  ver->add_option("--trust", o->trust, "With --bundle: the federation file (origins, keys, witness policy)");
   ver->add_flag("--json", globals.json, "Print {ok, origin, size, root} or {ok, reason} as JSON");
-  ver->callback([&, o] { exit_code = Verify(o->vkey, o->proof, o->entry, globals.json); });
+  ver->callback([&, o] {
+    if (!o->bundle.empty()) {
+      exit_code = VerifyBundle(o->bundle, o->file, o->trust, globals.json);
+    } else if (o->vkey.empty() || o->proof.empty() || o->entry.empty()) {
+      exit_code = Fail(Status::InvalidArgument("verify: give --vkey, --proof and --entry, or --bundle and --trust"));
+    } else {
+      exit_code = Verify(o->vkey, o->proof, o->entry, globals.json);
+    }
+  });
 }
 
 }  // namespace custos::cli

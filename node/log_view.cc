@@ -35,6 +35,7 @@ class StoredLogView final : public LogView {
   Result<listings::LogListingAnswer> ListingAnswer(const listings::SubjectKey& key) const override {
     return listings::BuildLogAnswer(log_.stored(), key);
   }
+  const StoredLog& stored() const override { return log_.stored(); }
 
  private:
   const Stored& log_;

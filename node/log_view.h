@@ -20,6 +20,7 @@
 namespace custos {
 class Log;
 class Replica;
+class StoredLog;
 }  // namespace custos
 
 namespace custos::node {
@@ -54,6 +55,9 @@ class LogView {
   // The log's answer to a listing check for `key`, from one committed state
   // (listings::BuildLogAnswer).
   virtual Result<listings::LogListingAnswer> ListingAnswer(const listings::SubjectKey& key) const = 0;
+  // The log's records in the store, for queries that read its indexes and
+  // rule state (evidence bundles: ledger/bundle.h).
+  virtual const StoredLog& stored() const = 0;
 };
 
 // The node's own log as a LogView. Borrows `log`, which must outlive it.

@@ -67,5 +67,6 @@ Result<CanonicalMessage<T>> ReadCanonical(ByteSpan bytes, size_t max_bytes, cons
 template Result<CanonicalMessage<Statement>> ReadCanonical<Statement>(ByteSpan, size_t, const char*);
 template Result<CanonicalMessage<SignedSubmission>> ReadCanonical<SignedSubmission>(ByteSpan, size_t, const char*);
 template Result<CanonicalMessage<LogEntry>> ReadCanonical<LogEntry>(ByteSpan, size_t, const char*);
+template Result<CanonicalMessage<EvidenceBundle>> ReadCanonical<EvidenceBundle>(ByteSpan, size_t, const char*);
 
 }  // namespace custos::schema

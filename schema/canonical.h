@@ -10,6 +10,7 @@
 
 #include "crypto/bytes.h"
 #include "crypto/status.h"
+#include "schema/bundle.capnp.h"
 #include "schema/custos.capnp.h"
 
 namespace custos::schema {
@@ -53,5 +54,6 @@ Result<CanonicalMessage<T>> ReadCanonical(ByteSpan bytes, size_t max_bytes, cons
 extern template Result<CanonicalMessage<Statement>> ReadCanonical<Statement>(ByteSpan, size_t, const char*);
 extern template Result<CanonicalMessage<SignedSubmission>> ReadCanonical<SignedSubmission>(ByteSpan, size_t, const char*);
 extern template Result<CanonicalMessage<LogEntry>> ReadCanonical<LogEntry>(ByteSpan, size_t, const char*);
+extern template Result<CanonicalMessage<EvidenceBundle>> ReadCanonical<EvidenceBundle>(ByteSpan, size_t, const char*);
 
 }  // namespace custos::schema

@@ -17,6 +17,8 @@
 #     node's answer built, the client's verification) and the map's cost per
 #     listing on the append path, beside the raw SHA-256 ceiling
 #     (CUSTOS_LISTING_SUBJECTS, default 1000000).
+#  4. custos_bundle_bench: evidence bundle verification time for a 20-step
+#     custody chain (issue 4), beside its signature checks at the raw rate.
 #
 # Usage: scripts/bench.sh [custos_bench options] [-- custos_rpc_bench options]
 #   custos_bench:
@@ -32,6 +34,7 @@
 #   --json FILE     also write its figures as JSON
 #   --help          all options
 # CUSTOS_BENCH_ONLY=ledger, =rpc, =map or =listing runs only that one; CUSTOS_MAP_SUBJECTS
+# CUSTOS_BENCH_ONLY=ledger, =rpc, =map or =bundle runs only that one; CUSTOS_MAP_SUBJECTS
 # sets the map's size (default 1000000).
 # A full run takes a few minutes and needs ~1.5 GB under $TMPDIR (or /tmp);
 # `scripts/bench.sh --entries 100000 -- --entries 20000 --no-catchup` is a
@@ -65,6 +68,7 @@ fi
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCUSTOS_SANITIZE=OFF \
   -DCUSTOS_BUILD_BENCHMARKS=ON "${extra[@]}" >/dev/null
 cmake --build "$dir" --parallel "$(nproc)" --target custos_bench custos_microbench custos_rpc_bench custos_map_bench custos_listing_bench custosd
+cmake --build "$dir" --parallel "$(nproc)" --target custos_bench custos_microbench custos_rpc_bench custos_map_bench custos_bundle_bench custosd
 
 ledger_args=()
 rpc_args=()
@@ -98,4 +102,8 @@ if [[ -z "$only" || "$only" == "listing" ]]; then
   [[ "$only" == "listing" ]] || echo
   echo "bench.sh: load average before custos_listing_bench: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   "$dir/tests/bench/custos_listing_bench" --subjects "${CUSTOS_LISTING_SUBJECTS:-1000000}"
+if [[ -z "$only" || "$only" == "bundle" ]]; then
+  [[ "$only" == "bundle" ]] || echo
+  echo "bench.sh: load average before custos_bundle_bench: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  "$dir/tests/bench/custos_bundle_bench"
 fi

@@ -1,0 +1,251 @@
+// custos evidence bundle | custos verify --bundle (docs/evidence-bundle.md).
+//
+// The bundle is made by a node from the logs it holds; the command line
+// checks it against the federation file, exactly as a court will offline,
+// before it writes it, so a bundle that would not verify is never handed on.
+#include "cli/bundle_commands.h"
+
+#include <openssl/evp.h>
+
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "ledger/bundle.h"
+#include "node/config.h"
+
+namespace custos::cli {
+
+namespace {
+
+constexpr size_t kMaxFederationFile = 1 << 20;
+
+// The trust policy of a federation file: its peers' origins and keys, and
+// its witness policy (each named cosigner's key as a cosignature/v1 key).
+Result<bundle::TrustPolicy> LoadTrust(const std::string& path) {
+  if (path.empty()) return Status::InvalidArgument("--trust: the federation file is required");
+  CUSTOS_ASSIGN_OR_RETURN(std::string text, ReadFileLimited(path, kMaxFederationFile, "--trust"));
+  auto fed = node::ParseFederation(text, "--trust " + path);
+  if (!fed.ok()) return Status::InvalidArgument(fed.status().message());
+  bundle::TrustPolicy trust;
+  for (const auto& peer : fed->peers) trust.origins.emplace(peer.origin, peer.verifier);
+  for (const auto& name : fed->policy.cosigners) {
+    const node::PeerConfig* peer = fed->FindPeer(name);
+    trust.cosigners.emplace(name, NoteVerifier::ForKey(name, peer->verifier.key, kAlgCosignatureV1));
+  }
+  trust.quorum = fed->policy.quorum;
+  return trust;
+}
+
+// The digest of a whole file (streamed), by OpenSSL: SHA-256, or SM3 (GB/T 32905).
+Result<Hash> FileDigest(const std::string& path, uint8_t algorithm) {
+  const char* name = algorithm == static_cast<uint8_t>(schema::DigestAlgorithm::SM3) ? "SM3" : "SHA256";
+  std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> md(EVP_MD_fetch(nullptr, name, nullptr), EVP_MD_free);
+  if (!md) return Status::InvalidArgument(std::string("--file: this OpenSSL has no ") + name);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::InvalidArgument("--file: cannot open " + path);
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), md.get(), nullptr) != 1) return Status::IOError("--file: digest init failed");
+  std::vector<char> buf(1 << 16);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    if (in.gcount() > 0) EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(in.gcount()));
+  }
+  if (in.bad()) return Status::IOError("--file: reading " + path + " failed");
+  Hash out;
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx.get(), out.bytes.data(), &len) != 1 || len != out.bytes.size()) {
+    return Status::IOError("--file: digest failed");
+  }
+  return out;
+}
+
+std::string Utc(int64_t ms) {
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+nlohmann::json AccountJson(const bundle::Account& a) {
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& s : a.steps) {
+    steps.push_back({{"origin", s.origin}, {"index", s.index}, {"logTime", s.log_time}, {"time", Utc(s.log_time)},
+                     {"kind", s.kind}, {"author", s.author}, {"authorName", s.author_name}, {"summary", s.summary}});
+  }
+  nlohmann::json checkpoints = nlohmann::json::array();
+  for (const auto& c : a.checkpoints) {
+    checkpoints.push_back({{"origin", c.origin}, {"size", c.size}, {"root", Base64Encode(c.root.span())},
+                           {"cosigners", c.cosigners}, {"otherSigners", c.others}});
+  }
+  const char* algorithm = bundle::DigestAlgorithmName(a.algorithm);
+  return {{"evidenceId", a.evidence_id}, {"caseId", a.case_id}, {"algorithm", algorithm ? algorithm : ""},
+          {"digest", HexEncode(a.digest.span())}, {"size", a.content_size}, {"mediaType", a.media_type},
+          {"fileChecked", a.file_checked}, {"madeBy", a.made_by}, {"madeAt", a.made_at}, {"steps", steps},
+          {"checkpoints", checkpoints}, {"state", a.state}, {"policy", a.policy}};
+}
+
+void PrintAccount(const bundle::Account& a) {
+  const char* algorithm = bundle::DigestAlgorithmName(a.algorithm);
+  std::cout << "evidence " << a.evidence_id << " of case " << a.case_id << "\n"
+            << "  " << (algorithm ? algorithm : "?") << " " << HexEncode(a.digest.span()) << " (" << a.content_size
+            << " bytes, " << a.media_type << ")"
+            << (a.file_checked ? ": the file matches" : ": no file was given, so no file was checked") << "\n"
+            << "custody, in order:\n";
+  for (size_t i = 0; i < a.steps.size(); ++i) {
+    const auto& s = a.steps[i];
+    std::cout << "  " << i + 1 << ". " << Utc(s.log_time) << "  " << s.origin << " entry " << s.index << "  "
+              << s.kind << "\n     " << s.summary << "\n     signed by "
+              << (s.author_name.empty() ? "key " : s.author_name + ", key ") << s.author.substr(0, 16) << "…\n";
+  }
+  std::cout << "now: " << a.state << "\n" << "vouched for by:\n";
+  for (const auto& c : a.checkpoints) {
+    std::cout << "  " << c.origin << " checkpoint of size " << c.size << " (root " << Base64Encode(c.root.span())
+              << "), signed by its origin";
+    if (c.cosigners.empty()) std::cout << "; no cosignature by a cosigner of the policy";
+    for (size_t i = 0; i < c.cosigners.size(); ++i) std::cout << (i == 0 ? "; cosigned by " : ", ") << c.cosigners[i];
+    std::cout << "\n";
+  }
+  std::cout << "witness policy: " << a.policy << "\n"
+            << "bundle made by " << a.made_by << " at " << Utc(a.made_at) << "\n";
+}
+
+// Prints a failed verdict: the reason and the message (on stdout, where the
+// contract says the reason goes), or JSON.
+int PrintFailure(const bundle::Verdict& v, bool json) {
+  if (json) {
+    PrintJson({{"ok", false}, {"reason", bundle::FailureName(v.failure)}, {"message", v.message}});
+  } else {
+    std::cout << "FAILED (" << bundle::FailureName(v.failure) << "): " << v.message << "\n";
+  }
+  return kExitVerifyFailed;
+}
+
+// ------------------------------------------------------------ against a node
+
+struct BundleOpts {
+  std::string file, digest, algorithm = "sha256", out, trust;
+  bool json = false;
+};
+
+Result<std::pair<uint8_t, Hash>> DigestToAsk(const BundleOpts& o) {
+  auto algorithm = bundle::ParseDigestAlgorithm(o.algorithm);
+  if (!algorithm) return Status::InvalidArgument("--algorithm: \"" + o.algorithm + "\" is not sha256 or sm3");
+  if (o.file.empty() == o.digest.empty()) return Status::InvalidArgument("--file, --digest: give exactly one");
+  if (!o.file.empty()) {
+    CUSTOS_ASSIGN_OR_RETURN(Hash h, FileDigest(o.file, *algorithm));
+    return std::make_pair(*algorithm, h);
+  }
+  auto bytes = HexDecode(o.digest);
+  auto h = bytes ? Hash::FromSpan(*bytes) : std::nullopt;
+  if (!h) return Status::InvalidArgument("--digest: \"" + o.digest + "\" is not 64 hex digits");
+  return std::make_pair(*algorithm, *h);
+}
+
+int MakeBundle(NodeSession& session, const BundleOpts& o) {
+  auto trust = LoadTrust(o.trust);
+  if (!trust.ok()) return Fail(trust.status());
+  auto digest = DigestToAsk(o);
+  if (!digest.ok()) return Fail(digest.status());
+  auto request = session.node().evidenceBundleRequest();
+  request.setAlgorithm(o.algorithm);
+  request.setDigest(capnp::Data::Reader(digest->second.bytes.data(), digest->second.bytes.size()));
+  auto response = session.Wait(request.send());
+  if (!response.ok()) return Fail(response.status().WithContext("evidence bundle"));
+  auto data = response->getBundle();
+  Bytes bytes(data.begin(), data.end());
+  std::optional<Hash> file;
+  if (!o.file.empty()) file = digest->second;
+  bundle::Verdict v = bundle::VerifyEvidenceBundle(bytes, *trust, file);
+  if (!v.ok()) {
+    std::cerr << "custos: the node's bundle does not verify against " << o.trust << "; nothing written\n";
+    return PrintFailure(v, o.json);
+  }
+  Status written = WriteFile(o.out, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  if (!written.ok()) return Fail(written.WithContext("--out"));
+  if (o.json) {
+    PrintJson({{"ok", true}, {"out", o.out}, {"bytes", bytes.size()}, {"account", AccountJson(v.account)}});
+  } else {
+    std::cout << "wrote " << o.out << " (" << bytes.size() << " bytes): evidence " << v.account.evidence_id << ", "
+              << v.account.steps.size() << " custody steps, " << v.account.state << "; verified against " << o.trust
+              << "\n";
+  }
+  return kExitOk;
+}
+
+const char* kBundleHelp =
+    "Ask the node for the evidence bundle of a file (or of its digest): the\n"
+    "registration, every custody entry since across the logs the node holds,\n"
+    "their inclusion proofs, the cosigned checkpoints and the key grants that\n"
+    "authorise the authors. The bundle is verified against --trust (as\n"
+    "`custos verify --bundle` will) before it is written; nothing is written\n"
+    "if it does not verify (exit 1). See docs/evidence-bundle.md.";
+
+void AddBundleOptions(CLI::App* cmd, BundleOpts& o) {
+  cmd->add_option("--file", o.file, "The evidence file: its digest is computed here (streamed)");
+  cmd->add_option("--digest", o.digest, "The content digest, 64 hex digits (instead of --file)");
+  cmd->add_option("--algorithm", o.algorithm, "Digest algorithm: sha256 (default) or sm3");
+  cmd->add_option("--out", o.out, "Where to write the bundle (FILE.bundle)")->required();
+  cmd->add_option("--trust", o.trust, "The federation file: origins, keys and the witness policy")->required();
+  cmd->add_flag("--json", o.json, "Print {ok, out, bytes, account} (or {ok, reason, message}) as JSON");
+}
+
+}  // namespace
+
+void AddEvidenceNodeCommands(CLI::App& app, NodeFlags& flags, int& exit_code) {
+  auto o = std::make_shared<BundleOpts>();
+  auto* evidence = app.add_subcommand("evidence", "Evidence queries: bundles for courts");
+  evidence->require_subcommand(1);
+  auto* make = evidence->add_subcommand("bundle", kBundleHelp);
+  AddBundleOptions(make, *o);
+  make->callback([&flags, &exit_code, o] {
+    auto session = NodeSession::Open(flags);
+    if (!session.ok()) {
+      exit_code = Fail(session.status());
+      return;
+    }
+    exit_code = MakeBundle(**session, *o);
+  });
+}
+
+void RegisterEvidenceCommands(CLI::App& app, Globals&, int& exit_code) {
+  auto o = std::make_shared<BundleOpts>();
+  auto* evidence = app.add_subcommand("evidence", "Evidence queries against a node (needs --node)");
+  evidence->require_subcommand(1);
+  auto* make = evidence->add_subcommand("bundle", kBundleHelp);
+  AddBundleOptions(make, *o);
+  make->callback([&exit_code] {
+    exit_code = Fail(Status::InvalidArgument("evidence bundle: give --node HOST:PORT (or set CUSTOS_NODE)"));
+  });
+}
+
+int VerifyBundle(const std::string& bundle_file, const std::string& file, const std::string& trust_file, bool json) {
+  auto trust = LoadTrust(trust_file);
+  if (!trust.ok()) return Fail(trust.status());
+  auto text = ReadFileLimited(bundle_file, bundle::kMaxBundleBytes, "--bundle");
+  if (!text.ok()) return Fail(text.status());
+  ByteSpan bytes = AsBytes(*text);
+  auto about = bundle::PeekDigest(bytes);
+  if (!about.ok()) return Fail(about.status().WithContext("--bundle " + bundle_file));
+  std::optional<Hash> digest;
+  if (!file.empty()) {
+    auto h = FileDigest(file, about->first);
+    if (!h.ok()) return Fail(h.status());
+    digest = *h;
+  }
+  bundle::Verdict v = bundle::VerifyEvidenceBundle(bytes, *trust, digest);
+  if (!v.ok()) return PrintFailure(v, json);
+  if (json) {
+    PrintJson({{"ok", true}, {"account", AccountJson(v.account)}});
+  } else {
+    std::cout << "OK: " << (v.account.file_checked ? "the file is the evidence registered" : "the bundle verifies")
+              << ", and every custody step is signed, authorised, in its log and vouched for by the witness policy\n";
+    PrintAccount(v.account);
+  }
+  return kExitOk;
+}
+
+}  // namespace custos::cli

@@ -1,0 +1,546 @@
+// Verifying an evidence bundle offline (ledger/bundle.h,
+// docs/evidence-bundle.md). The checks run from the outside in: the format,
+// the file, each log's checkpoint and its witnesses, each entry and its
+// proof, authority, and last the custody chain, which only means something
+// once every entry in it is known to be in its log.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "crypto/cosignature.h"
+#include "ledger/authority.h"
+#include "ledger/bundle.h"
+#include "ledger/bundle_entry.h"
+#include "ledger/checkpoint.h"
+#include "ledger/entry_checker.h"
+#include "ledger/merkle.h"
+
+namespace custos::bundle {
+
+namespace {
+
+using Which = schema::Statement::Body::Which;
+
+std::string Str(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
+ByteSpan Span(capnp::Data::Reader d) { return ByteSpan(d.begin(), d.size()); }
+
+// One log of the bundle as the verifier has checked it so far.
+struct LogState {
+  std::string origin;
+  Checkpoint checkpoint;
+  std::map<uint64_t, ParsedEntry> entries;  // authority and chain entries, by index
+  std::set<uint64_t> administration;        // indexes of the bundled authority entries
+  std::map<PublicKey, std::string> names;   // "holder (post)" from key grants
+};
+
+// Where the evidence is, as the chain has moved it so far.
+struct Custody {
+  enum class Status { kHeld, kInTransit, kDisposed } status = Status::kHeld;
+  std::string origin;  // the log that holds it (in transit: the sender's)
+  std::string holder;  // in transit: the intended receiver
+  std::string to_origin;
+  uint64_t transfer_index = 0;  // the last transfer: in transit, or within the agency
+  Hash transfer_leaf;
+  std::string transfer_to_holder;
+  bool has_transfer = false;
+  std::string disposition;
+};
+
+const char* DispositionName(schema::Disposition d) {
+  switch (d) {
+    case schema::Disposition::RELEASED: return "released";
+    case schema::Disposition::RETURNED: return "returned";
+    case schema::Disposition::DESTROYED: return "destroyed";
+  }
+  return "disposed of";
+}
+
+class Verifier {
+ public:
+  Verifier(const TrustPolicy& trust, std::optional<Hash> file_digest) : trust_(trust), file_digest_(file_digest) {
+    verdict_.account.policy = trust.Describe();
+  }
+
+  Verdict Run(ByteSpan bytes) {
+    auto parsed = schema::ReadCanonical<schema::EvidenceBundle>(bytes, kMaxBundleBytes, "bundle");
+    if (!parsed.ok()) return Fail(Failure::kMalformed, parsed.status().message());
+    auto b = parsed->get();
+    if (b.getVersion() != kBundleVersion) {
+      return Fail(Failure::kVersion, "bundle version " + std::to_string(b.getVersion()) + " is not known (this verifier knows " +
+                                         std::to_string(kBundleVersion) + ")");
+    }
+    // Each check records its failure in verdict_; the first one stops the rest.
+    (void)(CheckDigest(b) && CheckLogs(b.getLogs()) && CheckChainEntries(b.getChain()) && CheckAuthority() &&
+           CheckCustody());
+    return verdict_;
+  }
+
+ private:
+  Verdict Fail(Failure failure, std::string message) {
+    verdict_.failure = failure;
+    verdict_.message = std::move(message);
+    return verdict_;
+  }
+  bool Failed(Failure failure, std::string message) {
+    Fail(failure, std::move(message));
+    return false;
+  }
+
+  bool CheckDigest(schema::EvidenceBundle::Reader b) {
+    Account& a = verdict_.account;
+    auto digest = Hash::FromSpan(Span(b.getDigest()));
+    a.algorithm = static_cast<uint8_t>(b.getAlgorithm());
+    if (!digest || DigestAlgorithmName(a.algorithm) == nullptr) {
+      return Failed(Failure::kMalformed, "digest: not a 32-byte digest of a known algorithm");
+    }
+    a.digest = *digest;
+    a.made_by = Str(b.getMadeBy());
+    a.made_at = b.getMadeAt();
+    if (file_digest_ && *file_digest_ != *digest) {
+      return Failed(Failure::kFileDigest, std::string("the file's ") + DigestAlgorithmName(a.algorithm) + " digest " +
+                                              HexEncode(file_digest_->span()) + " is not the bundle's " +
+                                              HexEncode(digest->span()) + ": this is not the registered file");
+    }
+    a.file_checked = file_digest_.has_value();
+    return true;
+  }
+
+  // ---------------------------------------------------------- checkpoints
+
+  bool CheckLogs(capnp::List<schema::BundleLog>::Reader logs) {
+    for (auto log : logs) {
+      std::string origin = Str(log.getOrigin());
+      if (logs_.count(origin)) return Failed(Failure::kMalformed, "logs: " + origin + " is listed twice");
+      auto key = trust_.origins.find(origin);
+      if (key == trust_.origins.end()) {
+        return Failed(Failure::kUntrustedLog, "log " + origin + " is not in the trust policy's federation");
+      }
+      LogState& state = logs_[origin];
+      state.origin = origin;
+      if (!CheckCheckpoint(state, Str(log.getCheckpoint()), key->second)) return false;
+      for (auto proved : log.getAuthority()) {
+        auto index = AddEntry(state, proved, "authority entry");
+        if (!index) return false;
+        state.administration.insert(*index);
+      }
+    }
+    return true;
+  }
+
+  bool CheckCheckpoint(LogState& state, const std::string& text, const NoteVerifier& key) {
+    auto note = OpenNote(text, key);
+    if (!note.ok()) return Failed(Failure::kCheckpoint, "checkpoint of " + state.origin + ": " + note.status().message());
+    auto cp = Checkpoint::Parse(note->text);
+    if (!cp.ok()) return Failed(Failure::kCheckpoint, "checkpoint of " + state.origin + ": " + cp.status().message());
+    if (cp->origin != state.origin) {
+      return Failed(Failure::kCheckpoint, "checkpoint of " + state.origin + " names the origin " + cp->origin);
+    }
+    state.checkpoint = *cp;
+    CheckpointAccount account{state.origin, cp->size, cp->root, {}, {}};
+    for (const auto& sig : note->signatures) {
+      if (sig.name == state.origin) continue;
+      auto cosigner = trust_.cosigners.find(sig.name);
+      if (cosigner == trust_.cosigners.end()) {
+        account.others.push_back(sig.name);
+        continue;
+      }
+      auto checked = VerifyCosignature(note->text, sig, cosigner->second);
+      if (!checked.ok()) {
+        return Failed(Failure::kCosignature, "cosignature by " + sig.name + " on the checkpoint of " + state.origin +
+                                                 " at size " + std::to_string(cp->size) + ": " + checked.status().message());
+      }
+      if (std::find(account.cosigners.begin(), account.cosigners.end(), sig.name) == account.cosigners.end()) {
+        account.cosigners.push_back(sig.name);
+      }
+    }
+    const size_t valid = account.cosigners.size();
+    verdict_.account.checkpoints.push_back(std::move(account));
+    if (valid < trust_.quorum) {
+      return Failed(Failure::kWitnessPolicy, "the checkpoint of " + state.origin + " at size " + std::to_string(cp->size) +
+                                                 " has " + std::to_string(valid) + " valid cosignature(s) by the policy's "
+                                                 "cosigners; the witness policy needs " + trust_.Describe());
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------- entries
+
+  // Parses and checks one proved entry of `state`'s log and keeps it under
+  // its index. Returns the index; nullopt after a failure.
+  std::optional<uint64_t> AddEntry(LogState& state, schema::ProvedEntry::Reader proved, const std::string& what) {
+    const std::string where = what + " of " + state.origin;
+    ByteSpan raw = Span(proved.getEntry());
+    // The index the entry claims, for ParseEntry's messages (it checks the rest).
+    auto claimed = schema::ReadCanonical<schema::LogEntry>(raw, schema::kMaxEntryBytes, "entry");
+    ParsedEntry p = ParseEntry(raw, claimed.ok() ? claimed->get().getIndex() : 0);
+    if (!p.status.ok()) {
+      Failed(Failure::kEntry, where + ": " + p.status.message());
+      return std::nullopt;
+    }
+    const uint64_t index = p.entry->get().getIndex();
+    const std::string at = state.origin + " entry " + std::to_string(index);
+    if (Str(p.submission->statement.get().getOrigin()) != state.origin) {
+      Failed(Failure::kEntry, at + ": its statement is for the log " + Str(p.submission->statement.get().getOrigin()));
+      return std::nullopt;
+    }
+    std::vector<Hash> proof;
+    for (auto h : proved.getProof()) {
+      auto hash = Hash::FromSpan(Span(h));
+      if (!hash) {
+        Failed(Failure::kMalformed, at + ": a proof hash is not 32 bytes");
+        return std::nullopt;
+      }
+      proof.push_back(*hash);
+    }
+    const Checkpoint& cp = state.checkpoint;
+    Status included = index < cp.size ? merkle::VerifyInclusion(p.leaf_hash, index, cp.size, proof, cp.root)
+                                      : Status::Corruption("the index is not below the checkpoint's size " +
+                                                           std::to_string(cp.size));
+    if (!included.ok()) {
+      Failed(Failure::kInclusion, at + ": not proved in the checkpoint of size " + std::to_string(cp.size) + ": " +
+                                      included.message());
+      return std::nullopt;
+    }
+    auto held = state.entries.find(index);
+    if (held != state.entries.end()) {
+      if (held->second.leaf_hash != p.leaf_hash) {
+        Failed(Failure::kMalformed, at + ": the bundle holds two different entries with this index");
+        return std::nullopt;
+      }
+      return index;
+    }
+    state.entries.emplace(index, std::move(p));
+    return index;
+  }
+
+  bool CheckChainEntries(capnp::List<schema::CustodyStep>::Reader chain) {
+    if (chain.size() == 0) return Failed(Failure::kMalformed, "chain: empty");
+    for (auto step : chain) {
+      std::string origin = Str(step.getOrigin());
+      auto log = logs_.find(origin);
+      if (log == logs_.end()) return Failed(Failure::kMalformed, "chain: a step names the log " + origin + ", which the bundle does not carry");
+      auto index = AddEntry(log->second, step.getEntry(), "custody step " + std::to_string(chain_.size() + 1));
+      if (!index) return false;
+      chain_.emplace_back(origin, *index);
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------- authority
+
+  // Replays each log's key table from its genesis through the bundled
+  // administration entries, deciding every bundled entry at its own time.
+  bool CheckAuthority() {
+    for (auto& [origin, state] : logs_) {
+      auto genesis = state.entries.find(0);
+      if (genesis == state.entries.end() || !state.administration.count(0)) {
+        return Failed(Failure::kAuthority, origin + ": the bundle does not carry the log's genesis (entry 0)");
+      }
+      auto body = genesis->second.submission->statement.get().getBody();
+      const NoteVerifier& trusted = trust_.origins.find(origin)->second;
+      if (body.which() != Which::GENESIS ||
+          PublicKey::FromSpan(Span(body.getGenesis().getNodeKey())) != std::optional<PublicKey>(trusted.key)) {
+        return Failed(Failure::kAuthority, origin + ": entry 0 is not a genesis naming the trusted node key " + trusted.ToString());
+      }
+      if (!ReplayAuthority(state)) return false;
+    }
+    return true;
+  }
+
+  bool ReplayAuthority(LogState& state) {
+    Authority authority;
+    for (auto& [index, p] : state.entries) {
+      auto statement = p.submission->statement.get();
+      const bool admin = IsAdministration(statement.getBody().which());
+      if (state.administration.count(index) && !admin) {
+        return Failed(Failure::kMalformed, state.origin + " entry " + std::to_string(index) +
+                                               ": bundled as an authority entry but it is a " + KindName(statement.getBody().which()));
+      }
+      Status allowed = authority.Check(p.submission->author, statement, index, p.entry->get().getLogTime(), state.origin);
+      if (!allowed.ok()) {
+        return Failed(Failure::kAuthority, state.origin + " entry " + std::to_string(index) + ": " + allowed.message());
+      }
+      if (!admin) continue;
+      authority.Apply(statement, [](const PublicKey&, const KeyState&) {});
+      if (statement.getBody().isKeyGrant()) {
+        auto g = statement.getBody().getKeyGrant();
+        if (auto key = PublicKey::FromSpan(Span(g.getKey()))) state.names[*key] = Str(g.getHolder()) + " (" + Str(g.getPost()) + ")";
+      }
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------- custody
+
+  bool CheckCustody() {
+    std::map<std::string, uint64_t> last;  // per log: the index of its last step so far
+    for (size_t i = 0; i < chain_.size(); ++i) {
+      const auto& [origin, index] = chain_[i];
+      const std::string at = "custody step " + std::to_string(i + 1) + " (" + origin + " entry " + std::to_string(index) + ")";
+      auto seen = last.find(origin);
+      if (seen != last.end() && index <= seen->second) {
+        return Failed(Failure::kCustodyOrder, at + " does not come after the chain's earlier step " + origin + " entry " +
+                                                  std::to_string(seen->second) + ": steps are out of order or repeated");
+      }
+      last[origin] = index;
+      const ParsedEntry& p = logs_.at(origin).entries.at(index);
+      if (!(i == 0 ? Register(p, at) : Move(p, origin, at))) return false;
+      AddStep(origin, index, p);
+    }
+    verdict_.account.state = Describe(custody_);
+    return true;
+  }
+
+  bool Register(const ParsedEntry& p, const std::string& at) {
+    auto body = p.submission->statement.get().getBody();
+    if (!body.isEvidenceRegistered()) {
+      return Failed(Failure::kCustodyGap, at + ": the chain must start with the evidence's registration, not a " + KindName(body.which()));
+    }
+    auto r = body.getEvidenceRegistered();
+    Account& a = verdict_.account;
+    a.evidence_id = Str(r.getEvidenceId());
+    a.case_id = Str(r.getCaseId());
+    bool named = false;
+    for (auto d : r.getDigests()) {
+      if (static_cast<uint8_t>(d.getAlgorithm()) == a.algorithm && Hash::FromSpan(Span(d.getValue())) == a.digest) {
+        named = true;
+        a.content_size = d.getSize();
+        a.media_type = Str(d.getMediaType());
+      }
+    }
+    if (!named) {
+      return Failed(Failure::kNotRegistered, at + ": the registration of " + a.evidence_id + " does not name the " +
+                                                 DigestAlgorithmName(a.algorithm) + " digest " + HexEncode(a.digest.span()));
+    }
+    custody_.origin = chain_[0].first;
+    custody_.holder = Str(r.getHolder());
+    return true;
+  }
+
+  // Checks one step after the registration against where custody stands.
+  bool Move(const ParsedEntry& p, const std::string& origin, const std::string& at) {
+    auto body = p.submission->statement.get().getBody();
+    if (custody_.status == Custody::Status::kDisposed) {
+      return Failed(Failure::kAfterDisposal, at + ": a " + KindName(body.which()) + " after the evidence was " +
+                                                 custody_.disposition);
+    }
+    std::string id = EvidenceIdOf(body);
+    if (id != verdict_.account.evidence_id) {
+      return Failed(Failure::kCustodyGap, at + ": a " + KindName(body.which()) + " of " + (id.empty() ? "no evidence" : "evidence " + id) +
+                                              ", not of " + verdict_.account.evidence_id);
+    }
+    if (custody_.status == Custody::Status::kInTransit) return Receive(p, origin, at);
+    if (origin != custody_.origin) {
+      return Failed(Failure::kCustodyGap, at + ": the evidence is held in " + custody_.origin + ", not in " + origin +
+                                              " (a transfer between them is missing)");
+    }
+    switch (body.which()) {
+      case Which::CUSTODY_TRANSFERRED: return Transfer(p, origin, at);
+      case Which::CUSTODY_RECEIVED: return ReceiveWithin(body.getCustodyReceived(), at);
+      case Which::EVIDENCE_EXAMINED: return true;
+      case Which::EVIDENCE_DISPOSED:
+        custody_.status = Custody::Status::kDisposed;
+        custody_.disposition = DispositionName(body.getEvidenceDisposed().getDisposition());
+        return true;
+      default:
+        return Failed(Failure::kCustodyGap, at + ": a " + KindName(body.which()) + " is not a custody step");
+    }
+  }
+
+  bool Transfer(const ParsedEntry& p, const std::string& origin, const std::string& at) {
+    auto t = p.submission->statement.get().getBody().getCustodyTransferred();
+    if (Str(t.getFromHolder()) != custody_.holder) {
+      return Failed(Failure::kCustodyGap, at + ": transfers from \"" + Str(t.getFromHolder()) + "\", but the evidence is held by \"" +
+                                              custody_.holder + "\" (a step is missing)");
+    }
+    custody_.has_transfer = true;
+    custody_.transfer_index = p.entry->get().getIndex();
+    custody_.transfer_leaf = p.leaf_hash;
+    custody_.transfer_to_holder = Str(t.getToHolder());
+    std::string to = Str(t.getToOrigin());
+    custody_.holder = Str(t.getToHolder());
+    if (!to.empty() && to != origin) {
+      custody_.status = Custody::Status::kInTransit;
+      custody_.to_origin = to;
+    }
+    return true;
+  }
+
+  bool ReceiveWithin(schema::CustodyReceived::Reader r, const std::string& at) {
+    auto ref = r.getTransfer();
+    if (!custody_.has_transfer || Str(ref.getOrigin()) != custody_.origin || ref.getIndex() != custody_.transfer_index ||
+        Hash::FromSpan(Span(ref.getLeafHash())) != custody_.transfer_leaf) {
+      return Failed(Failure::kCustodyReceipt, at + ": the receipt does not reference the evidence's last transfer in its log");
+    }
+    if (Str(r.getHolder()) != custody_.transfer_to_holder) {
+      return Failed(Failure::kCustodyReceipt, at + ": received by \"" + Str(r.getHolder()) + "\", but the transfer was to \"" +
+                                                  custody_.transfer_to_holder + "\"");
+    }
+    return true;
+  }
+
+  // The step after a transfer to another agency must be that agency's receipt
+  // of exactly that entry.
+  bool Receive(const ParsedEntry& p, const std::string& origin, const std::string& at) {
+    auto body = p.submission->statement.get().getBody();
+    const std::string sent = custody_.origin + " entry " + std::to_string(custody_.transfer_index);
+    if (!body.isCustodyReceived() || origin != custody_.to_origin) {
+      return Failed(Failure::kCustodyGap, at + ": the transfer " + sent + " to " + custody_.to_origin +
+                                              " must be followed by that agency's receipt, not by a " + KindName(body.which()) +
+                                              " in " + origin);
+    }
+    auto r = body.getCustodyReceived();
+    auto ref = r.getTransfer();
+    if (Str(ref.getOrigin()) != custody_.origin || ref.getIndex() != custody_.transfer_index ||
+        Hash::FromSpan(Span(ref.getLeafHash())) != custody_.transfer_leaf) {
+      return Failed(Failure::kCustodyReceipt, at + ": the receipt references " + Str(ref.getOrigin()) + " entry " +
+                                                  std::to_string(ref.getIndex()) + " with leaf hash " +
+                                                  HexEncode(Span(ref.getLeafHash())) + ", not the transfer " + sent +
+                                                  " with leaf hash " + HexEncode(custody_.transfer_leaf.span()));
+    }
+    custody_.status = Custody::Status::kHeld;
+    custody_.origin = origin;
+    custody_.holder = Str(r.getHolder());
+    custody_.has_transfer = false;
+    return true;
+  }
+
+  static std::string EvidenceIdOf(schema::Statement::Body::Reader body) {
+    switch (body.which()) {
+      case Which::CUSTODY_TRANSFERRED: return Str(body.getCustodyTransferred().getEvidenceId());
+      case Which::CUSTODY_RECEIVED: return Str(body.getCustodyReceived().getEvidenceId());
+      case Which::EVIDENCE_EXAMINED: return Str(body.getEvidenceExamined().getEvidenceId());
+      case Which::EVIDENCE_DISPOSED: return Str(body.getEvidenceDisposed().getEvidenceId());
+      case Which::EVIDENCE_REGISTERED: return Str(body.getEvidenceRegistered().getEvidenceId());
+      default: return "";
+    }
+  }
+
+  // ---------------------------------------------------------- the account
+
+  void AddStep(const std::string& origin, uint64_t index, const ParsedEntry& p) {
+    auto statement = p.submission->statement.get();
+    StepAccount step;
+    step.origin = origin;
+    step.index = index;
+    step.log_time = p.entry->get().getLogTime();
+    step.kind = KindName(statement.getBody().which());
+    step.author = HexEncode(p.submission->author.span());
+    const auto& names = logs_.at(origin).names;
+    auto name = names.find(p.submission->author);
+    step.author_name = name == names.end() ? "" : name->second;
+    step.summary = Summary(statement.getBody());
+    verdict_.account.steps.push_back(std::move(step));
+  }
+
+  static std::string Summary(schema::Statement::Body::Reader body) {
+    switch (body.which()) {
+      case Which::EVIDENCE_REGISTERED: {
+        auto r = body.getEvidenceRegistered();
+        return "registered evidence " + Str(r.getEvidenceId()) + " of case " + Str(r.getCaseId()) + " at " + Str(r.getPlace()) +
+               "; held by " + Str(r.getHolder());
+      }
+      case Which::CUSTODY_TRANSFERRED: {
+        auto t = body.getCustodyTransferred();
+        std::string to = t.getToOrigin().size() ? " in " + Str(t.getToOrigin()) : "";
+        return "transferred from " + Str(t.getFromHolder()) + " to " + Str(t.getToHolder()) + to + " (seal " +
+               Str(t.getSealNumber()) + "): " + Str(t.getReason());
+      }
+      case Which::CUSTODY_RECEIVED: {
+        auto r = body.getCustodyReceived();
+        return "received by " + Str(r.getHolder()) + " (transfer " + Str(r.getTransfer().getOrigin()) + " entry " +
+               std::to_string(r.getTransfer().getIndex()) + "), seal " + (r.getSealIntact() ? "intact" : "NOT intact");
+      }
+      case Which::EVIDENCE_EXAMINED: {
+        auto x = body.getEvidenceExamined();
+        return "examined by " + Str(x.getExaminer()) + ": " + Str(x.getFindings()) +
+               (x.getDigestsMatch() ? " (digests match)" : " (digests DO NOT match)");
+      }
+      case Which::EVIDENCE_DISPOSED: {
+        auto d = body.getEvidenceDisposed();
+        return std::string(DispositionName(d.getDisposition())) + " to " + Str(d.getRecipient()) + ": " + Str(d.getReason());
+      }
+      default:
+        return KindName(body.which());
+    }
+  }
+
+  static std::string Describe(const Custody& c) {
+    switch (c.status) {
+      case Custody::Status::kHeld: return "held by " + c.holder + " in " + c.origin;
+      case Custody::Status::kInTransit: return "in transit from " + c.origin + " to " + c.holder + " in " + c.to_origin;
+      case Custody::Status::kDisposed: return c.disposition + " (" + c.origin + ")";
+    }
+    return "";
+  }
+
+  const TrustPolicy& trust_;
+  std::optional<Hash> file_digest_;
+  Verdict verdict_;
+  std::map<std::string, LogState> logs_;
+  std::vector<std::pair<std::string, uint64_t>> chain_;  // (origin, index)
+  Custody custody_;
+};
+
+}  // namespace
+
+const char* FailureName(Failure failure) {
+  switch (failure) {
+    case Failure::kNone: return "none";
+    case Failure::kMalformed: return "malformed";
+    case Failure::kVersion: return "version";
+    case Failure::kUntrustedLog: return "untrusted-log";
+    case Failure::kFileDigest: return "file-digest";
+    case Failure::kNotRegistered: return "not-registered";
+    case Failure::kEntry: return "entry";
+    case Failure::kAuthority: return "authority";
+    case Failure::kInclusion: return "inclusion";
+    case Failure::kCheckpoint: return "checkpoint";
+    case Failure::kCosignature: return "cosignature";
+    case Failure::kWitnessPolicy: return "witness-policy";
+    case Failure::kCustodyGap: return "custody-gap";
+    case Failure::kCustodyOrder: return "custody-order";
+    case Failure::kCustodyReceipt: return "custody-receipt";
+    case Failure::kAfterDisposal: return "after-disposal";
+  }
+  return "unknown";
+}
+
+std::string TrustPolicy::Describe() const {
+  std::string out = std::to_string(quorum) + " of ";
+  if (cosigners.empty()) return out + "no cosigners";
+  bool first = true;
+  for (const auto& [name, key] : cosigners) {
+    out += (first ? "" : ", ") + name;
+    first = false;
+  }
+  return out;
+}
+
+const char* DigestAlgorithmName(uint8_t algorithm) {
+  switch (algorithm) {
+    case static_cast<uint8_t>(schema::DigestAlgorithm::SHA256): return "sha256";
+    case static_cast<uint8_t>(schema::DigestAlgorithm::SM3): return "sm3";
+    default: return nullptr;
+  }
+}
+
+std::optional<uint8_t> ParseDigestAlgorithm(std::string_view name) {
+  for (uint8_t a : {static_cast<uint8_t>(schema::DigestAlgorithm::SHA256), static_cast<uint8_t>(schema::DigestAlgorithm::SM3)}) {
+    if (name == DigestAlgorithmName(a)) return a;
+  }
+  return std::nullopt;
+}
+
+Result<std::pair<uint8_t, Hash>> PeekDigest(ByteSpan bundle) {
+  CUSTOS_ASSIGN_OR_RETURN(auto parsed, schema::ReadCanonical<schema::EvidenceBundle>(bundle, kMaxBundleBytes, "bundle"));
+  auto digest = Hash::FromSpan(Span(parsed.get().getDigest()));
+  if (!digest) return Status::InvalidArgument("bundle: the digest is not 32 bytes");
+  return std::make_pair(static_cast<uint8_t>(parsed.get().getAlgorithm()), *digest);
+}
+
+Verdict VerifyEvidenceBundle(ByteSpan bundle, const TrustPolicy& trust, std::optional<Hash> file_digest) {
+  return Verifier(trust, file_digest).Run(bundle);
+}
+
+}  // namespace custos::bundle

@@ -1,0 +1,289 @@
+// Evidence bundles (ledger/bundle.h, docs/evidence-bundle.md) built from real
+// Stores on LevelDB: a custody chain across two agencies (the bureau
+// registers and sends the evidence to the police, who receive it) bundled at
+// the bureau's node and verified offline; each kind of tampering rejected
+// with its own reason; a bundle made before later checkpoints still
+// verifying; a witness policy the cosignatures do not meet named.
+#include "ledger/bundle.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "tests/ledger/custody_federation.h"
+
+namespace custos {
+namespace {
+
+using bundle::Failure;
+using testing::custody::Agency;
+using testing::custody::ContentOf;
+using testing::custody::Dispose;
+using testing::custody::Examine;
+using testing::custody::Need;
+using testing::custody::Receive;
+using testing::custody::Register;
+using testing::custody::Transfer;
+using testing::custody::TrustOf;
+
+constexpr char kIpb[] = "suzhou-ipb.example/custos";
+constexpr char kPsb[] = "suzhou-psb.example/custos";
+constexpr char kVideo[] = "the video of the raid";
+
+// A copy of `bytes` with `change` applied to the bundle, in canonical form.
+Bytes Mutate(const Bytes& bytes, const std::function<void(schema::EvidenceBundle::Reader, schema::EvidenceBundle::Builder)>& change) {
+  auto parsed = Need(schema::ReadCanonical<schema::EvidenceBundle>(bytes, bundle::kMaxBundleBytes, "bundle"), "parse");
+  capnp::MallocMessageBuilder message;
+  message.setRoot(parsed.get());
+  auto root = message.getRoot<schema::EvidenceBundle>();
+  change(parsed.get(), root);
+  return schema::Canonicalize(root.asReader());
+}
+
+// Replaces the first `from` in a Data field by `to` (same length).
+void ReplaceIn(capnp::Data::Builder data, const std::string& from, const std::string& to) {
+  std::string s(reinterpret_cast<const char*>(data.begin()), data.size());
+  size_t at = s.find(from);
+  ASSERT_NE(at, std::string::npos) << "\"" << from << "\" is not in the data";
+  std::copy(to.begin(), to.end(), data.begin() + static_cast<std::ptrdiff_t>(at));
+}
+
+class BundleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = (std::filesystem::temp_directory_path() /
+            ("custos-bundle-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+               .string();
+    std::filesystem::remove_all(dir_);
+    ipb_ = std::make_unique<Agency>(dir_ + "/ipb", kIpb, 1);
+    psb_ = std::make_unique<Agency>(dir_ + "/psb", kPsb, 2);
+  }
+  void TearDown() override {
+    ipb_.reset();
+    psb_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // The bureau registers the video, examines it, moves it within the bureau
+  // (a transfer and its receipt), and sends it to the police, who receive
+  // and examine it. Each witnesses the other's log.
+  void PlayCustodyAcrossTwoAgencies() {
+    Agency& ipb = *ipb_;
+    Agency& psb = *psb_;
+    ipb.Append(Register("E1", "证据室", ContentOf(kVideo)));
+    ipb.Append(Examine("E1"));
+    Receipt within = ipb.Append(Transfer("E1", "证据室", "检验科"));
+    ipb.Append(Receive("E1", kIpb, within, "检验科"));
+    Receipt sent = ipb.Append(Transfer("E1", "检验科", "刑警大队", kPsb));
+    psb.Follow(ipb);
+    psb.Append(Receive("E1", kIpb, sent, "刑警大队"));
+    psb.Append(Examine("E1"));
+    Witness();
+  }
+  void Witness() {
+    psb_->Cosign(*ipb_);
+    ipb_->Cosign(*psb_);
+  }
+
+  bundle::Verdict Verify(const Bytes& b, std::optional<Hash> file = ContentOf(kVideo), uint32_t quorum = 1) {
+    return bundle::VerifyEvidenceBundle(b, TrustOf({kIpb, kPsb}, quorum), file);
+  }
+
+  void ExpectRefused(const Bytes& b, Failure failure, const std::string& part, std::optional<Hash> file = ContentOf(kVideo)) {
+    bundle::Verdict v = Verify(b, file);
+    EXPECT_EQ(v.failure, failure) << "got " << bundle::FailureName(v.failure) << ": " << v.message;
+    EXPECT_NE(v.message.find(part), std::string::npos) << "message \"" << v.message << "\" should contain \"" << part << "\"";
+  }
+
+  std::string dir_;
+  std::unique_ptr<Agency> ipb_, psb_;
+};
+
+TEST_F(BundleTest, ACustodyChainAcrossTwoAgenciesVerifiesOffline) {
+  PlayCustodyAcrossTwoAgencies();
+  Bytes b = ipb_->Bundle(ContentOf(kVideo));
+  bundle::Verdict v = Verify(b);
+  ASSERT_TRUE(v.ok()) << bundle::FailureName(v.failure) << ": " << v.message;
+  const bundle::Account& a = v.account;
+  EXPECT_EQ(a.evidence_id, "E1");
+  EXPECT_TRUE(a.file_checked);
+  EXPECT_EQ(a.media_type, "video/mp4");
+  ASSERT_EQ(a.steps.size(), 7u);
+  std::vector<std::string> kinds;
+  for (const auto& s : a.steps) kinds.push_back(s.kind + "@" + s.origin + "#" + std::to_string(s.index));
+  std::vector<std::string> want = {
+      std::string("evidenceRegistered@") + kIpb + "#2", std::string("evidenceExamined@") + kIpb + "#3",
+      std::string("custodyTransferred@") + kIpb + "#4", std::string("custodyReceived@") + kIpb + "#5",
+      std::string("custodyTransferred@") + kIpb + "#6", std::string("custodyReceived@") + kPsb + "#2",
+      std::string("evidenceExamined@") + kPsb + "#3"};
+  EXPECT_EQ(kinds, want);
+  EXPECT_EQ(a.steps[0].author_name, "张明 (enforcement officer)");
+  EXPECT_EQ(a.state, std::string("held by 刑警大队 in ") + kPsb);
+  ASSERT_EQ(a.checkpoints.size(), 2u);
+  EXPECT_EQ(a.checkpoints[0].origin, kIpb);
+  EXPECT_EQ(a.checkpoints[0].cosigners, std::vector<std::string>{kPsb});
+  EXPECT_EQ(a.checkpoints[1].cosigners, std::vector<std::string>{kIpb});
+  // Without the file, the same account, the file unchecked.
+  bundle::Verdict no_file = Verify(b, std::nullopt);
+  ASSERT_TRUE(no_file.ok()) << no_file.message;
+  EXPECT_FALSE(no_file.account.file_checked);
+  // The police's node, which holds the bureau's log too, makes an equal chain.
+  psb_->Follow(*ipb_);
+  bundle::Verdict from_psb = Verify(psb_->Bundle(ContentOf(kVideo)));
+  ASSERT_TRUE(from_psb.ok()) << from_psb.message;
+  EXPECT_EQ(from_psb.account.steps.size(), 7u);
+}
+
+TEST_F(BundleTest, AnotherFileIsRejected) {
+  PlayCustodyAcrossTwoAgencies();
+  ExpectRefused(ipb_->Bundle(ContentOf(kVideo)), Failure::kFileDigest, "this is not the registered file",
+                ContentOf("a re-encoded copy"));
+}
+
+TEST_F(BundleTest, ATamperedEntryIsRejected) {
+  PlayCustodyAcrossTwoAgencies();
+  Bytes b = Mutate(ipb_->Bundle(ContentOf(kVideo)), [](auto, auto root) {
+    ReplaceIn(root.getChain()[1].getEntry().getEntry(), "as registered", "as rEgistered");
+  });
+  ExpectRefused(b, Failure::kEntry, "custody step 2 of suzhou-ipb.example/custos: entry 3: signature");
+}
+
+TEST_F(BundleTest, ATamperedProofHashIsRejected) {
+  PlayCustodyAcrossTwoAgencies();
+  Bytes b = Mutate(ipb_->Bundle(ContentOf(kVideo)), [](auto, auto root) {
+    auto hash = root.getChain()[5].getEntry().getProof()[0];
+    hash[0] ^= 1;
+  });
+  ExpectRefused(b, Failure::kInclusion, "suzhou-psb.example/custos entry 2: not proved in the checkpoint");
+}
+
+TEST_F(BundleTest, ATamperedCheckpointIsRejected) {
+  PlayCustodyAcrossTwoAgencies();
+  Bytes b = Mutate(ipb_->Bundle(ContentOf(kVideo)), [](auto, auto root) {
+    std::string note = root.getLogs()[0].getCheckpoint().cStr();
+    note.replace(note.find('\n') + 1, 1, "9");  // the size line
+    root.getLogs()[0].setCheckpoint(note);
+  });
+  ExpectRefused(b, Failure::kCheckpoint, "checkpoint of suzhou-ipb.example/custos");
+}
+
+TEST_F(BundleTest, ATamperedCosignatureIsRejected) {
+  PlayCustodyAcrossTwoAgencies();
+  Bytes b = Mutate(ipb_->Bundle(ContentOf(kVideo)), [](auto, auto root) {
+    std::string note = root.getLogs()[0].getCheckpoint().cStr();
+    size_t line = note.find(std::string("— ") + kPsb);
+    ASSERT_NE(line, std::string::npos);
+    size_t at = note.find(' ', line + 4) + 20;  // inside the base64 signature
+    note[at] = note[at] == 'A' ? 'B' : 'A';
+    root.getLogs()[0].setCheckpoint(note);
+  });
+  ExpectRefused(b, Failure::kCosignature, "cosignature by suzhou-psb.example/custos");
+}
+
+TEST_F(BundleTest, AChainWithAStepDroppedIsRejected) {
+  PlayCustodyAcrossTwoAgencies();
+  // Leave out the police's receipt: the transfer is followed by an examination.
+  Bytes b = Mutate(ipb_->Bundle(ContentOf(kVideo)), [](auto original, auto root) {
+    auto chain = root.initChain(original.getChain().size() - 1);
+    for (capnp::uint i = 0, j = 0; i < original.getChain().size(); ++i) {
+      if (i != 5) chain.setWithCaveats(j++, original.getChain()[i]);
+    }
+  });
+  ExpectRefused(b, Failure::kCustodyGap, "must be followed by that agency's receipt");
+  // Leave out the move within the bureau: the next transfer is from the wrong holder.
+  Bytes c = Mutate(ipb_->Bundle(ContentOf(kVideo)), [](auto original, auto root) {
+    auto chain = root.initChain(original.getChain().size() - 2);
+    for (capnp::uint i = 0, j = 0; i < original.getChain().size(); ++i) {
+      if (i != 2 && i != 3) chain.setWithCaveats(j++, original.getChain()[i]);
+    }
+  });
+  ExpectRefused(c, Failure::kCustodyGap, "transfers from \"检验科\", but the evidence is held by \"证据室\"");
+}
+
+TEST_F(BundleTest, AReorderedChainIsRejected) {
+  PlayCustodyAcrossTwoAgencies();
+  Bytes b = Mutate(ipb_->Bundle(ContentOf(kVideo)), [](auto original, auto root) {
+    root.getChain().setWithCaveats(1, original.getChain()[2]);
+    root.getChain().setWithCaveats(2, original.getChain()[1]);
+  });
+  ExpectRefused(b, Failure::kCustodyOrder, "custody step 3 (suzhou-ipb.example/custos entry 3) does not come after");
+}
+
+TEST_F(BundleTest, AnAuthorWithoutAGrantInTheBundleIsRejected) {
+  PlayCustodyAcrossTwoAgencies();
+  // The bureau's authority entries without the officer's key grant (entry 1).
+  Bytes b = Mutate(ipb_->Bundle(ContentOf(kVideo)), [](auto original, auto root) {
+    auto authority = root.getLogs()[0].initAuthority(1);
+    authority.setWithCaveats(0, original.getLogs()[0].getAuthority()[0]);
+  });
+  ExpectRefused(b, Failure::kAuthority, "is not known to this log");
+}
+
+TEST_F(BundleTest, ALogOutsideTheTrustPolicyIsRejected) {
+  PlayCustodyAcrossTwoAgencies();
+  bundle::Verdict v = bundle::VerifyEvidenceBundle(ipb_->Bundle(ContentOf(kVideo)), TrustOf({kIpb}, 0), std::nullopt);
+  EXPECT_EQ(v.failure, Failure::kUntrustedLog) << v.message;
+  EXPECT_NE(v.message.find(kPsb), std::string::npos) << v.message;
+}
+
+TEST_F(BundleTest, TooFewCosignaturesForTheWitnessPolicyAreRejectedNamingThePolicy) {
+  PlayCustodyAcrossTwoAgencies();
+  bundle::Verdict v = Verify(ipb_->Bundle(ContentOf(kVideo)), ContentOf(kVideo), 2);
+  EXPECT_EQ(v.failure, Failure::kWitnessPolicy) << v.message;
+  EXPECT_NE(v.message.find("has 1 valid cosignature(s)"), std::string::npos) << v.message;
+  EXPECT_NE(v.message.find("needs 2 of suzhou-ipb.example/custos, suzhou-psb.example/custos"), std::string::npos)
+      << v.message;
+}
+
+TEST_F(BundleTest, ABundleMadeBeforeLaterCheckpointsStillVerifies) {
+  PlayCustodyAcrossTwoAgencies();
+  Bytes early = ipb_->Bundle(ContentOf(kVideo));
+  // More custody and more checkpoints, witnessed again.
+  psb_->Append(Transfer("E1", "刑警大队", "物证室"));
+  ipb_->Append(Register("E2", "证据室", ContentOf("another video")));
+  Witness();
+  bundle::Verdict v = Verify(early);
+  ASSERT_TRUE(v.ok()) << v.message;
+  EXPECT_EQ(v.account.steps.size(), 7u);
+  bundle::Verdict later = Verify(ipb_->Bundle(ContentOf(kVideo)));
+  ASSERT_TRUE(later.ok()) << later.message;
+  EXPECT_EQ(later.account.steps.size(), 8u);
+  EXPECT_EQ(later.account.state, std::string("held by 物证室 in ") + kPsb);
+}
+
+TEST_F(BundleTest, AChainEndsAtDisposalAndInTransit) {
+  ipb_->Append(Register("E2", "证据室", ContentOf("seized goods")));
+  ipb_->Append(Dispose("E2"));
+  ipb_->Append(Register("E3", "证据室", ContentOf("sealed box")));
+  ipb_->Append(Transfer("E3", "证据室", "刑警大队", kPsb));
+  Witness();
+  bundle::Verdict disposed = Verify(ipb_->Bundle(ContentOf("seized goods")), std::nullopt);
+  ASSERT_TRUE(disposed.ok()) << disposed.message;
+  EXPECT_EQ(disposed.account.state, std::string("returned (") + kIpb + ")");
+  bundle::Verdict in_transit = Verify(ipb_->Bundle(ContentOf("sealed box")), std::nullopt);
+  ASSERT_TRUE(in_transit.ok()) << in_transit.message;
+  EXPECT_EQ(in_transit.account.state, std::string("in transit from ") + kIpb + " to 刑警大队 in " + kPsb);
+  // Nothing can follow a disposal: a step after it (forged into the chain) is refused.
+  Bytes b = Mutate(ipb_->Bundle(ContentOf("seized goods")), [&](auto original, auto root) {
+    Bytes other = ipb_->Bundle(ContentOf("sealed box"));
+    auto parsed = Need(schema::ReadCanonical<schema::EvidenceBundle>(other, bundle::kMaxBundleBytes, "b"), "parse");
+    auto chain = root.initChain(3);
+    chain.setWithCaveats(0, original.getChain()[0]);
+    chain.setWithCaveats(1, original.getChain()[1]);
+    chain.setWithCaveats(2, parsed.get().getChain()[1]);
+  });
+  ExpectRefused(b, Failure::kAfterDisposal, "after the evidence was returned", std::nullopt);
+}
+
+TEST_F(BundleTest, AnUnknownDigestIsNotFound) {
+  PlayCustodyAcrossTwoAgencies();
+  auto logs = ipb_->Logs();
+  auto r = bundle::BuildEvidenceBundle(logs, 0, ContentOf("never registered").span(), kIpb, 0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kNotFound) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("no evidence registered with the sha256 digest"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace custos

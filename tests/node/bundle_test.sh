@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Evidence bundles end to end (docs/evidence-bundle.md) with real custosd
+# processes on 127.0.0.1: the bureau registers a video and sends it to the
+# police, who receive it; `custos evidence bundle` fetches the bundle from the
+# bureau's node and checks it before writing; `custos verify --bundle` checks
+# it offline against the federation file and the file itself; a different
+# file, a tampered bundle and a stricter witness policy are each refused with
+# their reason (exit 1); bad usage exits 2; a bundle made before later
+# checkpoints still verifies.
+# Usage: bundle_test.sh CUSTOSD CUSTOS EXAMPLES_DIR
+# KEEP_WORK=1 keeps the folder (every node's node.log) for a post-mortem.
+set -uo pipefail
+TESTS_DIR=$(cd "$(dirname "$0")/.." && pwd)
+CUSTOSD=$(realpath "$1")
+CUSTOS=$(realpath "$2")
+EXAMPLES=$(cd "$3" && pwd)
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+FED_DIR=$(mktemp -d)
+cd "$FED_DIR" || exit 2
+# shellcheck source=../lib.sh
+source "$TESTS_DIR/lib.sh"
+# shellcheck source=../../scripts/lib/federation.sh
+source "$REPO/scripts/lib/federation.sh"
+trap 'fed_stop_all; if [ -n "${KEEP_WORK:-}" ]; then echo "kept $FED_DIR"; else rm -rf "$FED_DIR"; fi' EXIT
+# eventually SECONDS DESCRIPTION CMD...
+eventually() { local s=$1 w=$2; shift 2; check "$w (within ${s}s)" fed_wait "$s" "$@"; }
+
+IPB=suzhou-ipb.example/custos
+PSB=suzhou-psb.example/custos
+PRO=suzhou-procuratorate.example/custos
+fed_init ipb "$IPB" ip-bureau psb "$PSB" public-security-bureau pro "$PRO" procuratorate
+install -m 600 "$EXAMPLES/keys/officer.key" officer.key
+# The court trusts the federation file: 2 cosignatures of the three nodes on
+# every checkpoint. A log's origin cannot cosign it, so 3 cannot be met.
+cp federation.json trust.json
+sed 's/"quorum": 2/"quorum": 3/' federation.json >strict.json
+
+# statement KIND ORIGIN JSON-BODY: one statement for ORIGIN's log.
+statement() { printf '{"origin": "%s", "body": {"%s": %s}}\n' "$2" "$1" "$3"; }
+grant() {
+  python3 - "$EXAMPLES/key-grant.json" "$(fed_origin "$1")" >"grant-$1.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); s["origin"] = sys.argv[2]; print(json.dumps(s, ensure_ascii=False))
+PY
+  fed_cli "$1" submit --statement "grant-$1.json" >/dev/null
+}
+# The options that reach each node (for `expect`, which runs a program, not a function).
+mapfile -t AT_IPB < <(printf '%s\n' --node "$(fed_addr ipb)" --node-vkey "$(fed_vkey ipb)" --key "$FED_DIR/ipb/admin.key")
+mapfile -t AT_PSB < <(printf '%s\n' --node "$(fed_addr psb)" --node-vkey "$(fed_vkey psb)" --key officer.key)
+mapfile -t OFFICER_AT_IPB < <(printf '%s\n' --node "$(fed_addr ipb)" --node-vkey "$(fed_vkey ipb)" --key officer.key)
+# receipt_ref JSON ORIGIN: a LogRef (hex leaf hash) to the first appended entry.
+receipt_ref() {
+  python3 -c 'import json,sys,base64; a=json.load(open(sys.argv[1]))["appended"][0]
+print(json.dumps({"origin": sys.argv[2], "index": a["index"], "leafHash": base64.b64decode(a["leafHash"]).hex()}))' "$1" "$2"
+}
+own_size() { fed_json "$1" "s['logs'][0]['size']"; }
+log_field() { fed_json "$1" "[l['$3'] for l in s['logs'] if l['origin'] == '$2'][0]"; }
+holds() { [ "$(log_field "$1" "$(fed_origin "$2")" size)" = "$(own_size "$2")" ]; }
+
+for n in ipb psb pro; do check "custosd $n starts" fed_start $n; done
+check "officer granted on ipb" grant ipb
+check "officer granted on psb" grant psb
+
+python3 -c 'import random; r = random.Random(4); open("video.mp4","wb").write(bytes(r.getrandbits(8) for _ in range(300000)))'
+DIGEST=$(sha256sum video.mp4 | cut -d' ' -f1)
+SM3=$(openssl dgst -sm3 -r video.mp4 | cut -d' ' -f1)
+statement evidenceRegistered "$IPB" '{"evidenceId": "E1", "caseId": "SZIPB-2024-0017",
+  "digests": [{"algorithm": "sha256", "value": "'"$DIGEST"'", "size": 300000, "mediaType": "video/mp4"},
+              {"algorithm": "sm3", "value": "'"$SM3"'", "size": 300000, "mediaType": "video/mp4"}],
+  "method": "audioVideoRecord", "place": "昆山市 仓库", "officers": [{"name": "张明", "badge": "32050021017"}],
+  "holder": "证据室"}' >register.json
+statement evidenceExamined "$IPB" '{"evidenceId": "E1", "examiner": "王晓燕", "findings": "as registered", "digestsMatch": true}' >examine.json
+statement custodyTransferred "$IPB" '{"evidenceId": "E1", "fromHolder": "证据室", "toHolder": "刑警大队",
+  "toOrigin": "'"$PSB"'", "reason": "移送公安", "sealNumber": "SEAL-7"}' >transfer.json
+expect 0 "the bureau registers the video" -- "$CUSTOS" "${OFFICER_AT_IPB[@]}" submit --json --statement register.json
+expect 0 "the bureau examines it" -- "$CUSTOS" "${OFFICER_AT_IPB[@]}" submit --json --statement examine.json
+expect 0 "the bureau sends it to the police" -- "$CUSTOS" "${OFFICER_AT_IPB[@]}" submit --json --statement transfer.json
+cp out.txt transfer-receipt.json
+eventually 60 "the police hold the bureau's log" holds psb ipb
+statement custodyReceived "$PSB" '{"evidenceId": "E1", "transfer": '"$(receipt_ref transfer-receipt.json "$IPB")"',
+  "holder": "刑警大队", "sealIntact": true, "note": "封条完好"}' >receive.json
+expect 0 "the police receive it, referencing the bureau's transfer" -- "$CUSTOS" "${AT_PSB[@]}" submit --json --statement receive.json
+eventually 60 "the bureau holds the police's log" holds ipb psb
+
+# The bundle is written only once it verifies: once the bureau has cosigned
+# the police's checkpoint holding the receipt.
+bundle_ok() { fed_cli ipb evidence bundle --file video.mp4 --out video.bundle --trust trust.json >bundle-out.txt 2>&1; }
+eventually 60 "custos evidence bundle fetches a bundle that verifies and writes it" bundle_ok
+contains bundle-out.txt "4 custody steps, held by 刑警大队 in $PSB" "it says what it wrote"
+
+expect 0 "custos verify --bundle --file verifies offline" -- "$CUSTOS" verify --bundle video.bundle --file video.mp4 --trust trust.json
+contains out.txt "OK: the file is the evidence registered" "the account says the file is the registered one"
+contains out.txt "custodyReceived" "the account lists the police's receipt"
+contains out.txt "now: held by 刑警大队 in $PSB" "the account says who holds it now"
+contains out.txt "cosigned by" "the account names the checkpoints' cosigners"
+expect 0 "--json" -- "$CUSTOS" verify --bundle video.bundle --file video.mp4 --trust trust.json --json
+check "the JSON lists the 4 steps, registration first" \
+  [ "$(json_field out.txt "['account']['steps'][0]['kind'], len(json.load(open('out.txt'))['account']['steps'])")" = "evidenceRegistered 4" ]
+
+# cosigners_of ORIGIN: the sorted cosigners of ORIGIN's checkpoint in the JSON account.
+cosigners_of() { python3 -c 'import json,sys; a=json.load(open("out.txt"))["account"]
+print(" ".join(sorted([c for c in a["checkpoints"] if c["origin"] == sys.argv[1]][0]["cosigners"])))' "$1"; }
+check "the police's checkpoint, held by the bureau, carries the bureau's and the procuratorate's cosignatures" \
+  [ "$(cosigners_of "$PSB")" = "$IPB $PRO" ]
+check "the bureau's checkpoint carries the police's and the procuratorate's" [ "$(cosigners_of "$IPB")" = "$PRO $PSB" ]
+expect 0 "a bundle by the file's SM3 digest (hashed through OpenSSL)" -- \
+  "$CUSTOS" "${AT_IPB[@]}" evidence bundle --file video.mp4 --algorithm sm3 --out sm3.bundle --trust trust.json
+expect 0 "it verifies with the file, hashed by the bundle's algorithm" -- \
+  "$CUSTOS" verify --bundle sm3.bundle --file video.mp4 --trust trust.json
+contains out.txt "sm3 $SM3" "the account shows the SM3 digest"
+head -c 300000 /dev/zero >other.mp4
+expect 1 "another file is refused" -- "$CUSTOS" verify --bundle video.bundle --file other.mp4 --trust trust.json
+contains out.txt "FAILED (file-digest)" "the reason is the file's digest"
+python3 - <<'PY'
+b = open("video.bundle", "rb").read()
+at = b.index("证据室".encode())
+open("tampered.bundle", "wb").write(b[:at] + "证物室".encode() + b[at + 9:])
+PY
+expect 1 "a bundle with a changed entry is refused" -- "$CUSTOS" verify --bundle tampered.bundle --trust trust.json
+contains out.txt "FAILED (entry)" "the reason is the entry"
+expect 1 "a policy of 3 cosignatures is not met" -- "$CUSTOS" verify --bundle video.bundle --trust strict.json --json
+check "the JSON names the witness policy" [ "$(json_field out.txt "['reason']")" = "witness-policy" ]
+contains out.txt "needs 3 of" "the message names the quorum"
+
+expect 2 "verify --bundle without --trust is bad usage" -- "$CUSTOS" verify --bundle video.bundle
+expect 2 "a missing bundle file is bad input" -- "$CUSTOS" verify --bundle nothing.bundle --trust trust.json
+expect 2 "a file that is not a bundle is bad input" -- "$CUSTOS" verify --bundle video.mp4 --trust trust.json
+expect 2 "a digest that is not hex is bad input" -- "$CUSTOS" "${AT_IPB[@]}" evidence bundle --digest xyz --out x.bundle --trust trust.json
+contains err.txt "--digest" "the error names --digest"
+expect 2 "an unknown digest is not found" -- "$CUSTOS" "${AT_IPB[@]}" evidence bundle --digest "$(printf '%064d' 0)" --out x.bundle --trust trust.json
+contains err.txt "no evidence registered" "the error says no evidence is registered with it"
+check "nothing was written for it" [ ! -e x.bundle ]
+
+# Later entries and checkpoints do not spoil the bundle made before them.
+statement evidenceExamined "$PSB" '{"evidenceId": "E1", "examiner": "刑侦技术科", "findings": "intact", "digestsMatch": true}' >examine-psb.json
+expect 0 "the police examine it" -- "$CUSTOS" "${AT_PSB[@]}" submit --json --statement examine-psb.json
+eventually 60 "the bureau holds the police's new entry" holds ipb psb
+expect 0 "the earlier bundle still verifies" -- "$CUSTOS" verify --bundle video.bundle --file video.mp4 --trust trust.json
+bundle4() { fed_cli ipb evidence bundle --digest "$DIGEST" --out video4.bundle --trust trust.json >bundle-out.txt 2>&1; }
+eventually 60 "a new bundle carries the examination" bundle4
+contains bundle-out.txt "5 custody steps" "the new bundle has 5 steps"
+
+finish bundle_end_to_end
