@@ -428,8 +428,7 @@ void AddCommands(CLI::App& app, Opts& o, int& exit_code) {
 std::optional<int> RunAgainstNode(int argc, char** argv) {
   std::string command = CommandOf(argc, argv);
   bool node_command = command == "submit" || command == "checkpoint" || command == "entry" || command == "prove" ||
-                      command == "case" || command == "audit";
-                      command == "evidence";
+                      command == "case" || command == "audit" || command == "evidence";
   const char* env = std::getenv("CUSTOS_NODE");
   bool from_env = env != nullptr && *env != '\0' && node_command && !HasFlag(argc, argv, "--data");
   const bool only_node = command == "node" || command == "listing";  // no offline form

@@ -21,6 +21,7 @@
 #include "ledger/listing_check.h"
 #include "ledger/listings_state.h"
 #include "ledger/log.h"
+#include "ledger/private_data.h"
 #include "ledger/replica.h"
 #include "ledger/validate.h"
 #include "ledger/verify.h"
@@ -309,22 +310,16 @@ TEST_F(ListingsWiringTest, AnswersVerifyListedAndNotListedAndNameWhatFails) {
 }
 
 TEST_F(ListingsWiringTest, APersonIsKeyedByTheListingsPrivateDigest) {
-  const Hash digest = Sha256::Digest(std::string_view("salt || name and resident id"));
-  Bytes person = Sign(origin_->maker().Build(origin_->now(),
-                                             [&](schema::Statement::Builder s) {
-                                               auto l = s.getBody().initSubjectListed();
-                                               l.setSubjectKind(schema::PartyKind::RESIDENT_ID);
-                                               l.setCause("假冒专利");
-                                               l.setLegalBasis("《知识产权信用管理规定》");
-                                               l.setDecidingAgency("苏州市知识产权局");
-                                               l.setDecisionNumber("苏知信列字〔2024〕第6号");
-                                               l.setCaseRef("C-2");
-                                               l.setListedFrom(testing::kStartMillis - kDay);
-                                               l.setPublicationEnds(testing::kStartMillis + 30 * kDay);
-                                               l.setPrivateDigest(capnp::Data::Reader(digest.bytes.data(), 32));
-                                             }),
+  // The name and id number stay in the private payload (docs/personal-data.md);
+  // the map keys the person by the salted digest the entry holds.
+  const personal::Attachment attachment = personal::NewAttachment(personal::Person{"11010519491231002X", "张伟"});
+  const Hash digest = personal::PrivateDigest(attachment.salt, attachment.payload);
+  Bytes person = Sign(testing::PersonListedStatement(origin_->maker(), origin_->now(),
+                                                     testing::kStartMillis + 30 * kDay, digest),
                       OfficerKey());
-  origin_->AppendOk({person});
+  const std::optional<personal::Attachment> privates[] = {attachment};
+  auto appended = log().Append(std::span<const Bytes>(&person, 1), BatchMode::kAllOrNothing, privates);
+  ASSERT_TRUE(appended.at(0).ok()) << appended.at(0).status().ToString();
   auto key = Must(SubjectKeyOfQuery(SubjectKind::kResidentId, HexEncode(digest.span())), "SubjectKeyOfQuery");
   auto answer = Must(BuildLogAnswer(log().stored(), key), "BuildLogAnswer");
   EXPECT_TRUE(Must(ListingVerifier(Trust()).Verify(answer, key, origin_->now()), "Verify").listed);
