@@ -33,9 +33,8 @@
 #   --catchup-entries N   size of the log to catch up with (default 200000)
 #   --json FILE     also write its figures as JSON
 #   --help          all options
-# CUSTOS_BENCH_ONLY=ledger, =rpc, =map or =listing runs only that one; CUSTOS_MAP_SUBJECTS
-# CUSTOS_BENCH_ONLY=ledger, =rpc, =map or =bundle runs only that one; CUSTOS_MAP_SUBJECTS
-# sets the map's size (default 1000000).
+# CUSTOS_BENCH_ONLY=ledger, =rpc, =map, =listing or =bundle runs only that one;
+# CUSTOS_MAP_SUBJECTS and CUSTOS_LISTING_SUBJECTS set the map's size (default 1000000).
 # A full run takes a few minutes and needs ~1.5 GB under $TMPDIR (or /tmp);
 # `scripts/bench.sh --entries 100000 -- --entries 20000 --no-catchup` is a
 # quick one. The build goes to build-release/ (build/ is reused when it is
@@ -67,8 +66,8 @@ else
 fi
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCUSTOS_SANITIZE=OFF \
   -DCUSTOS_BUILD_BENCHMARKS=ON "${extra[@]}" >/dev/null
-cmake --build "$dir" --parallel "$(nproc)" --target custos_bench custos_microbench custos_rpc_bench custos_map_bench custos_listing_bench custosd
-cmake --build "$dir" --parallel "$(nproc)" --target custos_bench custos_microbench custos_rpc_bench custos_map_bench custos_bundle_bench custosd
+cmake --build "$dir" --parallel "$(nproc)" --target custos_bench custos_microbench custos_rpc_bench custos_map_bench \
+  custos_listing_bench custos_bundle_bench custosd
 
 ledger_args=()
 rpc_args=()
@@ -102,6 +101,7 @@ if [[ -z "$only" || "$only" == "listing" ]]; then
   [[ "$only" == "listing" ]] || echo
   echo "bench.sh: load average before custos_listing_bench: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   "$dir/tests/bench/custos_listing_bench" --subjects "${CUSTOS_LISTING_SUBJECTS:-1000000}"
+fi
 if [[ -z "$only" || "$only" == "bundle" ]]; then
   [[ "$only" == "bundle" ]] || echo
   echo "bench.sh: load average before custos_bundle_bench: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
