@@ -112,7 +112,9 @@ say "Look at: each line is '<index> <leaf hash>'; the node answered once a" \
 step "the case, at the bureau"
 say "Evidence is registered (a video and a photo by SHA-256), the case is opened," \
   "and it is referred to the public security bureau because a crime is suspected."
-statement evidence-registered "$IPB" >evidence.json
+head -c 300000 /dev/urandom >scene-video.mp4  # stands for the on-site video
+video_sha=$(sha256sum scene-video.mp4 | cut -d' ' -f1)
+statement evidence-registered "$IPB" "b['digests'][0]['value'] = '$video_sha'; b['digests'][0]['size'] = 300000" >evidence.json
 statement case-opened "$IPB" >case.json
 statement case-referred "$IPB" "b['toOrigin'] = '$PSB'" >referral.json
 for f in evidence case referral; do
@@ -162,6 +164,38 @@ show "$CUSTOS" verify --vkey "$(fed_vkey ipb)" --proof referral.tlog-proof --ent
 say "Look at: the court served the bureau's entry and its proof from its own" \
   "replica, and 'custos verify' checked them offline against the bureau's key:" \
   "a copy held by another agency proves exactly what the original would."
+
+step "a court checks a video file against its custody record, offline"
+say "The court's node builds an evidence bundle for the file's SHA-256 from the" \
+  "logs it holds: the registration entry, every custody entry since, their" \
+  "inclusion proofs and the cosigned checkpoints they are proved against."
+bundle_made() { as crt evidence bundle --file scene-video.mp4 --out video.bundle --trust federation.json >/dev/null 2>&1; }
+fed_wait 30 bundle_made || as crt evidence bundle --file scene-video.mp4 --out video.bundle --trust federation.json ||
+  fail "the court could not make a bundle that meets the federation's witness policy"
+show "$CUSTOS" verify --bundle video.bundle --file scene-video.mp4 --trust federation.json
+say "Look at: with no network, 'custos verify' hashed the file, found it is the" \
+  "video the bureau registered, checked the officer's signature and authority," \
+  "the custody chain, each proof, and that the checkpoint carries the witness" \
+  "policy's quorum of cosignatures. A changed file, entry, proof or signature" \
+  "each fails with its own reason (docs/evidence-bundle.md)."
+
+step "a credit platform asks: is this company on the dishonesty list?"
+as crt listing check 91320583MA1WR6T306 --trust federation.json
+as crt listing check 91440300708461136T --trust federation.json
+say "Look at: 'listed' for the company the bureau listed, 'not listed' for" \
+  "another: both come with a proof against the listings-map root that every" \
+  "checkpoint carries (docs/listings-map.md), checked by the command line" \
+  "before it printed. Every follower recomputes that root from the entries."
+
+step "a prosecutor audits the referrals and follows the case across logs"
+as pro case trail "$CASE" --trust federation.json
+as pro audit referrals --trust federation.json
+say "Look at: the trail holds the bureau's and the police's entries about the" \
+  "case, in order, each proved against its log's cosigned checkpoint. The audit" \
+  "runs over the procuratorate's own verified replicas of every bureau log: the" \
+  "referral was answered, so it is not listed as unanswered; but it said the" \
+  "video goes along with it, and no custody transfer to the police was ever" \
+  "recorded, so that is a finding, with the entry it rests on (docs/audit.md)."
 
 step "the court's node goes down; the bureau keeps writing"
 fed_stop crt KILL

@@ -10,20 +10,7 @@
 # Usage: bundle_test.sh CUSTOSD CUSTOS EXAMPLES_DIR
 # KEEP_WORK=1 keeps the folder (every node's node.log) for a post-mortem.
 set -uo pipefail
-TESTS_DIR=$(cd "$(dirname "$0")/.." && pwd)
-CUSTOSD=$(realpath "$1")
-CUSTOS=$(realpath "$2")
-EXAMPLES=$(cd "$3" && pwd)
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
-FED_DIR=$(mktemp -d)
-cd "$FED_DIR" || exit 2
-# shellcheck source=../lib.sh
-source "$TESTS_DIR/lib.sh"
-# shellcheck source=../../scripts/lib/federation.sh
-source "$REPO/scripts/lib/federation.sh"
-trap 'fed_stop_all; if [ -n "${KEEP_WORK:-}" ]; then echo "kept $FED_DIR"; else rm -rf "$FED_DIR"; fi' EXIT
-# eventually SECONDS DESCRIPTION CMD...
-eventually() { local s=$1 w=$2; shift 2; check "$w (within ${s}s)" fed_wait "$s" "$@"; }
+source "$(dirname "$0")/federation_setup.sh" "$@"
 
 IPB=suzhou-ipb.example/custos
 PSB=suzhou-psb.example/custos

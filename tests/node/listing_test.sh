@@ -8,18 +8,7 @@
 # meet, makes the check fail with its reason (exit 1).
 # Usage: listing_test.sh CUSTOSD CUSTOS EXAMPLES_DIR
 set -uo pipefail
-TESTS_DIR=$(cd "$(dirname "$0")/.." && pwd)
-CUSTOSD=$(realpath "$1")
-CUSTOS=$(realpath "$2")
-EXAMPLES=$(cd "$3" && pwd)
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
-FED_DIR=$(mktemp -d)
-# shellcheck source=../../scripts/lib/federation.sh
-source "$REPO/scripts/lib/federation.sh"
-trap fed_cleanup EXIT
-cd "$FED_DIR"
-# shellcheck source=../lib.sh
-source "$TESTS_DIR/lib.sh"
+source "$(dirname "$0")/federation_setup.sh" "$@"
 
 IPB=suzhou-ipb.example/custos
 PSB=suzhou-psb.example/custos

@@ -16,28 +16,8 @@
 # Usage: personal_data_test.sh CUSTOSD CUSTOS EXAMPLES_DIR
 # KEEP_WORK=1 keeps the folder (every node's node.log) for a post-mortem.
 set -uo pipefail
-TESTS_DIR=$(cd "$(dirname "$0")/.." && pwd)
-CUSTOSD=$(realpath "$1")
-CUSTOS=$(realpath "$2")
-EXAMPLES=$(cd "$3" && pwd)
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
-FED_DIR=$(mktemp -d)
+source "$(dirname "$0")/federation_setup.sh" "$@"
 FED_LOG_LEVEL=debug
-# shellcheck source=../../scripts/lib/federation.sh
-source "$REPO/scripts/lib/federation.sh"
-cleanup() {
-  fed_stop_all
-  if [ -n "${KEEP_WORK:-}" ]; then echo "kept $FED_DIR"; else rm -rf "$FED_DIR"; fi
-}
-trap cleanup EXIT
-cd "$FED_DIR"
-# shellcheck source=../lib.sh
-source "$TESTS_DIR/lib.sh"
-eventually() {
-  local seconds=$1 what=$2
-  shift 2
-  if fed_wait "$seconds" "$@"; then ok "$what"; else bad "$what (not within ${seconds}s)"; fi
-}
 
 IPB=suzhou-ipb.example/custos
 PSB=suzhou-psb.example/custos

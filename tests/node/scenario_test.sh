@@ -21,22 +21,7 @@
 # Other queries of issue 4 add their checks in the marked places below.
 # Usage: scenario_test.sh CUSTOSD CUSTOS EXAMPLES_DIR   (KEEP_WORK=1 keeps the folder)
 set -uo pipefail
-TESTS_DIR=$(cd "$(dirname "$0")/.." && pwd)
-CUSTOSD=$(realpath "$1")
-CUSTOS=$(realpath "$2")
-EXAMPLES=$(cd "$3" && pwd)
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
-FED_DIR=$(mktemp -d)
-# shellcheck source=../../scripts/lib/federation.sh
-source "$REPO/scripts/lib/federation.sh"
-cleanup() {
-  fed_stop_all
-  if [ -n "${KEEP_WORK:-}" ]; then echo "kept $FED_DIR"; else rm -rf "$FED_DIR"; fi
-}
-trap cleanup EXIT
-cd "$FED_DIR"
-# shellcheck source=../lib.sh
-source "$TESTS_DIR/lib.sh"
+source "$(dirname "$0")/federation_setup.sh" "$@"
 
 IPB=suzhou-ipb.example/custos
 PSB=suzhou-psb.example/custos
