@@ -225,12 +225,30 @@ expect 2 "--at must be a time" -- ./pro-cli audit referrals --at yesterday
 contains err.txt "--at" "… and the error names the option"
 
 # ------------------------------------------------------------------ listing check (issue 4 §5)
-# Checks of `custos listing check` go here: case 2's company is listed (entry
-# ${E[c2-listed]}) until START + 4 s, and its earlier listing was delisted.
+# Case 2's company: its first listing was delisted, its second lapsed at
+# START + 4 s (a listing lapses by itself at its publication end).
+COMPANY=$(python3 -c 'import json; print(json.load(open("'"$EXAMPLES"'/subject-listed.json"))["body"]["subjectListed"]["subjectId"])')
+lapsed() { [ "$(now_ms)" -gt $((START + 4000)) ]; }
+fed_wait 10 lapsed
+expect 0 "listing check of case 2's company from pro, checked with --trust" -- \
+  ./pro-cli listing check "$COMPANY" --origin "$IPB" --trust trust-1.json --json
+check "… not listed: one listing delisted, the other past its publication end" \
+  [ "$(json_field out.txt "['logs'][0]['listed']")" = False ]
+check "… and the lapsed listing is shown, with its entry" \
+  [ "$(json_field out.txt "['logs'][0]['listings'][0]['index']")" = "${E[c2-listed]#* }" ]
+check "… marked lapsed" [ "$(json_field out.txt "['logs'][0]['listings'][0]['lapsed']")" = True ]
 
 # ------------------------------------------------------------------ evidence bundle (issue 4 §5)
-# Checks of `custos evidence bundle` / `custos verify --bundle` go here: case
-# 1's evidence (${E[c1-registered]}) went to psb (${E[c1-received]}); case 3's
-# (${E[c3-registered]}) never arrived.
+# Case 1's evidence went to psb and arrived; case 3's was sent and never did.
+C1_DIGEST=$(python3 -c 'import json; print(json.load(open("'"$EXAMPLES"'/evidence-registered.json"))["body"]["evidenceRegistered"]["digests"][0]["value"])')
+expect 0 "pro bundles case 1's evidence by its digest, checked before it is written" -- \
+  ./pro-cli evidence bundle --digest "$C1_DIGEST" --out c1.bundle --trust trust-1.json
+expect 0 "the bundle verifies offline" -- "$CUSTOS" verify --bundle c1.bundle --trust trust-1.json
+contains out.txt "custodyReceived" "… its chain holds psb's receipt"
+contains out.txt "now: held by 苏州市公安局经侦支队 in $PSB" "… and says the police hold it"
+expect 0 "pro bundles case 3's evidence" -- \
+  ./pro-cli evidence bundle --digest "$(printf '00%.0s' $(seq 32))" --out c3.bundle --trust trust-1.json
+expect 0 "… which verifies offline" -- "$CUSTOS" verify --bundle c3.bundle --trust trust-1.json
+contains out.txt "in transit from $IPB" "… and says it is still in transit, as the audit found"
 
 finish scenario_test
