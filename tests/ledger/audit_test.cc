@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,14 +46,16 @@ class AuditTest : public ::testing::Test {
   }
   std::unique_ptr<audit::StoreSnapshot> Snap() { return testing::Must(audit::StoreSnapshot::Take(pro_->store()), "snapshot"); }
 
-  audit::AuditReport Audit(int64_t at) {
+  // The report stays alive until the test ends: Of() points into it.
+  const audit::AuditReport& Audit(int64_t at) {
     auto snap = Snap();
     audit::AuditOptions options;
     options.at = at;
     options.bureaus = {kOrigin, kWuxi};
     options.public_security = {kPsb};
-    return testing::Must(audit::AuditReferrals(*snap, options), "audit");
+    return reports_.emplace_back(testing::Must(audit::AuditReferrals(*snap, options), "audit"));
   }
+  std::deque<audit::AuditReport> reports_;
   static std::vector<const audit::Finding*> Of(const audit::AuditReport& r, FindingKind kind) {
     std::vector<const audit::Finding*> out;
     for (const auto& f : r.findings) {

@@ -41,7 +41,7 @@ constexpr int64_t kDay = 24 * 60 * 60 * 1000;
 // the check character is searched for.
 std::string CompanyId(int seed) {
   char base[18];
-  std::snprintf(base, sizeof base, "91320583MA%06dT", seed % 1000000);
+  std::snprintf(base, sizeof base, "91320583MA%06uT", static_cast<unsigned>(seed) % 1000000u);
   for (char c : std::string_view("0123456789ABCDEFGHJKLMNPQRTUWXY")) {
     std::string id = std::string(base, 17) + c;
     if (ledger::ValidateUnifiedSocialCreditCode(id).ok()) return id;
