@@ -1,5 +1,7 @@
 #include "ledger/layout.h"
 
+#include <algorithm>
+
 namespace custos::layout {
 
 namespace {
@@ -149,7 +151,7 @@ std::string UsedKey(LogNumber log, std::string_view target_origin, uint64_t targ
 std::string DigestIndexPrefix(uint8_t algorithm, ByteSpan digest) {
   std::string k(1, kDigestIndexPrefix);
   k.push_back(static_cast<char>(algorithm));
-  return k.append(AsString(digest));
+  return k.append(AsString(digest.first(std::min(digest.size(), kDigestIndexBytes))));
 }
 
 std::string DigestIndexKey(uint8_t algorithm, ByteSpan digest, LogNumber log, uint64_t index) {

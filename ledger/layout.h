@@ -37,8 +37,11 @@
 //   'v' | log (u32) | evidence id         -> EvidenceRecord (custody state)
 // Query indexes across every log the store holds (ids and origins never
 // contain 0x00: ledger/validate.h refuses control characters in them):
-//   'd' | algorithm (u8) | digest (32) | log (u32) | index (u64)
-//                                         -> evidence id registered with that digest
+//   'd' | algorithm (u8) | digest's first 16 bytes | log (u32) | index (u64)
+//                                         -> nothing: the entry is read, and its full
+//                                            digest compared, on a hit (the index's
+//                                            keys are random: the fewer bytes, the
+//                                            less compaction rewrites)
 //   'e' | evidence id | 0x00 | log (u32) | index (u64) -> body kind (u8)
 //   'g' | case id | 0x00 | log (u32) | index (u64)     -> body kind (u8)
 //   'j' | subject key (32) | log (u32) | index (u64)   -> body kind (u8): a listing or delisting
@@ -79,7 +82,7 @@ inline constexpr char kReplayPrefix = 'R';
 inline constexpr char kTilePrefix = 'T';
 inline constexpr char kCheckpointPrefix = 'c';
 inline constexpr char kFormatKey[] = "f";
-inline constexpr char kFormatVersion[] = "4";
+inline constexpr char kFormatVersion[] = "5";
 inline constexpr char kHeadPrefix = 'h';
 inline constexpr char kKeyPrefix = 'k';
 // Live listings per subject (ledger/listings_state.h) and the listings map's
@@ -130,6 +133,8 @@ std::string TargetKey(LogNumber log, uint64_t index);
 std::string UsedKey(LogNumber log, std::string_view target_origin, uint64_t target_index);
 // Query indexes: the prefix of every record of one digest, evidence id, case
 // id or subject, and one record's key.
+// The digest index keys on the first kDigestIndexBytes of a digest.
+inline constexpr size_t kDigestIndexBytes = 16;
 std::string DigestIndexPrefix(uint8_t algorithm, ByteSpan digest);
 std::string DigestIndexKey(uint8_t algorithm, ByteSpan digest, LogNumber log, uint64_t index);
 std::string EvidenceIndexPrefix(std::string_view evidence_id);

@@ -266,7 +266,7 @@ class EntryRules {
       auto value = d.getValue();
       index_.emplace(layout::DigestIndexKey(static_cast<uint8_t>(d.getAlgorithm()), ByteSpan(value.begin(), value.size()),
                                             ctx_.log, ctx_.index),
-                     id);
+                     std::string());
     }
     return Status::OK();
   }

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "crypto/cosignature.h"
+#include "ledger/bundle_entry.h"
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
 #include "ledger/private_data.h"
@@ -176,7 +177,28 @@ Result<std::vector<Store::IndexHit>> IndexHits(const Store& store, const std::st
 }  // namespace
 
 Result<std::vector<Store::IndexHit>> Store::EvidenceByDigest(uint8_t algorithm, const Hash& digest) const {
-  return IndexHits(*this, layout::DigestIndexPrefix(algorithm, digest.span()));
+  // The index holds a prefix of the digest: each hit's registration is read
+  // and kept only if it names the whole digest.
+  CUSTOS_ASSIGN_OR_RETURN(auto candidates, IndexHits(*this, layout::DigestIndexPrefix(algorithm, digest.span())));
+  std::vector<IndexHit> hits;
+  for (auto& hit : candidates) {
+    CUSTOS_ASSIGN_OR_RETURN(auto raw, Get(layout::EntryKey(hit.entry.log, hit.entry.index)));
+    if (!raw) return Status::Corruption("digest index: names entry " + std::to_string(hit.entry.index) + " of log " +
+                                        std::to_string(hit.entry.log) + ", which is not stored");
+    CUSTOS_ASSIGN_OR_RETURN(auto entry, bundle::ReadLightEntry(AsBytes(*raw)));
+    auto body = entry.statement.get().getBody();
+    if (!body.isEvidenceRegistered()) return Status::Corruption("digest index: names an entry that registers nothing");
+    auto registered = body.getEvidenceRegistered();
+    for (auto d : registered.getDigests()) {
+      auto value = d.getValue();
+      if (static_cast<uint8_t>(d.getAlgorithm()) == algorithm &&
+          std::equal(value.begin(), value.end(), digest.bytes.begin(), digest.bytes.end())) {
+        hits.push_back(IndexHit{hit.entry, registered.getEvidenceId().cStr()});
+        break;
+      }
+    }
+  }
+  return hits;
 }
 
 Result<std::vector<Store::IndexHit>> Store::EntriesByEvidence(std::string_view evidence_id) const {
