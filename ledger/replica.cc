@@ -81,7 +81,8 @@ Result<Checkpoint> Replica::OpenCheckpoint(std::string_view note, std::string* o
 }
 
 Status Replica::Apply(std::span<const Bytes> entries, std::string_view checkpoint_note,
-                      std::span<const Hash> consistency) {
+                      std::span<const Hash> consistency,
+                      std::vector<uint64_t>* person_listings) {
   std::lock_guard<std::mutex> lock(write_mu_);
   if (store_.write_failed()) return Status::IOError("an earlier write failed; reopen the store before replicating");
   std::string note;
@@ -113,7 +114,9 @@ Status Replica::Apply(std::span<const Bytes> entries, std::string_view checkpoin
   } else if (entries.empty()) {
     return Status::OK();  // consistent, nothing to store
   }
-  return stored_->Commit(batch, std::move(head));
+  CUSTOS_RETURN_IF_ERROR(stored_->Commit(batch, std::move(head)));
+  if (person_listings != nullptr) *person_listings = std::move(batch.person_listings);
+  return Status::OK();
 }
 
 // Parsing (signatures above all) and the replay-index lookups run on the

@@ -86,7 +86,10 @@ class Replica final {
   // stores the note. Signatures are verified on the store's worker pool.
   // Apply does not classify: a note that contradicts the replica is just
   // refused; Observe it first to learn (and keep) an equivocation.
-  Status Apply(std::span<const Bytes> entries, std::string_view checkpoint_note, std::span<const Hash> consistency);
+  // `person_listings`, if given, receives the indexes of the stored entries
+  // that list a person (whose private payloads the follower fetches next).
+  Status Apply(std::span<const Bytes> entries, std::string_view checkpoint_note, std::span<const Hash> consistency,
+               std::vector<uint64_t>* person_listings = nullptr);
 
   // --- Personal data (ledger/private_data.h, docs/personal-data.md).
 

@@ -582,6 +582,7 @@ void StoredLog::AddEntry(Batch& batch, ByteSpan entry, const Hash& leaf, const H
     batch.erased_private.push_back(layout::PrivateKey(number_, *listing));
   }
   if (auto change = listings::ListingChangeOf(statement, index, leaf)) batch.listing_changes.push_back(*change);
+  if (personal::ListedDigest(statement)) batch.person_listings.push_back(index);
   batch.leaves.push_back(leaf);
   batch.last_leaf = leaf;
   batch.last_time = log_time;

@@ -297,6 +297,9 @@ class StoredLog final {
     // The listings and delistings among the batch's entries, in index
     // order, for ApplyListings.
     std::vector<listings::ListingChange> listing_changes;
+    // The batch's listings of persons (entries whose private payload a
+    // follower fetches next; ledger/private_data.h), in index order.
+    std::vector<uint64_t> person_listings;
   };
   // Starts a batch from the committed state.
   void Begin(Batch* batch) const;

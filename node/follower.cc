@@ -345,15 +345,10 @@ kj::Promise<void> Follower::ApplyFrom(std::string note, uint64_t start, uint64_t
     kj::Promise<std::vector<Hash>> proof =
         end < target ? FetchConsistency(end, target) : kj::Promise<std::vector<Hash>>(std::vector<Hash>{});
     return proof
-        .then([this, note, start, entries = std::move(entries)](std::vector<Hash> consistency) mutable {
-          return offload_.Run([this, note, start, entries = std::move(entries), consistency = std::move(consistency)] {
-            Applied out{replica_.Apply(entries, note, consistency), {}};
-            if (!out.status.ok()) return out;
-            // TODO(perf): Apply has parsed every entry already; this parses
-            // them again (no signature check) to find the person listings.
-            for (size_t i = 0; i < entries.size(); ++i) {
-              if (personal::EntryListedDigest(entries[i])) out.person_listings.push_back(start + i);
-            }
+        .then([this, note, entries = std::move(entries)](std::vector<Hash> consistency) mutable {
+          return offload_.Run([this, note, entries = std::move(entries), consistency = std::move(consistency)] {
+            Applied out;
+            out.status = replica_.Apply(entries, note, consistency, &out.person_listings);
             return out;
           });
         })
