@@ -283,6 +283,9 @@ class NodeServer final : public rpc::Node::Server {
   // on the queries' thread, the reply filled here.
   kj::Promise<void> caseTrail(CaseTrailContext context) override {
     const Store* store = &Queries();
+    if (context.getParams().getCaseId().size() > kMaxOriginArgBytes) {
+      Throw(Status::InvalidArgument("caseTrail: caseId is too long"));
+    }
     std::string case_id = Str(context.getParams().getCaseId());
     return RunQuery([store, case_id] { return Own(ComputeCaseTrail(*store, case_id), "caseTrail"); })
         .then([context](kj::Own<CaseTrailAnswer>&& answer) mutable {
