@@ -41,7 +41,13 @@ std::optional<Bytes> HexDecode(std::string_view s);
 // RFC 4648 §4 standard base64 with padding.
 std::string Base64Encode(ByteSpan b);
 // Strict: padding required, no whitespace, no non-canonical trailing bits.
+// Table-driven, so its timing depends on the data: for public data only.
 std::optional<Bytes> Base64Decode(std::string_view s);
+// The same encoding through libsodium's constant-time codec, for key
+// material. The decoder also refuses missing padding and stray characters;
+// libsodium refuses non-zero trailing bits.
+std::string Base64EncodeSecret(ByteSpan b);
+std::optional<Bytes> Base64DecodeSecret(std::string_view s);
 
 // Big-endian integer encoding, used in LevelDB keys so that order is numeric.
 void PutBigEndian64(std::string* out, uint64_t v);

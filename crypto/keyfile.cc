@@ -74,7 +74,7 @@ Status CheckSeedMaterial(const Bytes& raw) {
 
 // Decodes "base64(0x01 || seed)" into a key; the decoded seed is wiped here.
 Result<SigningKey> DecodeSeed(std::string_view b64) {
-  std::optional<Bytes> raw = Base64Decode(b64);
+  std::optional<Bytes> raw = Base64DecodeSecret(b64);
   if (!raw) return Status::InvalidArgument("signer key: key is not canonical base64");
   Status checked = CheckSeedMaterial(*raw);
   Result<SigningKey> key = checked.ok() ? SigningKey::FromSeed(ByteSpan(*raw).subspan(1))
@@ -156,7 +156,7 @@ std::string FormatSignerKey(const NamedKey& key) {
   raw.insert(raw.end(), key.key.seed().begin(), key.key.seed().end());
   std::string out = std::string(kSignerKeyPrefix) + key.name + "+" +
                     KeyIdHex(NoteKeyId(key.name, kAlgEd25519, key.key.public_key())) + "+" +
-                    Base64Encode(raw);
+                    Base64EncodeSecret(raw);
   Wipe(&raw);
   return out;
 }

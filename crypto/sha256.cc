@@ -1,36 +1,33 @@
+// The low-level SHA-256 interface is deprecated in OpenSSL 3 but present in
+// every 3.x release; sha256.h says why it is used.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "crypto/sha256.h"
 
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <cstdlib>
 
 namespace custos {
 
 namespace {
-const EVP_MD* FetchedSha256() {
-  // Fetched once: EVP_MD_fetch is the slow part of small digests.
-  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  if (md == nullptr) std::abort();  // OpenSSL without SHA-256 is a broken install
-  return md;
-}
+SHA256_CTX* Context(unsigned char* state) { return reinterpret_cast<SHA256_CTX*>(state); }
 }  // namespace
 
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ == nullptr || EVP_DigestInit_ex2(ctx_, FetchedSha256(), nullptr) != 1) std::abort();
+Sha256::Sha256() {
+  static_assert(sizeof(SHA256_CTX) == sizeof(state_), "Sha256::state_ must hold a SHA256_CTX");
+  static_assert(alignof(SHA256_CTX) <= 8, "Sha256::state_ is not aligned for SHA256_CTX");
+  if (SHA256_Init(Context(state_)) != 1) std::abort();
 }
 
-Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
-
 Sha256& Sha256::Update(ByteSpan data) {
-  EVP_DigestUpdate(ctx_, data.data(), data.size());
+  SHA256_Update(Context(state_), data.data(), data.size());
   return *this;
 }
 
 Hash Sha256::Finish() {
   Hash h;
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx_, h.bytes.data(), &len);
-  EVP_DigestInit_ex2(ctx_, nullptr, nullptr);
+  SHA256_Final(h.bytes.data(), Context(state_));
+  SHA256_Init(Context(state_));
   return h;
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <mutex>
 #include <cassert>
 #include <cstring>
 #include <utility>
@@ -529,6 +530,57 @@ void LevelDbMapNodeStore::Erase(const MapNodeId& id) {
   batch_.Delete(key);
   pending_[std::move(key)] = std::nullopt;
 }
+
+MapBranchCache::Generation::Generation(std::string head)
+    : head_(std::move(head)), slots_(new std::atomic<const std::string*>[size_t{2} << (kMapHeight - kMinHeight)]) {
+  for (size_t i = 0; i < size_t{2} << (kMapHeight - kMinHeight); ++i) slots_[i].store(nullptr, std::memory_order_relaxed);
+}
+
+MapBranchCache::Generation::~Generation() {
+  for (size_t i = 0; i < size_t{2} << (kMapHeight - kMinHeight); ++i) delete slots_[i].load(std::memory_order_relaxed);
+}
+
+// A complete binary tree's numbering: the node of depth k (k = 256 - height
+// prefix bits) whose prefix reads p as a k-bit number is slot 2^k + p.
+size_t MapBranchCache::Generation::Slot(const MapNodeId& id) {
+  const int depth = kMapHeight - id.height;
+  const size_t top = static_cast<size_t>(id.prefix.bytes[0]) << 8 | id.prefix.bytes[1];
+  return (size_t{1} << depth) | (top >> (16 - depth));
+}
+
+const std::string* MapBranchCache::Generation::Find(const MapNodeId& id) const {
+  return slots_[Slot(id)].load(std::memory_order_acquire);
+}
+
+void MapBranchCache::Generation::Insert(const MapNodeId& id, std::string_view record) {
+  auto owned = std::make_unique<std::string>(record);
+  const std::string* expected = nullptr;
+  // A slot is filled once; a second reader of the same branch read the same record.
+  if (slots_[Slot(id)].compare_exchange_strong(expected, owned.get(), std::memory_order_acq_rel)) owned.release();
+}
+
+std::shared_ptr<MapBranchCache::Generation> MapBranchCache::For(std::string_view head) {
+  std::lock_guard lock(mu_);
+  if (current_ == nullptr || current_->head() != head) current_ = std::make_shared<Generation>(std::string(head));
+  return current_;
+}
+
+Result<std::optional<std::string>> CachingMapNodeStore::Read(const MapNodeId& id) {
+  const bool cached = generation_ && id.height != kMapHeadHeight && id.height >= MapBranchCache::kMinHeight;
+  if (cached) {
+    if (const std::string* record = generation_->Find(id)) return std::optional<std::string>(*record);
+  }
+  CUSTOS_ASSIGN_OR_RETURN(auto record, inner_.Read(id));
+  if (id.height == kMapHeadHeight) {
+    generation_ = record ? cache_.For(*record) : nullptr;
+  } else if (cached && record) {
+    generation_->Insert(id, *record);
+  }
+  return record;
+}
+
+void CachingMapNodeStore::Write(const MapNodeId&, std::string_view) { assert(false && "read-only map store"); }
+void CachingMapNodeStore::Erase(const MapNodeId&) { assert(false && "read-only map store"); }
 
 // --- The map
 

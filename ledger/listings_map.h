@@ -22,11 +22,13 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <compare>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -146,6 +148,63 @@ class LevelDbMapNodeStore final : public MapNodeStore {
   layout::LogNumber log_;
   leveldb::WriteBatch& batch_;
   std::map<std::string, std::optional<std::string>> pending_;  // key -> record, nullopt: erased
+};
+
+// The top branches of the latest map, shared by the threads that prove
+// listings, so that a proof reads only the lower part of its path from
+// LevelDB. Keyed by the head record: every record of a map follows from its
+// root (two maps with one root have the same subjects, so the same branches),
+// so a branch cached under one head is right for any reader that read the
+// same head, whatever its snapshot. A reader that sees another head starts
+// the cache again for it. Thread-safe; a lookup takes no lock.
+class MapBranchCache {
+ public:
+  // Branches at this height and above (prefixes of at most 14 bits) are
+  // kept: at most 2^15 - 1 records, the top 14 levels of every path.
+  static constexpr int kMinHeight = kMapHeight - 14;
+
+  // The branches of one map (one head record). A slot is written once.
+  class Generation {
+   public:
+    explicit Generation(std::string head);
+    ~Generation();
+    Generation(const Generation&) = delete;
+    Generation& operator=(const Generation&) = delete;
+
+    const std::string& head() const { return head_; }
+    // The record of branch `id` (height >= kMinHeight); nullptr if not cached.
+    const std::string* Find(const MapNodeId& id) const;
+    void Insert(const MapNodeId& id, std::string_view record);
+
+   private:
+    static size_t Slot(const MapNodeId& id);
+    std::string head_;
+    std::unique_ptr<std::atomic<const std::string*>[]> slots_;
+  };
+
+  // The generation of the map whose head record is `head`, made (replacing
+  // the current one) if the current one is for another head.
+  std::shared_ptr<Generation> For(std::string_view head);
+
+ private:
+  std::mutex mu_;
+  std::shared_ptr<Generation> current_;
+};
+
+// Reads through `inner` and keeps the top branches in `cache`. Read-only;
+// the head must be read before any branch (every ListingsMap method does).
+class CachingMapNodeStore final : public MapNodeStore {
+ public:
+  CachingMapNodeStore(MapNodeStore& inner, MapBranchCache& cache) : inner_(inner), cache_(cache) {}
+
+  Result<std::optional<std::string>> Read(const MapNodeId& id) override;
+  void Write(const MapNodeId& id, std::string_view record) override;
+  void Erase(const MapNodeId& id) override;
+
+ private:
+  MapNodeStore& inner_;
+  MapBranchCache& cache_;
+  std::shared_ptr<MapBranchCache::Generation> generation_;  // set when the head is read
 };
 
 // --- Proofs

@@ -305,7 +305,8 @@ Result<std::vector<LiveListing>> StoredLog::LiveListingsOf(const SubjectKey& key
 
 Result<listings::MapProof> StoredLog::ProveListing(const SubjectKey& key, const leveldb::Snapshot* snapshot) const {
   listings::SnapshotMapNodeStore nodes(store_.db(), number_, snapshot);
-  return listings::ListingsMap(nodes).Prove(key);
+  listings::CachingMapNodeStore cached(nodes, map_branches_);
+  return listings::ListingsMap(cached).Prove(key);
 }
 
 }  // namespace custos

@@ -352,6 +352,8 @@ class StoredLog final {
 
   mutable std::mutex head_mu_;
   layout::LogHead head_;  // guarded by head_mu_
+  // The top branches of the listings map, for ProveListing (thread-safe).
+  mutable listings::MapBranchCache map_branches_;
   // The committed key table, shared read-only with readers; guarded by head_mu_.
   std::shared_ptr<const std::map<PublicKey, KeyState>> committed_keys_;
 };

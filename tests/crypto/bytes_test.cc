@@ -65,6 +65,40 @@ TEST(Base64Test, RandomRoundTrip) {
   }
 }
 
+// The constant-time codec for key material agrees with the table-driven one.
+TEST(Base64Test, SecretCodecAgrees) {
+  std::mt19937_64 rng(testing::TestSeed("Base64Test.SecretCodecAgrees", 20261126));
+  for (int i = 0; i < 500; ++i) {
+    Bytes data(rng() % 40);
+    for (uint8_t& b : data) b = static_cast<uint8_t>(rng());
+    ASSERT_EQ(Base64EncodeSecret(data), Base64Encode(data));
+    ASSERT_EQ(Base64DecodeSecret(Base64Encode(data)), data);
+  }
+  for (const char* s : {"Zg", "Zg=", "Zh==", "Zm9=", "Zg===", "Zm9v\n", "Zm-_"}) {
+    EXPECT_FALSE(Base64DecodeSecret(s)) << "accepted " << s;
+  }
+}
+
+// Random strings over the alphabet and '=': the fast decoder accepts exactly
+// the strings that are the encoding of what it decodes them to.
+TEST(Base64Test, DecodeAcceptsExactlyCanonicalStrings) {
+  std::mt19937_64 rng(testing::TestSeed("Base64Test.DecodeAcceptsExactlyCanonicalStrings", 20261126));
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/==";
+  int accepted = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string s(rng() % 9, 'A');
+    for (char& c : s) c = alphabet[rng() % alphabet.size()];
+    if (rng() % 2 == 0 && s.size() >= 2) s[s.size() - 1] = '=';
+    auto decoded = Base64Decode(s);
+    if (decoded) {
+      ++accepted;
+      ASSERT_EQ(Base64Encode(*decoded), s) << "accepted a non-canonical " << s;
+    }
+    ASSERT_EQ(decoded.has_value(), Base64DecodeSecret(s).has_value()) << s;
+  }
+  EXPECT_GT(accepted, 1000);
+}
+
 TEST(BytesTest, HashFromSpanAndBigEndian) {
   Bytes b(32, 7);
   ASSERT_TRUE(Hash::FromSpan(b));

@@ -399,6 +399,74 @@ TEST(ListingsMapProof, NeighboursOneBitApartProveEachOther) {
   }
 }
 
+// Counts the reads that reach the records, and those of the branches the
+// cache keeps.
+class CountingStore final : public MapNodeStore {
+ public:
+  explicit CountingStore(MapNodeStore& inner) : inner_(inner) {}
+  Result<std::optional<std::string>> Read(const MapNodeId& id) override {
+    ++reads;
+    if (id.height != kMapHeadHeight && id.height >= MapBranchCache::kMinHeight) ++top_branch_reads;
+    return inner_.Read(id);
+  }
+  void Write(const MapNodeId& id, std::string_view record) override { inner_.Write(id, record); }
+  void Erase(const MapNodeId& id) override { inner_.Erase(id); }
+  size_t reads = 0;
+  size_t top_branch_reads = 0;
+
+ private:
+  MapNodeStore& inner_;
+};
+
+// Proofs through the branch cache are the proofs without it, for two
+// versions of the map read in turn (readers on an old and a new snapshot),
+// and the cache saves reads.
+TEST(ListingsMapBranchCache, SameProofsAcrossVersions) {
+  Fixture f(400);
+  MemoryMapNodeStore old_records = f.store;  // the map as a reader's old snapshot sees it
+  std::mt19937_64 rng(11);
+  std::vector<MapUpdate> updates;
+  for (size_t i = 0; i < 60; ++i) updates.push_back({f.keys[rng() % f.keys.size()], RandomHash(rng)});
+  for (size_t i = 0; i < 20; ++i) updates.push_back({f.keys[i], std::nullopt});
+  ASSERT_TRUE(f.map.Apply(updates).ok());
+  ASSERT_NE(MustRoot(ListingsMap(old_records)), MustRoot(f.map));
+
+  MapBranchCache cache;
+  size_t first_pass = 0, second_pass = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const SubjectKey& k : f.keys) {
+      for (MemoryMapNodeStore* records : {&old_records, &f.store}) {
+        auto direct = ListingsMap(*records).Prove(k);
+        CountingStore counting(*records);
+        CachingMapNodeStore cached(counting, cache);
+        auto through_cache = ListingsMap(cached).Prove(k);
+        ASSERT_TRUE(direct.ok() && through_cache.ok());
+        ASSERT_EQ(through_cache->Encode(), direct->Encode());
+        (pass == 0 ? first_pass : second_pass) += counting.reads;
+      }
+    }
+  }
+  // Alternating versions restart the cache at every proof: no saving.
+  EXPECT_EQ(second_pass, first_pass);
+
+  // One version: once every top branch was read, a proof reads no top branch.
+  size_t top_reads[2] = {0, 0}, reads[2] = {0, 0};
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const SubjectKey& k : f.keys) {
+      CountingStore counting(f.store);
+      CachingMapNodeStore cached(counting, cache);
+      auto proof = ListingsMap(cached).Prove(k);
+      ASSERT_TRUE(proof.ok());
+      ASSERT_TRUE(VerifyMapProof(MustRoot(f.map), k, proof->value, *proof).ok());
+      top_reads[pass] += counting.top_branch_reads;
+      reads[pass] += counting.reads;
+    }
+  }
+  EXPECT_GT(top_reads[0], 0u);
+  EXPECT_EQ(top_reads[1], 0u);
+  EXPECT_EQ(reads[0] - reads[1], top_reads[0]);
+}
+
 class ListingsMapProofRejection : public ::testing::Test {
  protected:
   ListingsMapProofRejection() : f(40) {
