@@ -29,8 +29,11 @@ std::string TileKey(LogNumber log, merkle::TileId id) {
   return k;
 }
 
-std::string ReplayKey(LogNumber log, const Hash& statement_hash) {
-  return Prefixed(kReplayPrefix, log).append(AsString(statement_hash.span()));
+std::string ReplayKey(LogNumber log, int64_t statement_time, const Hash& statement_hash) {
+  std::string k = Prefixed(kReplayPrefix, log);
+  // Offset binary: bytewise order is the order of the signed times.
+  PutBigEndian64(&k, static_cast<uint64_t>(statement_time) ^ (uint64_t{1} << 63));
+  return k.append(AsString(statement_hash.span()));
 }
 
 std::string KeyStateKey(LogNumber log, const PublicKey& key) {

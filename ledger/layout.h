@@ -77,12 +77,14 @@
 
 namespace custos::layout {
 
-inline constexpr char kEntryPrefix = 'E';
+// Last in the key space: new entries always sort after every other key
+// (docs/leveldb-layout.md, "The prefixes are ordered for compaction").
+inline constexpr char kEntryPrefix = '~';
 inline constexpr char kReplayPrefix = 'R';
 inline constexpr char kTilePrefix = 'T';
 inline constexpr char kCheckpointPrefix = 'c';
 inline constexpr char kFormatKey[] = "f";
-inline constexpr char kFormatVersion[] = "5";
+inline constexpr char kFormatVersion[] = "6";
 inline constexpr char kHeadPrefix = 'h';
 inline constexpr char kKeyPrefix = 'k';
 // Live listings per subject (ledger/listings_state.h) and the listings map's
@@ -113,7 +115,9 @@ std::string OriginKey(std::string_view origin);
 std::string HeadKey(LogNumber log);
 std::string EntryKey(LogNumber log, uint64_t index);
 std::string TileKey(LogNumber log, merkle::TileId id);
-std::string ReplayKey(LogNumber log, const Hash& statement_hash);
+// Keyed by the statement's own time first, so that new records sort
+// together (a statement is appended within the clock skew of its time).
+std::string ReplayKey(LogNumber log, int64_t statement_time, const Hash& statement_hash);
 std::string KeyStateKey(LogNumber log, const PublicKey& key);
 std::string CheckpointKey(LogNumber log, uint64_t size);
 // The prefix of every cosignature record of the checkpoint of `size`.

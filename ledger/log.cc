@@ -175,7 +175,7 @@ std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, Bat
       checked[i].emplace(p);
       return;
     }
-    replayed[i].emplace(stored_->ReplayIndexOf(checked[i]->value().statement_hash));
+    replayed[i].emplace(stored_->ReplayIndexOf(checked[i]->value().statement_time(), checked[i]->value().statement_hash));
     PrefetchRuleSource prefetch(*store_);
     (void)rules::CheckRules(checked[i]->value().statement.get(), RulesAt(size_before + i, 0), prefetch);
     prefetched[i] = std::move(prefetch.cache());
@@ -200,7 +200,9 @@ std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, Bat
   std::optional<size_t> first_refused;
   for (size_t i = 0; i < submissions.size(); ++i) {
     const uint64_t next = stored_->NextIndex(p);
-    if (checked[i]->ok() && replay_stale) replayed[i].emplace(stored_->ReplayIndexOf(checked[i]->value().statement_hash));
+    if (checked[i]->ok() && replay_stale) {
+      replayed[i].emplace(stored_->ReplayIndexOf(checked[i]->value().statement_time(), checked[i]->value().statement_hash));
+    }
     Status st = checked[i]->ok()
                     ? CheckOne(checked[i]->value(), next, log_time, p.authority, batch_hashes, *replayed[i])
                     : checked[i]->status();

@@ -129,7 +129,7 @@ Status Replica::AddEntries(std::span<const Bytes> entries, StoredLog::Batch& bat
   std::vector<std::optional<Result<std::optional<uint64_t>>>> held(entries.size());
   store_.ForEach(entries.size(), [&](size_t i) {
     parsed[i] = ParseEntry(entries[i], start + i);
-    if (parsed[i].status.ok()) held[i].emplace(stored_->ReplayIndexOf(parsed[i].submission->statement_hash));
+    if (parsed[i].status.ok()) held[i].emplace(stored_->ReplayIndexOf(parsed[i].submission->statement_time(), parsed[i].submission->statement_hash));
   });
   EntryChecker checker(origin(), store_.options().max_clock_skew_ms, origin_key_.key);
   checker.Resume(start, batch.last_leaf, start == 0 ? INT64_MIN : batch.last_time);

@@ -205,7 +205,7 @@ class StoredLog final {
   // The key's state in the committed key table; nullopt if never granted.
   std::optional<KeyState> KeyStateOf(const PublicKey& key) const;
   // The index of the entry holding the statement with this hash; nullopt if none.
-  Result<std::optional<uint64_t>> ReplayIndexOf(const Hash& statement_hash) const;
+  Result<std::optional<uint64_t>> ReplayIndexOf(int64_t statement_time, const Hash& statement_hash) const;
 
   // The checkpoint note stored at exactly `tree_size`; NotFound if none.
   Result<std::string> CheckpointAt(uint64_t tree_size) const;

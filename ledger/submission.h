@@ -25,7 +25,9 @@ struct CheckedSubmission {
   schema::CanonicalMessage<schema::SignedSubmission> submission;
   schema::CanonicalMessage<schema::Statement> statement;
   PublicKey author;
-  Hash statement_hash;  // SHA-256 of the statement bytes: the replay-index key
+  Hash statement_hash;  // SHA-256 of the statement bytes: with the time, the replay-index key
+
+  int64_t statement_time() const { return statement.get().getTime(); }
 };
 
 // Checks everything about a submission that needs no log state. Errors:

@@ -185,7 +185,7 @@ class LogVerifier {
   // The replay index must map this statement to exactly this entry: so no
   // statement appears twice, and the index the node consults is complete.
   Status CheckReplayIndex(const CheckedSubmission& c, uint64_t index) {
-    auto where = log_.ReplayIndexOf(c.statement_hash);
+    auto where = log_.ReplayIndexOf(c.statement_time(), c.statement_hash);
     if (!where.ok() || !*where || **where != index) {
       return Status::Corruption(At(index) + "replay index does not point at this entry (statement appended twice?)");
     }

@@ -160,7 +160,10 @@ AppendFigures AppendEvidence(Log& log, const Workload& w, ManualClock& clock, ui
   const int64_t statement_time = clock.NowMillis();
   for (uint64_t done = 0; done < count;) {
     size_t n = static_cast<size_t>(std::min(chunk, count - done));
-    auto subs = PresignStatements(w.evidence, w.keys.officer, statement_time, done, n, signers);
+    // Each statement carries the log time of the batch it goes in (the clock
+    // advances 1 ms per batch), as an officer's client signs just before it
+    // submits.
+    auto subs = PresignStatements(w.evidence, w.keys.officer, statement_time, done, n, signers, batch);
     for (const auto& s : subs) f.signed_bytes += s.size();
     meter.Resume();
     double seconds = AppendTimed(log, subs, batch, appenders, clock, f);

@@ -100,10 +100,17 @@ RawVerifyRate MeasureRawVerify(size_t threads, size_t message_bytes, double seco
 MachineLimit MeasureMachineLimit(size_t message_bytes, double seconds) {
   MachineLimit m;
   m.cores = std::max(1u, std::thread::hardware_concurrency());
-  RawVerifyRate all;
-  m.usage = MeasurePhase([&] { all = MeasureRawVerify(m.cores, message_bytes, seconds); });
-  m.all_cores_rate = all.per_second;
-  m.cpu_us = 1e6 * m.usage.cpu_seconds / static_cast<double>(all.verifications);
+  // The best of three runs: on a virtual machine one run sometimes comes out
+  // a third slower with no other process to blame, and a low limit would
+  // flatter every ratio measured against it.
+  for (int run = 0; run < 3; ++run) {
+    RawVerifyRate all;
+    PhaseUsage usage = MeasurePhase([&] { all = MeasureRawVerify(m.cores, message_bytes, seconds / 3); });
+    if (all.per_second <= m.all_cores_rate) continue;
+    m.all_cores_rate = all.per_second;
+    m.usage = usage;
+    m.cpu_us = 1e6 * usage.cpu_seconds / static_cast<double>(all.verifications);
+  }
   return m;
 }
 

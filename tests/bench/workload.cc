@@ -110,13 +110,14 @@ Bytes WithEvidenceNumber(ByteSpan statement, uint64_t n) {
 }
 }  // namespace
 
-std::vector<Bytes> PresignStatements(ByteSpan statement, const SigningKey& key, int64_t now_ms,
-                                     uint64_t first, size_t count, WorkerPool& pool) {
+std::vector<Bytes> PresignStatements(ByteSpan statement, const SigningKey& key, int64_t now_ms, uint64_t first,
+                                     size_t count, WorkerPool& pool, uint64_t per_ms) {
   std::vector<Bytes> out(count);
   pool.ForEach(count, [&](size_t i) {
     auto nonce = Nonce(first + i);
     Bytes numbered = WithEvidenceNumber(statement, first + i);
-    out[i] = SignSubmission(schema::FillStatementDefaults(numbered, kOrigin, now_ms, nonce), key);
+    const int64_t time = per_ms > 0 ? now_ms + static_cast<int64_t>((first + i) / per_ms) : now_ms;
+    out[i] = SignSubmission(schema::FillStatementDefaults(numbered, kOrigin, time, nonce), key);
   });
   return out;
 }

@@ -54,8 +54,11 @@ Result<std::unique_ptr<Log>> CreateGrantedLog(const LogOptions& options, const K
 // Signed submissions of `statement` at time `now_ms`, one for each nonce
 // counter in [first, first + count) (so every statement is unique), signed by
 // `key` on all threads of `pool`. An evidenceRegistered gets the evidence id
-// "<id>-<counter>" (evidence ids are unique in a log: docs/rules.md).
-std::vector<Bytes> PresignStatements(ByteSpan statement, const SigningKey& key, int64_t now_ms,
-                                     uint64_t first, size_t count, WorkerPool& pool);
+// "<id>-<counter>" (evidence ids are unique in a log: docs/rules.md). With
+// `per_ms` > 0, counter c is signed at now_ms + c / per_ms instead: the
+// statements of a stream appended at per_ms entries per millisecond of log
+// time carry the times their officers would have signed them at.
+std::vector<Bytes> PresignStatements(ByteSpan statement, const SigningKey& key, int64_t now_ms, uint64_t first,
+                                     size_t count, WorkerPool& pool, uint64_t per_ms = 0);
 
 }  // namespace custos::bench

@@ -498,7 +498,7 @@ TEST_P(WriteBufferFaultTest, DiskFullWhenTheWriteBufferFills) {
   env_.FailFrom(FaultEnv::kNewFile, FaultEnv::Kind::kDiskFull, after);
   int n = 0;
   bool failed = false;
-  for (int round = 0; round < 120 && !failed; ++round) {
+  for (int round = 0; round < 240 && !failed; ++round) {  // ~150 MB: twice the 64 MiB buffer
     std::vector<Bytes> batch;
     for (int i = 0; i < 20; ++i) batch.push_back(Sign(BigStatement(t().maker(), t().now(), n++), OfficerKey()));
     const uint64_t size = log().size();

@@ -272,7 +272,7 @@ TEST_F(TamperTest, DetectsAnExtraReplayIndexRecord) {
     Hash stray = Sha256::Digest(std::string_view("a statement that was never appended"));
     std::string where;
     PutBigEndian64(&where, 3);
-    Put(db, layout::ReplayKey(layout::kOwnLog, stray), where);
+    Put(db, layout::ReplayKey(layout::kOwnLog, 1700000000000, stray), where);
   });
   ExpectCorruption({"replay index", "records"});
 }
