@@ -115,6 +115,7 @@ class Node {
     services_.store = ledger.store.get();
     services_.federation_config = &config.federation;
     services_.queries = &queries_;
+    services_.listing_checks = &listing_checks_;
     Status st = logs_.Add(NewOwnLogView(*ledger.log));
     KJ_ASSERT(st.ok(), st.ToString().c_str());
     for (const auto& [origin, replica] : ledger.replicas) {
@@ -133,6 +134,7 @@ class Node {
   GroupCommitter committer_;
   Federation federation_;
   Offload queries_;  // the case trail and the referral audit (node/queries.h)
+  Offload listing_checks_;
   NodeServices services_;
   TlsContext tls_;
   RpcListener listener_;

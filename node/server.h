@@ -112,6 +112,9 @@ struct NodeServices {
   const FederationConfig* federation_config = nullptr;
   // Where the queries run, off the event loop; nullptr: on it.
   Offload* queries = nullptr;
+  // Where listing checks are answered: their own thread, so that a long
+  // audit on `queries` does not hold them up; nullptr: on the event loop.
+  Offload* listing_checks = nullptr;
 };
 
 // The bootstrap capability for a connection whose peer authenticated as `caller`.
