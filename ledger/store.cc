@@ -497,7 +497,9 @@ Status StoredLog::AddCosignature(std::string_view note, std::string_view cosigna
   CUSTOS_RETURN_IF_ERROR(VerifyCosignature(held.text, sig, witness).status());
   leveldb::WriteBatch batch;
   PutCosignature(batch, cp.size, sig);
-  return store_.Write(batch);
+  Status written = store_.Write(batch);
+  cosignature_writes_.fetch_add(1, std::memory_order_release);
+  return written;
 }
 
 void StoredLog::PutCosignature(leveldb::WriteBatch& batch, uint64_t tree_size, const NoteSignature& cosignature) const {
@@ -514,6 +516,13 @@ Result<std::vector<std::string>> StoredLog::CosignatureLines(uint64_t tree_size)
 }
 
 Result<std::string> StoredLog::CosignedCheckpointAt(uint64_t tree_size) const {
+  // Read before the records: a write that lands meanwhile bumps the count
+  // after it, so what is cached here is recomputed on the next call.
+  const uint64_t writes = cosignature_writes_.load(std::memory_order_acquire);
+  {
+    std::lock_guard lock(cosigned_mu_);
+    if (cosigned_ && cosigned_->size == tree_size && cosigned_->writes == writes) return cosigned_->note;
+  }
   CUSTOS_ASSIGN_OR_RETURN(std::string note, CheckpointAt(tree_size));
   CUSTOS_ASSIGN_OR_RETURN(auto lines, CosignatureLines(tree_size));
   // A serialised note ends with its last signature line, so more lines can
@@ -522,6 +531,8 @@ Result<std::string> StoredLog::CosignedCheckpointAt(uint64_t tree_size) const {
     if (note.size() + line.size() > kMaxNoteSize) break;
     note += line;
   }
+  std::lock_guard lock(cosigned_mu_);
+  cosigned_ = CosignedNote{tree_size, writes, note};
   return note;
 }
 
@@ -618,6 +629,7 @@ layout::LogHead StoredLog::Grow(Batch& batch) const {
 Status StoredLog::Commit(Batch& batch, layout::LogHead head) {
   batch.writes.Put(layout::HeadKey(number_), head.Encode());
   Status st = store_.Write(batch.writes);
+  cosignature_writes_.fetch_add(1, std::memory_order_release);  // the batch may have held cosignatures
   if (!st.ok()) {
     // Whether the batch reached the disk is unknown until reopening; the
     // store refuses further writes, and the cache must not serve its tiles.

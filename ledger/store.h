@@ -237,7 +237,8 @@ class StoredLog final {
   Result<std::string> CosignedCheckpoint() const;
   // The largest size whose checkpoint has at least one cosignature; nullopt if none.
   Result<std::optional<uint64_t>> LatestCosignedSize() const;
-  // Puts a verified cosignature line into `batch`, under `tree_size`.
+  // Puts a verified cosignature line into `batch`, under `tree_size`. Write
+  // the batch with Commit, which also tells CosignedCheckpointAt it changed.
   void PutCosignature(leveldb::WriteBatch& batch, uint64_t tree_size, const NoteSignature& cosignature) const;
 
   // --- Rule state of this log (ledger/rules.h), as of the last commit.
@@ -354,6 +355,18 @@ class StoredLog final {
   layout::LogHead head_;  // guarded by head_mu_
   // The top branches of the listings map, for ProveListing (thread-safe).
   mutable listings::MapBranchCache map_branches_;
+  // The last cosigned note CosignedCheckpointAt assembled (listing checks
+  // ask for the same size thousands of times between two batches), valid
+  // while no write that may add a cosignature came after it: Commit and
+  // AddCosignature count their writes.
+  struct CosignedNote {
+    uint64_t size = 0;
+    uint64_t writes = 0;
+    std::string note;
+  };
+  std::atomic<uint64_t> cosignature_writes_{0};
+  mutable std::mutex cosigned_mu_;
+  mutable std::optional<CosignedNote> cosigned_;  // guarded by cosigned_mu_
   // The committed key table, shared read-only with readers; guarded by head_mu_.
   std::shared_ptr<const std::map<PublicKey, KeyState>> committed_keys_;
 };

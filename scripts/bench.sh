@@ -14,10 +14,11 @@
 #     update cost per listing, proof generation and verification — beside the
 #     raw SHA-256 rate (its own Google Benchmark output; --subjects N);
 #  4. custos_listing_bench: listing checks with proof per second and p99 (the
-#     node's answer built, the client's verification) and the map's cost per
-#     listing on the append path, beside the raw SHA-256 ceiling
+#     node's answer built, the client's verification; then the node's side
+#     alone) and the map's cost per listing on the append path, beside the
+#     raw SHA-256 ceiling
 #     (CUSTOS_LISTING_SUBJECTS, default 1000000).
-#  4. custos_bundle_bench: evidence bundle verification time for a 20-step
+#  5. custos_bundle_bench: evidence bundle verification time for a 20-step
 #     custody chain (issue 4), beside its signature checks at the raw rate.
 #
 # Usage: scripts/bench.sh [custos_bench options] [-- custos_rpc_bench options]

@@ -420,8 +420,14 @@ TEST_F(ReplicaTest, TheOriginServesTheCosignaturesItGathered) {
   const std::string line1 = Cosign(text, w1.name, w1.key, 1'720'000'100).ToLine();
   const std::string line2 = Cosign(text, w2.name, w2.key, 1'720'000'200).ToLine();
   EXPECT_FALSE(*origin().LatestCosignedSize());
+  // Asked between the writes, each answer has the lines written so far (the
+  // assembled note is cached between writes).
+  auto signatures = [&] { return Must(Note::Parse(*origin().CosignedCheckpointAt(origin().size())), "Parse").signatures.size(); };
+  EXPECT_EQ(signatures(), 1u);
   ASSERT_TRUE(origin().AddCosignature(note, line1, v1).ok());
+  EXPECT_EQ(signatures(), 2u);
   ASSERT_TRUE(origin().AddCosignature(note, line2, v2).ok());
+  EXPECT_EQ(signatures(), 3u);
   ASSERT_TRUE(origin().AddCosignature(note, line1, v1).ok());  // again: replaces, not duplicates
   // A line by another witness than claimed, a forged line, another checkpoint's line.
   EXPECT_EQ(origin().AddCosignature(note, line1, v2).code(), Code::kInvalidArgument);
