@@ -810,6 +810,9 @@ Result<Hash> MapRootFromProof(const MapProof& proof) {
   const size_t want = CountSiblings(proof.bitmap);
   if (proof.siblings.size() != want) return SiblingCountMismatch(proof.siblings.size(), want);
   Hash cur = proof.value ? LeafHash(proof.key, *proof.value) : EmptyHash(0);
+  // While the path is empty (below the lowest sibling of an absent key) its
+  // node at height h + 1 is empty[h + 1] by definition: no hash to compute.
+  bool empty = !proof.value;
   size_t next = 0;
   for (int h = 0; h < kMapHeight; ++h) {
     const Hash* sibling = &EmptyHash(h);
@@ -819,8 +822,9 @@ Result<Hash> MapRootFromProof(const MapProof& proof) {
         return Status::InvalidArgument("map proof: sibling at height " + std::to_string(h) +
                                        " is the empty hash; its bitmap bit must be clear");
       }
+      empty = false;
     }
-    cur = proof.key.Bit(h) ? InteriorHash(*sibling, cur) : InteriorHash(cur, *sibling);
+    cur = empty ? EmptyHash(h + 1) : proof.key.Bit(h) ? InteriorHash(*sibling, cur) : InteriorHash(cur, *sibling);
   }
   return cur;
 }

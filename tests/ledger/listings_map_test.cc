@@ -516,6 +516,25 @@ TEST_F(ListingsMapProofRejection, FlippedSiblingHash) {
     ExpectRejected(VerifyMapProof(root, listed, f.ValueOf(listed), bad), Status::Code::kCorruption,
                    "does not match root");
   }
+  // The same for a non-listing proof, whose empty path below its lowest
+  // sibling the verifier does not hash; and that sibling claimed one height
+  // lower or higher.
+  const MapProof not_listed = *f.map.Prove(absent);
+  ASSERT_TRUE(VerifyMapProof(root, absent, std::nullopt, not_listed).ok());
+  for (size_t i = 0; i < not_listed.siblings.size(); ++i) {
+    MapProof bad = not_listed;
+    bad.siblings[i].bytes[31 - i % 32] ^= 0x01;
+    ExpectRejected(VerifyMapProof(root, absent, std::nullopt, bad), Status::Code::kCorruption, "does not match root");
+  }
+  int lowest = 0;
+  while (!not_listed.HasSibling(lowest)) ++lowest;
+  for (int moved : {lowest - 1, lowest + 1}) {
+    if (moved < 0 || not_listed.HasSibling(moved)) continue;
+    MapProof bad = not_listed;
+    bad.bitmap[31 - lowest / 8] ^= static_cast<uint8_t>(1 << (lowest % 8));
+    bad.bitmap[31 - moved / 8] ^= static_cast<uint8_t>(1 << (moved % 8));
+    ExpectRejected(VerifyMapProof(root, absent, std::nullopt, bad), Status::Code::kCorruption, "does not match root");
+  }
 }
 
 TEST_F(ListingsMapProofRejection, WrongValue) {
