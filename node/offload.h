@@ -5,7 +5,8 @@
 // Jobs run one at a time, in the order they were queued: a follower's
 // replica sees Observe, Apply and Cosign in the order it issued them.
 // Dropping the promise Run returned does not cancel a job that has started;
-// its result is then thrown away.
+// its result is then thrown away. Run rejects with OVERLOADED when the
+// queue is at its bound (if it has one).
 #pragma once
 
 #include <kj/async.h>
@@ -24,7 +25,10 @@ namespace custos::node {
 
 class Offload final {
  public:
-  Offload() : thread_([this] { Loop(); }) {}
+  // `max_queued` > 0 bounds the jobs waiting (not counting the one
+  // running): Run rejects more with OVERLOADED, so that a client cannot
+  // queue work without limit. 0: no bound.
+  explicit Offload(size_t max_queued = 0) : max_queued_(max_queued), thread_([this] { Loop(); }) {}
   // Stop().
   ~Offload() { Stop(); }
   Offload(const Offload&) = delete;
@@ -41,6 +45,9 @@ class Offload final {
     {
       std::lock_guard lock(mu_);
       if (stopping_) return KJ_EXCEPTION(DISCONNECTED, "the node is shutting down");
+      if (max_queued_ > 0 && queue_.size() >= max_queued_) {
+        return KJ_EXCEPTION(OVERLOADED, "the node is busy: too many requests are waiting; retry");
+      }
       queue_.push_back(std::move(task));
     }
     wake_.notify_one();
@@ -105,6 +112,7 @@ class Offload final {
   std::condition_variable wake_;
   std::deque<std::unique_ptr<TaskBase>> queue_;  // guarded by mu_
   bool stopping_ = false;                        // guarded by mu_
+  const size_t max_queued_;
   std::thread thread_;                           // last: starts after the rest is built
 };
 

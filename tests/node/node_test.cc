@@ -7,6 +7,7 @@
 #include <kj/async-io.h>
 #include <kj/debug.h>
 
+#include <future>
 #include <memory>
 #include <optional>
 #include <set>
@@ -24,6 +25,7 @@
 #include "node/listener.h"
 #include "node/log_view.h"
 #include "node/logging.h"
+#include "node/offload.h"
 #include "node/rpc_errors.h"
 #include "node/rpc_limits.h"
 #include "node/server.h"
@@ -38,6 +40,41 @@ using custos::testing::Collector;
 
 using custos::testing::kOrigin;
 using custos::testing::Must;
+
+// A bounded Offload refuses a job past its bound with OVERLOADED and still
+// runs the ones it took.
+TEST(OffloadTest, RefusesJobsPastItsBound) {
+  kj::EventLoop loop;
+  kj::WaitScope ws(loop);
+  Offload offload(1);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> started;
+  auto first = offload.Run([&started, released] {
+    started.set_value();
+    released.wait();
+    return 1;
+  });
+  started.get_future().wait();  // the first job is running: the queue is empty
+  auto second = offload.Run([] { return 2; });
+  auto third = offload.Run([] { return 3; });
+  // Refused at once: a third job that was queued would wait for the first.
+  if (!third.poll(ws)) {
+    release.set_value();
+    FAIL() << "the job past the bound was queued";
+  }
+  auto refused = third.then([](int) { return std::string("ran"); },
+                            [](kj::Exception&& e) {
+                              return std::string(e.getType() == kj::Exception::Type::OVERLOADED ? "OVERLOADED: " : "other: ") +
+                                     e.getDescription().cStr();
+                            })
+                     .wait(ws);
+  EXPECT_NE(refused.find("OVERLOADED"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("too many requests"), std::string::npos) << refused;
+  release.set_value();
+  EXPECT_EQ(first.wait(ws), 1);
+  EXPECT_EQ(second.wait(ws), 2);
+}
 
 // ------------------------------------------------------------ config
 
