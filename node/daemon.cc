@@ -134,7 +134,7 @@ class Node {
   GroupCommitter committer_;
   Federation federation_;
   Offload queries_;  // the case trail and the referral audit (node/queries.h)
-  // Listing checks come from clients in streams; 4096 waiting (~0.1 s of
+  // Listing checks come from clients in streams; 4096 waiting (~0.2 s of
   // work) is the most one node queues before it answers OVERLOADED.
   Offload listing_checks_{4096};
   NodeServices services_;
