@@ -2,9 +2,10 @@
 //
 // Merkle hashing is dominated by 33- and 65-byte inputs, where the per-call
 // overhead of the EVP interface is as large as the compression itself: on
-// this project's machine a 65-byte digest costs ~145 ns through a reused
-// EVP_MD_CTX and ~93 ns through OpenSSL's SHA256_Init/Update/Final, which run
-// the same SHA-NI compression (custos_microbench, "Sha256"). Sha256 therefore
+// this project's machine an interior Merkle hash (65 bytes) costs ~126 ns
+// through a reused EVP_MD_CTX and ~101 ns through OpenSSL's
+// SHA256_Init/Update/Final, which run the same compression (custos_microbench
+// --benchmark_filter=NodeHash). Sha256 therefore
 // uses the low-level interface; OpenSSL 3 marks it deprecated but keeps it,
 // and only sha256.cc sees it.
 //
