@@ -102,6 +102,9 @@ const LogBound* StoreSnapshot::FindNumber(layout::LogNumber log) const {
 }
 
 Result<std::optional<std::string>> StoreSnapshot::Get(std::string_view key) const {
+  // Entries are not in the snapshot's database; below the snapshot's heads
+  // they never change.
+  if (&store_.DbFor(key) != &store_.db()) return store_.Get(key);
   leveldb::ReadOptions ro;
   ro.snapshot = snapshot_;
   std::string value;
@@ -141,10 +144,9 @@ Result<CitedEntry> StoreSnapshot::Cite(const LogBound& log, uint64_t index) cons
 }
 
 Status StoreSnapshot::ForEachEntry(const LogBound& log, const std::function<Status(const CitedEntry&)>& fn) const {
-  leveldb::ReadOptions ro;
-  ro.snapshot = snapshot_;
-  ro.fill_cache = false;  // a full scan must not evict the proof-serving working set
-  std::unique_ptr<leveldb::Iterator> it(store_.db().NewIterator(ro));
+  leveldb::ReadOptions ro;  // no snapshot: entries below log.size never change
+  ro.fill_cache = false;    // a full scan must not evict the proof-serving working set
+  std::unique_ptr<leveldb::Iterator> it(store_.entries_db().NewIterator(ro));
   uint64_t index = 0;
   for (it->Seek(layout::EntryKey(log.log, 0)); index < log.size; it->Next(), ++index) {
     if (!it->Valid() || ViewOf(it->key()) != layout::EntryKey(log.log, index)) {

@@ -1,9 +1,9 @@
-// The one LevelDB database of a node (Store), and the records of one log in it
+// The LevelDB databases of a node (Store), and the records of one log in them
 // (StoredLog). See docs/leveldb-layout.md and docs/replication.md.
 //
 // A Store holds the node's own log (log number 0) and the replicas of the
 // logs it follows (1, 2, …), each under its own number in the same key space.
-// It owns what they share: the database with its block cache and Bloom
+// It owns what they share: the databases (the entries apart; see db()) with their block cache and Bloom
 // filter, the worker pool that verifies signatures, the clock, the Env seam,
 // and the log directory (origin -> log number). Every write goes through
 // Store::Write, which syncs and, after one failure, refuses all later writes
@@ -100,7 +100,16 @@ class Store final {
   const StoreOptions& options() const { return options_; }
   Clock& clock() const { return *clock_; }
   // For reads (iterators, point reads). Write only through Write().
+  // The entries ('~' records) are in a second database, entries_db(), in the
+  // subdirectory "entries" of options.path; everything else is in db().
+  // Entries are written once, in index order, and never change: alone in
+  // their database, a memtable's worth of them is one table that LevelDB
+  // moves down the levels without rewriting it (docs/leveldb-layout.md).
   leveldb::DB& db() const { return *db_; }
+  leveldb::DB& entries_db() const { return *entries_db_; }
+  // The database that holds `key`: entries_db() for an entry key, else db().
+  leveldb::DB& DbFor(std::string_view key) const;
+  static std::string EntriesPath(const std::string& path) { return path + "/entries"; }
 
   // Calls fn(i) for every i in [0, n) on the worker pool and the calling
   // thread. Thread-safe: concurrent callers (the own log's appender, the
@@ -109,14 +118,18 @@ class Store final {
   size_t threads() const { return pool_->size(); }
 
   // Writes `batch` with sync=true; LevelDB applies it whole or not at all.
+  // `entries` (entry records only; may be null) is written and synced to
+  // entries_db() first: a batch is acknowledged once `batch`, which holds
+  // the head naming those entries, is on disk. Entries past a log's head are
+  // what a crash between the two writes leaves; Open deletes them.
   // IOError (or Corruption) if the write fails. After a failed write every
   // later write is refused with IOError until the store is reopened: the
   // write-ahead log may hold a torn record, and writing past it would lose
   // acknowledged batches at the next open. Thread-safe.
-  Status Write(leveldb::WriteBatch& batch);
+  Status Write(leveldb::WriteBatch& batch, leveldb::WriteBatch* entries = nullptr);
   bool write_failed() const { return write_failed_.load(); }
 
-  // The value at `key`; nullopt if absent; IOError if the read fails.
+  // The value at `key` (in DbFor(key)); nullopt if absent; IOError if the read fails.
   Result<std::optional<std::string>> Get(std::string_view key) const;
   // True if the database holds no key at all (a create that wrote nothing).
   Result<bool> Empty() const;
@@ -154,12 +167,16 @@ class Store final {
   Result<std::vector<IndexHit>> EntriesByCase(std::string_view case_id) const;
   // The listings and delistings of an organisation, by subject key.
   Result<std::vector<IndexHit>> ListingsBySubject(const Hash& subject_key) const;
-  // Calls fn(key, value) for every record whose key starts with `prefix`,
-  // without filling the block cache. Stops at the first error fn returns.
+  // Calls fn(key, value) for every record whose key starts with `prefix`
+  // (not empty), without filling the block cache. Stops at the first error
+  // fn returns.
   Status ScanPrefix(std::string_view prefix, const std::function<Status(std::string_view, std::string_view)>& fn) const;
 
  private:
   Store() = default;
+  // Deletes the entries past each log's head (past 0 for a log without a
+  // head): those of a batch whose head never reached the disk.
+  Status DropUnacknowledgedEntries();
 
   StoreOptions options_;
   std::unique_ptr<Clock> owned_clock_;
@@ -167,6 +184,7 @@ class Store final {
   std::unique_ptr<leveldb::Cache> block_cache_;
   std::unique_ptr<const leveldb::FilterPolicy> filter_policy_;
   std::unique_ptr<leveldb::DB> db_;
+  std::unique_ptr<leveldb::DB> entries_db_;
   std::mutex pool_mu_;  // one ForEach at a time (WorkerPool's rule)
   std::unique_ptr<WorkerPool> pool_;
   std::atomic<bool> write_failed_{false};
@@ -289,6 +307,7 @@ class StoredLog final {
   // Everything one batch adds, gathered before the write.
   struct Batch {
     leveldb::WriteBatch writes;
+    leveldb::WriteBatch entries;  // the entry records, for Store::entries_db()
     std::vector<Hash> leaves;
     Authority authority;     // the key table after the batch's entries
     Hash last_leaf;          // leaf hash of the last entry so far

@@ -123,7 +123,7 @@ class LogVerifier {
     CUSTOS_ASSIGN_OR_RETURN(auto tree, merkle::TreeAppender::Load(none, 0));
     leveldb::ReadOptions ro;
     ro.fill_cache = false;  // a full scan must not evict the proof-serving working set
-    std::unique_ptr<leveldb::Iterator> it(log_.store().db().NewIterator(ro));
+    std::unique_ptr<leveldb::Iterator> it(log_.store().entries_db().NewIterator(ro));
     it->Seek(layout::EntryKey(log_.number(), 0));
     uint64_t index = 0;
     while (index < head.size) {

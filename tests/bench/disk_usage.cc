@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "ledger/layout.h"
+#include "ledger/store.h"
 
 namespace custos::bench {
 
@@ -27,8 +28,7 @@ struct LedgerDbOptions {
   }
 };
 
-KeySpace Scan(leveldb::DB& db) {
-  KeySpace space;
+void Scan(leveldb::DB& db, KeySpace& space) {
   leveldb::ReadOptions ro;
   ro.fill_cache = false;
   std::unique_ptr<leveldb::Iterator> it(db.NewIterator(ro));
@@ -38,13 +38,12 @@ KeySpace Scan(leveldb::DB& db) {
     s.key_bytes += it->key().size();
     s.value_bytes += it->value().size();
   }
-  return space;
 }
 }  // namespace
 
 uint64_t DirectoryBytes(const std::string& dir) {
   uint64_t total = 0;
-  for (const auto& f : std::filesystem::directory_iterator(dir)) {
+  for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
     if (f.is_regular_file()) total += f.file_size();
   }
   return total;
@@ -52,12 +51,16 @@ uint64_t DirectoryBytes(const std::string& dir) {
 
 Result<KeySpace> CompactAndScan(const std::string& dir) {
   LedgerDbOptions o;
-  leveldb::DB* raw = nullptr;
-  leveldb::Status s = leveldb::DB::Open(o.options, dir, &raw);
-  if (!s.ok()) return Status::IOError("opening " + dir + ": " + s.ToString());
-  std::unique_ptr<leveldb::DB> db(raw);
-  db->CompactRange(nullptr, nullptr);
-  return Scan(*db);
+  KeySpace space;
+  for (const std::string& path : {dir, Store::EntriesPath(dir)}) {
+    leveldb::DB* raw = nullptr;
+    leveldb::Status s = leveldb::DB::Open(o.options, path, &raw);
+    if (!s.ok()) return Status::IOError("opening " + path + ": " + s.ToString());
+    std::unique_ptr<leveldb::DB> db(raw);
+    db->CompactRange(nullptr, nullptr);
+    Scan(*db, space);
+  }
+  return space;
 }
 
 std::string PrefixName(char prefix) {

@@ -10,7 +10,8 @@
 
 namespace custos::bench {
 
-// Sum of the sizes of the regular files directly in `dir` (a LevelDB directory).
+// Sum of the sizes of the regular files in `dir` and below (a Store's two
+// LevelDB directories).
 uint64_t DirectoryBytes(const std::string& dir);
 
 struct PrefixStats {
@@ -22,7 +23,7 @@ struct PrefixStats {
 // Records of each key prefix ('E' entries, 'T' tiles, 'R' replay index, …).
 using KeySpace = std::map<char, PrefixStats>;
 
-// Opens the closed log's LevelDB directory with the options the ledger uses,
+// Opens the closed log's two LevelDB directories with the options the ledger uses,
 // compacts the whole key range (dropping overwritten tiles and heads), and
 // counts the live records. The log must not be open.
 Result<KeySpace> CompactAndScan(const std::string& dir);

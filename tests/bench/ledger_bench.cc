@@ -338,6 +338,7 @@ class Bench {
     // size, seconds, MB read and written): where the time beyond signatures goes.
     std::string stats;
     if (log->store().db().GetProperty("leveldb.stats", &stats)) Progress("LevelDB after the build:\n" + stats);
+    if (log->store().entries_db().GetProperty("leveldb.stats", &stats)) Progress("its entries database:\n" + stats);
     std::string key = "append_batch_" + std::to_string(opt_.batch);
     report_.AddRate(key, "append, batch " + std::to_string(opt_.batch) + " (to " + std::to_string(log->size()) + ")",
                     Rate(f), machine_.all_cores_rate, kMinRateRatio);

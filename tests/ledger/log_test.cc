@@ -195,6 +195,41 @@ TEST_F(LogTest, StatePersistsAcrossReopen) {
   ExpectVerifies();
 }
 
+// A batch's entries are written (and synced) to their own database before
+// the head that names them: a crash between the two leaves entries past the
+// head, never acknowledged. Opening drops them, for every log number, and
+// the log appends over them and verifies.
+TEST_F(LogTest, EntriesPastTheHeadAreDroppedAtOpen) {
+  t().GrantOfficer();
+  t().AppendOk({t().SignedCase(OfficerKey(), "before-crash-1"), t().SignedCase(OfficerKey(), "before-crash-2")});
+  const uint64_t size = log().size();
+  const Hash root = log().root();
+  t().Close();
+  const layout::LogNumber headless = 7;  // a replica whose first batch never got its head
+  {
+    testing::RawDatabases dbs(t().options().path);
+    for (const std::string& key : {layout::EntryKey(layout::kOwnLog, size), layout::EntryKey(layout::kOwnLog, size + 1),
+                                   layout::EntryKey(headless, 0)}) {
+      ASSERT_TRUE(dbs.entries().Put(leveldb::WriteOptions(), key, "unacknowledged").ok());
+    }
+  }
+  t().Reopen();
+  EXPECT_EQ(log().size(), size);
+  EXPECT_EQ(log().root(), root);
+  EXPECT_EQ(log().Entry(size).status().code(), Code::kNotFound);
+  Receipt next = AppendOk(t().SignedCase(OfficerKey(), "after-crash"));
+  EXPECT_EQ(next.index, size);
+  EXPECT_EQ(LeafOf(log(), size), next.leaf_hash);
+  ExpectVerifies();
+  t().Close();
+  DbContents stored = testing::ReadAllKeys(t().options().path);
+  EXPECT_EQ(stored.count(layout::EntryKey(layout::kOwnLog, size + 1)), 0u);
+  EXPECT_EQ(stored.count(layout::EntryKey(headless, 0)), 0u);
+  ASSERT_EQ(stored.count(layout::EntryKey(layout::kOwnLog, size)), 1u);
+  EXPECT_NE(stored.at(layout::EntryKey(layout::kOwnLog, size)), "unacknowledged");
+  t().Reopen();
+}
+
 TEST_F(LogTest, CreateAndOpenRefuseTheWrongPlaceOrKey) {
   PublicKey admin = AdminKey().public_key();
   // While the log is open, its directory is locked.

@@ -12,6 +12,7 @@
 #include "crypto/note.h"
 #include "crypto/sha256.h"
 #include "ledger/merkle.h"
+#include "ledger/store.h"
 #include "ledger/submission.h"
 #include "schema/canonical.h"
 #include "schema/json.h"
@@ -206,16 +207,30 @@ std::string FreshTempDir(const std::string& base, std::string_view label) {
   return dir.string();
 }
 
-DbContents ReadAllKeys(const std::string& path) {
+namespace {
+std::unique_ptr<leveldb::DB> OpenRaw(const std::string& path) {
   leveldb::DB* raw = nullptr;
-  leveldb::Options options;
-  leveldb::Status s = leveldb::DB::Open(options, path, &raw);
+  leveldb::Status s = leveldb::DB::Open(leveldb::Options(), path, &raw);
   if (!s.ok()) throw std::runtime_error("opening " + path + ": " + s.ToString());
-  std::unique_ptr<leveldb::DB> db(raw);
+  return std::unique_ptr<leveldb::DB>(raw);
+}
+}  // namespace
+
+RawDatabases::RawDatabases(const std::string& path)
+    : main_(OpenRaw(path)), entries_(OpenRaw(Store::EntriesPath(path))) {}
+
+leveldb::DB& RawDatabases::For(std::string_view key) const {
+  return !key.empty() && key[0] == layout::kEntryPrefix ? *entries_ : *main_;
+}
+
+DbContents ReadAllKeys(const std::string& path) {
+  RawDatabases dbs(path);
   DbContents contents;
-  std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) contents[it->key().ToString()] = it->value().ToString();
-  if (!it->status().ok()) throw std::runtime_error("reading " + path + ": " + it->status().ToString());
+  for (leveldb::DB* db : {&dbs.main(), &dbs.entries()}) {
+    std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) contents[it->key().ToString()] = it->value().ToString();
+    if (!it->status().ok()) throw std::runtime_error("reading " + path + ": " + it->status().ToString());
+  }
   return contents;
 }
 

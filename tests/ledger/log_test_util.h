@@ -9,11 +9,13 @@
 // in a test body as that test's failure.
 #pragma once
 
+#include <leveldb/db.h>
 #include <leveldb/env.h>
 
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -108,7 +110,24 @@ std::string ReadTextFile(const std::string& path);
 // and returns its path. Tests pass ::testing::TempDir() as `base`.
 std::string FreshTempDir(const std::string& base, std::string_view label);
 
-// Every key and value of the LevelDB at `path`, which no one may have open.
+// A Store's two LevelDB databases at `path` (ledger/store.h: the entries in
+// their own), opened with LevelDB alone so that a test can read or change
+// them behind the store's back; no one else may have them open. Throws if
+// either does not open.
+class RawDatabases {
+ public:
+  explicit RawDatabases(const std::string& path);
+  // The database that holds `key`.
+  leveldb::DB& For(std::string_view key) const;
+  leveldb::DB& main() const { return *main_; }
+  leveldb::DB& entries() const { return *entries_; }
+
+ private:
+  std::unique_ptr<leveldb::DB> main_, entries_;
+};
+
+// Every key and value of the Store at `path` (both databases), which no one
+// may have open.
 using DbContents = std::map<std::string, std::string>;
 DbContents ReadAllKeys(const std::string& path);
 // A short description of how `after` differs from `before` (for messages);

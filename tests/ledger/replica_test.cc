@@ -385,9 +385,8 @@ TEST_F(ReplicaTest, FullVerificationCoversReplicas) {
   const layout::LogNumber number = replica().number();
   holder_->Close();
   {
-    leveldb::DB* raw = nullptr;
-    ASSERT_TRUE(leveldb::DB::Open(leveldb::Options(), holder_->options().path, &raw).ok());
-    std::unique_ptr<leveldb::DB> db(raw);
+    testing::RawDatabases dbs(holder_->options().path);
+    leveldb::DB* db = &dbs.entries();
     std::string value;
     ASSERT_TRUE(db->Get(leveldb::ReadOptions(), layout::EntryKey(number, 60), &value).ok());
     const std::string id = CaseId(60);

@@ -22,6 +22,7 @@ namespace {
 using custos::testing::kOrigin;
 using custos::testing::NodeKey;
 using custos::testing::OfficerKey;
+using custos::testing::RawDatabases;
 using custos::testing::TestKey;
 using custos::testing::TestLog;
 using Code = Status::Code;
@@ -66,22 +67,20 @@ class TamperTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // Opens the copy with LevelDB alone, lets `edit` change it, closes it.
-  void Edit(const std::function<void(leveldb::DB&)>& edit) {
-    leveldb::DB* raw = nullptr;
-    ASSERT_TRUE(leveldb::DB::Open(leveldb::Options(), options_.path, &raw).ok());
-    std::unique_ptr<leveldb::DB> db(raw);
-    edit(*db);
+  void Edit(const std::function<void(RawDatabases&)>& edit) {
+    RawDatabases dbs(options_.path);
+    edit(dbs);
   }
-  static std::string Get(leveldb::DB& db, const std::string& key) {
+  static std::string Get(RawDatabases& db, const std::string& key) {
     std::string value;
-    EXPECT_TRUE(db.Get(leveldb::ReadOptions(), key, &value).ok()) << "no such key";
+    EXPECT_TRUE(db.For(key).Get(leveldb::ReadOptions(), key, &value).ok()) << "no such key";
     return value;
   }
-  static void Put(leveldb::DB& db, const std::string& key, const std::string& value) {
-    ASSERT_TRUE(db.Put(leveldb::WriteOptions(), key, value).ok());
+  static void Put(RawDatabases& db, const std::string& key, const std::string& value) {
+    ASSERT_TRUE(db.For(key).Put(leveldb::WriteOptions(), key, value).ok());
   }
-  static void Delete(leveldb::DB& db, const std::string& key) {
-    ASSERT_TRUE(db.Delete(leveldb::WriteOptions(), key).ok());
+  static void Delete(RawDatabases& db, const std::string& key) {
+    ASSERT_TRUE(db.For(key).Delete(leveldb::WriteOptions(), key).ok());
   }
 
   // VerifyStoredLog must fail with Corruption whose message holds every part.
@@ -125,7 +124,7 @@ TEST_F(TamperTest, AnUntouchedCopyVerifies) {
 }
 
 TEST_F(TamperTest, DetectsAChangedByteInAnEntry) {
-  Edit([](leveldb::DB& db) {
+  Edit([](RawDatabases& db) {
     std::string value = Get(db, EntryKey(100));
     ChangeByteAt(value, CaseId(100), 7);  // a digit of the case id: still canonical
     Put(db, EntryKey(100), value);
@@ -134,7 +133,7 @@ TEST_F(TamperTest, DetectsAChangedByteInAnEntry) {
 }
 
 TEST_F(TamperTest, DetectsAChangedPrevHash) {
-  Edit([](leveldb::DB& db) {
+  Edit([](RawDatabases& db) {
     std::string value = Get(db, EntryKey(50));
     std::string prev = std::string(AsString(merkle::LeafHash(AsBytes(Get(db, EntryKey(49)))).span()));
     ChangeByteAt(value, prev, 31);
@@ -144,7 +143,7 @@ TEST_F(TamperTest, DetectsAChangedPrevHash) {
 }
 
 TEST_F(TamperTest, DetectsAChangedByteInTheLastEntry) {
-  Edit([](leveldb::DB& db) {
+  Edit([](RawDatabases& db) {
     std::string value = Get(db, EntryKey(size_ - 1));
     ChangeByteAt(value, CaseId(size_ - 1), 7);
     Put(db, EntryKey(size_ - 1), value);
@@ -153,22 +152,22 @@ TEST_F(TamperTest, DetectsAChangedByteInTheLastEntry) {
 }
 
 TEST_F(TamperTest, DetectsADeletedEntry) {
-  Edit([](leveldb::DB& db) { Delete(db, EntryKey(100)); });
+  Edit([](RawDatabases& db) { Delete(db, EntryKey(100)); });
   ExpectCorruption({"entry 100: ", "missing"});
 }
 
 TEST_F(TamperTest, DetectsADeletedLastEntry) {
-  Edit([](leveldb::DB& db) { Delete(db, EntryKey(size_ - 1)); });
+  Edit([](RawDatabases& db) { Delete(db, EntryKey(size_ - 1)); });
   ExpectCorruption({"entry " + std::to_string(size_ - 1)});
 }
 
 TEST_F(TamperTest, DetectsADeletedGenesis) {
-  Edit([](leveldb::DB& db) { Delete(db, EntryKey(0)); });
+  Edit([](RawDatabases& db) { Delete(db, EntryKey(0)); });
   ExpectCorruption({"entry 0"});
 }
 
 TEST_F(TamperTest, DetectsAnOverwrittenFullTile) {
-  Edit([](leveldb::DB& db) {
+  Edit([](RawDatabases& db) {
     std::string key = layout::TileKey(layout::kOwnLog, merkle::TileId{0, 0});
     std::string value = Get(db, key);
     value[200] ^= 0x01;
@@ -180,7 +179,7 @@ TEST_F(TamperTest, DetectsAnOverwrittenFullTile) {
 // The right-edge tile is read when the log opens: a changed peak (the last
 // hash of a row) is caught there, any other changed hash by the full check.
 TEST_F(TamperTest, DetectsAnOverwrittenEdgeTile) {
-  Edit([](leveldb::DB& db) {
+  Edit([](RawDatabases& db) {
     std::string key = layout::TileKey(layout::kOwnLog, merkle::TileId{0, 1});
     std::string value = Get(db, key);
     value[0] ^= 0x01;
@@ -190,7 +189,7 @@ TEST_F(TamperTest, DetectsAnOverwrittenEdgeTile) {
 }
 
 TEST_F(TamperTest, DetectsAnOverwrittenPeakInTheEdgeTile) {
-  Edit([](leveldb::DB& db) {
+  Edit([](RawDatabases& db) {
     std::string key = layout::TileKey(layout::kOwnLog, merkle::TileId{0, 1});
     std::string value = Get(db, key);
     value.back() ^= 0x01;
@@ -200,12 +199,12 @@ TEST_F(TamperTest, DetectsAnOverwrittenPeakInTheEdgeTile) {
 }
 
 TEST_F(TamperTest, DetectsADeletedTile) {
-  Edit([](leveldb::DB& db) { Delete(db, layout::TileKey(layout::kOwnLog, merkle::TileId{0, 0})); });
+  Edit([](RawDatabases& db) { Delete(db, layout::TileKey(layout::kOwnLog, merkle::TileId{0, 0})); });
   ExpectCorruption({"tile 0/0"});
 }
 
 TEST_F(TamperTest, DetectsAChangedKeyTableRecord) {
-  Edit([](leveldb::DB& db) {
+  Edit([](RawDatabases& db) {
     std::string key = layout::KeyStateKey(layout::kOwnLog, OfficerKey().public_key());
     auto state = KeyState::Decode(Get(db, key));
     ASSERT_TRUE(state.has_value());
@@ -216,7 +215,7 @@ TEST_F(TamperTest, DetectsAChangedKeyTableRecord) {
 }
 
 TEST_F(TamperTest, DetectsAnAddedKeyTableRecord) {
-  Edit([](leveldb::DB& db) {
+  Edit([](RawDatabases& db) {
     KeyState admin{RoleBit(schema::Role::ADMIN), 0, 0, false};
     Put(db, layout::KeyStateKey(layout::kOwnLog, TestKey("intruder").public_key()), admin.Encode());
   });
@@ -224,38 +223,38 @@ TEST_F(TamperTest, DetectsAnAddedKeyTableRecord) {
 }
 
 TEST_F(TamperTest, DetectsADeletedKeyTableRecord) {
-  Edit([](leveldb::DB& db) { Delete(db, layout::KeyStateKey(layout::kOwnLog, OfficerKey().public_key())); });
+  Edit([](RawDatabases& db) { Delete(db, layout::KeyStateKey(layout::kOwnLog, OfficerKey().public_key())); });
   ExpectCorruption({"key table"});
 }
 
 // Replaces the head's checkpoint by one signed as the log's origin by `key`,
 // stating the true size and root, or a root with one bit flipped.
-void ReplaceHeadCheckpoint(leveldb::DB& db, const SigningKey& key, bool change_root) {
+void ReplaceHeadCheckpoint(RawDatabases& db, const SigningKey& key, bool change_root) {
   std::string key_name = layout::HeadKey(layout::kOwnLog);
   std::string value;
-  ASSERT_TRUE(db.Get(leveldb::ReadOptions(), key_name, &value).ok());
+  ASSERT_TRUE(db.For(key_name).Get(leveldb::ReadOptions(), key_name, &value).ok());
   auto head = layout::LogHead::Decode(value);
   ASSERT_TRUE(head.has_value());
   Checkpoint cp{kOrigin, head->size, head->root, {}};
   if (change_root) cp.root.bytes[0] ^= 1;
   head->checkpoint = testing::Must(SignNote(cp.Format(), kOrigin, key), "SignNote");
-  ASSERT_TRUE(db.Put(leveldb::WriteOptions(), key_name, head->Encode()).ok());
+  ASSERT_TRUE(db.For(key_name).Put(leveldb::WriteOptions(), key_name, head->Encode()).ok());
 }
 
 TEST_F(TamperTest, DetectsAHeadCheckpointSignedByAnotherKey) {
-  Edit([](leveldb::DB& db) { ReplaceHeadCheckpoint(db, TestKey("impostor"), /*change_root=*/false); });
+  Edit([](RawDatabases& db) { ReplaceHeadCheckpoint(db, TestKey("impostor"), /*change_root=*/false); });
   ExpectCorruption({"checkpoint: "});
 }
 
 TEST_F(TamperTest, DetectsAHeadCheckpointStatingAnotherRoot) {
-  Edit([](leveldb::DB& db) { ReplaceHeadCheckpoint(db, NodeKey().key, /*change_root=*/true); });
+  Edit([](RawDatabases& db) { ReplaceHeadCheckpoint(db, NodeKey().key, /*change_root=*/true); });
   ExpectCorruption({"checkpoint: ", "root"});
 }
 
 TEST_F(TamperTest, DetectsAMissingReplayIndexRecord) {
-  Edit([](leveldb::DB& db) {
+  Edit([](RawDatabases& db) {
     std::string prefix = layout::LogPrefix(layout::kReplayPrefix, layout::kOwnLog);
-    std::unique_ptr<leveldb::Iterator> it(db.NewIterator(leveldb::ReadOptions()));
+    std::unique_ptr<leveldb::Iterator> it(db.main().NewIterator(leveldb::ReadOptions()));
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
       if (GetBigEndian64(reinterpret_cast<const uint8_t*>(it->value().data())) == 7) {
         Delete(db, it->key().ToString());
@@ -268,7 +267,7 @@ TEST_F(TamperTest, DetectsAMissingReplayIndexRecord) {
 }
 
 TEST_F(TamperTest, DetectsAnExtraReplayIndexRecord) {
-  Edit([](leveldb::DB& db) {
+  Edit([](RawDatabases& db) {
     Hash stray = Sha256::Digest(std::string_view("a statement that was never appended"));
     std::string where;
     PutBigEndian64(&where, 3);
@@ -278,7 +277,7 @@ TEST_F(TamperTest, DetectsAnExtraReplayIndexRecord) {
 }
 
 TEST_F(TamperTest, DetectsAForgedCheckpointInTheHistory) {
-  Edit([](leveldb::DB& db) {
+  Edit([](RawDatabases& db) {
     Checkpoint cp{kOrigin, 24, Sha256::Digest(std::string_view("another tree")), {}};
     Put(db, layout::CheckpointKey(layout::kOwnLog, 24),
         testing::Must(SignNote(cp.Format(), kOrigin, NodeKey().key), "SignNote"));
@@ -287,7 +286,7 @@ TEST_F(TamperTest, DetectsAForgedCheckpointInTheHistory) {
 }
 
 TEST_F(TamperTest, DetectsAHistoryCheckpointSignedByAnotherKey) {
-  Edit([](leveldb::DB& db) {
+  Edit([](RawDatabases& db) {
     Checkpoint cp{kOrigin, 5, Hash{}, {}};
     Put(db, layout::CheckpointKey(layout::kOwnLog, 5),
         testing::Must(SignNote(cp.Format(), kOrigin, TestKey("impostor")), "SignNote"));
@@ -298,7 +297,7 @@ TEST_F(TamperTest, DetectsAHistoryCheckpointSignedByAnotherKey) {
 // The rule state is rebuilt from the entries and compared: a changed
 // custody record would let the node accept a transfer from the wrong holder.
 TEST_F(TamperTest, DetectsAChangedRuleStateRecord) {
-  Edit([](leveldb::DB& db) {
+  Edit([](RawDatabases& db) {
     const std::string key = layout::EvidenceStateKey(layout::kOwnLog, "SZIPB-2024-0017-E01");
     auto record = rules::EvidenceRecord::Decode(Get(db, key));
     ASSERT_TRUE(record.has_value());
@@ -309,21 +308,21 @@ TEST_F(TamperTest, DetectsAChangedRuleStateRecord) {
 }
 
 TEST_F(TamperTest, DetectsADeletedRuleStateRecord) {
-  Edit([](leveldb::DB& db) { Delete(db, layout::CaseStateKey(layout::kOwnLog, "SZIPB-2024-0017")); });
+  Edit([](RawDatabases& db) { Delete(db, layout::CaseStateKey(layout::kOwnLog, "SZIPB-2024-0017")); });
   ExpectCorruption({"rule state: ", "case SZIPB-2024-0017", "missing"});
 }
 
 TEST_F(TamperTest, DetectsAnAddedRuleStateRecord) {
-  Edit([](leveldb::DB& db) {
+  Edit([](RawDatabases& db) {
     Put(db, layout::CaseStateKey(layout::kOwnLog, "NEVER-OPENED"), rules::CaseRecord{5, 0, 0}.Encode());
   });
   ExpectCorruption({"rule state: ", "case NEVER-OPENED", "no entry made"});
 }
 
 TEST_F(TamperTest, DetectsAChangedQueryIndexRecord) {
-  Edit([](leveldb::DB& db) {
+  Edit([](RawDatabases& db) {
     const std::string prefix = layout::CaseIndexPrefix("SZIPB-2024-0017");
-    std::unique_ptr<leveldb::Iterator> it(db.NewIterator(leveldb::ReadOptions()));
+    std::unique_ptr<leveldb::Iterator> it(db.main().NewIterator(leveldb::ReadOptions()));
     it->Seek(prefix);
     ASSERT_TRUE(it->Valid() && it->key().starts_with(prefix));
     const std::string key = it->key().ToString();
