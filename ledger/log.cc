@@ -122,10 +122,10 @@ Hash Log::root() const { return stored_->root(); }
 std::string Log::checkpoint() const { return stored_->checkpoint(); }
 
 Status Log::CheckOne(const CheckedSubmission& c, uint64_t index, int64_t now, const Authority& authority,
-                     const HashSet& batch_hashes, const Result<std::optional<uint64_t>>& replayed) const {
+                     const BatchStatements& batch, const Result<std::optional<uint64_t>>& replayed) const {
   AppendContext ctx{origin(), index, now, store_->options().max_clock_skew_ms, &authority};
   CUSTOS_RETURN_IF_ERROR(CheckInContext(c, ctx));
-  if (batch_hashes.count(c.statement_hash)) return Status::AlreadyExists("submission: appears twice in this batch");
+  if (batch.count(c.statement_hash)) return Status::AlreadyExists("submission: appears twice in this batch");
   if (!replayed.ok()) return replayed.status();
   if (*replayed) return Status::AlreadyExists("submission: already in the log at index " + std::to_string(**replayed));
   return Status::OK();
@@ -151,6 +151,23 @@ Status Log::CheckPrivate(const CheckedSubmission& c, const std::optional<persona
         "privateDigest); give it with `custos submit --private FILE` (docs/personal-data.md)");
   }
   return personal::CheckAttachment(c.statement.get(), **attachment);
+}
+
+bool Log::CatchUpChecks(uint64_t size_before, const Hash& statement_hash, Result<std::optional<uint64_t>>& replayed,
+                        BatchRuleSource::Cache& prefetched) const {
+  if (recent_.empty() || recent_.front().first > size_before) return false;
+  for (const CommittedBatch& b : recent_) {
+    if (b.end <= size_before) continue;
+    if (replayed.ok() && !*replayed) {
+      if (auto it = b.statements.find(statement_hash); it != b.statements.end()) replayed = std::optional(it->second);
+    }
+    std::erase_if(prefetched, [&](const auto& kv) { return b.state_keys.count(kv.first) > 0; });
+  }
+  // A reference to one of this log's entries appended since (the prefetch
+  // may have found it absent).
+  const std::string own_entries = layout::LogPrefix(layout::kEntryPrefix, layout::kOwnLog);
+  std::erase_if(prefetched, [&](const auto& kv) { return kv.first.starts_with(own_entries); });
+  return true;
 }
 
 std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, BatchMode mode,
@@ -181,8 +198,11 @@ std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, Bat
     prefetched[i] = std::move(prefetch.cache());
   });
 
+  if (before_lock_for_testing_) std::exchange(before_lock_for_testing_, nullptr)();
   std::lock_guard<std::mutex> lock(append_mu_);
-  const bool replay_stale = stored_->size() != size_before;
+  // Batches committed since the checks above: what they changed is caught up
+  // from recent_, or, past it, the replay lookups and rule reads are redone.
+  const bool stale = stored_->size() != size_before;
   if (!node_key_) {
     return AllFailed(submissions.size(), Status::FailedPrecondition("the log was opened without its node key"));
   }
@@ -195,20 +215,24 @@ std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, Bat
   // require entries in time order.
   const int64_t log_time = std::max(store_->clock().NowMillis(), stored_->last_log_time());
   std::vector<Result<Receipt>> results;
-  HashSet batch_hashes;
-  batch_hashes.reserve(submissions.size());
+  CommittedBatch committed;
+  committed.first = stored_->NextIndex(p);
+  committed.statements.reserve(submissions.size());
   std::optional<size_t> first_refused;
   for (size_t i = 0; i < submissions.size(); ++i) {
     const uint64_t next = stored_->NextIndex(p);
-    if (checked[i]->ok() && replay_stale) {
+    bool prefetch_valid = true;
+    if (checked[i]->ok() && stale &&
+        !CatchUpChecks(size_before, checked[i]->value().statement_hash, *replayed[i], prefetched[i])) {
       replayed[i].emplace(stored_->ReplayIndexOf(checked[i]->value().statement_time(), checked[i]->value().statement_hash));
+      prefetch_valid = false;
     }
     Status st = checked[i]->ok()
-                    ? CheckOne(checked[i]->value(), next, log_time, p.authority, batch_hashes, *replayed[i])
+                    ? CheckOne(checked[i]->value(), next, log_time, p.authority, committed.statements, *replayed[i])
                     : checked[i]->status();
     Result<rules::RuleEffects> effects = rules::RuleEffects();
     if (st.ok()) {
-      BatchRuleSource source(*stored_, p, replay_stale ? nullptr : &prefetched[i]);
+      BatchRuleSource source(*stored_, p, prefetch_valid ? &prefetched[i] : nullptr);
       effects = rules::CheckRules(checked[i]->value().statement.get(), RulesAt(next, log_time), source);
       st = effects.status();
     }
@@ -223,7 +247,7 @@ std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, Bat
     stored_->AddEntry(p, entry, leaf, c.statement_hash, c.statement.get(), log_time);
     StoredLog::AddRuleEffects(p, *effects);
     if (auto* a = private_of(i); a != nullptr && a->has_value()) personal::PutPayload(p.writes, layout::kOwnLog, next, **a);
-    batch_hashes.insert(c.statement_hash);
+    committed.statements.emplace(c.statement_hash, next);
     results.emplace_back(Receipt{next, leaf});
   }
   if (mode == BatchMode::kAllOrNothing && first_refused) {
@@ -237,6 +261,10 @@ std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, Bat
   if (p.leaves.empty()) return results;
   Status st = Commit(p);
   if (!st.ok()) return AllFailed(submissions.size(), st);
+  committed.end = stored_->size();
+  for (const auto& [key, value] : p.rule_state) committed.state_keys.insert(key);
+  recent_.push_back(std::move(committed));
+  if (recent_.size() > kRecentBatches) recent_.pop_front();
   return results;
 }
 

@@ -17,12 +17,14 @@
 // and see a committed state.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -141,6 +143,11 @@ class Log {
   // The largest size whose checkpoint has a cosignature; nullopt if none has.
   Result<std::optional<uint64_t>> LatestCosignedSize() const;
 
+  // Tests only: `hook` runs in Append between the checks made without the
+  // lock and taking it, where another batch may commit (one that runs
+  // Append itself is such a batch).
+  void SetBeforeLockHookForTesting(std::function<void()> hook) { before_lock_for_testing_ = std::move(hook); }
+
   // Full verification (ledger/verify.h); defined in verify.cc.
   Result<struct VerifyReport> VerifyAll(const std::function<void(uint64_t, uint64_t)>& progress) const;
 
@@ -154,11 +161,24 @@ class Log {
       return v;
     }
   };
-  using HashSet = std::unordered_set<Hash, HashOfHash>;
+  using BatchStatements = std::unordered_map<Hash, uint64_t, HashOfHash>;  // statement hash -> index
+  // What one committed batch changed that the checks of another batch, made
+  // without the lock while it committed, may have read before it: its
+  // statements (hash -> index) and the rule-state keys it wrote.
+  struct CommittedBatch {
+    uint64_t first = 0, end = 0;  // its entries: [first, end)
+    BatchStatements statements;
+    std::unordered_set<std::string> state_keys;
+  };
+  // Brings the checks of submission `i`, made without the lock when the log
+  // had `size_before` entries, up to date with the batches committed since:
+  // false if recent_ no longer reaches back that far (then redo them).
+  bool CatchUpChecks(uint64_t size_before, const Hash& statement_hash, Result<std::optional<uint64_t>>& replayed,
+                     BatchRuleSource::Cache& prefetched) const;
   // The private payload rules of one submission (Append's `privates`).
   static Status CheckPrivate(const struct CheckedSubmission& c, const std::optional<personal::Attachment>* attachment);
   Status CheckOne(const struct CheckedSubmission& c, uint64_t index, int64_t now, const Authority& authority,
-                  const HashSet& batch_hashes, const Result<std::optional<uint64_t>>& replayed) const;
+                  const BatchStatements& batch, const Result<std::optional<uint64_t>>& replayed) const;
   Status Commit(StoredLog::Batch& batch);
   // The rules' context for entry `index` of this log at `log_time`.
   rules::RuleContext RulesAt(uint64_t index, int64_t log_time) const;
@@ -168,6 +188,12 @@ class Log {
   std::unique_ptr<StoredLog> stored_;   // destroyed before owned_store_
   std::optional<NamedKey> node_key_;
   std::mutex append_mu_;  // serialises appends; held across a whole batch
+  std::function<void()> before_lock_for_testing_;
+  // The last few batches committed (oldest first), under append_mu_. Two
+  // appenders (custosd's group commit) find one batch committed while they
+  // checked theirs; a few more cover a burst.
+  static constexpr size_t kRecentBatches = 8;
+  std::deque<CommittedBatch> recent_;
 };
 
 }  // namespace custos

@@ -40,6 +40,9 @@ using custos::testing::TestKey;
 using custos::testing::TestLog;
 using Code = Status::Code;
 
+constexpr char kGoodCode[] = "91320583MA1WR6T306";  // a unified social credit code with its check character
+constexpr char kGoodPatent[] = "ZL202120587341.9";  // a utility model patent number with its check digit
+
 constexpr int64_t kMinute = 60 * 1000;
 constexpr int64_t kHour = 60 * kMinute;
 
@@ -464,8 +467,6 @@ TEST_F(LogTest, RefusesABadSignature) {
 
 TEST_F(LogTest, RefusesInvalidIdentifiersNamingTheField) {
   t().GrantOfficer();
-  const char* kGoodCode = "91320583MA1WR6T306";
-  const char* kGoodPatent = "ZL202120587341.9";
   AppendOk(Sign(maker().CaseOpened("ids-ok", kGoodCode, kGoodPatent, now()), OfficerKey()));
   ExpectRefused(Sign(maker().CaseOpened("bad-code", "91320583MA1WR6T307", kGoodPatent, now()), OfficerKey()),
                 Code::kInvalidArgument, "body.caseOpened.parties[0].id: ");
@@ -520,6 +521,53 @@ TEST_F(LogTest, RefusesTheSameSubmissionTwiceInOneBatch) {
   ASSERT_TRUE(results[0].ok()) << results[0].status().ToString();
   EXPECT_EQ(results[1].status().code(), Code::kAlreadyExists);
   EXPECT_EQ(log().size(), results[0]->index + 1);
+  ExpectVerifies();
+}
+
+// Append checks a batch without the lock first, against the committed state,
+// and decides under it. Batches committed in between (here by the hook) must
+// count: what they registered, opened or appended is seen by the later batch.
+// After one batch, Append catches its checks up from the batches it remembers;
+// after `fillers` more than it remembers, it redoes the reads.
+void ExpectBatchCommittedMeanwhileCounts(TestLog& t, size_t fillers) {
+  t.GrantOfficer();
+  const Bytes replayed = t.SignedCase(OfficerKey(), "appended-twice");
+  const Bytes open = Sign(t.maker().CaseOpened("opened-meanwhile", kGoodCode, kGoodPatent, t.now()), OfficerKey());
+  const Bytes first_registration = Sign(t.maker().EvidenceRegistered("EV-MEANWHILE", t.now()), OfficerKey());
+  uint64_t replayed_at = 0;
+  t.log().SetBeforeLockHookForTesting([&] {
+    replayed_at = t.log().size();
+    t.AppendOk({replayed, open, first_registration});
+    for (size_t i = 0; i < fillers; ++i) t.AppendOk({t.SignedCase(OfficerKey(), "filler-" + std::to_string(i))});
+  });
+  const std::vector<Bytes> later = {
+      replayed,                                                                  // already appended
+      Sign(t.maker().CaseClosed("opened-meanwhile", t.now()), OfficerKey()),     // needs the open case
+      Sign(t.maker().EvidenceRegistered("EV-MEANWHILE", t.now()), OfficerKey()),  // the id is taken
+  };
+  auto results = t.log().Append(later, BatchMode::kIndependent);
+  ASSERT_EQ(results.size(), 3u);
+  ASSERT_GT(replayed_at, 0u) << "the hook did not run";
+  const uint64_t meanwhile_end = replayed_at + 3 + fillers;
+  EXPECT_FALSE(results[0].ok()) << "a replay was appended";
+  EXPECT_EQ(results[0].status().code(), Code::kAlreadyExists) << results[0].status().ToString();
+  EXPECT_NE(results[0].status().message().find("at index " + std::to_string(replayed_at)), std::string::npos)
+      << results[0].status().ToString();
+  ASSERT_TRUE(results[1].ok()) << results[1].status().ToString();
+  EXPECT_EQ(results[1]->index, meanwhile_end);
+  EXPECT_FALSE(results[2].ok()) << "an evidence id was registered twice";
+  EXPECT_EQ(results[2].status().code(), Code::kFailedPrecondition) << results[2].status().ToString();
+  EXPECT_NE(results[2].status().message().find("EV-MEANWHILE"), std::string::npos) << results[2].status().ToString();
+  EXPECT_EQ(t.log().size(), meanwhile_end + 1);
+}
+
+TEST_F(LogTest, ABatchCommittedWhileAnotherWasCheckedCounts) {
+  ExpectBatchCommittedMeanwhileCounts(t(), 0);
+  ExpectVerifies();
+}
+
+TEST_F(LogTest, ManyBatchesCommittedWhileAnotherWasCheckedCount) {
+  ExpectBatchCommittedMeanwhileCounts(t(), 12);
   ExpectVerifies();
 }
 
