@@ -133,7 +133,9 @@ class Node {
   CheckpointHub hub_;
   GroupCommitter committer_;
   Federation federation_;
-  Offload queries_;  // the case trail and the referral audit (node/queries.h)
+  // The case trail, the referral audit (node/queries.h) and evidence bundles:
+  // each may take a while on a large node, so few wait before OVERLOADED.
+  Offload queries_{64};
   // Listing checks come from clients in streams; 4096 waiting (~0.2 s of
   // work) is the most one node queues before it answers OVERLOADED.
   Offload listing_checks_{4096};

@@ -339,28 +339,34 @@ class NodeServer final : public rpc::Node::Server {
   }
 
   // --- queries (issue 4 §5): the evidence bundle of a content digest, from
-  // every log the node holds, made on the event loop from committed state
-  // (ledger/bundle.h leaves out entries past each log's latest checkpoint).
-  // TODO(perf): it reads each log's administration entries by a scan; move
-  // it to a worker thread (node/offload.h) if bundles of large logs stall the loop.
+  // every log the node holds, made from committed state (ledger/bundle.h
+  // leaves out entries past each log's latest checkpoint) on the queries'
+  // thread: it scans each log's administration entries, which must not stall
+  // appends and replication on the event loop.
   kj::Promise<void> evidenceBundle(EvidenceBundleContext context) override {
     auto params = context.getParams();
     std::string name = Str(params.getAlgorithm());
     auto algorithm = bundle::ParseDigestAlgorithm(name.empty() ? "sha256" : name);
     if (!algorithm) Throw(Status::InvalidArgument("algorithm: \"" + name + "\" is not sha256 or sm3"));
     auto digest = params.getDigest();
-    std::vector<const StoredLog*> logs;
-    for (const auto& view : s_.logs->All()) logs.push_back(&view->stored());
-    if (logs.empty()) Throw(Status::NotFound("evidenceBundle: this node holds no log"));
-    const int64_t now = logs.front()->store().clock().NowMillis();
-    auto built = bundle::BuildEvidenceBundle(logs, *algorithm, ByteSpan(digest.begin(), digest.size()), s_.origin, now);
-    if (!built.ok()) Throw(built.status().WithContext("evidenceBundle"));
-    if (built->size() + 4096 > kRpcMessageLimitBytes) {
-      Throw(Status::InvalidArgument("evidenceBundle: the bundle (" + std::to_string(built->size()) +
-                                    " bytes) is larger than an RPC message may be"));
-    }
-    context.initResults(Hint(built->size())).setBundle(DataOf(*built));
-    return kj::READY_NOW;
+    auto views = s_.logs->All();
+    if (views.empty()) Throw(Status::NotFound("evidenceBundle: this node holds no log"));
+    auto build = [views = std::move(views), algorithm = *algorithm, digest = Bytes(digest.begin(), digest.end()),
+                  origin = s_.origin] {
+      std::vector<const StoredLog*> logs;
+      for (const auto& view : views) logs.push_back(&view->stored());
+      const int64_t now = logs.front()->store().clock().NowMillis();
+      auto built = bundle::BuildEvidenceBundle(logs, algorithm, digest, origin, now);
+      if (!built.ok()) Throw(built.status().WithContext("evidenceBundle"));
+      if (built->size() + 4096 > kRpcMessageLimitBytes) {
+        Throw(Status::InvalidArgument("evidenceBundle: the bundle (" + std::to_string(built->size()) +
+                                      " bytes) is larger than an RPC message may be"));
+      }
+      return kj::heap<Bytes>(std::move(built).value());
+    };
+    return RunQuery(std::move(build)).then([context](kj::Own<Bytes>&& built) mutable {
+      context.initResults(Hint(built->size())).setBundle(DataOf(*built));
+    });
   }
 
  private:
