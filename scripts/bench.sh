@@ -36,7 +36,8 @@
 #   --help          all options
 # CUSTOS_BENCH_ONLY=ledger, =rpc, =map, =listing or =bundle runs only that one;
 # CUSTOS_MAP_SUBJECTS and CUSTOS_LISTING_SUBJECTS set the map's size (default 1000000).
-# A full run takes a few minutes and needs ~1.5 GB under $TMPDIR (or /tmp);
+# A full run takes a few minutes and needs ~1.5 GB under $TMPDIR (or /tmp) and
+# ~1.2 GB of memory (custos_bench signs its 1,000,000 statements first);
 # `scripts/bench.sh --entries 100000 -- --entries 20000 --no-catchup` is a
 # quick one. The build goes to build-release/ (build/ is reused when it is
 # configured as Release), or to $CUSTOS_BENCH_BUILD_DIR if set. Extra CMake options can be passed in
