@@ -165,7 +165,7 @@ bool Log::CatchUpChecks(uint64_t size_before, const Hash& statement_hash, Result
   }
   // A reference to one of this log's entries appended since (the prefetch
   // may have found it absent).
-  const std::string own_entries = layout::LogPrefix(layout::kEntryPrefix, layout::kOwnLog);
+  static const std::string own_entries = layout::LogPrefix(layout::kEntryPrefix, layout::kOwnLog);
   std::erase_if(prefetched, [&](const auto& kv) { return kv.first.starts_with(own_entries); });
   return true;
 }

@@ -17,6 +17,7 @@
 #include <set>
 
 #include "crypto/note.h"
+#include "crypto/sha256.h"
 #include "ledger/checkpoint.h"
 #include "ledger/layout.h"
 #include "ledger/merkle.h"
@@ -569,6 +570,31 @@ TEST_F(LogTest, ABatchCommittedWhileAnotherWasCheckedCounts) {
 TEST_F(LogTest, ManyBatchesCommittedWhileAnotherWasCheckedCount) {
   ExpectBatchCommittedMeanwhileCounts(t(), 12);
   ExpectVerifies();
+}
+
+// A reference to one of this log's entries that a batch committed meanwhile
+// is checked against that entry: the unlocked checks found it absent, which
+// must not stand. (The leaf hash named is wrong on purpose: it is checked
+// only once the entry is found, so the refusal says which of the two
+// happened.)
+TEST_F(LogTest, AReferenceToAnEntryCommittedMeanwhileIsChecked) {
+  t().GrantOfficer();
+  while (log().size() < 12) AppendOk(t().SignedCase(OfficerKey(), "filler-" + std::to_string(log().size())));
+  const Bytes listing = Sign(maker().FromExample("subject-listed", now()), OfficerKey());
+  // subject-delisted.json refers to entry 12; second in its batch, it was
+  // checked without the lock as entry 13, and read entry 12 then.
+  const std::vector<Bytes> later = {
+      t().SignedCase(OfficerKey(), "later-filler"),
+      Sign(maker().FromExampleReferring("subject-delisted", Sha256::Digest("not the listing"), now()), OfficerKey()),
+  };
+  log().SetBeforeLockHookForTesting([&] { EXPECT_EQ(AppendOk(listing).index, 12u); });
+  auto results = log().Append(later, BatchMode::kIndependent);
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_TRUE(results[0].ok()) << results[0].status().ToString();
+  ASSERT_FALSE(results[1].ok());
+  EXPECT_EQ(results[1].status().code(), Code::kInvalidArgument) << results[1].status().ToString();
+  EXPECT_NE(results[1].status().message().find("is not the leaf hash of entry 12"), std::string::npos)
+      << results[1].status().ToString();
 }
 
 TEST_F(LogTest, AllOrNothingLeavesTheLogUnchangedWhenOneIsBad) {
