@@ -10,7 +10,7 @@ set -euo pipefail
 # for the Go interop tests (golang.org/x/mod/sumdb/note and .../tlog), from
 # Debian's own package rather than the network.
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config
+  build-essential cmake ninja-build pkg-config ccache
   libsodium-dev libleveldb-dev libsnappy-dev
   capnproto libcapnp-dev libssl-dev libboost-dev
   libcli11-dev libspdlog-dev nlohmann-json3-dev
