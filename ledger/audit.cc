@@ -71,7 +71,7 @@ Result<std::unique_ptr<StoreSnapshot>> StoreSnapshot::Take(const Store& store) {
 StoreSnapshot::~StoreSnapshot() { store_.db().ReleaseSnapshot(snapshot_); }
 
 Status StoreSnapshot::ReadBounds() {
-  leveldb::ReadOptions ro;
+  leveldb::ReadOptions ro = CheckedReads();
   ro.snapshot = snapshot_;
   std::unique_ptr<leveldb::Iterator> it(store_.db().NewIterator(ro));
   const std::string prefix(1, layout::kOriginPrefix);
@@ -105,7 +105,7 @@ Result<std::optional<std::string>> StoreSnapshot::Get(std::string_view key) cons
   // Entries are not in the snapshot's database; below the snapshot's heads
   // they never change.
   if (&store_.DbFor(key) != &store_.db()) return store_.Get(key);
-  leveldb::ReadOptions ro;
+  leveldb::ReadOptions ro = CheckedReads();
   ro.snapshot = snapshot_;
   std::string value;
   leveldb::Status s = store_.db().Get(ro, leveldb::Slice(key.data(), key.size()), &value);
@@ -144,8 +144,9 @@ Result<CitedEntry> StoreSnapshot::Cite(const LogBound& log, uint64_t index) cons
 }
 
 Status StoreSnapshot::ForEachEntry(const LogBound& log, const std::function<Status(const CitedEntry&)>& fn) const {
-  leveldb::ReadOptions ro;  // no snapshot: entries below log.size never change
-  ro.fill_cache = false;    // a full scan must not evict the proof-serving working set
+  // No snapshot: entries below log.size never change. A full scan must not
+  // evict the proof-serving working set.
+  leveldb::ReadOptions ro = CheckedReads(/*fill_cache=*/false);
   std::unique_ptr<leveldb::Iterator> it(store_.entries_db().NewIterator(ro));
   uint64_t index = 0;
   for (it->Seek(layout::EntryKey(log.log, 0)); index < log.size; it->Next(), ++index) {

@@ -136,7 +136,7 @@ Result<LogListingAnswer> BuildLogAnswer(const StoredLog& log, const SubjectKey& 
   // Released on every path; the snapshot pins one committed batch.
   std::unique_ptr<const leveldb::Snapshot, std::function<void(const leveldb::Snapshot*)>> snapshot(
       db.GetSnapshot(), [&db](const leveldb::Snapshot* s) { db.ReleaseSnapshot(s); });
-  leveldb::ReadOptions options;
+  leveldb::ReadOptions options = CheckedReads();
   options.snapshot = snapshot.get();
   std::string head_bytes;
   leveldb::Status s = db.Get(options, layout::HeadKey(log.number()), &head_bytes);

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "crypto/sha256.h"
+#include "ledger/checked_reads.h"
 #include "ledger/merkle.h"
 #include "schema/custos.capnp.h"
 
@@ -512,7 +513,7 @@ Result<std::optional<std::string>> LevelDbMapNodeStore::Read(const MapNodeId& id
   const std::string key = MapNodeKey(log_, id);
   if (auto it = pending_.find(key); it != pending_.end()) return it->second;
   std::string value;
-  leveldb::Status s = db_.Get(leveldb::ReadOptions(), key, &value);
+  leveldb::Status s = db_.Get(CheckedReads(), key, &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (s.IsCorruption()) return Status::Corruption("reading " + NodeName(id) + ": " + s.ToString());
   if (!s.ok()) return Status::IOError("reading " + NodeName(id) + ": " + s.ToString());

@@ -194,12 +194,12 @@ class SnapshotMapNodeStore final : public MapNodeStore {
  private:
   leveldb::DB& db_;
   layout::LogNumber log_;
-  leveldb::ReadOptions options_;
+  leveldb::ReadOptions options_ = CheckedReads();
 };
 
 Result<std::vector<LiveListing>> ReadLiveListings(const Store& store, layout::LogNumber log, const SubjectKey& key,
                                                   const leveldb::Snapshot* snapshot) {
-  leveldb::ReadOptions options;
+  leveldb::ReadOptions options = CheckedReads();
   options.snapshot = snapshot;
   std::string value;
   leveldb::Status s = store.db().Get(options, layout::ListingSetKey(log, Hash{key.bytes}), &value);

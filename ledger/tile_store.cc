@@ -1,5 +1,7 @@
 #include "ledger/tile_store.h"
 
+#include "ledger/checked_reads.h"
+
 namespace custos {
 
 LevelDbTileSource::LevelDbTileSource(leveldb::DB* db, layout::LogNumber log, size_t cache_tiles)
@@ -15,7 +17,7 @@ Result<std::string> LevelDbTileSource::ReadTile(merkle::TileId id) {
     }
   }
   std::string value;
-  leveldb::Status s = db_->Get(leveldb::ReadOptions(), layout::TileKey(log_, id), &value);
+  leveldb::Status s = db_->Get(CheckedReads(), layout::TileKey(log_, id), &value);
   if (s.IsNotFound()) {
     return Status::NotFound("tile " + std::to_string(id.level) + "/" + std::to_string(id.index));
   }
