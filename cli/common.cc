@@ -81,7 +81,11 @@ Result<std::unique_ptr<Log>> DataDir::Open(bool with_node_key) const {
     if (!k.ok()) return k.status().WithContext("node key " + node_key_file);
     key = std::move(k).value();
   }
-  return Log::Open(Options(), std::move(key));
+  // Without the node key nothing is appended: open read-only, so that the
+  // command changes nothing on disk and can read a live node's store.
+  LogOptions options = Options();
+  options.read_only = !with_node_key;
+  return Log::Open(options, std::move(key));
 }
 
 namespace {

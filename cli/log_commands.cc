@@ -5,7 +5,9 @@
 
 #include "cli/common.h"
 #include "cli/private_data.h"
+#include "cli/repair_commands.h"
 #include "crypto/note.h"
+#include "ledger/backup.h"
 #include "ledger/checkpoint.h"
 #include "ledger/submission.h"
 #include "ledger/verify.h"
@@ -143,11 +145,46 @@ int VerifyLog(const std::string& dir, bool json) {
   }
   return kExitOk;
 }
+// A consistent copy of a data directory, live or not, checked before it is
+// called a backup.
+int Backup(const std::string& dir, const std::string& out, bool json) {
+  auto data = DataDir::Load(dir);
+  if (!data.ok()) return Fail(data.status());
+  std::error_code ec;
+  if (std::filesystem::exists(out, ec)) {
+    return Fail(Status::InvalidArgument("--out: " + out + " exists; a backup goes into a new directory"));
+  }
+  LogOptions options = data->Options();
+  options.read_only = true;
+  auto from = Store::Open(options, OpenMode::kOpenExisting);
+  if (!from.ok()) return Fail(from.status().WithContext("--data " + dir), /*verifying=*/true);
+  std::filesystem::create_directories(out, ec);
+  if (ec) return Fail(Status::IOError("--out: cannot create " + out + ": " + ec.message()));
+  DataDir copy{out, data->origin, std::filesystem::absolute(data->node_key_file).string()};
+  Progress progress("copying");
+  auto report = BackupStore(**from, copy.ledger_path(), [&](uint64_t done, uint64_t total) { progress.Update(done, total); });
+  progress.Finish();
+  if (!report.ok()) return Fail(report.status().WithContext("backup"), /*verifying=*/true);
+  if (Status saved = copy.Save(); !saved.ok()) return Fail(saved);
+  Progress checking("verifying the copy");
+  auto verified = VerifyStoredLog(copy.Options(), [&](uint64_t done, uint64_t total) { checking.Update(done, total); });
+  checking.Finish();
+  if (!verified.ok()) return Fail(verified.status().WithContext("the copy does not verify"), /*verifying=*/true);
+  if (json) {
+    PrintJson({{"ok", true}, {"out", out}, {"size", verified->size}, {"records", report->records},
+               {"entries", report->entries}, {"checkpoint", verified->checkpoint}});
+  } else {
+    std::cout << "OK: backed up " << report->records << " records (" << report->entries
+              << " entries of every log) into " << out << "; its own log of " << verified->size
+              << " entries verifies\n";
+  }
+  return kExitOk;
+}
 }  // namespace
 
 void RegisterLogCommands(CLI::App& app, Globals& globals, int& exit_code) {
   struct Opts {
-    std::string data, origin, node_key, key, statement, batch, index, private_file;
+    std::string data, origin, node_key, key, statement, batch, index, private_file, out;
     std::vector<std::string> admins;
   };
   auto o = std::make_shared<Opts>();
@@ -173,6 +210,20 @@ void RegisterLogCommands(CLI::App& app, Globals& globals, int& exit_code) {
   verify->add_option("--data", o->data, "The log's directory")->required();
   verify->add_flag("--json", globals.json, "Print {ok, size, root} or {ok, reason} as JSON");
   verify->callback([&, o] { exit_code = VerifyLog(o->data, globals.json); });
+
+  auto* backup = log->add_subcommand(
+      "backup",
+      "Copy a data directory consistently, as of one moment, into a new directory\n"
+      "that `custos log verify` accepts and custosd can start from. The source may\n"
+      "be a running node's: nothing in it is written. The copy is verified before\n"
+      "this reports OK. The node key file is not copied; custos.json of the copy\n"
+      "names it by its absolute path. See docs/operations.md before restoring.");
+  backup->add_option("--data", o->data, "The log's directory (a running node's is fine)")->required();
+  backup->add_option("--out", o->out, "The new directory for the copy (must not exist)")->required();
+  backup->add_flag("--json", globals.json, "Print {ok, out, size, records, entries, checkpoint} as JSON");
+  backup->callback([&, o] { exit_code = Backup(o->data, o->out, globals.json); });
+
+  AddRepairCommand(*log, globals, exit_code);
 
   auto* submit = app.add_subcommand(
       "submit",

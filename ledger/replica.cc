@@ -45,6 +45,21 @@ Result<std::unique_ptr<Replica>> Replica::Open(Store& store, const NoteVerifier&
   return replica;
 }
 
+Result<std::unique_ptr<Replica>> Replica::OpenOwnLogForRepair(Store& store, const NoteVerifier& node_key) {
+  InitCrypto();
+  if (!store.options().allow_damaged) return Status::FailedPrecondition("a repair needs a store opened for it");
+  std::unique_ptr<Replica> own(new Replica(store, node_key, layout::kOwnLog));
+  Status loaded = own->stored_->Load();
+  if (loaded.code() == Status::Code::kNotFound) {
+    own->stored_->SetIdentity(node_key.name, node_key.key);
+  } else if (!loaded.ok()) {
+    return loaded;
+  } else if (own->stored_->origin() != node_key.name || own->stored_->node_key() != node_key.key) {
+    return Status::FailedPrecondition("the log's genesis names another origin or node key than " + node_key.name);
+  }
+  return own;
+}
+
 Status Replica::LoadWitnessRecords() {
   CUSTOS_ASSIGN_OR_RETURN(auto proof, store_.Get(layout::EquivocationKey(origin())));
   CUSTOS_ASSIGN_OR_RETURN(auto witness, store_.Get(layout::WitnessKey(number())));

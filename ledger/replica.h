@@ -50,6 +50,11 @@ class Replica final {
   // Corruption as Log::Open when the stored head does not agree with the entries.
   static Result<std::unique_ptr<Replica>> Open(Store& store, const NoteVerifier& origin_key,
                                                bool create_if_missing = true);
+  // The store's OWN log opened as a replica of itself, with `node_key` (the
+  // node's verifier key) as the origin's: for a repair (ledger/repair.h), so
+  // that its lost entries are re-applied with every check a follower makes.
+  // The store must be opened with allow_damaged. Errors as Open.
+  static Result<std::unique_ptr<Replica>> OpenOwnLogForRepair(Store& store, const NoteVerifier& node_key);
   ~Replica();
   Replica(const Replica&) = delete;
   Replica& operator=(const Replica&) = delete;

@@ -10,6 +10,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
 #include "ledger/private_data.h"
+#include "ledger/read_only_env.h"
 #include "schema/canonical.h"
 
 namespace custos {
@@ -44,8 +45,8 @@ Status FromLevelDb(const leveldb::Status& s, const std::string& what) {
 Store::~Store() {
   // A compaction of an empty range that no table overlaps flushes the
   // memtable and nothing else. A failure leaves the write-ahead log, which the
-  // next open replays.
-  if (!write_failed_.load()) {
+  // next open replays. A read-only view has nothing of its own to flush.
+  if (!write_failed_.load() && !options_.read_only) {
     const leveldb::Slice none;
     for (leveldb::DB* db : {entries_db_.get(), db_.get()}) {
       if (db != nullptr) db->CompactRange(&none, &none);
@@ -56,6 +57,25 @@ Store::~Store() {
 }
 
 Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options, OpenMode mode) {
+  if (options.read_only && mode != OpenMode::kOpenExisting) {
+    return Status::InvalidArgument("a read-only store can only open an existing database");
+  }
+  // A writer's open changes the files (LevelDB replays its write-ahead logs
+  // into new tables and deletes them; the entries past a head are dropped).
+  // A damaged store is first looked at read-only, and refused untouched, so
+  // that what a repair needs is still there.
+  if (!options.read_only && !options.allow_damaged && mode != OpenMode::kCreateNew) {
+    StoreOptions view_options = options;
+    view_options.read_only = true;
+    view_options.block_cache_bytes = 1 << 20;
+    view_options.verify_threads = 1;
+    auto view = Open(view_options, OpenMode::kOpenExisting);
+    if (view.ok()) {
+      CUSTOS_RETURN_IF_ERROR((*view)->CheckSignedMark());
+    } else if (view.status().code() != Status::Code::kNotFound) {
+      return view.status();
+    }
+  }
   std::unique_ptr<Store> store(new Store());
   store->options_ = options;
   if (options.clock == nullptr) store->owned_clock_ = std::make_unique<SystemClock>();
@@ -77,7 +97,21 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options, OpenMode
   // write-ahead log (0.20-0.31 s of a reopen at 1M entries before it did).
   db_options.write_buffer_size = 64 << 20;
   db_options.compression = options.compress ? leveldb::kSnappyCompression : leveldb::kNoCompression;
+  // A damaged write-ahead log record, MANIFEST or table block is an error
+  // at open or at the read, never dropped or read as other bytes: dropping
+  // the newest records of the write-ahead log would roll the log back below
+  // what the node acknowledged.
+  db_options.paranoid_checks = true;
   if (options.env) db_options.env = options.env;
+  if (options.read_only) {
+    store->read_only_env_ = NewReadOnlyEnv(db_options.env);
+    db_options.env = store->read_only_env_.get();
+  }
+  // The mark is read before the databases: a live node records a checkpoint
+  // only after its batch is durable, so a view of its store opened after the
+  // mark is never behind it.
+  CUSTOS_ASSIGN_OR_RETURN(store->signed_mark_, SignedMark::Open(db_options.env, options.path + "/" + SignedMark::kFileName,
+                                                               options.read_only));
   leveldb::DB* db = nullptr;
   leveldb::Status s = leveldb::DB::Open(db_options, options.path, &db);
   if (!s.ok()) {
@@ -104,14 +138,17 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options, OpenMode
   db_options.error_if_exists = false;
   // Without the format marker the database holds no log yet (a create that
   // stopped early): the entries database may be missing too.
-  db_options.create_if_missing = mode != OpenMode::kOpenExisting || !format;
+  // A repair that set a damaged entries database aside makes a new one.
+  db_options.create_if_missing = mode != OpenMode::kOpenExisting || !format || options.allow_damaged;
   s = leveldb::DB::Open(db_options, entries_path, &db);
   if (!s.ok()) {
     if (s.IsInvalidArgument()) return Status::Corruption("the entries database is missing: " + entries_path);
     return FromLevelDb(s, "opening " + entries_path);
   }
   store->entries_db_.reset(db);
-  CUSTOS_RETURN_IF_ERROR(store->DropUnacknowledgedEntries());
+  // A repair drops nothing either: it reads what it can, and the writer's next
+  // open drops what is still past a head.
+  if (!options.read_only && !options.allow_damaged) CUSTOS_RETURN_IF_ERROR(store->DropUnacknowledgedEntries());
   store->pool_ = std::make_unique<WorkerPool>(options.verify_threads);
   return store;
 }
@@ -122,6 +159,7 @@ void Store::ForEach(size_t n, const std::function<void(size_t)>& fn) {
 }
 
 Status Store::Write(leveldb::WriteBatch& batch, leveldb::WriteBatch* entries) {
+  if (options_.read_only) return Status::FailedPrecondition("the log was opened read-only");
   if (write_failed_.load()) {
     return Status::IOError("an earlier write failed; reopen the log before appending");
   }
@@ -142,13 +180,48 @@ Status Store::Write(leveldb::WriteBatch& batch, leveldb::WriteBatch* entries) {
   return Status::OK();
 }
 
+// The own log's head must reach the last checkpoint the node signed, and hold
+// that very checkpoint: a head behind it lost acknowledged entries (a damaged
+// or cut LevelDB file), and appending from there would sign a second
+// checkpoint of a size the node already signed.
+Status Store::CheckSignedMark() const {
+  const auto mark = signed_mark_->latest();
+  if (!mark) return Status::OK();
+  CUSTOS_ASSIGN_OR_RETURN(auto head_bytes, Get(layout::HeadKey(layout::kOwnLog)));
+  std::optional<layout::LogHead> head;
+  if (head_bytes) head = layout::LogHead::Decode(*head_bytes);
+  if (head_bytes && !head) return Status::Corruption("log head: malformed record");
+  const uint64_t size = head ? head->size : 0;
+  const std::string repair = "; the store at " + options_.path +
+                             " is damaged: repair it from a peer's replica (custos log repair) or restore a backup, "
+                             "and append nothing to it before";
+  if (size < mark->size) {
+    return Status::Corruption("log head: the store holds " + std::to_string(size) +
+                              " entries, but this node signed a checkpoint of size " + std::to_string(mark->size) +
+                              " (recorded in " + SignedMark::kFileName + ")" + repair);
+  }
+  CUSTOS_ASSIGN_OR_RETURN(auto stored, Get(layout::CheckpointKey(layout::kOwnLog, mark->size)));
+  if (!stored || *stored != mark->note) {
+    return Status::Corruption("checkpoint " + std::to_string(mark->size) +
+                              ": the store does not hold the checkpoint this node signed at that size" + repair);
+  }
+  return Status::OK();
+}
+
+Status Store::RecordSigned(uint64_t size, std::string_view note) {
+  if (options_.read_only) return Status::FailedPrecondition("the log was opened read-only");
+  Status st = signed_mark_->Record(size, note);
+  if (!st.ok()) write_failed_.store(true);
+  return st;
+}
+
 leveldb::DB& Store::DbFor(std::string_view key) const {
   return !key.empty() && key[0] == layout::kEntryPrefix ? *entries_db_ : *db_;
 }
 
 Status Store::DropUnacknowledgedEntries() {
   leveldb::WriteBatch drop;
-  std::unique_ptr<leveldb::Iterator> it(entries_db_->NewIterator(leveldb::ReadOptions()));
+  std::unique_ptr<leveldb::Iterator> it(entries_db_->NewIterator(CheckedReads()));
   // One seek per log: to its first entry, then past its head.
   for (it->Seek(std::string(1, layout::kEntryPrefix)); it->Valid();) {
     const std::string_view key = ViewOf(it->key());
@@ -163,8 +236,13 @@ Status Store::DropUnacknowledgedEntries() {
       if (!head) return Status::Corruption("head of log " + std::to_string(log) + ": malformed record");
       size = head->size;
     }
+    // Entries a signed checkpoint covers are never dropped: a head behind the
+    // mark is damage (StoredLog::Load refuses it), and they are what a repair
+    // keeps.
+    const auto mark = signed_mark_->latest();
+    const bool damaged = log == layout::kOwnLog && mark && size < mark->size;
     const std::string prefix = layout::LogPrefix(layout::kEntryPrefix, log);
-    for (it->Seek(layout::EntryKey(log, size)); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    for (it->Seek(layout::EntryKey(log, size)); !damaged && it->Valid() && it->key().starts_with(prefix); it->Next()) {
       drop.Delete(it->key());
     }
     if (log == std::numeric_limits<layout::LogNumber>::max()) break;
@@ -179,14 +257,14 @@ Status Store::DropUnacknowledgedEntries() {
 
 Result<std::optional<std::string>> Store::Get(std::string_view key) const {
   std::string value;
-  leveldb::Status s = DbFor(key).Get(leveldb::ReadOptions(), leveldb::Slice(key.data(), key.size()), &value);
+  leveldb::Status s = DbFor(key).Get(CheckedReads(), leveldb::Slice(key.data(), key.size()), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   CUSTOS_RETURN_IF_ERROR(FromLevelDb(s, "reading the database"));
   return std::optional<std::string>(std::move(value));
 }
 
 Result<bool> Store::Empty() const {
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(CheckedReads()));
   it->SeekToFirst();
   CUSTOS_RETURN_IF_ERROR(FromLevelDb(it->status(), "reading the database"));
   return !it->Valid();
@@ -201,7 +279,7 @@ Result<std::optional<layout::LogNumber>> Store::FindLog(std::string_view origin)
 
 Result<std::map<std::string, layout::LogNumber>> Store::Logs() const {
   std::map<std::string, layout::LogNumber> logs;
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(CheckedReads()));
   const std::string prefix(1, layout::kOriginPrefix);
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     if (it->value().size() != 4) return Status::Corruption("log directory: malformed record");
@@ -231,9 +309,7 @@ Result<layout::LogNumber> Store::AddLog(std::string_view origin) {
 
 Status Store::ScanPrefix(std::string_view prefix,
                          const std::function<Status(std::string_view, std::string_view)>& fn) const {
-  leveldb::ReadOptions ro;
-  ro.fill_cache = false;
-  std::unique_ptr<leveldb::Iterator> it(DbFor(prefix).NewIterator(ro));
+  std::unique_ptr<leveldb::Iterator> it(DbFor(prefix).NewIterator(CheckedReads(/*fill_cache=*/false)));
   const leveldb::Slice start(prefix.data(), prefix.size());
   for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
     CUSTOS_RETURN_IF_ERROR(fn(ViewOf(it->key()), ViewOf(it->value())));
@@ -292,6 +368,22 @@ Result<std::vector<Store::IndexHit>> Store::ListingsBySubject(const Hash& subjec
   return IndexHits(*this, layout::SubjectIndexPrefix(subject_key));
 }
 
+Result<std::map<layout::LogNumber, layout::LogHead>> Store::Heads(const leveldb::Snapshot* snapshot) const {
+  leveldb::ReadOptions ro = CheckedReads(/*fill_cache=*/false);
+  ro.snapshot = snapshot;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro));
+  std::map<layout::LogNumber, layout::LogHead> heads;
+  const std::string prefix(1, layout::kHeadPrefix);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (it->key().size() != prefix.size() + 4) return Status::Corruption("log head: malformed key");
+    auto head = layout::LogHead::Decode(it->value().ToString());
+    if (!head) return Status::Corruption("log head: malformed record");
+    heads[GetBigEndian32(reinterpret_cast<const uint8_t*>(it->key().data()) + 1)] = *head;
+  }
+  CUSTOS_RETURN_IF_ERROR(FromLevelDb(it->status(), "reading the log heads"));
+  return heads;
+}
+
 void Store::PutLogRecord(leveldb::WriteBatch& batch, std::string_view origin, layout::LogNumber number) {
   batch.Put(layout::kFormatKey, layout::kFormatVersion);
   std::string value;
@@ -332,6 +424,7 @@ Status StoredLog::Load() {
     std::lock_guard<std::mutex> lock(head_mu_);
     head_ = *head;
   }
+  if (number_ == layout::kOwnLog && !store_.options().allow_damaged) CUSTOS_RETURN_IF_ERROR(store_.CheckSignedMark());
   CUSTOS_RETURN_IF_ERROR(LoadGenesis());
   CUSTOS_RETURN_IF_ERROR(LoadKeyTable());
   CUSTOS_RETURN_IF_ERROR(CheckHeadAgainstEntries());
@@ -389,6 +482,9 @@ Status StoredLog::CheckHeadAgainstEntries() {
   auto entry = schema::ReadCanonical<schema::LogEntry>(last, schema::kMaxEntryBytes, "last entry");
   if (!entry.ok()) return Status::Corruption(entry.status().message());
   last_time_ = entry->get().getLogTime();
+  // A read-only open drops nothing: entries a crash left past the head are
+  // not part of the log, and the writer's next open deletes them.
+  if (store_.read_only() || store_.options().allow_damaged) return Status::OK();
   CUSTOS_ASSIGN_OR_RETURN(auto past, store_.Get(layout::EntryKey(number_, h.size)));
   if (past) return Status::Corruption("log head: an entry exists past the head at index " + std::to_string(h.size));
   return Status::OK();
@@ -418,7 +514,7 @@ std::string StoredLog::checkpoint() const {
 
 Result<Bytes> StoredLog::Entry(uint64_t index) const {
   std::string value;
-  leveldb::Status s = store_.entries_db().Get(leveldb::ReadOptions(), layout::EntryKey(number_, index), &value);
+  leveldb::Status s = store_.entries_db().Get(CheckedReads(), layout::EntryKey(number_, index), &value);
   if (s.IsNotFound()) return Status::NotFound("entry " + std::to_string(index) + ": past the end of the log");
   CUSTOS_RETURN_IF_ERROR(FromLevelDb(s, "reading entry " + std::to_string(index)));
   return Bytes(value.begin(), value.end());
@@ -439,7 +535,7 @@ std::optional<KeyState> StoredLog::KeyStateOf(const PublicKey& key) const {
 Result<std::optional<uint64_t>> StoredLog::ReplayIndexOf(int64_t statement_time, const Hash& statement_hash) const {
   std::string where;
   leveldb::Status s =
-      store_.db().Get(leveldb::ReadOptions(), layout::ReplayKey(number_, statement_time, statement_hash), &where);
+      store_.db().Get(CheckedReads(), layout::ReplayKey(number_, statement_time, statement_hash), &where);
   if (s.IsNotFound()) return std::optional<uint64_t>();
   CUSTOS_RETURN_IF_ERROR(FromLevelDb(s, "reading the replay index"));
   if (where.size() != 8) return Status::Corruption("replay index: malformed record");
@@ -458,7 +554,7 @@ Result<std::string> StoredLog::CheckpointAt(uint64_t tree_size) const {
 
 Result<std::pair<uint64_t, std::string>> StoredLog::CheckpointFrom(uint64_t from) const {
   const std::string prefix = layout::LogPrefix(layout::kCheckpointPrefix, number_);
-  std::unique_ptr<leveldb::Iterator> it(store_.db().NewIterator(leveldb::ReadOptions()));
+  std::unique_ptr<leveldb::Iterator> it(store_.db().NewIterator(CheckedReads()));
   it->Seek(layout::CheckpointKey(number_, from));
   CUSTOS_RETURN_IF_ERROR(FromLevelDb(it->status(), "reading checkpoints"));
   if (!it->Valid() || !it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) {
@@ -538,10 +634,8 @@ Result<std::vector<StoredLog::ListingState>> StoredLog::ListingsOf(const Hash& s
 
 Status StoredLog::ForEachRecord(char prefix_kind,
                                 const std::function<Status(std::string_view, std::string_view)>& fn) const {
-  leveldb::ReadOptions ro;
-  ro.fill_cache = false;  // a full scan must not evict the proof-serving working set
   const std::string prefix = layout::LogPrefix(prefix_kind, number_);
-  std::unique_ptr<leveldb::Iterator> it(store_.DbFor(prefix).NewIterator(ro));
+  std::unique_ptr<leveldb::Iterator> it(store_.DbFor(prefix).NewIterator(CheckedReads(/*fill_cache=*/false)));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     CUSTOS_RETURN_IF_ERROR(fn(ViewOf(it->key()).substr(prefix.size()), ViewOf(it->value())));
   }
@@ -583,7 +677,7 @@ void StoredLog::PutCosignature(leveldb::WriteBatch& batch, uint64_t tree_size, c
 
 Result<std::vector<std::string>> StoredLog::CosignatureLines(uint64_t tree_size) const {
   std::vector<std::string> lines;
-  std::unique_ptr<leveldb::Iterator> it(store_.db().NewIterator(leveldb::ReadOptions()));
+  std::unique_ptr<leveldb::Iterator> it(store_.db().NewIterator(CheckedReads()));
   const std::string prefix = layout::CosignaturePrefix(number_, tree_size);
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) lines.push_back(it->value().ToString());
   CUSTOS_RETURN_IF_ERROR(FromLevelDb(it->status(), "reading cosignatures"));
@@ -629,7 +723,7 @@ Result<std::string> StoredLog::CosignedCheckpoint() const {
 
 Result<std::optional<uint64_t>> StoredLog::LatestCosignedSize() const {
   const std::string prefix = layout::LogPrefix(layout::kCosignaturePrefix, number_);
-  std::unique_ptr<leveldb::Iterator> it(store_.db().NewIterator(leveldb::ReadOptions()));
+  std::unique_ptr<leveldb::Iterator> it(store_.db().NewIterator(CheckedReads()));
   const std::string end = PrefixEnd(prefix);
   if (end.empty()) {
     it->SeekToLast();
@@ -705,6 +799,9 @@ Status StoredLog::Commit(Batch& batch, layout::LogHead head) {
   batch.writes.Put(layout::HeadKey(number_), head.Encode());
   Status st = store_.Write(batch.writes, &batch.entries);
   cosignature_writes_.fetch_add(1, std::memory_order_release);  // the batch may have held cosignatures
+  // The own log's checkpoint is recorded apart before anyone can read it
+  // (the head below is what readers see).
+  if (st.ok() && number_ == layout::kOwnLog) st = store_.RecordSigned(head.size, head.checkpoint);
   if (!st.ok()) {
     // Whether the batch reached the disk is unknown until reopening; the
     // store refuses further writes, and the cache must not serve its tiles.

@@ -36,10 +36,12 @@
 #include "crypto/note.h"
 #include "crypto/status.h"
 #include "ledger/authority.h"
+#include "ledger/checked_reads.h"
 #include "ledger/clock.h"
 #include "ledger/layout.h"
 #include "ledger/listings_state.h"
 #include "ledger/rules.h"
+#include "ledger/signed_mark.h"
 #include "ledger/tile_store.h"
 #include "ledger/tiles.h"
 #include "ledger/worker_pool.h"
@@ -79,7 +81,15 @@ struct StoreOptions {
   // checked. Replication and verification never check it: the set is this
   // node's configuration, not part of any log (docs/rules.md).
   std::set<std::string> known_origins;
+  // Open for reading only: nothing on disk is written, renamed or deleted
+  // (ledger/read_only_env.h), no lock is taken, so a live node's store can be
+  // read, and every Write is refused. Needs OpenMode::kOpenExisting.
+  bool read_only = false;
+  // For a repair (ledger/repair.h) only: open a store whose own log is
+  // behind its signed mark, which every other open refuses.
+  bool allow_damaged = false;
 };
+
 
 enum class OpenMode {
   kCreateNew,     // AlreadyExists if a database is at the path
@@ -89,9 +99,17 @@ enum class OpenMode {
 
 class Store final {
  public:
-  // Opens (or creates, per `mode`) the database at options.path.
-  // FailedPrecondition if it was written in another storage format; IOError
-  // or Corruption as LevelDB reports them.
+  // Opens (or creates, per `mode`) the database at options.path, with
+  // LevelDB's paranoid checks: a damaged write-ahead log, MANIFEST or table
+  // found at open is Corruption, never skipped. FailedPrecondition if it was
+  // written in another storage format; IOError or Corruption as LevelDB
+  // reports them.
+  //
+  // A writer's open (not read_only) deletes the entries past each log's
+  // head that no signed checkpoint covers: what a crash between the two
+  // writes of a batch leaves (Write). It deletes nothing when the own log's
+  // head is behind the checkpoint it signed last (signed_mark()): that log
+  // is damaged, and its entries are what a repair starts from.
   static Result<std::unique_ptr<Store>> Open(const StoreOptions& options, OpenMode mode);
   ~Store();
   Store(const Store&) = delete;
@@ -126,8 +144,22 @@ class Store final {
   // later write is refused with IOError until the store is reopened: the
   // write-ahead log may hold a torn record, and writing past it would lose
   // acknowledged batches at the next open. Thread-safe.
+  // FailedPrecondition if the store was opened read_only.
   Status Write(leveldb::WriteBatch& batch, leveldb::WriteBatch* entries = nullptr);
   bool write_failed() const { return write_failed_.load(); }
+  bool read_only() const { return options_.read_only; }
+
+  // The own log's signed high-water mark, kept outside LevelDB
+  // (ledger/signed_mark.h): the last checkpoint the node signed.
+  const SignedMark& signed_mark() const { return *signed_mark_; }
+  // Records a checkpoint of the own log, of `size`, that the node signed and
+  // whose batch is written (SignedMark::Record). A failure is a failed write:
+  // later writes are refused until the store is reopened. Thread-safe.
+  Status RecordSigned(uint64_t size, std::string_view note);
+  // OK if the own log's head reaches the signed mark and holds the checkpoint
+  // recorded there (or there is no mark); Corruption saying so, and what to
+  // do, if not.
+  Status CheckSignedMark() const;
 
   // The value at `key` (in DbFor(key)); nullopt if absent; IOError if the read fails.
   Result<std::optional<std::string>> Get(std::string_view key) const;
@@ -140,6 +172,9 @@ class Store final {
   Result<std::optional<layout::LogNumber>> FindLog(std::string_view origin) const;
   // Every origin the store holds, with its log number.
   Result<std::map<std::string, layout::LogNumber>> Logs() const;
+  // The head of every log that has one, by log number, as of `snapshot`
+  // (nullptr: the latest state). Corruption for a malformed record.
+  Result<std::map<layout::LogNumber, layout::LogHead>> Heads(const leveldb::Snapshot* snapshot = nullptr) const;
   // Allocates the next free replica number (>= layout::kFirstReplica) for
   // `origin` and records it durably (its own synced write). AlreadyExists if
   // the store already holds a log of that origin. Thread-safe.
@@ -179,6 +214,8 @@ class Store final {
   Status DropUnacknowledgedEntries();
 
   StoreOptions options_;
+  std::unique_ptr<leveldb::Env> read_only_env_;  // outlives the databases
+  std::unique_ptr<SignedMark> signed_mark_;
   std::unique_ptr<Clock> owned_clock_;
   Clock* clock_ = nullptr;
   std::unique_ptr<leveldb::Cache> block_cache_;
@@ -206,8 +243,10 @@ class StoredLog final {
 
   // Reads the head, the genesis (origin, node key) and the key table, and
   // checks that the head names the last stored entry and that nothing follows
-  // it (a cheap check, not a replay). NotFound if the log has no head (it has
-  // no entry yet); Corruption naming what does not agree.
+  // it (a cheap check, not a replay). For the own log, the head must also
+  // reach the store's signed mark and hold the checkpoint recorded there.
+  // NotFound if the log has no head (it has no entry yet); Corruption naming
+  // what does not agree.
   Status Load();
   // For a log with no entries yet: the origin and node key its genesis must name.
   void SetIdentity(std::string origin, const PublicKey& node_key);

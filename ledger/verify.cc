@@ -93,7 +93,9 @@ std::string DescribeStateKey(std::string_view key) {
 }  // namespace
 
 Result<VerifyReport> VerifyStoredLog(const LogOptions& options, const ProgressFn& progress) {
-  auto log = Log::Open(options);
+  LogOptions read_only = options;
+  read_only.read_only = true;
+  auto log = Log::Open(read_only);
   if (!log.ok()) {
     if (log.status().code() == Status::Code::kCorruption) return log.status();
     return log.status().WithContext("opening the log");
@@ -121,9 +123,8 @@ class LogVerifier {
     const layout::LogHead head = log_.head();
     NoTiles none;
     CUSTOS_ASSIGN_OR_RETURN(auto tree, merkle::TreeAppender::Load(none, 0));
-    leveldb::ReadOptions ro;
-    ro.fill_cache = false;  // a full scan must not evict the proof-serving working set
-    std::unique_ptr<leveldb::Iterator> it(log_.store().entries_db().NewIterator(ro));
+    // A full scan must not evict the proof-serving working set.
+    std::unique_ptr<leveldb::Iterator> it(log_.store().entries_db().NewIterator(CheckedReads(/*fill_cache=*/false)));
     it->Seek(layout::EntryKey(log_.number(), 0));
     uint64_t index = 0;
     while (index < head.size) {

@@ -32,7 +32,8 @@ struct VerifyReport {
 // Called after each chunk of entries with (entries checked, total).
 using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
 
-// Opens the log at options.path and checks all of it. OK with a report, or
+// Opens the log at options.path read-only (it changes nothing on disk, and
+// may run beside a live node) and checks all of it. OK with a report, or
 // Corruption naming the first entry and check that failed.
 Result<VerifyReport> VerifyStoredLog(const LogOptions& options, const ProgressFn& progress);
 
