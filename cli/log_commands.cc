@@ -11,6 +11,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/submission.h"
 #include "ledger/verify.h"
+#include "node/config.h"
 #include "schema/json.h"
 
 namespace custos::cli {
@@ -128,7 +129,29 @@ int ShowEntry(const std::string& dir, const std::string& index_text, bool json) 
   return kExitOk;
 }
 
-int VerifyLog(const std::string& dir, bool json) {
+// Checks every replica of a peer of `federation_file` that the store holds,
+// read-only. Adds {origin, size, root} per replica to `out`.
+Status VerifyReplicas(const DataDir& data, const std::string& federation_file, nlohmann::json& out, bool json) {
+  CUSTOS_ASSIGN_OR_RETURN(std::string text, ReadFileLimited(federation_file, 1 << 20, "--federation"));
+  CUSTOS_ASSIGN_OR_RETURN(auto federation, node::ParseFederation(text, "--federation " + federation_file));
+  LogOptions options = data.Options();
+  options.read_only = true;
+  CUSTOS_ASSIGN_OR_RETURN(auto store, Store::Open(options, OpenMode::kOpenExisting));
+  for (const auto& peer : federation.peers) {
+    if (peer.origin == data.origin) continue;
+    CUSTOS_ASSIGN_OR_RETURN(auto number, store->FindLog(peer.origin));
+    if (!number) continue;  // this node does not follow it
+    Progress progress("verifying " + peer.origin);
+    auto report = VerifyStoredReplica(*store, peer.verifier, [&](uint64_t done, uint64_t total) { progress.Update(done, total); });
+    progress.Finish();
+    if (!report.ok()) return report.status().WithContext("replica of " + peer.origin);
+    out.push_back({{"origin", peer.origin}, {"size", report->size}, {"root", Base64Encode(report->root.span())}});
+    if (!json) std::cout << "OK: replica of " << peer.origin << ": " << report->size << " entries verified\n";
+  }
+  return Status::OK();
+}
+
+int VerifyLog(const std::string& dir, const std::string& federation_file, bool json) {
   auto data = DataDir::Load(dir);
   if (!data.ok()) return Fail(data.status());
   Progress progress("verifying");
@@ -138,13 +161,20 @@ int VerifyLog(const std::string& dir, bool json) {
     if (json) PrintJson({{"ok", false}, {"reason", report.status().ToString()}});
     return Fail(report.status(), /*verifying=*/true);
   }
+  if (!json) std::cout << "OK: " << report->size << " entries verified; root " << Base64Encode(report->root.span()) << "\n";
+  nlohmann::json replicas = nlohmann::json::array();
+  if (!federation_file.empty()) {
+    if (Status st = VerifyReplicas(*data, federation_file, replicas, json); !st.ok()) {
+      if (json) PrintJson({{"ok", false}, {"reason", st.ToString()}});
+      return Fail(st, /*verifying=*/true);
+    }
+  }
   if (json) {
-    PrintJson({{"ok", true}, {"size", report->size}, {"root", Base64Encode(report->root.span())}});
-  } else {
-    std::cout << "OK: " << report->size << " entries verified; root " << Base64Encode(report->root.span()) << "\n";
+    PrintJson({{"ok", true}, {"size", report->size}, {"root", Base64Encode(report->root.span())}, {"replicas", replicas}});
   }
   return kExitOk;
 }
+
 // A consistent copy of a data directory, live or not, checked before it is
 // called a backup.
 int Backup(const std::string& dir, const std::string& out, bool json) {
@@ -184,7 +214,7 @@ int Backup(const std::string& dir, const std::string& out, bool json) {
 
 void RegisterLogCommands(CLI::App& app, Globals& globals, int& exit_code) {
   struct Opts {
-    std::string data, origin, node_key, key, statement, batch, index, private_file, out;
+    std::string data, origin, node_key, key, statement, batch, index, private_file, out, federation;
     std::vector<std::string> admins;
   };
   auto o = std::make_shared<Opts>();
@@ -206,10 +236,13 @@ void RegisterLogCommands(CLI::App& app, Globals& globals, int& exit_code) {
   auto* verify = log->add_subcommand(
       "verify",
       "Check a whole stored log: hash chain, tree and tiles, every signature, every\n"
-      "authority decision, the checkpoint. Exit 1 and the first failure if any.");
-  verify->add_option("--data", o->data, "The log's directory")->required();
-  verify->add_flag("--json", globals.json, "Print {ok, size, root} or {ok, reason} as JSON");
-  verify->callback([&, o] { exit_code = VerifyLog(o->data, globals.json); });
+      "authority decision, the checkpoint; with --federation, every replica too.\n"
+      "Read-only: it can check a running node's store. Exit 1 and the first failure if any.");
+  verify->add_option("--data", o->data, "The log's directory (a running node's is fine: nothing is written)")->required();
+  verify->add_option("--federation", o->federation,
+                     "Also check every replica of a peer in this federation file that the store holds");
+  verify->add_flag("--json", globals.json, "Print {ok, size, root, replicas} or {ok, reason} as JSON");
+  verify->callback([&, o] { exit_code = VerifyLog(o->data, o->federation, globals.json); });
 
   auto* backup = log->add_subcommand(
       "backup",

@@ -76,5 +76,13 @@ next=$((size + 1))
 for n in psb pro; do eventually 30 "$n replicates ipb's entry $size" holds $n "$next"; done
 eventually 30 "both peers cosign ipb's checkpoint of size $next" cosigned
 for n in psb pro; do check "$n raised no equivocation alarm" no_alarm $n; done
+expect 0 "log verify checks psb's own log and its replicas while psb runs" -- \
+  "$CUSTOS" log verify --data psb/data --federation federation.json --json
+replica_size() {
+  python3 -c 'import json, sys; j = json.load(open("out.txt"))
+print({r["origin"]: r["size"] for r in j["replicas"]}.get(sys.argv[1], "none"))' "$1"
+}
+check "psb verified its replica of ipb at size $next" [ "$(replica_size "$IPB")" = "$next" ]
+check "psb verified its replica of pro" [ "$(replica_size "$PRO")" != none ]
 
 finish repair_end_to_end
