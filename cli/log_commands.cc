@@ -67,6 +67,8 @@ int Submit(const std::string& dir, const std::string& key_file, const std::strin
   }
   auto log = data->Open(/*with_node_key=*/true);
   if (!log.ok()) return Fail(log.status());
+  // Nothing is appended on top of a damaged store: every block is read once.
+  if (Status scrubbed = (*log)->store().Scrub(); !scrubbed.ok()) return Fail(scrubbed, /*verifying=*/true);
   auto results = (*log)->Append(subs, BatchMode::kAllOrNothing, *privates);
   int rc = kExitOk;
   for (size_t i = 0; i < results.size(); ++i) {

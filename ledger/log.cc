@@ -209,6 +209,7 @@ std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, Bat
   if (store_->write_failed()) {
     return AllFailed(submissions.size(), Status::IOError("an earlier write failed; reopen the log before appending"));
   }
+  if (Status damaged = store_->damage(); !damaged.ok()) return AllFailed(submissions.size(), damaged);
   StoredLog::Batch p;
   stored_->Begin(&p);
   // logTime never goes backwards, even if the system clock does: verifiers

@@ -158,8 +158,35 @@ void Store::ForEach(size_t n, const std::function<void(size_t)>& fn) {
   pool_->ForEach(n, fn);
 }
 
+Status Store::Scrub(const std::atomic<bool>* stop) const {
+  for (leveldb::DB* db : {entries_db_.get(), db_.get()}) {
+    std::unique_ptr<leveldb::Iterator> it(db->NewIterator(CheckedReads(/*fill_cache=*/false)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (stop != nullptr && stop->load(std::memory_order_relaxed)) return Status::OK();
+    }
+    const std::string what = db == db_.get() ? options_.path : EntriesPath(options_.path);
+    if (it->status().IsCorruption()) {
+      return Status::Corruption("the store is damaged: " + what + ": " + it->status().ToString() +
+                                "; repair it from a peer's replica (custos log repair) or restore a backup");
+    }
+    CUSTOS_RETURN_IF_ERROR(FromLevelDb(it->status(), "reading " + what));
+  }
+  return Status::OK();
+}
+
+void Store::MarkDamaged(const Status& why) {
+  std::lock_guard<std::mutex> lock(damage_mu_);
+  if (damage_.ok()) damage_ = why;
+}
+
+Status Store::damage() const {
+  std::lock_guard<std::mutex> lock(damage_mu_);
+  return damage_;
+}
+
 Status Store::Write(leveldb::WriteBatch& batch, leveldb::WriteBatch* entries) {
   if (options_.read_only) return Status::FailedPrecondition("the log was opened read-only");
+  if (Status damaged = damage(); !damaged.ok()) return damaged;
   if (write_failed_.load()) {
     return Status::IOError("an earlier write failed; reopen the log before appending");
   }

@@ -149,6 +149,18 @@ class Store final {
   bool write_failed() const { return write_failed_.load(); }
   bool read_only() const { return options_.read_only; }
 
+  // Reads every record of both databases with its checksum (without filling
+  // the block cache), to find damage that opening does not read: OK, or
+  // Corruption naming the database; IOError for another read failure. Stops
+  // early, with OK, once `*stop` is true. Thread-safe.
+  Status Scrub(const std::atomic<bool>* stop = nullptr) const;
+  // Records that the store is damaged (`why`, a Corruption found by a read or
+  // a Scrub): from then on every Write is refused with it, so the node
+  // appends, signs and cosigns nothing more. Thread-safe.
+  void MarkDamaged(const Status& why);
+  // OK, or the damage recorded by MarkDamaged.
+  Status damage() const;
+
   // The own log's signed high-water mark, kept outside LevelDB
   // (ledger/signed_mark.h): the last checkpoint the node signed.
   const SignedMark& signed_mark() const { return *signed_mark_; }
@@ -225,6 +237,8 @@ class Store final {
   std::mutex pool_mu_;  // one ForEach at a time (WorkerPool's rule)
   std::unique_ptr<WorkerPool> pool_;
   std::atomic<bool> write_failed_{false};
+  mutable std::mutex damage_mu_;
+  Status damage_;  // guarded by damage_mu_
   std::mutex directory_mu_;  // serialises AddLog
 };
 

@@ -21,6 +21,7 @@
 #include "node/listener.h"
 #include "node/log_view.h"
 #include "node/payload_sweeper.h"
+#include "node/store_scrubber.h"
 #include "node/server.h"
 #include "node/tls.h"
 
@@ -111,7 +112,8 @@ class Node {
         services_{config.origin, &logs_, &committer_, &hub_, &access_, &federation_, logger, ledger.log->size()},
         tls_(identity, [this](const PublicKey& key) { return access_.MayConnect(key); }),
         listener_(services_, tls_, io.getTimer()),
-        sweeper_(*ledger.store, logger) {
+        sweeper_(*ledger.store, logger),
+        scrubber_(*ledger.store, logger) {
     services_.store = ledger.store.get();
     services_.federation_config = &config.federation;
     services_.queries = &queries_;
@@ -143,6 +145,7 @@ class Node {
   TlsContext tls_;
   RpcListener listener_;
   PayloadSweeper sweeper_;  // deletes the payloads of lapsed listings
+  StoreScrubber scrubber_;  // reads the whole store once, for damage opening did not see
 };
 
 Status Serve(const NodeConfig& config, Ledger& ledger, const NamedKey& node_key, const TlsIdentity& identity,

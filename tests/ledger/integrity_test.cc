@@ -199,6 +199,38 @@ TEST_F(IntegrityTest, AFlippedByteInAnEntryTableIsNeverServedAsOtherBytes) {
   EXPECT_FALSE(VerifyStoredLog(OptionsAt(image_, false), nullptr).ok());
 }
 
+TEST_F(IntegrityTest, AScrubReadsEveryBlockAndFindsADamagedOne) {
+  {
+    auto store = Must(Store::Open(OptionsAt(image_, true), OpenMode::kOpenExisting), "read-only open");
+    EXPECT_TRUE(store->Scrub().ok());
+  }
+  const fs::path table = Largest(EntriesDb(), ".ldb");
+  std::string bytes = ReadBytes(table);
+  bytes[bytes.size() / 3] ^= 0x01;
+  WriteBytes(table, bytes);
+  auto store = Must(Store::Open(OptionsAt(image_, true), OpenMode::kOpenExisting), "read-only open");
+  Status scrubbed = store->Scrub();
+  EXPECT_EQ(scrubbed.code(), Status::Code::kCorruption) << scrubbed.ToString();
+  EXPECT_NE(scrubbed.message().find("custos log repair"), std::string::npos) << scrubbed.ToString();
+}
+
+TEST_F(IntegrityTest, AStoreMarkedDamagedAppendsAndWritesNothing) {
+  ManualClock clock(testing::kStartMillis);
+  LogOptions options = OptionsAt(image_, false);
+  options.clock = &clock;
+  auto log = Must(Log::Open(options, NodeKey()), "writer open");
+  log->store().MarkDamaged(Status::Corruption("the store is damaged: a test"));
+  testing::StatementMaker maker;
+  auto results = log->Append(std::vector<Bytes>{testing::Sign(maker.Clue("refused", testing::kStartMillis), OfficerKey())},
+                             BatchMode::kAllOrNothing);
+  ASSERT_FALSE(results[0].ok());
+  EXPECT_EQ(results[0].status().message(), "the store is damaged: a test");
+  leveldb::WriteBatch batch;
+  batch.Put("z", "z");
+  EXPECT_EQ(log->store().Write(batch).code(), Status::Code::kCorruption);
+  EXPECT_EQ(log->size(), acknowledged_.size());
+}
+
 // ------------------------------------------------------------ repair
 
 // A peer's replica, as a repair sees it: the acknowledged entries, or some
