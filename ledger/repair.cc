@@ -9,7 +9,6 @@
 #include "ledger/checked_reads.h"
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
-#include "ledger/private_data.h"
 #include "ledger/replica.h"
 #include "ledger/tile_store.h"
 #include "ledger/verify.h"
@@ -26,8 +25,7 @@ std::string Damaged(const std::string& what) {
 // Opens the store for the repair. A database LevelDB refuses to open as
 // corrupt (a damaged write-ahead log or MANIFEST) is salvaged first with
 // leveldb::RepairDB, which keeps every record it can read: what it keeps is
-// checked like everything else. `entries_aside`: the entries database was
-// set aside (EntriesAside) and a new one is made.
+// checked like everything else.
 Result<std::unique_ptr<Store>> OpenForRepair(const StoreOptions& options, bool* salvaged) {
   StoreOptions o = options;
   o.allow_damaged = true;
@@ -168,13 +166,31 @@ class Repairer {
       *replaced = false;
       return Bytes((*local)->begin(), (*local)->end());
     }
-    CUSTOS_ASSIGN_OR_RETURN(auto got, Fetch(source_, log.origin, index, index + 1));
-    if (merkle::LeafHash(got[0]) != leaf) {
+    CUSTOS_ASSIGN_OR_RETURN(Bytes got, FromSource(log, index));
+    if (merkle::LeafHash(got) != leaf) {
       return Status::Corruption(log.origin + " entry " + std::to_string(index) +
                                 ": the source's entry is not the one the stored tree holds");
     }
     *replaced = true;
-    return std::move(got[0]);
+    return got;
+  }
+
+  // Entry `index` of `log` from the source, which is asked for up to kChunk
+  // entries at a time: what a store loses is usually a run of entries.
+  Result<Bytes> FromSource(const HeldLog& log, uint64_t index) {
+    if (fetched_origin_ != log.origin || !fetched_.count(index)) {
+      fetched_.clear();
+      fetched_origin_ = log.origin;
+      const uint64_t count = std::min<uint64_t>(kChunk, log.head.size - index);
+      CUSTOS_ASSIGN_OR_RETURN(auto got, source_.Entries(log.origin, index, static_cast<uint32_t>(std::max<uint64_t>(count, 1))));
+      for (uint64_t i = 0; i < got.size() && i < count; ++i) fetched_[index + i] = std::move(got[i]);
+    }
+    auto it = fetched_.find(index);
+    if (it == fetched_.end()) {
+      return Status::FailedPrecondition("the source holds no entry " + std::to_string(index) + " of " + log.origin +
+                                        " (its copy is shorter); try another peer");
+    }
+    return it->second;
   }
 
   // Every entry below every head must read and be its tree's leaf; the others
@@ -230,9 +246,10 @@ class Repairer {
         entries.emplace_back((*local)->begin(), (*local)->end());
         continue;
       }
-      CUSTOS_ASSIGN_OR_RETURN(auto got, Fetch(source_, node_key_.name, i, i + 1));
-      entries.push_back(std::move(got[0]));
-      ++from_source;
+      CUSTOS_ASSIGN_OR_RETURN(auto rest, Fetch(source_, node_key_.name, i, size));  // the rest, in one go
+      from_source = rest.size();
+      for (auto& e : rest) entries.push_back(std::move(e));
+      break;
     }
     CUSTOS_ASSIGN_OR_RETURN(auto own, Replica::OpenOwnLogForRepair(*store_, node_key_));
     Status applied = own->Apply(entries, note, {});
@@ -253,6 +270,8 @@ class Repairer {
   const NoteVerifier& node_key_;
   EntrySource& source_;
   const std::function<void(const std::string&)>& progress_;
+  std::string fetched_origin_;         // FromSource's last answer: of which log,
+  std::map<uint64_t, Bytes> fetched_;  // and its entries by index
 };
 }  // namespace
 
