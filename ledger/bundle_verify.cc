@@ -46,6 +46,15 @@ struct Custody {
   std::string disposition;
 };
 
+// The ordinal of `a` if this build knows the algorithm. Never narrowed to
+// 8 bits first, where 256 would read as sha256 (ReadCanonical refuses an
+// unknown enumerant already; this keeps the verifier right on its own).
+std::optional<uint8_t> KnownAlgorithm(schema::DigestAlgorithm a) {
+  const auto raw = static_cast<uint16_t>(a);
+  if (raw > UINT8_MAX || DigestAlgorithmName(static_cast<uint8_t>(raw)) == nullptr) return std::nullopt;
+  return static_cast<uint8_t>(raw);
+}
+
 const char* DispositionName(schema::Disposition d) {
   switch (d) {
     case schema::Disposition::RELEASED: return "released";
@@ -89,10 +98,9 @@ class Verifier {
   bool CheckDigest(schema::EvidenceBundle::Reader b) {
     Account& a = verdict_.account;
     auto digest = Hash::FromSpan(Span(b.getDigest()));
-    a.algorithm = static_cast<uint8_t>(b.getAlgorithm());
-    if (!digest || DigestAlgorithmName(a.algorithm) == nullptr) {
-      return Failed(Failure::kMalformed, "digest: not a 32-byte digest of a known algorithm");
-    }
+    auto algorithm = KnownAlgorithm(b.getAlgorithm());
+    if (!digest || !algorithm) return Failed(Failure::kMalformed, "digest: not a 32-byte digest of a known algorithm");
+    a.algorithm = *algorithm;
     a.digest = *digest;
     a.made_by = Str(b.getMadeBy());
     a.made_at = b.getMadeAt();
@@ -302,7 +310,7 @@ class Verifier {
     a.case_id = Str(r.getCaseId());
     bool named = false;
     for (auto d : r.getDigests()) {
-      if (static_cast<uint8_t>(d.getAlgorithm()) == a.algorithm && Hash::FromSpan(Span(d.getValue())) == a.digest) {
+      if (KnownAlgorithm(d.getAlgorithm()) == a.algorithm && Hash::FromSpan(Span(d.getValue())) == a.digest) {
         named = true;
         a.content_size = d.getSize();
         a.media_type = Str(d.getMediaType());
@@ -536,7 +544,9 @@ Result<std::pair<uint8_t, Hash>> PeekDigest(ByteSpan bundle) {
   CUSTOS_ASSIGN_OR_RETURN(auto parsed, schema::ReadCanonical<schema::EvidenceBundle>(bundle, kMaxBundleBytes, "bundle"));
   auto digest = Hash::FromSpan(Span(parsed.get().getDigest()));
   if (!digest) return Status::InvalidArgument("bundle: the digest is not 32 bytes");
-  return std::make_pair(static_cast<uint8_t>(parsed.get().getAlgorithm()), *digest);
+  auto algorithm = KnownAlgorithm(parsed.get().getAlgorithm());
+  if (!algorithm) return Status::InvalidArgument("bundle: algorithm: not a digest algorithm this build knows");
+  return std::make_pair(*algorithm, *digest);
 }
 
 Verdict VerifyEvidenceBundle(ByteSpan bundle, const TrustPolicy& trust, std::optional<Hash> file_digest) {

@@ -1,8 +1,12 @@
 #include "schema/canonical.h"
 
+#include <capnp/dynamic.h>
 #include <kj/exception.h>
 
+#include <cstring>
 #include <string>
+
+#include "schema/well_formed.h"
 
 namespace custos::schema {
 
@@ -19,11 +23,23 @@ class OneSegmentReader final : private SegmentHolder, public capnp::SegmentArray
   OneSegmentReader(kj::ArrayPtr<const capnp::word> words, capnp::ReaderOptions limits)
       : SegmentHolder{words}, capnp::SegmentArrayMessageReader(kj::arrayPtr(&segment, 1), limits) {}
 };
-}  // namespace
+
+// capnp's isCanonical() lets through bits that no reader sees, such as the
+// top bits of an inline-composite list's element count: canonical bytes are
+// also exactly what canonicalising their value gives back.
+template <typename Reader>
+bool ReencodesExactly(Reader root, kj::ArrayPtr<const capnp::word> words) {
+  kj::Array<capnp::word> again = capnp::canonicalize(root);
+  return again.size() == words.size() && std::memcmp(again.begin(), words.begin(), words.asBytes().size()) == 0;
+}
 
 template <typename T>
-Result<CanonicalMessage<T>> ReadCanonical(ByteSpan bytes, size_t max_bytes, const char* what) {
-  std::string name(what);
+std::string TypeName() {
+  return capnp::Schema::from<T>().getShortDisplayName().cStr();
+}
+
+
+Status CheckSize(ByteSpan bytes, size_t max_bytes, const std::string& name) {
   if (bytes.empty()) return Status::InvalidArgument(name + ": empty");
   if (bytes.size() > max_bytes) {
     return Status::InvalidArgument(name + ": " + std::to_string(bytes.size()) +
@@ -33,35 +49,55 @@ Result<CanonicalMessage<T>> ReadCanonical(ByteSpan bytes, size_t max_bytes, cons
     return Status::InvalidArgument(name + ": truncated (length " + std::to_string(bytes.size()) +
                                    " is not a multiple of 8)");
   }
-  CanonicalMessage<T> msg;
-  msg.size_ = bytes.size();
-  msg.words_ = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
-  std::memcpy(msg.words_.begin(), bytes.data(), bytes.size());
+  return Status::OK();
+}
+
+// Checks that `words` are a canonical T and sets *reader and *root over them.
+template <typename T>
+Status OpenCanonical(kj::ArrayPtr<const capnp::word> words, kj::Own<capnp::MessageReader>* reader,
+                     typename T::Reader* root, const std::string& name) {
   // The canonical check runs with a tight traversal limit. Once the bytes are
   // known to be canonical (every pointer points forward, nothing is shared),
   // no amplification is possible, so the kept reader may be read repeatedly.
   capnp::ReaderOptions check_limits;
-  check_limits.traversalLimitInWords = msg.words_.size() * 2 + 16;
+  check_limits.traversalLimitInWords = words.size() * 2 + 16;
   check_limits.nestingLimit = kMaxNestingDepth;
   capnp::ReaderOptions read_limits;
   read_limits.traversalLimitInWords = kj::maxValue;
   read_limits.nestingLimit = kMaxNestingDepth;
-  std::string problem;
+  bool canonical = false;
   KJ_IF_MAYBE(e, kj::runCatchingExceptions([&]() {
-    OneSegmentReader checker(msg.words_.asPtr(), check_limits);
-    if (!checker.isCanonical()) {
-      problem = "not in canonical form";
-      return;
-    }
-    // The reader must outlive every Reader made from it, so the message owns
-    // it (kj::Own keeps its address when the message moves).
-    msg.reader_ = kj::heap<OneSegmentReader>(msg.words_.asPtr(), read_limits);
-    msg.root_ = msg.reader_->template getRoot<T>();
+    if (!OneSegmentReader(words, check_limits).isCanonical()) return;
+    *reader = kj::heap<OneSegmentReader>(words, read_limits);
+    *root = (*reader)->template getRoot<T>();
+    canonical = ReencodesExactly(*root, words);
   })) {
-    return Status::InvalidArgument(name + ": malformed: " + std::string(e->getDescription().cStr()));
+    return Status::InvalidArgument(name + ": not a well-formed " + TypeName<T>() + ": " + DescribeReadError(*e));
   }
-  if (!problem.empty()) return Status::InvalidArgument(name + ": " + problem);
+  return canonical ? Status::OK() : Status::InvalidArgument(name + ": not in canonical form");
+}
+}  // namespace
+
+template <typename T>
+Result<CanonicalMessage<T>> ReadCanonical(ByteSpan bytes, size_t max_bytes, const char* what) {
+  std::string name(what);
+  CUSTOS_RETURN_IF_ERROR(CheckSize(bytes, max_bytes, name));
+  CanonicalMessage<T> msg;
+  msg.size_ = bytes.size();
+  msg.words_ = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  std::memcpy(msg.words_.begin(), bytes.data(), bytes.size());
+  // The reader must outlive every Reader made from it, so the message owns
+  // it (kj::Own keeps its address when the message moves).
+  CUSTOS_RETURN_IF_ERROR(OpenCanonical<T>(msg.words_.asPtr(), &msg.reader_, &msg.root_, name));
+  // Canonical bytes can still hold a text without its NUL, an enum value or
+  // a union member this build does not know, or bits outside the known
+  // fields; checked once here, so that no later accessor can throw.
+  CUSTOS_RETURN_IF_ERROR(CheckWellFormed(capnp::toDynamic(msg.root_)).WithContext(name));
   return msg;
+}
+
+Status AsCorruption(const Status& status) {
+  return status.ok() ? status : Status::Corruption(status.message());
 }
 
 template Result<CanonicalMessage<Statement>> ReadCanonical<Statement>(ByteSpan, size_t, const char*);

@@ -45,11 +45,24 @@ class CanonicalMessage {
   typename T::Reader root_;
 };
 
-// Parses `bytes` as a canonical T. Fails with InvalidArgument naming `what`
-// when the bytes are empty, not word-aligned, larger than `max_bytes`, too deep
-// or too large for the traversal limit, or not in canonical form.
+// Parses `bytes` as a canonical T and checks it whole (CheckWellFormed,
+// schema/well_formed.h), so that no accessor of the returned message throws.
+// Never throws. Fails with InvalidArgument whose message starts with `what`
+// when the bytes are empty, not word-aligned, larger than `max_bytes`, too
+// deep or too large for the traversal limit, not a well-formed message
+// ("<what>: not a well-formed <Type>: a pointer leads outside the message"),
+// not in canonical form, or when a field is not what its schema allows
+// ("<what>: <field path>: text without its NUL terminator"): a text without
+// its NUL or not UTF-8, an enum value or union member this build does not
+// know, bits or pointers outside the fields it knows. Callers reading stored
+// or peer data report such a failure as Corruption (see AsCorruption).
 template <typename T>
 Result<CanonicalMessage<T>> ReadCanonical(ByteSpan bytes, size_t max_bytes, const char* what);
+
+// `status` as Corruption with the same message (OK stays OK): for callers of
+// ReadCanonical on bytes they stored or a peer signed, where a refusal means
+// damage rather than bad input.
+Status AsCorruption(const Status& status);
 
 extern template Result<CanonicalMessage<Statement>> ReadCanonical<Statement>(ByteSpan, size_t, const char*);
 extern template Result<CanonicalMessage<SignedSubmission>> ReadCanonical<SignedSubmission>(ByteSpan, size_t, const char*);

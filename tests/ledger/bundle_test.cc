@@ -7,9 +7,14 @@
 #include "ledger/bundle.h"
 
 #include <gtest/gtest.h>
+#include <kj/exception.h>
 
+#include <cstdio>
 #include <filesystem>
 
+#include "ledger/bundle_entry.h"
+#include "ledger/entry_checker.h"
+#include "schema/json.h"
 #include "tests/ledger/custody_federation.h"
 
 namespace custos {
@@ -283,6 +288,113 @@ TEST_F(BundleTest, AnUnknownDigestIsNotFound) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Status::Code::kNotFound) << r.status().ToString();
   EXPECT_NE(r.status().message().find("no evidence registered with the sha256 digest"), std::string::npos);
+}
+
+// ------------------------------------------------------------ hostile bytes
+//
+// Bytes changed on a disk or by an attacker: every decoder refuses them, or
+// reads a different record; none throws, and no change reads as the same
+// record (ReadCanonical, schema/well_formed.h).
+
+TEST_F(BundleTest, AnAlgorithmBeyondTheEnumIsRefusedNotTruncated) {
+  PlayCustodyAcrossTwoAgencies();
+  // 256 truncated to 8 bits would be 0, sha256.
+  Bytes b = Mutate(ipb_->Bundle(ContentOf(kVideo)),
+                   [](auto, auto root) { root.setAlgorithm(static_cast<schema::DigestAlgorithm>(256)); });
+  ExpectRefused(b, Failure::kMalformed, "bundle: algorithm: 256 is not a DigestAlgorithm this build knows");
+  EXPECT_FALSE(bundle::PeekDigest(b).ok());
+}
+
+TEST_F(BundleTest, AFlippedPaddingBitIsRefused) {
+  PlayCustodyAcrossTwoAgencies();
+  Bytes b = ipb_->Bundle(ContentOf(kVideo));
+  // The root struct's first data word: version (4 bytes), algorithm (2), then 2 bytes of padding.
+  b[8 + 7] ^= 0x01;
+  ExpectRefused(b, Failure::kMalformed, "bundle: data byte 7 has bits set outside the fields this build knows");
+}
+
+// Everything a verdict says, but who made the bundle and when, as one text.
+std::string AccountText(const bundle::Verdict& v) {
+  const bundle::Account& a = v.account;
+  std::string out = bundle::FailureName(v.failure) + std::string(" ") + a.evidence_id + " " + a.case_id + " " +
+                    std::to_string(a.algorithm) + HexEncode(a.digest.span()) + std::to_string(a.content_size) +
+                    a.media_type + a.state + a.policy;
+  for (const auto& s : a.steps) {
+    out += "|" + s.origin + std::to_string(s.index) + std::to_string(s.log_time) + s.kind + s.author + s.author_name + s.summary;
+  }
+  for (const auto& c : a.checkpoints) {
+    out += "|" + c.origin + std::to_string(c.size) + HexEncode(c.root.span());
+    for (const auto& name : c.cosigners) out += "," + name;
+    for (const auto& name : c.others) out += ";" + name;
+  }
+  return out;
+}
+
+// Every byte of a real bundle, each with one bit flipped: refused, or (only
+// for the two fields no signature covers) a bundle made by someone else or
+// at another time; never the same bundle, never a throw.
+TEST_F(BundleTest, EveryChangedByteOfABundleIsRefusedOrChangesOnlyWhoMadeItAndWhen) {
+  PlayCustodyAcrossTwoAgencies();
+  const Bytes original = ipb_->Bundle(ContentOf(kVideo));
+  const bundle::Verdict good = Verify(original);
+  ASSERT_TRUE(good.ok()) << good.message;
+  size_t refused = 0;
+  for (size_t i = 0; i < original.size(); ++i) {
+    Bytes b = original;
+    b[i] ^= static_cast<uint8_t>(1u << (i % 8));
+    const std::string at = "byte " + std::to_string(i);
+    bundle::Verdict v;
+    KJ_IF_MAYBE(e, kj::runCatchingExceptions([&]() { v = Verify(b); })) {
+      ADD_FAILURE() << at << ": threw " << e->getDescription().cStr();
+      continue;
+    }
+    if (!v.ok()) {
+      ++refused;
+      EXPECT_FALSE(v.message.empty()) << at;
+      continue;
+    }
+    EXPECT_EQ(AccountText(v), AccountText(good)) << at << ": accepted, and more than the maker changed";
+    EXPECT_TRUE(v.account.made_by != good.account.made_by || v.account.made_at != good.account.made_at)
+        << at << ": different bytes verify as the same bundle";
+  }
+  std::printf("%zu changed bytes, %zu refused\n", original.size(), refused);
+}
+
+// Reads an entry as `custos entry --json`, `log verify` and the bundle
+// verifier do. Returns its JSON, or "" if refused; a throw is a failure.
+std::string ReadEntryWhole(const Bytes& raw, const Bytes& statement, const std::string& at) {
+  std::string json;
+  KJ_IF_MAYBE(e, kj::runCatchingExceptions([&]() {
+    ParsedEntry p = ParseEntry(raw, 2);
+    if (p.status.ok()) {
+      auto signed_bytes = p.entry->get().getSubmission().getStatement();
+      EXPECT_EQ(Bytes(signed_bytes.begin(), signed_bytes.end()), statement) << at << ": a changed statement verified";
+    }
+    (void)bundle::ReadLightEntry(raw);
+    auto entry = schema::ReadCanonical<schema::LogEntry>(raw, schema::kMaxEntryBytes, "entry");
+    if (!entry.ok()) return;
+    EXPECT_EQ(schema::Canonicalize(entry->get()), raw) << at << ": accepted bytes are a second encoding";
+    json = schema::LogEntryToJson(entry->get());
+  })) {
+    ADD_FAILURE() << at << ": threw " << e->getDescription().cStr();
+  }
+  return json;
+}
+
+TEST_F(BundleTest, EveryBitFlipOfAnEntryIsRefusedOrReadsAsAnotherEntry) {
+  PlayCustodyAcrossTwoAgencies();
+  const Bytes original = Need(ipb_->log().Entry(2), "entry 2");  // the registration
+  auto parsed = Need(schema::ReadCanonical<schema::LogEntry>(original, schema::kMaxEntryBytes, "entry"), "parse");
+  auto signed_bytes = parsed.get().getSubmission().getStatement();
+  const Bytes statement(signed_bytes.begin(), signed_bytes.end());
+  const std::string shown = ReadEntryWhole(original, statement, "the entry");
+  ASSERT_FALSE(shown.empty());
+  for (size_t bit = 0; bit < original.size() * 8; ++bit) {
+    Bytes raw = original;
+    raw[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
+    const std::string at = "bit " + std::to_string(bit);
+    EXPECT_NE(ReadEntryWhole(raw, statement, at), shown) << at << ": different bytes read as the same entry";
+  }
 }
 
 }  // namespace
