@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "ledger/validate.h"
 
 namespace custos::cli {
 
@@ -18,7 +19,11 @@ Result<std::string> StringMember(const nlohmann::json& j, const char* name) {
 // The "salt" of the file, or a fresh random one.
 Result<personal::Attachment> AttachmentOf(const nlohmann::json& j) {
   personal::Person person;
-  CUSTOS_ASSIGN_OR_RETURN(person.resident_id, StringMember(j, "residentId"));
+  CUSTOS_ASSIGN_OR_RETURN(std::string typed_id, StringMember(j, "residentId"));
+  // As typed; the payload holds GB 11643's one spelling ("…x" is "…X").
+  auto id = ledger::NormalizeResidentId(typed_id);
+  if (!id.ok()) return id.status().WithContext("private.payload.id").WithContext("--private");
+  person.resident_id = std::move(id).value();
   CUSTOS_ASSIGN_OR_RETURN(person.name, StringMember(j, "name"));
   personal::Attachment a = personal::NewAttachment(person);
   if (j.contains("salt")) {

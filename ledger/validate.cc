@@ -596,6 +596,29 @@ Status ValidateResidentId(std::string_view id) {
   return Status::OK();
 }
 
+std::string_view TrimSpace(std::string_view s) {
+  constexpr std::string_view kSpace = " \t\r\n";
+  const size_t first = s.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(kSpace) - first + 1);
+}
+
+Result<std::string> NormalizeUnifiedSocialCreditCode(std::string_view typed) {
+  std::string code(TrimSpace(typed));
+  for (char& c : code) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  CUSTOS_RETURN_IF_ERROR(ValidateUnifiedSocialCreditCode(code));
+  return code;
+}
+
+Result<std::string> NormalizeResidentId(std::string_view typed) {
+  std::string id(TrimSpace(typed));
+  if (id.size() == 18 && id.back() == 'x') id.back() = 'X';
+  CUSTOS_RETURN_IF_ERROR(ValidateResidentId(id));
+  return id;
+}
+
 Status ValidatePatentNumber(std::string_view number) {
   if (number.find('.') != std::string_view::npos) return ValidateApplicationNumber(number);
   return ValidatePublicationNumber(number);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 #include "crypto/status.h"
@@ -119,6 +120,25 @@ Status ValidateUnifiedSocialCreditCode(std::string_view code);
 // and one spelling keeps ids comparable byte for byte.
 // Example: "11010519491231002X" (the standard's example).
 Status ValidateResidentId(std::string_view id);
+
+// ------------------------------------------------------------ identifiers as typed
+//
+// A query or an input file names a subject as a person types it. These return
+// the one canonical form that statements, the rules' indexes and the listings
+// map use, or the InvalidArgument of the validator above, unchanged: an id
+// that cannot name anyone is refused, never looked up.
+
+// `s` without the ASCII white space (space, tab, CR, LF) at either end.
+std::string_view TrimSpace(std::string_view s);
+
+// Surrounding white space removed and a-z upper-cased:
+// GB 32100 writes the code in upper case, so "91350100m000100y43" names the
+// organisation "91350100M000100Y43" does.
+Result<std::string> NormalizeUnifiedSocialCreditCode(std::string_view typed);
+
+// Surrounding white space removed and a lower-case check character 'x'
+// written 'X', the one spelling GB 11643 uses.
+Result<std::string> NormalizeResidentId(std::string_view typed);
 
 // A Chinese patent application number (patent number ZL... = application
 // number) or a publication/grant number. Accepted forms:

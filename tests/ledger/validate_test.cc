@@ -136,6 +136,16 @@ TEST(UnifiedSocialCreditCode, RejectsWrongLengthAndCharacters) {
                     "without I, O, Z, S, V) at position 9"));
 }
 
+TEST(UnifiedSocialCreditCode, NormalizesWhatGb32100AllowsAndRefusesTheRest) {
+  EXPECT_EQ(*NormalizeUnifiedSocialCreditCode("91350100m000100y43"), "91350100M000100Y43");
+  EXPECT_EQ(*NormalizeUnifiedSocialCreditCode(" \t91350100M000100Y43\r\n"), "91350100M000100Y43");
+  EXPECT_TRUE(Fails(NormalizeUnifiedSocialCreditCode("91350100m000100y4x").status(),
+                    "\"91350100M000100Y4X\" has a bad check character (want 3)"));
+  EXPECT_TRUE(Fails(NormalizeUnifiedSocialCreditCode("9135 0100M000100Y43").status(),
+                    "\"9135 0100M000100Y43\" is not 18 characters long"));
+  EXPECT_TRUE(Fails(NormalizeUnifiedSocialCreditCode("   ").status(), "\"\" is not 18 characters long"));
+}
+
 // ------------------------------------------------------------ resident identity number
 
 TEST(ResidentId, AcceptsValidNumbers) {
@@ -149,6 +159,13 @@ TEST(ResidentId, RejectsBadCheckCharacter) {
   EXPECT_TRUE(Fails(ValidateResidentId("110105194912310021"), "\"110105194912310021\" has a bad check character (want X)"));
   EXPECT_TRUE(Fails(ValidateResidentId("320583199003071230"), "\"320583199003071230\" has a bad check character (want 9)"));
   EXPECT_TRUE(Fails(ValidateResidentId("11010519491231002x"), "\"11010519491231002x\" has a lower-case check character; write 'X'"));
+}
+
+TEST(ResidentId, NormalizesALowerCaseCheckCharacterAndWhiteSpace) {
+  EXPECT_EQ(*NormalizeResidentId("11010519491231002x"), "11010519491231002X");
+  EXPECT_EQ(*NormalizeResidentId(" 320583199003071239\n"), "320583199003071239");
+  EXPECT_TRUE(Fails(NormalizeResidentId("110105194912310021").status(),
+                    "\"110105194912310021\" has a bad check character (want X)"));
 }
 
 TEST(ResidentId, RejectsImpossibleBirthDates) {
