@@ -462,8 +462,8 @@ Status CheckCaseReferred(const std::string& p, schema::CaseReferred::Reader r) {
   for (unsigned i = 0; i < r.getEvidenceIds().size(); ++i) {
     CUSTOS_RETURN_IF_ERROR(Id(At(p + ".evidenceIds", i), r.getEvidenceIds()[i]));
   }
-  // Not compared with the statement time: examples and back-dated records
-  // would fail, and a missed deadline is for the referral audit to flag.
+  // Compared with the entry's log time by the rules (ledger/rules.cc), which
+  // know it; a deadline missed later is for the referral audit to flag.
   if (r.getAnswerBy() < 0) return Err(p + ".answerBy", "must be 0 (no deadline) or a time");
   return Status::OK();
 }

@@ -67,7 +67,8 @@ inline constexpr std::string_view kGenesisSuite = "ed25519-sha256";
 //  caseOpened         caseId, patentNumber (ValidatePatentNumber), parties
 //                     (1..64), region (ValidateRegionCode)
 //  caseReferred       caseId, toOrigin, reason; evidenceIds (0..64);
-//                     answerBy >= 0 (not compared with time)
+//                     answerBy >= 0 (the rules compare it with the log
+//                     time: ledger/rules.h)
 //  referralAnswered   caseId, referral; reason unless accepted
 //  caseDecided        caseId, decisionNumber
 //  caseClosed         caseId, reason
