@@ -189,6 +189,18 @@ bool IsProvinceCode(int code) {
   return false;
 }
 
+// Positions 3-8 of a unified social credit code, already known to be digits:
+// the administrative division of the registration authority, a GB/T 2260 code
+// (its first two digits a province-level code), or 100000 for authorities at
+// the national level. 000000 and the like name no division.
+Status CheckUsccDivision(std::string_view code) {
+  static constexpr std::string_view kNational = "100000";
+  const std::string_view division = code.substr(2, 6);
+  if (division == kNational || IsProvinceCode(ParseDigits(division.substr(0, 2)))) return Status::OK();
+  return Bad(Quote(code) + " has no administrative division code at positions 3-8: " + Quote(division) +
+             " does not start with a province-level code (GB/T 2260), and is not 100000 (national level)");
+}
+
 bool IsLeapYear(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 int DaysInMonth(int year, int month) {
@@ -576,6 +588,7 @@ Status ValidateUnifiedSocialCreditCode(std::string_view code) {
       weight = weight * 3 % 31;
     }
   }
+  CUSTOS_RETURN_IF_ERROR(CheckUsccDivision(code));
   char want = kUsccAlphabet[(31 - sum % 31) % 31];
   if (code[17] != want) return Bad(Quote(code) + " has a bad check character (want " + want + ")");
   return Status::OK();

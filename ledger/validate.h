@@ -103,8 +103,10 @@ Status ValidateStatement(schema::Statement::Reader s);
 // 18 characters from "0123456789ABCDEFGHJKLMNPQRTUWXY" (upper case; no I, O,
 // Z, S, V), valued 0..30 in that order. Positions 1-2 (registration authority,
 // category) are checked against the character set only, because the list of
-// authority codes has grown since 2015; positions 3-8 (administrative
-// division) must be digits; 9-17 is the organisation code. Position 18 is the
+// authority codes has grown since 2015; positions 3-8 are the administrative
+// division of the registering authority: a GB/T 2260 code whose first two
+// digits are a province-level code (see ValidateRegionCode), or 100000 for
+// the national level; 9-17 is the organisation code. Position 18 is the
 // check character: with weights W_i = 3^(i-1) mod 31 (1, 3, 9, 27, 19, 26, 16,
 // 17, 20, 29, 25, 13, 8, 24, 10, 30, 28), C18 = 31 - (sum W_i * C_i mod 31),
 // and 31 is written '0'.

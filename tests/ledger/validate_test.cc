@@ -136,6 +136,17 @@ TEST(UnifiedSocialCreditCode, RejectsWrongLengthAndCharacters) {
                     "without I, O, Z, S, V) at position 9"));
 }
 
+TEST(UnifiedSocialCreditCode, PositionsThreeToEightAreAnAdministrativeDivision) {
+  // Each with a correct check character: only the division code is wrong.
+  EXPECT_TRUE(Fails(ValidateUnifiedSocialCreditCode("91000000M000100Y45"),
+                    "\"91000000M000100Y45\" has no administrative division code at positions 3-8: \"000000\" "
+                    "does not start with a province-level code (GB/T 2260), and is not 100000 (national level)"));
+  EXPECT_FALSE(ValidateUnifiedSocialCreditCode("91990000M000100Y4N").ok());
+  // Organisations registered at the national level carry 100000.
+  EXPECT_TRUE(ValidateUnifiedSocialCreditCode("91100000M000100Y4U").ok());
+  EXPECT_TRUE(ValidateUnifiedSocialCreditCode("11100000000013127D").ok());
+}
+
 TEST(UnifiedSocialCreditCode, NormalizesWhatGb32100AllowsAndRefusesTheRest) {
   EXPECT_EQ(*NormalizeUnifiedSocialCreditCode("91350100m000100y43"), "91350100M000100Y43");
   EXPECT_EQ(*NormalizeUnifiedSocialCreditCode(" \t91350100M000100Y43\r\n"), "91350100M000100Y43");
