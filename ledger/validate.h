@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -82,8 +83,10 @@ inline constexpr std::string_view kGenesisSuite = "ed25519-sha256";
 // Keys (keyGrant/keyRevoke.key, genesis nodeKey/adminKeys) are 32 bytes;
 // digests (ContentDigest.value, LogRef.leafHash, privateDigest) 32 bytes.
 // A LogRef has a non-empty origin and a 32-byte leafHash.
-// Enum values must be ones this build knows. No field is compared with the
-// statement time or with a clock: that is for the node and the audits.
+// Enum values must be ones this build knows. No field is compared with a
+// clock, and only resident ids with the statement time (a person named in a
+// statement is born by then); times and deadlines are for the rules, which
+// know the log time, and the audits.
 //
 // Parties and subjects: a Party with kind unifiedSocialCreditCode has an id
 // checked by ValidateUnifiedSocialCreditCode and a non-empty name; one with
@@ -115,14 +118,16 @@ Status ValidateUnifiedSocialCreditCode(std::string_view code);
 
 // Citizen identity number (公民身份号码), GB 11643-1999: 17 digits and a check
 // character. Positions 1-6: an address code whose first two digits are a
-// province-level code (see ValidateRegionCode); 7-14: a real calendar date
-// YYYYMMDD with 1900 <= YYYY <= 2100 (no clock here, so "not in the future" is
-// left to callers that have one); 15-17: sequence. Check (ISO 7064 MOD 11-2):
+// province-level code (see ValidateRegionCode); 7-14: the birth date, a real
+// calendar date YYYYMMDD with 1900 <= YYYY <= 2100 and not after the day of
+// `at_ms` in China Standard Time (UTC+8), the time the id is validated at: a
+// statement's time for the ids it names, the caller's clock for an id typed
+// now (nobody is named before being born); 15-17: sequence. Check (ISO 7064 MOD 11-2):
 // weights 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2, r = sum mod 11, check character
 // "10X98765432"[r]. Only upper-case 'X' is accepted: the standard writes it so,
 // and one spelling keeps ids comparable byte for byte.
 // Example: "11010519491231002X" (the standard's example).
-Status ValidateResidentId(std::string_view id);
+Status ValidateResidentId(std::string_view id, int64_t at_ms);
 
 // ------------------------------------------------------------ identifiers as typed
 //
@@ -140,8 +145,9 @@ std::string_view TrimSpace(std::string_view s);
 Result<std::string> NormalizeUnifiedSocialCreditCode(std::string_view typed);
 
 // Surrounding white space removed and a lower-case check character 'x'
-// written 'X', the one spelling GB 11643 uses.
-Result<std::string> NormalizeResidentId(std::string_view typed);
+// written 'X', the one spelling GB 11643 uses; then ValidateResidentId at
+// `at_ms`.
+Result<std::string> NormalizeResidentId(std::string_view typed, int64_t at_ms);
 
 // A Chinese patent application number (patent number ZL... = application
 // number) or a publication/grant number. Accepted forms:

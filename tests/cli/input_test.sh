@@ -34,4 +34,10 @@ expect 0 "the listing's entry is shown with its payload" -- "$CUSTOS" entry --da
 check "the payload holds the id in GB 11643's spelling" \
   [ "$(json_field out.txt "['private']['residentId']")" = 11010519491231002X ]
 
+# --- identifiers that cannot name anyone
+printf '{"residentId": "110105209901010020", "name": "李秀英"}\n' >unborn.json
+expect 2 "--private: a resident id born in 2099 is refused" -- "${SUBMIT_PERSON[@]}" unborn.json
+contains err.txt "private.payload.id: \"110105209901010020\" has a birth date (2099-01-01) after" \
+  "the refusal names the field and the birth date"
+
 finish cli_input
