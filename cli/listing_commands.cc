@@ -62,26 +62,26 @@ Result<Checked> CheckOne(NodeSession& session, const ListingOpts& o, const std::
                          std::map<std::string, listings::LogTrust>& trust,
                          std::map<std::string, listings::ListingVerifier>& verifiers) {
   CUSTOS_ASSIGN_OR_RETURN(listings::SubjectKind kind, listings::ParseSubjectKind(o.kind));
-  auto key = listings::SubjectKeyOfQuery(kind, id);
-  if (!key.ok()) return Status::InvalidArgument(key.status().message() + " (" + id + ")");
+  // Never asked, never "not listed": an id that names nobody is bad input.
+  CUSTOS_ASSIGN_OR_RETURN(listings::SubjectQuery subject, listings::SubjectOfQuery(kind, id));
   auto request = session.node().listingCheckRequest();
   request.setKind(o.kind);
-  request.setId(id);
+  request.setId(subject.id);
   request.setOrigin(o.origin);
   CUSTOS_ASSIGN_OR_RETURN(auto response, session.Wait(request.send()));
   auto answer = listings::ListingAnswer::Parse(response.getAnswer().cStr());
   if (!answer.ok()) return Status::Corruption("answer: " + answer.status().message());
-  if (answer->kind != kind || answer->id != id) return Status::Corruption("answer: it is about another subject");
+  if (answer->kind != kind || answer->id != subject.id) return Status::Corruption("answer: it is about another subject");
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch()).count();
-  Checked out{id, {}, {}, false};
+  Checked out{subject.id, {}, {}, false};
   std::set<std::string> answered;
   for (const auto& log : answer->logs) {
     auto t = trust.find(log.origin);
     if (t == trust.end()) return Status::Corruption("answer: log " + log.origin + " is not in the --trust file");
     if (!answered.insert(log.origin).second) return Status::Corruption("answer: log " + log.origin + " twice");
     auto& verifier = verifiers.try_emplace(log.origin, t->second).first->second;
-    auto verdict = verifier.Verify(log, *key, now);
+    auto verdict = verifier.Verify(log, subject.key, now);
     if (!verdict.ok()) return Status::Corruption(log.origin + ": " + verdict.status().message());
     out.listed = out.listed || verdict->listed;
     out.logs.push_back(std::move(verdict).value());

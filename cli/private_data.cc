@@ -2,6 +2,8 @@
 
 #include <iostream>
 
+#include "ledger/clock.h"
+#include "ledger/validate.h"
 
 namespace custos::cli {
 
@@ -18,7 +20,13 @@ Result<std::string> StringMember(const nlohmann::json& j, const char* name) {
 // The "salt" of the file, or a fresh random one.
 Result<personal::Attachment> AttachmentOf(const nlohmann::json& j) {
   personal::Person person;
-  CUSTOS_ASSIGN_OR_RETURN(person.resident_id, StringMember(j, "residentId"));
+  CUSTOS_ASSIGN_OR_RETURN(std::string typed_id, StringMember(j, "residentId"));
+  // As typed; the payload holds GB 11643's one spelling ("…x" is "…X"). The
+  // statement is signed now, and the node checks the id at its time again.
+  const int64_t now = SystemClock().NowMillis();
+  auto id = ledger::NormalizeResidentId(typed_id, now);
+  if (!id.ok()) return id.status().WithContext("private.payload.id").WithContext("--private");
+  person.resident_id = std::move(id).value();
   CUSTOS_ASSIGN_OR_RETURN(person.name, StringMember(j, "name"));
   personal::Attachment a = personal::NewAttachment(person);
   if (j.contains("salt")) {
@@ -29,7 +37,7 @@ Result<personal::Attachment> AttachmentOf(const nlohmann::json& j) {
     }
     a.salt = std::move(*salt);
   }
-  CUSTOS_RETURN_IF_ERROR(personal::ParsePayload(a.payload).status().WithContext("--private"));
+  CUSTOS_RETURN_IF_ERROR(personal::ParsePayload(a.payload, now).status().WithContext("--private"));
   return a;
 }
 }  // namespace
@@ -78,7 +86,8 @@ Result<nlohmann::json> PrivateJson(const Hash& digest, const std::optional<perso
   if (personal::PrivateDigest(held->salt, held->payload) != digest) {
     return Status::Corruption("private payload: does not hash to the entry's privateDigest");
   }
-  CUSTOS_ASSIGN_OR_RETURN(personal::Person p, personal::ParsePayload(held->payload));
+  // A payload the node took was valid at its listing's time, which is past.
+  CUSTOS_ASSIGN_OR_RETURN(personal::Person p, personal::ParsePayload(held->payload, SystemClock().NowMillis()));
   return nlohmann::json{{"state", "held"}, {"residentId", p.resident_id}, {"name", p.name},
                         {"salt", HexEncode(held->salt)}};
 }

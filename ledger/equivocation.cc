@@ -60,6 +60,15 @@ Result<Checkpoint> OpenProofNote(std::string_view note, const char* which, const
   return cp;
 }
 
+// Whether two notes of which the first has size 0 or both the same size
+// agree: the first must hold the empty tree's root when its size is 0, and
+// two notes of one size must hold one root (which, at size 0, is the empty
+// tree's for the second note too).
+bool TriviallyConsistent(const Checkpoint& a, const Checkpoint& b) {
+  if (a.size == 0 && a.root != merkle::EmptyRoot()) return false;
+  return a.size != b.size || a.root == b.root;
+}
+
 }  // namespace
 
 // ------------------------------------------------------------ the proof
@@ -134,8 +143,7 @@ Status CheckEquivocationProof(const EquivocationProof& proof, const NoteVerifier
     // Nothing to prove between them: the empty tree has one root, and so has
     // every size the origin signs twice.
     if (!proof.consistency.empty()) return Status::InvalidArgument("consistency: must be empty for these sizes");
-    const Hash& expected = a.size == 0 ? merkle::EmptyRoot() : b.root;
-    if (a.root == expected) return Status::InvalidArgument("proof: the two checkpoints are consistent");
+    if (TriviallyConsistent(a, b)) return Status::InvalidArgument("proof: the two checkpoints are consistent");
     return Status::OK();
   }
   auto implied = RootsFromConsistencyPath(a.size, b.size, proof.consistency);

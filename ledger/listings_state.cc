@@ -10,6 +10,7 @@
 #include "ledger/entry_checker.h"
 #include "ledger/layout.h"
 #include "ledger/store.h"
+#include "ledger/validate.h"
 
 namespace custos::listings {
 
@@ -58,13 +59,17 @@ SubjectKey SubjectKeyOfListing(schema::SubjectListed::Reader listing) {
   return DeriveSubjectKey(SubjectKind::kUnifiedSocialCreditCode, Text(listing.getSubjectId()));
 }
 
-Result<SubjectKey> SubjectKeyOfQuery(SubjectKind kind, std::string_view id) {
-  if (kind == SubjectKind::kUnifiedSocialCreditCode) return DeriveSubjectKey(kind, id);
-  auto digest = HexDecode(id);
+Result<SubjectQuery> SubjectOfQuery(SubjectKind kind, std::string_view typed) {
+  if (kind == SubjectKind::kUnifiedSocialCreditCode) {
+    auto code = ledger::NormalizeUnifiedSocialCreditCode(typed);
+    if (!code.ok()) return code.status().WithContext("id");
+    return SubjectQuery{*code, DeriveSubjectKey(kind, *code)};
+  }
+  auto digest = HexDecode(ledger::TrimSpace(typed));
   if (!digest || digest->size() != Hash::kSize) {
     return Status::InvalidArgument("id: a person is named by the hex privateDigest of the listing (64 hex digits)");
   }
-  return DeriveSubjectKey(kind, AsString(*digest));
+  return SubjectQuery{HexEncode(*digest), DeriveSubjectKey(kind, AsString(*digest))};
 }
 
 std::optional<ListingChange> ListingChangeOf(schema::Statement::Reader statement, uint64_t index, const Hash& leaf) {

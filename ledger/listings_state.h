@@ -60,10 +60,19 @@ Hash ListingStateDigest(std::span<const LiveListing> listings);
 // queried by the listing's privateDigest.
 SubjectKey SubjectKeyOfListing(schema::SubjectListed::Reader listing);
 
-// The key a query names: `id` is the unified social credit code of an
-// organisation, or the hex privateDigest of a person's listing (see above).
-// InvalidArgument naming "id" if a person's id is not 64 hex digits.
-Result<SubjectKey> SubjectKeyOfQuery(SubjectKind kind, std::string_view id);
+// The subject a query names: `id` as it was typed, and its canonical form.
+struct SubjectQuery {
+  std::string id;  // canonical: what answers name and keys are derived from
+  SubjectKey key;
+};
+
+// The subject a query's `typed` id names: the unified social credit code of an
+// organisation (ledger::NormalizeUnifiedSocialCreditCode: trimmed,
+// upper-cased, then checked), or the hex privateDigest of a person's listing
+// (see above; trimmed, lower-cased, 64 hex digits). InvalidArgument naming
+// "id" and the reason if it names nobody: such a query has no answer, not
+// even "not listed".
+Result<SubjectQuery> SubjectOfQuery(SubjectKind kind, std::string_view typed);
 
 // What one entry does to its log's map.
 struct ListingChange {

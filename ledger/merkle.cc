@@ -165,7 +165,7 @@ ConsistencyRoots RunConsistency(uint64_t old_size, uint64_t new_size,
   return r;
 }
 
-Status CheckTrivialConsistency(uint64_t old_size, const Hash& old_root, const Hash& new_root,
+Status CheckTrivialConsistency(uint64_t old_size, uint64_t new_size, const Hash& old_root, const Hash& new_root,
                                std::span<const Hash> proof) {
   if (!proof.empty()) {
     return Status::Corruption("consistency proof from size " + std::to_string(old_size) +
@@ -175,7 +175,9 @@ Status CheckTrivialConsistency(uint64_t old_size, const Hash& old_root, const Ha
   if (old_size == 0 && old_root != EmptyRoot()) {
     return RootMismatch("old root", EmptyRoot(), old_root);
   }
-  if (old_size != 0 && old_root != new_root) return RootMismatch("root", old_root, new_root);
+  // Equal sizes are one tree, so one root (C2SP tlog-witness); from size 0
+  // that root is the empty tree's, already checked above.
+  if (old_size == new_size && old_root != new_root) return RootMismatch("root", old_root, new_root);
   return Status::OK();
 }
 
@@ -188,7 +190,7 @@ Status VerifyConsistency(uint64_t old_size, uint64_t new_size, const Hash& old_r
                                    " exceeds new size " + std::to_string(new_size));
   }
   if (old_size == 0 || old_size == new_size) {
-    return CheckTrivialConsistency(old_size, old_root, new_root, proof);
+    return CheckTrivialConsistency(old_size, new_size, old_root, new_root, proof);
   }
   const size_t want = ConsistencyProofSize(old_size, new_size);
   if (proof.size() != want) {

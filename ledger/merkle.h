@@ -38,7 +38,8 @@ Result<Hash> RootFromInclusionProof(const Hash& leaf_hash, uint64_t index, uint6
 // OK iff `proof` proves that the tree of `old_size` with `old_root` is a prefix
 // of the tree of `new_size` with `new_root`. For old_size == new_size the proof
 // must be empty and the roots equal; for old_size == 0 the proof must be empty
-// and old_root must be EmptyRoot(). Corruption (naming the reason: wrong proof
+// and old_root must be EmptyRoot() (so for 0 and 0, both roots must be).
+// Corruption (naming the reason: wrong proof
 // length, or which computed root does not match) otherwise; InvalidArgument if
 // old_size > new_size.
 Status VerifyConsistency(uint64_t old_size, uint64_t new_size, const Hash& old_root,

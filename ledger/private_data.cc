@@ -59,7 +59,7 @@ std::string CanonicalPayload(const Person& person) {
   return std::string(kPayloadHeader) + "\n" + kKindLine + "\nid " + person.resident_id + "\nname " + person.name + "\n";
 }
 
-Result<Person> ParsePayload(std::string_view payload) {
+Result<Person> ParsePayload(std::string_view payload, int64_t at_ms) {
   auto lines = Lines(payload);
   if (lines.size() != 4 || lines[0] != kPayloadHeader || lines[1] != kKindLine) {
     return Bad("private.payload", "not a canonical payload (want the 4 lines \"" + std::string(kPayloadHeader) +
@@ -68,7 +68,7 @@ Result<Person> ParsePayload(std::string_view payload) {
   Person p;
   CUSTOS_ASSIGN_OR_RETURN(std::string_view id, Field(lines[2], "id"));
   CUSTOS_ASSIGN_OR_RETURN(std::string_view name, Field(lines[3], "name"));
-  CUSTOS_RETURN_IF_ERROR(ledger::ValidateResidentId(id).WithContext("private.payload.id"));
+  CUSTOS_RETURN_IF_ERROR(ledger::ValidateResidentId(id, at_ms).WithContext("private.payload.id"));
   CUSTOS_RETURN_IF_ERROR(CheckName(name));
   p.resident_id = std::string(id);
   p.name = std::string(name);
@@ -135,7 +135,7 @@ Status CheckAttachment(schema::Statement::Reader statement, const Attachment& a)
   if (a.salt.size() != kSaltBytes) {
     return Bad("private.salt", std::to_string(a.salt.size()) + " bytes; it must be " + std::to_string(kSaltBytes));
   }
-  CUSTOS_RETURN_IF_ERROR(ParsePayload(a.payload).status());
+  CUSTOS_RETURN_IF_ERROR(ParsePayload(a.payload, statement.getTime()).status());
   if (PrivateDigest(a.salt, a.payload) != *digest) {
     return Bad("body.subjectListed.privateDigest", "is not SHA-256(salt || payload) of the private payload given");
   }

@@ -56,8 +56,9 @@ std::string CanonicalPayload(const Person& person);
 // Parses canonical payload bytes. InvalidArgument naming the field
 // ("private.payload.id: … bad check character", "private.payload: not
 // canonical …") unless they are exactly CanonicalPayload of a person whose
-// resident id passes GB 11643 and whose name is 1-256 bytes of text.
-Result<Person> ParsePayload(std::string_view payload);
+// resident id passes GB 11643 at `at_ms` (ledger::ValidateResidentId: born by
+// then) and whose name is 1-256 bytes of text.
+Result<Person> ParsePayload(std::string_view payload, int64_t at_ms);
 
 // SHA-256(salt || payload).
 Hash PrivateDigest(ByteSpan salt, std::string_view payload);
@@ -86,7 +87,8 @@ std::optional<Hash> ListedDigest(schema::Statement::Reader statement);
 std::optional<Hash> EntryListedDigest(ByteSpan entry);
 
 // Checks that `a` belongs to `statement`: the statement lists a person, the
-// payload is canonical with a valid resident id, the salt is 32 bytes, and
+// payload is canonical with a resident id valid at the statement's time (so
+// every node decides alike, whenever it checks), the salt is 32 bytes, and
 // SHA-256(salt || payload) is the statement's privateDigest. InvalidArgument
 // naming the field otherwise ("private: … not a listing of a person",
 // "private.salt: …", "body.subjectListed.privateDigest: is not SHA-256(salt

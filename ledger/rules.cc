@@ -441,6 +441,13 @@ class EntryRules {
   }
 
   Status Referred(schema::CaseReferred::Reader r) {
+    // A deadline already past when the referral is logged cannot be met: it
+    // is a mistake (or a back-dated record), and the audit would flag it at once.
+    if (r.getAnswerBy() != 0 && r.getAnswerBy() <= ctx_.log_time) {
+      return Status::FailedPrecondition("body.caseReferred.answerBy: " + std::to_string(r.getAnswerBy()) +
+                                        " is not after the entry's logTime " + std::to_string(ctx_.log_time) +
+                                        ": the deadline would have passed already");
+    }
     const std::string id = Str(r.getCaseId());
     TargetRecord target;
     target.kind = TargetKind::kReferral;

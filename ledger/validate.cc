@@ -2,7 +2,9 @@
 
 #include <capnp/schema.h>
 
+#include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <set>
 #include <string>
 
@@ -189,6 +191,18 @@ bool IsProvinceCode(int code) {
   return false;
 }
 
+// Positions 3-8 of a unified social credit code, already known to be digits:
+// the administrative division of the registration authority, a GB/T 2260 code
+// (its first two digits a province-level code), or 100000 for authorities at
+// the national level. 000000 and the like name no division.
+Status CheckUsccDivision(std::string_view code) {
+  static constexpr std::string_view kNational = "100000";
+  const std::string_view division = code.substr(2, 6);
+  if (division == kNational || IsProvinceCode(ParseDigits(division.substr(0, 2)))) return Status::OK();
+  return Bad(Quote(code) + " has no administrative division code at positions 3-8: " + Quote(division) +
+             " does not start with a province-level code (GB/T 2260), and is not 100000 (national level)");
+}
+
 bool IsLeapYear(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 int DaysInMonth(int year, int month) {
@@ -202,6 +216,22 @@ bool IsPlausibleBirthDate(std::string_view yyyymmdd) {
   int day = ParseDigits(yyyymmdd.substr(6, 2));
   if (year < 1900 || year > 2100 || month < 1 || month > 12) return false;
   return day >= 1 && day <= DaysInMonth(year, month);
+}
+
+// The date of `ms` in China Standard Time (UTC+8), where GB 11643 dates
+// births, as the number YYYYMMDD.
+int ChinaDate(int64_t ms) {
+  using namespace std::chrono;
+  const year_month_day ymd(floor<days>(sys_time<milliseconds>(milliseconds(ms) + hours(8))));
+  return static_cast<int>(ymd.year()) * 10000 + static_cast<int>(static_cast<unsigned>(ymd.month())) * 100 +
+         static_cast<int>(static_cast<unsigned>(ymd.day()));
+}
+
+// YYYYMMDD as "YYYY-MM-DD".
+std::string DateText(int yyyymmdd) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", yyyymmdd / 10000, yyyymmdd / 100 % 100, yyyymmdd % 100);
+  return buf;
 }
 
 char ResidentIdCheck(std::string_view first17) {
@@ -301,16 +331,17 @@ Status ValidatePublicationNumber(std::string_view number) {
 
 // ------------------------------------------------------------ parties and subjects
 
-Status CheckPartyId(const std::string& path, schema::PartyKind kind, capnp::Text::Reader id) {
+// `time`: the statement's, which a person it names is born by.
+Status CheckPartyId(const std::string& path, schema::PartyKind kind, capnp::Text::Reader id, int64_t time) {
   if (id.size() == 0) return Err(path, "required");
-  Status s = kind == schema::PartyKind::RESIDENT_ID ? ValidateResidentId(View(id))
+  Status s = kind == schema::PartyKind::RESIDENT_ID ? ValidateResidentId(View(id), time)
                                                      : ValidateUnifiedSocialCreditCode(View(id));
   return s.WithContext(path);
 }
 
-Status CheckParty(const std::string& path, schema::Party::Reader party) {
+Status CheckParty(const std::string& path, schema::Party::Reader party, int64_t time) {
   CUSTOS_RETURN_IF_ERROR(CheckEnum(path + ".kind", party.getKind()));
-  CUSTOS_RETURN_IF_ERROR(CheckPartyId(path + ".id", party.getKind(), party.getId()));
+  CUSTOS_RETURN_IF_ERROR(CheckPartyId(path + ".id", party.getKind(), party.getId(), time));
   if (party.getKind() == schema::PartyKind::RESIDENT_ID) {
     if (party.getName().size() != 0) return Err(path + ".name", "must be empty for a person");
     return Status::OK();
@@ -320,14 +351,14 @@ Status CheckParty(const std::string& path, schema::Party::Reader party) {
 
 // A person's id and name live only in the private payload; the statement
 // carries its digest (design §2, personal data).
-Status CheckListedSubject(const std::string& p, schema::SubjectListed::Reader r) {
+Status CheckListedSubject(const std::string& p, schema::SubjectListed::Reader r, int64_t time) {
   CUSTOS_RETURN_IF_ERROR(CheckEnum(p + ".subjectKind", r.getSubjectKind()));
   if (r.getSubjectKind() == schema::PartyKind::RESIDENT_ID) {
     if (r.getSubjectId().size() != 0) return Err(p + ".subjectId", "must be empty for a person (the id goes in the private payload)");
     if (r.getSubjectName().size() != 0) return Err(p + ".subjectName", "must be empty for a person (the name goes in the private payload)");
     return CheckBytes(p + ".privateDigest", r.getPrivateDigest(), kDigestBytes);
   }
-  CUSTOS_RETURN_IF_ERROR(CheckPartyId(p + ".subjectId", r.getSubjectKind(), r.getSubjectId()));
+  CUSTOS_RETURN_IF_ERROR(CheckPartyId(p + ".subjectId", r.getSubjectKind(), r.getSubjectId(), time));
   CUSTOS_RETURN_IF_ERROR(Line(p + ".subjectName", r.getSubjectName()));
   if (r.getPrivateDigest().size() != 0) return Err(p + ".privateDigest", "must be empty for an organisation");
   return Status::OK();
@@ -440,14 +471,14 @@ Status CheckEvidenceDisposed(const std::string& p, schema::EvidenceDisposed::Rea
   return Line(p + ".recipient", r.getRecipient());
 }
 
-Status CheckCaseOpened(const std::string& p, schema::CaseOpened::Reader r) {
+Status CheckCaseOpened(const std::string& p, schema::CaseOpened::Reader r, int64_t time) {
   CUSTOS_RETURN_IF_ERROR(Id(p + ".caseId", r.getCaseId()));
   CUSTOS_RETURN_IF_ERROR(CheckEnum(p + ".caseType", r.getCaseType()));
   if (r.getPatentNumber().size() == 0) return Err(p + ".patentNumber", "required");
   CUSTOS_RETURN_IF_ERROR(ValidatePatentNumber(View(r.getPatentNumber())).WithContext(p + ".patentNumber"));
   CUSTOS_RETURN_IF_ERROR(CheckCount(p + ".parties", r.getParties(), 1));
   for (unsigned i = 0; i < r.getParties().size(); ++i) {
-    CUSTOS_RETURN_IF_ERROR(CheckParty(At(p + ".parties", i), r.getParties()[i]));
+    CUSTOS_RETURN_IF_ERROR(CheckParty(At(p + ".parties", i), r.getParties()[i], time));
   }
   if (r.getRegion().size() == 0) return Err(p + ".region", "required");
   CUSTOS_RETURN_IF_ERROR(ValidateRegionCode(View(r.getRegion())).WithContext(p + ".region"));
@@ -462,8 +493,8 @@ Status CheckCaseReferred(const std::string& p, schema::CaseReferred::Reader r) {
   for (unsigned i = 0; i < r.getEvidenceIds().size(); ++i) {
     CUSTOS_RETURN_IF_ERROR(Id(At(p + ".evidenceIds", i), r.getEvidenceIds()[i]));
   }
-  // Not compared with the statement time: examples and back-dated records
-  // would fail, and a missed deadline is for the referral audit to flag.
+  // Compared with the entry's log time by the rules (ledger/rules.cc), which
+  // know it; a deadline missed later is for the referral audit to flag.
   if (r.getAnswerBy() < 0) return Err(p + ".answerBy", "must be 0 (no deadline) or a time");
   return Status::OK();
 }
@@ -498,8 +529,8 @@ Status CheckClueShared(const std::string& p, schema::ClueShared::Reader r) {
   return Free(p + ".summary", r.getSummary());
 }
 
-Status CheckSubjectListed(const std::string& p, schema::SubjectListed::Reader r) {
-  CUSTOS_RETURN_IF_ERROR(CheckListedSubject(p, r));
+Status CheckSubjectListed(const std::string& p, schema::SubjectListed::Reader r, int64_t time) {
+  CUSTOS_RETURN_IF_ERROR(CheckListedSubject(p, r, time));
   CUSTOS_RETURN_IF_ERROR(Free(p + ".cause", r.getCause()));
   CUSTOS_RETURN_IF_ERROR(Free(p + ".legalBasis", r.getLegalBasis()));
   CUSTOS_RETURN_IF_ERROR(Line(p + ".decidingAgency", r.getDecidingAgency()));
@@ -537,13 +568,13 @@ Status CheckBody(schema::Statement::Reader s) {
     case W::CUSTODY_RECEIVED: return CheckCustodyReceived("body.custodyReceived", b.getCustodyReceived());
     case W::EVIDENCE_EXAMINED: return CheckEvidenceExamined("body.evidenceExamined", b.getEvidenceExamined());
     case W::EVIDENCE_DISPOSED: return CheckEvidenceDisposed("body.evidenceDisposed", b.getEvidenceDisposed());
-    case W::CASE_OPENED: return CheckCaseOpened("body.caseOpened", b.getCaseOpened());
+    case W::CASE_OPENED: return CheckCaseOpened("body.caseOpened", b.getCaseOpened(), s.getTime());
     case W::CASE_REFERRED: return CheckCaseReferred("body.caseReferred", b.getCaseReferred());
     case W::REFERRAL_ANSWERED: return CheckReferralAnswered("body.referralAnswered", b.getReferralAnswered());
     case W::CASE_DECIDED: return CheckCaseDecided("body.caseDecided", b.getCaseDecided());
     case W::CASE_CLOSED: return CheckCaseClosed("body.caseClosed", b.getCaseClosed());
     case W::CLUE_SHARED: return CheckClueShared("body.clueShared", b.getClueShared());
-    case W::SUBJECT_LISTED: return CheckSubjectListed("body.subjectListed", b.getSubjectListed());
+    case W::SUBJECT_LISTED: return CheckSubjectListed("body.subjectListed", b.getSubjectListed(), s.getTime());
     case W::SUBJECT_DELISTED: return CheckSubjectDelisted("body.subjectDelisted", b.getSubjectDelisted());
   }
   return Err("body", "unknown statement kind");
@@ -576,12 +607,13 @@ Status ValidateUnifiedSocialCreditCode(std::string_view code) {
       weight = weight * 3 % 31;
     }
   }
+  CUSTOS_RETURN_IF_ERROR(CheckUsccDivision(code));
   char want = kUsccAlphabet[(31 - sum % 31) % 31];
   if (code[17] != want) return Bad(Quote(code) + " has a bad check character (want " + want + ")");
   return Status::OK();
 }
 
-Status ValidateResidentId(std::string_view id) {
+Status ValidateResidentId(std::string_view id, int64_t at_ms) {
   if (id.size() != 18) return Bad(Quote(id) + " is not 18 characters long");
   if (!AllDigits(id.substr(0, 17))) return Bad(Quote(id) + " must have digits in positions 1-17");
   if (!IsProvinceCode(ParseDigits(id.substr(0, 2)))) {
@@ -590,10 +622,38 @@ Status ValidateResidentId(std::string_view id) {
   if (!IsPlausibleBirthDate(id.substr(6, 8))) {
     return Bad(Quote(id) + " has no real birth date between 1900 and 2100 at positions 7-14");
   }
+  const int born = ParseDigits(id.substr(6, 8)), today = ChinaDate(at_ms);
+  if (born > today) {
+    return Bad(Quote(id) + " has a birth date (" + DateText(born) + ") after the day it is validated at (" +
+               DateText(today) + ", UTC+8)");
+  }
   char want = ResidentIdCheck(id.substr(0, 17));
   if (id[17] == 'x' && want == 'X') return Bad(Quote(id) + " has a lower-case check character; write 'X'");
   if (id[17] != want) return Bad(Quote(id) + " has a bad check character (want " + want + ")");
   return Status::OK();
+}
+
+std::string_view TrimSpace(std::string_view s) {
+  constexpr std::string_view kSpace = " \t\r\n";
+  const size_t first = s.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(kSpace) - first + 1);
+}
+
+Result<std::string> NormalizeUnifiedSocialCreditCode(std::string_view typed) {
+  std::string code(TrimSpace(typed));
+  for (char& c : code) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  CUSTOS_RETURN_IF_ERROR(ValidateUnifiedSocialCreditCode(code));
+  return code;
+}
+
+Result<std::string> NormalizeResidentId(std::string_view typed, int64_t at_ms) {
+  std::string id(TrimSpace(typed));
+  if (id.size() == 18 && id.back() == 'x') id.back() = 'X';
+  CUSTOS_RETURN_IF_ERROR(ValidateResidentId(id, at_ms));
+  return id;
 }
 
 Status ValidatePatentNumber(std::string_view number) {

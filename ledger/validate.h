@@ -8,6 +8,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "crypto/status.h"
@@ -66,7 +68,8 @@ inline constexpr std::string_view kGenesisSuite = "ed25519-sha256";
 //  caseOpened         caseId, patentNumber (ValidatePatentNumber), parties
 //                     (1..64), region (ValidateRegionCode)
 //  caseReferred       caseId, toOrigin, reason; evidenceIds (0..64);
-//                     answerBy >= 0 (not compared with time)
+//                     answerBy >= 0 (the rules compare it with the log
+//                     time: ledger/rules.h)
 //  referralAnswered   caseId, referral; reason unless accepted
 //  caseDecided        caseId, decisionNumber
 //  caseClosed         caseId, reason
@@ -80,8 +83,10 @@ inline constexpr std::string_view kGenesisSuite = "ed25519-sha256";
 // Keys (keyGrant/keyRevoke.key, genesis nodeKey/adminKeys) are 32 bytes;
 // digests (ContentDigest.value, LogRef.leafHash, privateDigest) 32 bytes.
 // A LogRef has a non-empty origin and a 32-byte leafHash.
-// Enum values must be ones this build knows. No field is compared with the
-// statement time or with a clock: that is for the node and the audits.
+// Enum values must be ones this build knows. No field is compared with a
+// clock, and only resident ids with the statement time (a person named in a
+// statement is born by then); times and deadlines are for the rules, which
+// know the log time, and the audits.
 //
 // Parties and subjects: a Party with kind unifiedSocialCreditCode has an id
 // checked by ValidateUnifiedSocialCreditCode and a non-empty name; one with
@@ -101,8 +106,10 @@ Status ValidateStatement(schema::Statement::Reader s);
 // 18 characters from "0123456789ABCDEFGHJKLMNPQRTUWXY" (upper case; no I, O,
 // Z, S, V), valued 0..30 in that order. Positions 1-2 (registration authority,
 // category) are checked against the character set only, because the list of
-// authority codes has grown since 2015; positions 3-8 (administrative
-// division) must be digits; 9-17 is the organisation code. Position 18 is the
+// authority codes has grown since 2015; positions 3-8 are the administrative
+// division of the registering authority: a GB/T 2260 code whose first two
+// digits are a province-level code (see ValidateRegionCode), or 100000 for
+// the national level; 9-17 is the organisation code. Position 18 is the
 // check character: with weights W_i = 3^(i-1) mod 31 (1, 3, 9, 27, 19, 26, 16,
 // 17, 20, 29, 25, 13, 8, 24, 10, 30, 28), C18 = 31 - (sum W_i * C_i mod 31),
 // and 31 is written '0'.
@@ -111,14 +118,36 @@ Status ValidateUnifiedSocialCreditCode(std::string_view code);
 
 // Citizen identity number (公民身份号码), GB 11643-1999: 17 digits and a check
 // character. Positions 1-6: an address code whose first two digits are a
-// province-level code (see ValidateRegionCode); 7-14: a real calendar date
-// YYYYMMDD with 1900 <= YYYY <= 2100 (no clock here, so "not in the future" is
-// left to callers that have one); 15-17: sequence. Check (ISO 7064 MOD 11-2):
+// province-level code (see ValidateRegionCode); 7-14: the birth date, a real
+// calendar date YYYYMMDD with 1900 <= YYYY <= 2100 and not after the day of
+// `at_ms` in China Standard Time (UTC+8), the time the id is validated at: a
+// statement's time for the ids it names, the caller's clock for an id typed
+// now (nobody is named before being born); 15-17: sequence. Check (ISO 7064 MOD 11-2):
 // weights 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2, r = sum mod 11, check character
 // "10X98765432"[r]. Only upper-case 'X' is accepted: the standard writes it so,
 // and one spelling keeps ids comparable byte for byte.
 // Example: "11010519491231002X" (the standard's example).
-Status ValidateResidentId(std::string_view id);
+Status ValidateResidentId(std::string_view id, int64_t at_ms);
+
+// ------------------------------------------------------------ identifiers as typed
+//
+// A query or an input file names a subject as a person types it. These return
+// the one canonical form that statements, the rules' indexes and the listings
+// map use, or the InvalidArgument of the validator above, unchanged: an id
+// that cannot name anyone is refused, never looked up.
+
+// `s` without the ASCII white space (space, tab, CR, LF) at either end.
+std::string_view TrimSpace(std::string_view s);
+
+// Surrounding white space removed and a-z upper-cased:
+// GB 32100 writes the code in upper case, so "91350100m000100y43" names the
+// organisation "91350100M000100Y43" does.
+Result<std::string> NormalizeUnifiedSocialCreditCode(std::string_view typed);
+
+// Surrounding white space removed and a lower-case check character 'x'
+// written 'X', the one spelling GB 11643 uses; then ValidateResidentId at
+// `at_ms`.
+Result<std::string> NormalizeResidentId(std::string_view typed, int64_t at_ms);
 
 // A Chinese patent application number (patent number ZL... = application
 // number) or a publication/grant number. Accepted forms:

@@ -314,15 +314,17 @@ class NodeServer final : public rpc::Node::Server {
     auto kind = listings::ParseSubjectKind(Str(params.getKind()));
     if (!kind.ok()) Throw(kind.status());
     answer.kind = *kind;
-    answer.id = Str(params.getId());
-    auto key = listings::SubjectKeyOfQuery(answer.kind, answer.id);
-    if (!key.ok()) Throw(key.status());
+    // The answer names the subject in canonical form; an id that names nobody
+    // is refused rather than answered "not listed".
+    auto subject = listings::SubjectOfQuery(answer.kind, Str(params.getId()));
+    if (!subject.ok()) Throw(subject.status());
+    answer.id = subject->id;
     const bool one = params.getOrigin().size() > 0;
     auto logs = one ? std::vector<std::shared_ptr<LogView>>{FindLog(params.getOrigin(), "listingCheck")} : s_.logs->All();
     // Built off the event loop (~40 us a log at 1M subjects, most of it the
     // map proof), so that a credit platform's stream of checks neither
     // stalls appends and replication nor is limited to the loop's core.
-    auto build = [answer = std::move(answer), logs = std::move(logs), key = *key, one]() mutable {
+    auto build = [answer = std::move(answer), logs = std::move(logs), key = subject->key, one]() mutable {
       for (const auto& log : logs) {
         auto part = log->ListingAnswer(key);
         if (part.ok()) {

@@ -39,3 +39,19 @@ finish() {
   [ "$failed" -eq 0 ]
   exit $?
 }
+# person_listed EXAMPLES_DIR: writes person-listed.json, the example listing
+# made a listing of a person (no subject id, no name, no digest: --private
+# fills it), and person-listed-digest.json, the same with a digest that binds
+# no payload.
+person_listed() {
+  python3 - "$1/subject-listed.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+l = s["body"]["subjectListed"]
+l["subjectKind"] = "residentId"
+del l["subjectId"], l["subjectName"]
+json.dump(s, open("person-listed.json", "w"), ensure_ascii=False)
+l["privateDigest"] = "ab" * 32
+json.dump(s, open("person-listed-digest.json", "w"), ensure_ascii=False)
+PY
+}

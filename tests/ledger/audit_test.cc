@@ -265,7 +265,7 @@ TEST_F(AuditTest, ProgressCountsEveryScannedEntry) {
 }
 
 TEST(FormatUtcTest, WritesRfc3339WithMilliseconds) {
-  EXPECT_EQ(audit::FormatUtc(1714467600000), "2024-04-30T09:00:00.000Z");  // the example referral's deadline
+  EXPECT_EQ(audit::FormatUtc(1714467600000), "2024-04-30T09:00:00.000Z");
   EXPECT_EQ(audit::FormatUtc(1893456000250), "2030-01-01T00:00:00.250Z");
 }
 

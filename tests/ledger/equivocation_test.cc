@@ -275,6 +275,21 @@ TEST_F(ProofCheckTest, ConsistentNotesAreRefused) {
                 Code::kInvalidArgument, "consistent");
 }
 
+// The origin's note of size 0 with any root but the empty tree's is false,
+// beside another note of size 0 just as beside a larger one.
+TEST_F(ProofCheckTest, TwoNotesOfSizeZeroProveEquivocationUnlessBothHoldTheEmptyRoot) {
+  auto note0 = [](const Hash& root) {
+    Checkpoint cp{kOrigin, 0, root, {}};
+    return Must(SignNote(cp.Format(), NodeKey().name, NodeKey().key), "SignNote");
+  };
+  const std::string empty = note0(merkle::EmptyRoot());
+  const std::string other = note0(a().root());
+  EXPECT_TRUE(CheckEquivocationProof(EquivocationProof{kOrigin, empty, other, {}}, OriginVerifier()).ok());
+  EXPECT_TRUE(CheckEquivocationProof(EquivocationProof{kOrigin, other, empty, {}}, OriginVerifier()).ok());
+  EXPECT_TRUE(CheckEquivocationProof(EquivocationProof{kOrigin, other, other, {}}, OriginVerifier()).ok());
+  ExpectRefused(EquivocationProof{kOrigin, empty, empty, {}}, Code::kInvalidArgument, "consistent");
+}
+
 TEST_F(ProofCheckTest, ATamperedProofHashIsRefused) {
   for (size_t i = 0; i < good_.consistency.size(); ++i) {
     EquivocationProof p = good_;

@@ -9,6 +9,7 @@
 #include <leveldb/db.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <map>
 #include <random>
@@ -320,11 +321,32 @@ TEST_F(ListingsWiringTest, APersonIsKeyedByTheListingsPrivateDigest) {
   const std::optional<personal::Attachment> privates[] = {attachment};
   auto appended = log().Append(std::span<const Bytes>(&person, 1), BatchMode::kAllOrNothing, privates);
   ASSERT_TRUE(appended.at(0).ok()) << appended.at(0).status().ToString();
-  auto key = Must(SubjectKeyOfQuery(SubjectKind::kResidentId, HexEncode(digest.span())), "SubjectKeyOfQuery");
-  auto answer = Must(BuildLogAnswer(log().stored(), key), "BuildLogAnswer");
-  EXPECT_TRUE(Must(ListingVerifier(Trust()).Verify(answer, key, origin_->now()), "Verify").listed);
-  EXPECT_EQ(SubjectKeyOfQuery(SubjectKind::kResidentId, "11010519491231002X").status().code(),
+  std::string upper = HexEncode(digest.span());
+  std::transform(upper.begin(), upper.end(), upper.begin(), [](char c) { return static_cast<char>(std::toupper(c)); });
+  auto subject = Must(SubjectOfQuery(SubjectKind::kResidentId, " " + upper + "\n"), "SubjectOfQuery");
+  EXPECT_EQ(subject.id, HexEncode(digest.span()));
+  auto answer = Must(BuildLogAnswer(log().stored(), subject.key), "BuildLogAnswer");
+  EXPECT_TRUE(Must(ListingVerifier(Trust()).Verify(answer, subject.key, origin_->now()), "Verify").listed);
+  EXPECT_EQ(SubjectOfQuery(SubjectKind::kResidentId, "11010519491231002X").status().code(),
             Status::Code::kInvalidArgument);
+}
+
+TEST_F(ListingsWiringTest, AQueryNamesAnOrganisationAsTypedAndNeverAnInvalidCode) {
+  const std::string a = CompanyId(22);
+  origin_->AppendOk({Listing(a, testing::kStartMillis + 30 * kDay)});
+  std::string typed = a;
+  std::transform(typed.begin(), typed.end(), typed.begin(), [](char c) { return static_cast<char>(std::tolower(c)); });
+  auto subject = Must(SubjectOfQuery(SubjectKind::kUnifiedSocialCreditCode, "\t" + typed + " "), "SubjectOfQuery");
+  EXPECT_EQ(subject.id, a);
+  EXPECT_EQ(subject.key, KeyOf(a));
+  auto answer = Must(BuildLogAnswer(log().stored(), subject.key), "BuildLogAnswer");
+  EXPECT_TRUE(Must(ListingVerifier(Trust()).Verify(answer, subject.key, origin_->now()), "Verify").listed);
+  std::string wrong_check = a;
+  wrong_check.back() = wrong_check.back() == '0' ? '1' : '0';
+  auto refused = SubjectOfQuery(SubjectKind::kUnifiedSocialCreditCode, wrong_check);
+  EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("id: \"" + wrong_check + "\" has a bad check character"), std::string::npos)
+      << refused.status().ToString();
 }
 
 TEST_F(ListingsWiringTest, TheWitnessPolicyIsChecked) {

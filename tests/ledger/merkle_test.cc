@@ -283,6 +283,20 @@ TEST(MerkleConsistency, TrivialSizes) {
   EXPECT_EQ(VerifyConsistency(9, 8, root, root, {}).code(), Status::Code::kInvalidArgument);
 }
 
+// C2SP tlog-witness: two checkpoints of the same size are consistent only if
+// their roots are identical, and the empty tree has exactly one root.
+TEST(MerkleConsistency, EqualSizesMeanIdenticalRoots) {
+  const std::vector<Hash> leaves = EightTestLeafHashes();
+  const Hash root = RefRoot(leaves);
+  const Hash empty = EmptyRoot();
+  EXPECT_EQ(VerifyConsistency(0, 0, empty, root, {}).code(), Status::Code::kCorruption);
+  EXPECT_EQ(VerifyConsistency(0, 0, root, empty, {}).code(), Status::Code::kCorruption);
+  EXPECT_EQ(VerifyConsistency(0, 0, root, root, {}).code(), Status::Code::kCorruption);
+  const Hash three = RefRoot(std::span(leaves).first(3));
+  EXPECT_EQ(VerifyConsistency(3, 3, three, root, {}).code(), Status::Code::kCorruption);
+  EXPECT_TRUE(VerifyConsistency(3, 3, three, three, {}).ok());
+}
+
 TEST(MerkleConsistency, WrongLengthNamesTheCounts) {
   const std::vector<Hash> leaves = EightTestLeafHashes();
   const auto d = std::span(leaves).first(7);

@@ -107,19 +107,20 @@ class PrivateDataTest : public ::testing::Test {
 };
 
 TEST(PrivatePayloadFormat, CanonicalPayloadsParseAndOthersAreRefusedNamingTheField) {
+  constexpr int64_t kNow = testing::kStartMillis;
   const std::string canonical = personal::CanonicalPayload(kPerson);
   EXPECT_EQ(canonical, std::string("custos/private-payload/v1\nkind residentId\nid ") + kId + "\nname " + kName + "\n");
-  EXPECT_EQ(Must(personal::ParsePayload(canonical), "parse"), kPerson);
+  EXPECT_EQ(Must(personal::ParsePayload(canonical, kNow), "parse"), kPerson);
 
-  auto bad_id = personal::ParsePayload(personal::CanonicalPayload({"110105194912310021", kName}));
+  auto bad_id = personal::ParsePayload(personal::CanonicalPayload({"110105194912310021", kName}), kNow);
   EXPECT_EQ(bad_id.status().code(), Code::kInvalidArgument);
   EXPECT_NE(bad_id.status().message().find("private.payload.id"), std::string::npos) << bad_id.status().ToString();
   EXPECT_NE(bad_id.status().message().find("check character"), std::string::npos);
 
-  auto no_name = personal::ParsePayload(personal::CanonicalPayload({kId, ""}));
+  auto no_name = personal::ParsePayload(personal::CanonicalPayload({kId, ""}), kNow);
   EXPECT_NE(no_name.status().message().find("private.payload.name"), std::string::npos);
-  EXPECT_FALSE(personal::ParsePayload(canonical + "extra\n").ok());
-  EXPECT_FALSE(personal::ParsePayload(canonical.substr(0, canonical.size() - 1)).ok());  // no final newline
+  EXPECT_FALSE(personal::ParsePayload(canonical + "extra\n", kNow).ok());
+  EXPECT_FALSE(personal::ParsePayload(canonical.substr(0, canonical.size() - 1), kNow).ok());  // no final newline
 
   auto a = personal::NewAttachment(kPerson);
   EXPECT_EQ(personal::DecodeRecord(personal::EncodeRecord(a)), a);
@@ -159,6 +160,11 @@ TEST_F(PrivateDataTest, AListingWithoutItsPayloadOrWithOneThatDoesNotBindIsRefus
   personal::Attachment bad_id{attachment_.salt, personal::CanonicalPayload({"110105194912310021", kName})};
   Hash bad_digest = personal::PrivateDigest(bad_id.salt, bad_id.payload);
   expect_refused(Append(PersonListing(log_->maker(), log_->now(), ends, bad_digest), bad_id), "private.payload.id");
+
+  personal::Attachment unborn{attachment_.salt, personal::CanonicalPayload({"110105209901010020", kName})};
+  Hash unborn_digest = personal::PrivateDigest(unborn.salt, unborn.payload);
+  expect_refused(Append(PersonListing(log_->maker(), log_->now(), ends, unborn_digest), unborn),
+                 "private.payload.id: \"110105209901010020\" has a birth date (2099-01-01) after");
 
   personal::Attachment short_salt{Bytes(16, 7), attachment_.payload};
   expect_refused(Append(Listing(ends), short_salt), "private.salt");

@@ -243,6 +243,18 @@ TEST_F(RulesTest, OnlyTheAgencyAReferralNamesAnswersItOnceInItsOwnLog) {
   ExpectVerifies(psb());
 }
 
+TEST_F(RulesTest, AReferralsDeadlineIsAfterItsLogTime) {
+  ipb().Ok(Open("C-1"));
+  const int64_t now = ipb().now();
+  ExpectRefused(ipb(), Refer("C-1", kPsb, {}, true, now - kDay), Code::kFailedPrecondition,
+                "body.caseReferred.answerBy: " + std::to_string(now - kDay) + " is not after the entry's logTime " +
+                    std::to_string(now));
+  ExpectRefused(ipb(), Refer("C-1", kPsb, {}, true, now), Code::kFailedPrecondition, "body.caseReferred.answerBy: ");
+  ipb().Ok(Refer("C-1", kPsb, {}, true, 0));  // no deadline
+  ipb().Ok(Refer("C-1", kPsb, {}, true, now + kDay));
+  ExpectVerifies(ipb());
+}
+
 TEST_F(RulesTest, AReferralNamesAnAgencyOfTheFederationWhenTheNodeKnowsIt) {
   Agency strict(dir_ + "/strict", kOrigin, {kOrigin, kPsb}, 2);
   strict.Ok(Open("C-1"));
@@ -370,6 +382,13 @@ TEST_F(RulesTest, AFollowerAndVerificationRefuseADecisionWithoutAnOpenCase) {
   ipb().Forge(ipb().Make(Decide("C-1")));
   ExpectVerifyRefuses(ipb(), {"entry 2: case rule: ", "body.caseDecided.caseId: case C-1 was not opened in this log"});
   ExpectReplicaRefuses(ipb(), {"entry 2: case rule: "});
+}
+
+TEST_F(RulesTest, AFollowerAndVerificationRefuseAReferralDueBeforeItsLogTime) {
+  ipb().Ok(Open("C-1"));
+  ipb().Forge(ipb().Make(Refer("C-1", kPsb, {}, true, ipb().now() - kDay)));
+  ExpectVerifyRefuses(ipb(), {"entry 3: ", "body.caseReferred.answerBy: ", "is not after the entry's logTime"});
+  ExpectReplicaRefuses(ipb(), {"entry 3: ", "body.caseReferred.answerBy: "});
 }
 
 TEST_F(RulesTest, AFollowerAndVerificationRefuseAnAnswerToAnotherAgencysReferral) {

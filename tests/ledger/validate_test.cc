@@ -136,33 +136,78 @@ TEST(UnifiedSocialCreditCode, RejectsWrongLengthAndCharacters) {
                     "without I, O, Z, S, V) at position 9"));
 }
 
+TEST(UnifiedSocialCreditCode, PositionsThreeToEightAreAnAdministrativeDivision) {
+  // Each with a correct check character: only the division code is wrong.
+  EXPECT_TRUE(Fails(ValidateUnifiedSocialCreditCode("91000000M000100Y45"),
+                    "\"91000000M000100Y45\" has no administrative division code at positions 3-8: \"000000\" "
+                    "does not start with a province-level code (GB/T 2260), and is not 100000 (national level)"));
+  EXPECT_FALSE(ValidateUnifiedSocialCreditCode("91990000M000100Y4N").ok());
+  // Organisations registered at the national level carry 100000.
+  EXPECT_TRUE(ValidateUnifiedSocialCreditCode("91100000M000100Y4U").ok());
+  EXPECT_TRUE(ValidateUnifiedSocialCreditCode("11100000000013127D").ok());
+}
+
+TEST(UnifiedSocialCreditCode, NormalizesWhatGb32100AllowsAndRefusesTheRest) {
+  EXPECT_EQ(*NormalizeUnifiedSocialCreditCode("91350100m000100y43"), "91350100M000100Y43");
+  EXPECT_EQ(*NormalizeUnifiedSocialCreditCode(" \t91350100M000100Y43\r\n"), "91350100M000100Y43");
+  EXPECT_TRUE(Fails(NormalizeUnifiedSocialCreditCode("91350100m000100y4x").status(),
+                    "\"91350100M000100Y4X\" has a bad check character (want 3)"));
+  EXPECT_TRUE(Fails(NormalizeUnifiedSocialCreditCode("9135 0100M000100Y43").status(),
+                    "\"9135 0100M000100Y43\" is not 18 characters long"));
+  EXPECT_TRUE(Fails(NormalizeUnifiedSocialCreditCode("   ").status(), "\"\" is not 18 characters long"));
+}
+
 // ------------------------------------------------------------ resident identity number
 
 TEST(ResidentId, AcceptsValidNumbers) {
   // The GB 11643-1999 example and numbers built for these tests.
   for (const char* id : {"11010519491231002X", "320583199003071239", "320508200002290048", "440305198511113012"}) {
-    EXPECT_TRUE(ValidateResidentId(id).ok()) << id << ": " << ValidateResidentId(id).ToString();
+    EXPECT_TRUE(ValidateResidentId(id, kTime).ok()) << id << ": " << ValidateResidentId(id, kTime).ToString();
   }
 }
 
 TEST(ResidentId, RejectsBadCheckCharacter) {
-  EXPECT_TRUE(Fails(ValidateResidentId("110105194912310021"), "\"110105194912310021\" has a bad check character (want X)"));
-  EXPECT_TRUE(Fails(ValidateResidentId("320583199003071230"), "\"320583199003071230\" has a bad check character (want 9)"));
-  EXPECT_TRUE(Fails(ValidateResidentId("11010519491231002x"), "\"11010519491231002x\" has a lower-case check character; write 'X'"));
+  EXPECT_TRUE(Fails(ValidateResidentId("110105194912310021", kTime), "\"110105194912310021\" has a bad check character (want X)"));
+  EXPECT_TRUE(Fails(ValidateResidentId("320583199003071230", kTime), "\"320583199003071230\" has a bad check character (want 9)"));
+  EXPECT_TRUE(Fails(ValidateResidentId("11010519491231002x", kTime), "\"11010519491231002x\" has a lower-case check character; write 'X'"));
+}
+
+TEST(ResidentId, NormalizesALowerCaseCheckCharacterAndWhiteSpace) {
+  EXPECT_EQ(*NormalizeResidentId("11010519491231002x", kTime), "11010519491231002X");
+  EXPECT_EQ(*NormalizeResidentId(" 320583199003071239\n", kTime), "320583199003071239");
+  EXPECT_TRUE(Fails(NormalizeResidentId("110105194912310021", kTime).status(),
+                    "\"110105194912310021\" has a bad check character (want X)"));
 }
 
 TEST(ResidentId, RejectsImpossibleBirthDates) {
   const std::string want = " has no real birth date between 1900 and 2100 at positions 7-14";
-  EXPECT_TRUE(Fails(ValidateResidentId("110105194902310026"), "\"110105194902310026\"" + want));  // 31 Feb
-  EXPECT_TRUE(Fails(ValidateResidentId("320583190002291239"), "\"320583190002291239\"" + want));  // 1900 not leap
-  EXPECT_TRUE(Fails(ValidateResidentId("110105189912310023"), "\"110105189912310023\"" + want));  // before 1900
-  EXPECT_TRUE(Fails(ValidateResidentId("440524188001010014"), "\"440524188001010014\"" + want));  // the standard's 1880 example
+  EXPECT_TRUE(Fails(ValidateResidentId("110105194902310026", kTime), "\"110105194902310026\"" + want));  // 31 Feb
+  EXPECT_TRUE(Fails(ValidateResidentId("320583190002291239", kTime), "\"320583190002291239\"" + want));  // 1900 not leap
+  EXPECT_TRUE(Fails(ValidateResidentId("110105189912310023", kTime), "\"110105189912310023\"" + want));  // before 1900
+  EXPECT_TRUE(Fails(ValidateResidentId("440524188001010014", kTime), "\"440524188001010014\"" + want));  // the standard's 1880 example
+}
+
+TEST(ResidentId, RejectsABirthDateAfterTheDayItIsValidatedAt) {
+  // kTime is 2024-03-18 09:00 in China (01:00 UTC).
+  EXPECT_TRUE(ValidateResidentId("320583202403181239", kTime).ok());  // born that day
+  EXPECT_TRUE(Fails(ValidateResidentId("320583202403191234", kTime),
+                    "\"320583202403191234\" has a birth date (2024-03-19) after the day it is validated at "
+                    "(2024-03-18, UTC+8)"));
+  EXPECT_TRUE(Fails(ValidateResidentId("110105209901010020", kTime),
+                    "\"110105209901010020\" has a birth date (2099-01-01) after the day it is validated at "
+                    "(2024-03-18, UTC+8)"));
+  // The day is China's: at 23:30 UTC on 18 March it is already the 19th there.
+  const int64_t late_on_the_18th_utc = kTime + (22 * 60 + 30) * 60 * 1000;
+  EXPECT_TRUE(ValidateResidentId("320583202403191234", late_on_the_18th_utc).ok());
+  EXPECT_TRUE(Fails(NormalizeResidentId("110105209901010020", kTime).status(),
+                    "\"110105209901010020\" has a birth date (2099-01-01) after the day it is validated at "
+                    "(2024-03-18, UTC+8)"));
 }
 
 TEST(ResidentId, RejectsBadShape) {
-  EXPECT_TRUE(Fails(ValidateResidentId("110105491231002"), "\"110105491231002\" is not 18 characters long"));  // 15-digit form
-  EXPECT_TRUE(Fails(ValidateResidentId("1101051949123100AX"), "\"1101051949123100AX\" must have digits in positions 1-17"));
-  EXPECT_TRUE(Fails(ValidateResidentId("990105194912310023"),
+  EXPECT_TRUE(Fails(ValidateResidentId("110105491231002", kTime), "\"110105491231002\" is not 18 characters long"));  // 15-digit form
+  EXPECT_TRUE(Fails(ValidateResidentId("1101051949123100AX", kTime), "\"1101051949123100AX\" must have digits in positions 1-17"));
+  EXPECT_TRUE(Fails(ValidateResidentId("990105194912310023", kTime),
                     "\"990105194912310023\" does not start with a province-level code (positions 1-2)"));
 }
 
@@ -446,6 +491,10 @@ TEST(ValidateStatement, CaseOpenedParties) {
   parties[1].setName("");
   parties[1].setId("32058319900307123x");
   EXPECT_TRUE(FailsAt(e.Validate(), "body.caseOpened.parties[1].id"));
+  // Nobody named in a statement is born after it (kTime is 2024-03-18).
+  parties[1].setId("110105209901010020");
+  EXPECT_TRUE(Fails(e.Validate(), "body.caseOpened.parties[1].id: \"110105209901010020\" has a birth date (2099-01-01) "
+                                  "after the day it is validated at (2024-03-18, UTC+8)"));
   parties[1].setId("");
   EXPECT_TRUE(Fails(e.Validate(), "body.caseOpened.parties[1].id: required"));
   opened.initParties(0);

@@ -59,6 +59,25 @@ check "the JSON names the listing entry and its publication end" \
   [ "$(json_field out.txt "['logs'][0]['listings'][0]['index']")" = "$index" ]
 check "the JSON shows the 2 cosignatures checked" [ "$(json_field out.txt "['logs'][0]['cosignatures']")" -ge 2 ]
 
+# A query names the subject as GB 32100 allows it to be typed: lower case and
+# surrounding white space name the same company; a code that names nobody is
+# refused with the reason (exit 2), never answered "not listed".
+lower=$(printf '%s' "$COMPANY" | tr 'A-Z' 'a-z')
+expect 0 "a lower-case code is checked" -- ./ipb-cli listing check "$lower" --trust federation.json --origin "$IPB"
+contains out.txt "$COMPANY (org): listed" "the lower-case code names the listed company"
+expect 0 "a code with surrounding white space is checked" -- ./ipb-cli listing check " $COMPANY " --trust federation.json --json
+check "the white space is trimmed and the company found listed" \
+  [ "$(json_field out.txt "['id']") $(json_field out.txt "['listed']")" = "$COMPANY True" ]
+expect 2 "a code with a wrong check character is refused" -- \
+  ./ipb-cli listing check "${COMPANY%?}7" --trust federation.json
+contains err.txt "bad check character (want 6)" "the refusal says why"
+check "nothing is printed about the subject" [ ! -s out.txt ]
+printf '%s\n%s\n' "${COMPANY%?}7" "$lower" >mixed.txt
+expect 2 "--batch refuses the invalid id and checks the others" -- \
+  ./ipb-cli listing check --batch mixed.txt --trust federation.json --json
+check "--batch: the invalid id has an error, the other its verdict" \
+  [ "$(json_field out.txt "[0]['error'][:16]") $(json_field out.txt "[1]['listed']")" = "invalid argument True" ]
+
 hex=$(python3 -c 'import base64,sys; print(base64.b64decode(sys.argv[1]).hex())' "$leaf")
 example subject-delisted "s['body']['subjectDelisted']['listing'].update(index=$index, leafHash='$hex')" >delisted.jsonl
 officer_submits() { FED_KEY=officer.key fed_cli ipb submit --batch "$1" >/dev/null; }

@@ -16,6 +16,7 @@
 
 #include "crypto/note.h"
 #include "ledger/checkpoint.h"
+#include "ledger/listing_check.h"
 #include "ledger/merkle.h"
 #include "ledger/private_data.h"
 #include "node/access.h"
@@ -451,6 +452,27 @@ TEST_F(NodeServerTest, LimitsAreRefusedWithAClearError) {
   EXPECT_NE(FailureOf(cp.send()).find("not found: checkpoint: this node holds no log \"nobody.example/custos\""),
             std::string::npos);
   EXPECT_EQ(log_.log().size(), 2u);  // genesis and the officer's grant: nothing else got in
+}
+
+// A listing check names its subject in canonical form: a code typed in lower
+// case is answered for its upper-case form, and an id that names nobody fails
+// the call with the reason instead of being answered "not listed".
+TEST_F(NodeServerTest, ListingCheckNormalisesTheIdAndRefusesAnInvalidOne) {
+  auto c = ConnectOfficer();
+  auto ask = [&](const char* kind, const char* id) {
+    auto request = c->node.listingCheckRequest();
+    request.setKind(kind);
+    request.setId(id);
+    return request.send();
+  };
+  auto answer = ask("org", " 91320583ma1wr6t306 ").wait(ws_);
+  auto parsed = Must(listings::ListingAnswer::Parse(answer.getAnswer().cStr()), "ListingAnswer::Parse");
+  EXPECT_EQ(parsed.id, "91320583MA1WR6T306");
+  kj::Exception::Type type = kj::Exception::Type::OVERLOADED;
+  EXPECT_NE(FailureOf(ask("org", "91320583MA1WR6T307"), &type).find("invalid argument: id: \"91320583MA1WR6T307\" has a bad check character (want 6)"),
+            std::string::npos);
+  EXPECT_EQ(type, kj::Exception::Type::FAILED);
+  EXPECT_NE(FailureOf(ask("person", "11010519491231002X")).find("invalid argument: id:"), std::string::npos);
 }
 
 TEST_F(NodeServerTest, OnlyKeysTheLogKnowsMaySubmitAndOnlyPeersMayWitness) {

@@ -28,16 +28,7 @@ fed_init ipb "$IPB" ip-bureau psb "$PSB" public-security-bureau pro "$PRO" procu
 install -m 600 "$EXAMPLES/keys/officer.key" officer.key
 
 # A listing of a person for the bureau's log: no name, no id, no digest yet.
-python3 - "$EXAMPLES/subject-listed.json" <<'PY'
-import json, sys
-s = json.load(open(sys.argv[1]))
-l = s["body"]["subjectListed"]
-l["subjectKind"] = "residentId"
-del l["subjectId"], l["subjectName"]
-json.dump(s, open("person-listed.json", "w"), ensure_ascii=False)
-l["privateDigest"] = "ab" * 32
-json.dump(s, open("person-listed-digest.json", "w"), ensure_ascii=False)
-PY
+person_listed "$EXAMPLES"
 printf '{"residentId": "%s", "name": "%s"}\n' "$ID" "$NAME" >person.json
 printf '{"residentId": "320583198503152621", "name": "%s"}\n' "$NAME" >bad-id.json
 

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# What the `custos` command line does with input as people type it and with
+# input that cannot be right (docs/cli.md): identifiers in their typed forms,
+# private payload files, data directories that contradict themselves, unknown
+# options. Offline: real binary, real LevelDB, a temporary directory.
+# Usage: input_test.sh CUSTOS_BINARY EXAMPLES_DIR
+set -uo pipefail
+TESTS_DIR=$(cd "$(dirname "$0")/.." && pwd)
+CUSTOS=$1
+EXAMPLES=$2
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+# shellcheck source=../lib.sh
+source "$TESTS_DIR/lib.sh"
+
+ORIGIN=suzhou-ipb.example/custos
+"$CUSTOS" key generate --name "$ORIGIN" --out node.key >/dev/null
+ADMIN_VKEY=$("$CUSTOS" key generate --name admin.li --out admin.key)
+install -m 600 "$EXAMPLES/keys/officer.key" officer.key
+"$CUSTOS" log init --data d --origin "$ORIGIN" --node-key node.key --admin "$ADMIN_VKEY" >/dev/null
+check "the officer is granted" "$CUSTOS" submit --data d --key admin.key --statement "$EXAMPLES/key-grant.json"
+
+# A listing of a person: no subject id or name, the digest filled from --private.
+person_listed "$EXAMPLES"
+# (An array: `expect` runs commands, not functions.)
+SUBMIT_PERSON=("$CUSTOS" submit --data d --key officer.key --statement person-listed.json --json --private)
+
+# --- identifiers as typed
+printf '{"residentId": " 11010519491231002x ", "name": "李秀英"}\n' >lower-x.json
+expect 0 "--private: a resident id typed with a lower-case x is accepted" -- "${SUBMIT_PERSON[@]}" lower-x.json
+index=$(json_field out.txt "['appended'][0]['index']")
+expect 0 "the listing's entry is shown with its payload" -- "$CUSTOS" entry --data d --index "$index" --json
+check "the payload holds the id in GB 11643's spelling" \
+  [ "$(json_field out.txt "['private']['residentId']")" = 11010519491231002X ]
+
+# --- identifiers that cannot name anyone
+printf '{"residentId": "110105209901010020", "name": "李秀英"}\n' >unborn.json
+expect 2 "--private: a resident id born in 2099 is refused" -- "${SUBMIT_PERSON[@]}" unborn.json
+contains err.txt "private.payload.id: \"110105209901010020\" has a birth date (2099-01-01) after" \
+  "the refusal names the field and the birth date"
+
+finish cli_input
