@@ -54,6 +54,9 @@ l["subjectKind"] = "residentId"
 l["privateDigest"] = 5
 json.dump(s, open("digest-number.json", "w"), ensure_ascii=False)
 PY
+printf '{"body": {"caseClosed": {"caseId": "SZIPB-2024-0017", "reason": "\xff"}}}' >not-utf8.json
+expect 2 "a statement whose text is not UTF-8 is refused" -- "$CUSTOS" submit --data d --key officer.key --statement not-utf8.json
+contains err.txt "body.caseClosed.reason: text is not valid UTF-8" "the refusal names the field"
 printf '{"residentId": "320583198503152620", "name": "王某"}\n' >person.json
 expect 2 "--private with a subjectKind that is a number is refused" -- "$CUSTOS" submit --data d --key officer.key --statement kind-number.json --private person.json
 contains err.txt "body.subjectListed.subjectKind must be \"residentId\"" "the refusal names the field"
