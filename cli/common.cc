@@ -158,4 +158,16 @@ Result<uint64_t> ParseIndex(const std::string& text, const char* flag) {
   return v;
 }
 
+Result<schema::CanonicalMessage<schema::LogEntry>> ReadStoredEntry(ByteSpan bytes, uint64_t index) {
+  const std::string what = "entry " + std::to_string(index);
+  CUSTOS_ASSIGN_OR_RETURN(auto entry, schema::AsCorruption(schema::ReadCanonical<schema::LogEntry>(
+                                          bytes, schema::kMaxEntryBytes, what.c_str())));
+  auto statement = entry.get().getSubmission().getStatement();
+  CUSTOS_RETURN_IF_ERROR(schema::AsCorruption(schema::ReadCanonical<schema::Statement>(
+                                                  ByteSpan(statement.begin(), statement.size()),
+                                                  schema::kMaxStatementBytes, (what + " statement").c_str()))
+                             .status());
+  return entry;
+}
+
 }  // namespace custos::cli

@@ -117,8 +117,8 @@ int ShowEntry(const std::string& dir, const std::string& index_text, bool json) 
     std::cout.write(reinterpret_cast<const char*>(entry->data()), static_cast<std::streamsize>(entry->size()));
     return kExitOk;
   }
-  auto parsed = schema::ReadCanonical<schema::LogEntry>(*entry, schema::kMaxEntryBytes, "entry");
-  if (!parsed.ok()) return Fail(parsed.status(), true);
+  auto parsed = ReadStoredEntry(*entry, *index);
+  if (!parsed.ok()) return Fail(parsed.status(), /*verifying=*/true);
   nlohmann::json private_member;  // null unless the entry lists a person
   if (auto digest = personal::EntryListedDigest(*entry)) {
     auto held = personal::ReadPayload((*log)->store(), layout::kOwnLog, *index);

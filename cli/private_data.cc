@@ -17,6 +17,13 @@ Result<std::string> StringMember(const nlohmann::json& j, const char* name) {
   return j[name].get<std::string>();
 }
 
+// Member `name` if it is a string, else "". (json::value() would throw on a
+// member of another type.)
+std::string OptionalString(const nlohmann::json& j, const char* name) {
+  auto member = j.find(name);
+  return member != j.end() && member->is_string() ? member->get<std::string>() : std::string();
+}
+
 // The "salt" of the file, or a fresh random one.
 Result<personal::Attachment> AttachmentOf(const nlohmann::json& j) {
   personal::Person person;
@@ -53,11 +60,14 @@ Result<BoundStatement> BindPrivate(const std::string& private_file, const std::s
     return Status::InvalidArgument("--private: the statement is not a subjectListed; only a listing carries a private payload");
   }
   auto& listed = s["body"]["subjectListed"];
-  if (listed.value("subjectKind", "") != "residentId") {
+  if (OptionalString(listed, "subjectKind") != "residentId") {
     return Status::InvalidArgument("--private: body.subjectListed.subjectKind must be \"residentId\" (a person)");
   }
+  if (listed.contains("privateDigest") && !listed["privateDigest"].is_string()) {
+    return Status::InvalidArgument("body.subjectListed.privateDigest: must be a hex string");
+  }
   const std::string digest = HexEncode(personal::PrivateDigest(a.salt, a.payload).span());
-  const std::string given = listed.value("privateDigest", "");
+  const std::string given = OptionalString(listed, "privateDigest");
   if (given.empty()) {
     listed["privateDigest"] = digest;
   } else if (given != digest) {
