@@ -1,5 +1,6 @@
 #include "cli/private_data.h"
 
+#include <algorithm>
 #include <iostream>
 
 #include "ledger/clock.h"
@@ -17,8 +18,20 @@ Result<std::string> StringMember(const nlohmann::json& j, const char* name) {
   return j[name].get<std::string>();
 }
 
+// A typo ("nmae") must not pass for an absent optional field.
+Status OnlyKnownFields(const nlohmann::json& j) {
+  static constexpr std::string_view kKnown[] = {"residentId", "name", "salt"};
+  for (const auto& [key, value] : j.items()) {
+    if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
+      return Status::InvalidArgument("--private: \"" + key + "\": unknown field (known: residentId, name, salt)");
+    }
+  }
+  return Status::OK();
+}
+
 // The "salt" of the file, or a fresh random one.
 Result<personal::Attachment> AttachmentOf(const nlohmann::json& j) {
+  CUSTOS_RETURN_IF_ERROR(OnlyKnownFields(j));
   personal::Person person;
   CUSTOS_ASSIGN_OR_RETURN(std::string typed_id, StringMember(j, "residentId"));
   // As typed; the payload holds GB 11643's one spelling ("…x" is "…X"). The

@@ -25,9 +25,10 @@ struct BoundStatement {
 };
 
 // Reads --private FILE.json ({"residentId": ..., "name": ..., optionally
-// "salt": 64 hex digits}) and binds it to `statement_json`, which must be a
-// subjectListed of kind residentId. Without "salt" a fresh random one is
-// drawn. An empty privateDigest in the statement is filled in with
+// "salt": 64 hex digits}; any other field is refused, naming it) and binds it
+// to `statement_json`, which must be a subjectListed of kind residentId. The
+// resident id is read as typed (ledger::NormalizeResidentId, at the clock's
+// time). Without "salt" a fresh random one is drawn. An empty privateDigest in the statement is filled in with
 // SHA-256(salt || payload); a given one must equal it (then the file must
 // carry the salt it was made with). InvalidArgument naming the field.
 Result<BoundStatement> BindPrivate(const std::string& private_file, const std::string& statement_json);

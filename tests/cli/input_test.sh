@@ -40,4 +40,9 @@ expect 2 "--private: a resident id born in 2099 is refused" -- "${SUBMIT_PERSON[
 contains err.txt "private.payload.id: \"110105209901010020\" has a birth date (2099-01-01) after" \
   "the refusal names the field and the birth date"
 
+# --- private payload files
+printf '{"residentId": "11010519491231002X", "name": "李秀英", "nmae": "李秀英"}\n' >typo.json
+expect 2 "--private: an unknown field is refused" -- "${SUBMIT_PERSON[@]}" typo.json
+contains err.txt '--private: "nmae": unknown field (known: residentId, name, salt)' "the refusal names the field"
+
 finish cli_input
