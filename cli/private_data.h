@@ -35,7 +35,8 @@ Result<BoundStatement> BindPrivate(const std::string& private_file, const std::s
 
 // For `submit --private FILE`: binds the one statement of `lines` (it must
 // come from --statement, not --batch) and returns its attachment, one item
-// per line; with no FILE, returns an empty list and changes nothing.
+// per line. With no FILE, returns an empty list and changes nothing, unless a
+// line lists a person: then personal::MissingPayloadError naming the line.
 Result<std::vector<std::optional<personal::Attachment>>> BindPrivates(const std::string& private_file, const std::string& batch_file,
                                                                       std::vector<StatementLine>& lines);
 

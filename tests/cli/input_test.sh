@@ -44,5 +44,10 @@ contains err.txt "private.payload.id: \"110105209901010020\" has a birth date (2
 printf '{"residentId": "11010519491231002X", "name": "李秀英", "nmae": "李秀英"}\n' >typo.json
 expect 2 "--private: an unknown field is refused" -- "${SUBMIT_PERSON[@]}" typo.json
 contains err.txt '--private: "nmae": unknown field (known: residentId, name, salt)' "the refusal names the field"
+expect 2 "a listing of a person without --private is refused" -- \
+  "$CUSTOS" submit --data d --key officer.key --statement person-listed.json
+contains err.txt "private: a listing of a person needs its private payload" "the refusal is the documented one"
+before=$("$CUSTOS" checkpoint --data d --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["size"])')
+check "nothing was appended" [ "$before" = $((index + 1)) ]
 
 finish cli_input
