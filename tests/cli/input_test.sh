@@ -50,4 +50,20 @@ contains err.txt "private: a listing of a person needs its private payload" "the
 before=$("$CUSTOS" checkpoint --data d --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["size"])')
 check "nothing was appended" [ "$before" = $((index + 1)) ]
 
+# --- a data directory's custos.json
+# edit_info PYTHON: runs PYTHON over `j`, the JSON of d/custos.json, and writes it back.
+edit_info() {
+  python3 - "$1" <<'PY'
+import json, sys
+j = json.load(open("d/custos.json"))
+exec(sys.argv[1])
+json.dump(j, open("d/custos.json", "w"))
+PY
+}
+mkdir -p d/keys && install -m 600 node.key d/keys/node.key
+edit_info 'j["nodeKeyFile"] = "keys/node.key"'
+mkdir -p elsewhere
+expect 0 "a relative nodeKeyFile is found in the data directory" -- \
+  env -C elsewhere "$CUSTOS" submit --data ../d --key ../admin.key --statement "$EXAMPLES/key-revoke.json"
+
 finish cli_input
