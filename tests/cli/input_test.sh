@@ -65,5 +65,9 @@ edit_info 'j["nodeKeyFile"] = "keys/node.key"'
 mkdir -p elsewhere
 expect 0 "a relative nodeKeyFile is found in the data directory" -- \
   env -C elsewhere "$CUSTOS" submit --data ../d --key ../admin.key --statement "$EXAMPLES/key-revoke.json"
+edit_info 'j["origin"] = "other.example/custos"'
+expect 1 "log verify fails when custos.json names another origin than the log's" -- "$CUSTOS" log verify --data d
+contains err.txt '"other.example/custos"' "the failure names custos.json's origin"
+contains err.txt "\"$ORIGIN\"" "the failure names the log's origin"
 
 finish cli_input
