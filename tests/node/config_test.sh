@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # custosd's configuration end to end (docs/node.md), on two real custosd
 # processes on 127.0.0.1 whose logs replicate each other:
+#   - `--check-config` runs the checks start-up runs: a federation file with
+#     another key for a peer whose log the node holds a replica of is refused
+#     by both, naming the replica;
 #   - a relative nodeKeyFile in the data directory's custos.json is a file of
 #     that directory, wherever custosd is started from.
 # Usage: config_test.sh CUSTOSD CUSTOS EXAMPLES_DIR
@@ -16,6 +19,26 @@ holds_ipb() { [ "$(replica_size)" -ge 1 ]; }
 eventually 30 "psb holds a replica of ipb's log" holds_ipb
 fed_stop psb TERM
 PSB_DIR=$FED_DIR/psb
+
+# --- a federation file with another key for a peer whose replica psb holds
+"$CUSTOS" key generate --name "$IPB" --out impostor.key >/dev/null
+python3 - "$("$CUSTOS" key show --key impostor.key)" "$IPB" <<'PY'
+import json, sys
+fed = json.load(open("federation.json"))
+for peer in fed["peers"]:
+    if peer["origin"] == sys.argv[2]:
+        peer["verifierKey"] = sys.argv[1]
+json.dump(fed, open("wrong-key.json", "w"))
+PY
+sed 's|"../federation.json"|"../wrong-key.json"|' "$PSB_DIR/node.json" >"$PSB_DIR/wrong-key.json"
+expect 2 "custosd does not start with another key for a peer it holds a replica of" -- \
+  env -C "$PSB_DIR" "$CUSTOSD" --config wrong-key.json
+contains err.txt "replica of $IPB" "start-up names the replica"
+expect 2 "--check-config refuses the same file" -- env -C "$PSB_DIR" "$CUSTOSD" --config wrong-key.json --check-config
+contains err.txt "replica of $IPB" "--check-config names the replica, as start-up does"
+check "--check-config prints no OK" [ ! -s out.txt ]
+expect 0 "--check-config accepts the right file" -- env -C "$PSB_DIR" "$CUSTOSD" --config node.json --check-config
+contains out.txt "config OK" "--check-config says OK"
 
 # --- a relative nodeKeyFile in custos.json
 mkdir -p "$PSB_DIR/data/keys"
