@@ -159,6 +159,12 @@ int VerifyLog(const std::string& dir, const std::string& federation_file, bool j
   Progress progress("verifying");
   auto report = VerifyStoredLog(data->Options(), [&](uint64_t done, uint64_t total) { progress.Update(done, total); });
   progress.Finish();
+  if (report.ok() && report->origin != data->origin) {
+    // The directory contradicts itself: submit would sign statements for an
+    // origin the log refuses, and custosd would refuse to start.
+    report = Status::Corruption("--data: " + dir + "/custos.json names origin \"" + data->origin +
+                                "\", the log's genesis names \"" + report->origin + "\"");
+  }
   if (!report.ok()) {
     if (json) PrintJson({{"ok", false}, {"reason", report.status().ToString()}});
     return Fail(report.status(), /*verifying=*/true);
