@@ -12,6 +12,7 @@
 
 #include "ledger/checkpoint.h"
 #include "ledger/submission.h"
+#include "node/config.h"
 #include "schema/json.h"
 
 namespace custos::cli {
@@ -50,17 +51,13 @@ Status WriteFile(const std::string& path, std::string_view contents) {
 }
 
 Result<DataDir> DataDir::Load(const std::string& dir) {
-  std::string path = dir + "/custos.json";
-  if (!std::filesystem::exists(path)) {
+  // One reader of custos.json for custos and custosd (node/config.h).
+  auto info = node::LoadDataDirInfo(dir);
+  if (info.status().code() == Status::Code::kNotFound) {
     return Status::InvalidArgument("--data: " + dir + " holds no Custos log (no custos.json); create one with `custos log init`");
   }
-  CUSTOS_ASSIGN_OR_RETURN(std::string text, ReadFileLimited(path, 64 * 1024, "--data"));
-  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("origin") || !j.contains("nodeKeyFile") ||
-      !j["origin"].is_string() || !j["nodeKeyFile"].is_string()) {
-    return Status::InvalidArgument(path + ": malformed (want {\"origin\": ..., \"nodeKeyFile\": ...})");
-  }
-  return DataDir{dir, j["origin"].get<std::string>(), j["nodeKeyFile"].get<std::string>()};
+  if (!info.ok()) return info.status().WithContext("--data");
+  return DataDir{dir, info->origin, info->node_key_file};
 }
 
 Status DataDir::Save() const {
@@ -156,6 +153,18 @@ Result<uint64_t> ParseIndex(const std::string& text, const char* flag) {
     return Status::InvalidArgument(std::string(flag) + ": \"" + text + "\" is not a non-negative whole number");
   }
   return v;
+}
+
+Result<schema::CanonicalMessage<schema::LogEntry>> ReadStoredEntry(ByteSpan bytes, uint64_t index) {
+  const std::string what = "entry " + std::to_string(index);
+  CUSTOS_ASSIGN_OR_RETURN(auto entry, schema::AsCorruption(schema::ReadCanonical<schema::LogEntry>(
+                                          bytes, schema::kMaxEntryBytes, what.c_str())));
+  auto statement = entry.get().getSubmission().getStatement();
+  CUSTOS_RETURN_IF_ERROR(schema::AsCorruption(schema::ReadCanonical<schema::Statement>(
+                                                  ByteSpan(statement.begin(), statement.size()),
+                                                  schema::kMaxStatementBytes, (what + " statement").c_str()))
+                             .status());
+  return entry;
 }
 
 }  // namespace custos::cli

@@ -13,6 +13,7 @@
 #include "crypto/keyfile.h"
 #include "crypto/status.h"
 #include "ledger/log.h"
+#include "schema/canonical.h"
 
 namespace custos::cli {
 
@@ -89,6 +90,11 @@ void PrintJson(const nlohmann::json& j);
 
 // Parses an unsigned decimal option value for `flag`.
 Result<uint64_t> ParseIndex(const std::string& text, const char* flag);
+
+// Entry `index` as a log stored or a node served it, read whole: the entry
+// and the statement it carries. Bytes that do not read are damage: Corruption
+// "entry I: <field>: <reason>" (or "entry I statement: …").
+Result<schema::CanonicalMessage<schema::LogEntry>> ReadStoredEntry(ByteSpan bytes, uint64_t index);
 
 void RegisterKeyCommands(CLI::App& app, Globals& globals, int& exit_code);
 void RegisterLogCommands(CLI::App& app, Globals& globals, int& exit_code);

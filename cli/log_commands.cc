@@ -117,8 +117,8 @@ int ShowEntry(const std::string& dir, const std::string& index_text, bool json) 
     std::cout.write(reinterpret_cast<const char*>(entry->data()), static_cast<std::streamsize>(entry->size()));
     return kExitOk;
   }
-  auto parsed = schema::ReadCanonical<schema::LogEntry>(*entry, schema::kMaxEntryBytes, "entry");
-  if (!parsed.ok()) return Fail(parsed.status(), true);
+  auto parsed = ReadStoredEntry(*entry, *index);
+  if (!parsed.ok()) return Fail(parsed.status(), /*verifying=*/true);
   nlohmann::json private_member;  // null unless the entry lists a person
   if (auto digest = personal::EntryListedDigest(*entry)) {
     auto held = personal::ReadPayload((*log)->store(), layout::kOwnLog, *index);
@@ -159,6 +159,12 @@ int VerifyLog(const std::string& dir, const std::string& federation_file, bool j
   Progress progress("verifying");
   auto report = VerifyStoredLog(data->Options(), [&](uint64_t done, uint64_t total) { progress.Update(done, total); });
   progress.Finish();
+  if (report.ok() && report->origin != data->origin) {
+    // The directory contradicts itself: submit would sign statements for an
+    // origin the log refuses, and custosd would refuse to start.
+    report = Status::Corruption("--data: " + dir + "/custos.json names origin \"" + data->origin +
+                                "\", the log's genesis names \"" + report->origin + "\"");
+  }
   if (!report.ok()) {
     if (json) PrintJson({{"ok", false}, {"reason", report.status().ToString()}});
     return Fail(report.status(), /*verifying=*/true);

@@ -189,9 +189,8 @@ int ShowEntry(NodeSession& session, const std::string& origin_flag, const std::s
     std::cout.write(reinterpret_cast<const char*>(entry.begin()), static_cast<std::streamsize>(entry.size()));
     return kExitOk;
   }
-  auto parsed = schema::ReadCanonical<schema::LogEntry>(ByteSpan(entry.begin(), entry.size()), schema::kMaxEntryBytes,
-                                                        "entry");
-  if (!parsed.ok()) return Fail(parsed.status(), true);
+  auto parsed = ReadStoredEntry(ByteSpan(entry.begin(), entry.size()), *index);
+  if (!parsed.ok()) return Fail(parsed.status(), /*verifying=*/true);
   auto private_member = PrivateMember(session, session.OriginOr(origin_flag), *index, ByteSpan(entry.begin(), entry.size()));
   if (!private_member.ok()) return Fail(private_member.status(), /*verifying=*/true);
   PrintEntryJson(schema::LogEntryToJson(parsed->get(), /*pretty=*/true), *private_member);

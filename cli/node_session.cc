@@ -3,6 +3,7 @@
 #include "ledger/merkle.h"
 #include "node/access.h"
 #include "node/tls.h"
+#include "schema/well_formed.h"
 
 namespace custos::cli {
 
@@ -57,6 +58,11 @@ Status NodeSession::Connect(const node::HostPort& address) {
   }
   node_ = client_->node();
   return Status::OK();
+}
+
+Status NodeSession::CheckAnswer(capnp::DynamicStruct::Reader answer) {
+  Status st = schema::CheckWellFormed(answer, schema::Unknown::kAllow);
+  return st.ok() ? st : Status::Corruption("the node's answer: " + st.message());
 }
 
 Result<std::string> NodeSession::NodeOrigin() {

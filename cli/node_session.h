@@ -3,6 +3,7 @@
 // client makes on what the node signs (docs/node.md).
 #pragma once
 
+#include <capnp/dynamic.h>
 #include <kj/async-io.h>
 
 #include <memory>
@@ -45,14 +46,17 @@ class NodeSession {
   const NoteVerifier& node_vkey() const { return vkey_; }
 
   // Waits (at most a minute) for a call; a failure becomes the Status the
-  // node meant (node/rpc_errors.h), or IOError for a lost connection.
-  template <typename T>
-  Result<T> Wait(kj::Promise<T> promise) {
-    std::optional<T> out;
+  // node meant (node/rpc_errors.h), or IOError for a lost connection. An
+  // answer that cannot be read whole (CheckAnswer) is Corruption, so that
+  // no accessor of the answer throws.
+  template <typename Results>
+  Result<capnp::Response<Results>> Wait(kj::Promise<capnp::Response<Results>> promise) {
+    std::optional<capnp::Response<Results>> out;
     auto bounded = io_.provider->getTimer().timeoutAfter(60 * kj::SECONDS, kj::mv(promise));
     KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] { out.emplace(bounded.wait(io_.waitScope)); })) {
       return node::FromException(*e);
     }
+    CUSTOS_RETURN_IF_ERROR(CheckAnswer(capnp::toDynamic(static_cast<const typename Results::Reader&>(*out))));
     return std::move(*out);
   }
 
@@ -77,6 +81,10 @@ class NodeSession {
 
  private:
   Status Connect(const node::HostPort& address);
+  // Every pointer of `answer` can be followed and every text read
+  // (schema::CheckWellFormed, allowing what a newer node adds); Corruption
+  // "the node's answer: <field>: <reason>" otherwise.
+  static Status CheckAnswer(capnp::DynamicStruct::Reader answer);
 
   kj::AsyncIoContext io_;
   NamedKey key_;

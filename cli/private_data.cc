@@ -1,5 +1,6 @@
 #include "cli/private_data.h"
 
+#include <algorithm>
 #include <iostream>
 
 #include "ledger/clock.h"
@@ -17,8 +18,20 @@ Result<std::string> StringMember(const nlohmann::json& j, const char* name) {
   return j[name].get<std::string>();
 }
 
+// A typo ("nmae") must not pass for an absent optional field.
+Status OnlyKnownFields(const nlohmann::json& j) {
+  static constexpr std::string_view kKnown[] = {"residentId", "name", "salt"};
+  for (const auto& [key, value] : j.items()) {
+    if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
+      return Status::InvalidArgument("--private: \"" + key + "\": unknown field (known: residentId, name, salt)");
+    }
+  }
+  return Status::OK();
+}
+
 // The "salt" of the file, or a fresh random one.
 Result<personal::Attachment> AttachmentOf(const nlohmann::json& j) {
+  CUSTOS_RETURN_IF_ERROR(OnlyKnownFields(j));
   personal::Person person;
   CUSTOS_ASSIGN_OR_RETURN(std::string typed_id, StringMember(j, "residentId"));
   // As typed; the payload holds GB 11643's one spelling ("…x" is "…X"). The
@@ -40,6 +53,20 @@ Result<personal::Attachment> AttachmentOf(const nlohmann::json& j) {
   CUSTOS_RETURN_IF_ERROR(personal::ParsePayload(a.payload, now).status().WithContext("--private"));
   return a;
 }
+// The statement's body.subjectListed when it is an object; nullptr otherwise
+// (malformed statements too: PrepareSubmission names what is wrong with them).
+nlohmann::json* ListedMember(nlohmann::json& statement) {
+  if (!statement.is_object()) return nullptr;
+  auto body = statement.find("body");
+  if (body == statement.end() || !body->is_object()) return nullptr;
+  auto listed = body->find("subjectListed");
+  return listed != body->end() && listed->is_object() ? &*listed : nullptr;
+}
+
+bool ListsAPerson(const nlohmann::json& listed) {
+  auto kind = listed.find("subjectKind");
+  return kind != listed.end() && kind->is_string() && *kind == "residentId";
+}
 }  // namespace
 
 Result<BoundStatement> BindPrivate(const std::string& private_file, const std::string& statement_json) {
@@ -48,19 +75,21 @@ Result<BoundStatement> BindPrivate(const std::string& private_file, const std::s
   if (j.is_discarded() || !j.is_object()) return Status::InvalidArgument("--private: " + private_file + " is not a JSON object");
   CUSTOS_ASSIGN_OR_RETURN(personal::Attachment a, AttachmentOf(j));
   auto s = nlohmann::json::parse(statement_json, nullptr, /*allow_exceptions=*/false);
-  if (s.is_discarded() || !s.is_object() || !s.contains("body") || !s["body"].is_object() ||
-      !s["body"].contains("subjectListed") || !s["body"]["subjectListed"].is_object()) {
+  nlohmann::json* listed = ListedMember(s);
+  if (listed == nullptr) {
     return Status::InvalidArgument("--private: the statement is not a subjectListed; only a listing carries a private payload");
   }
-  auto& listed = s["body"]["subjectListed"];
-  if (listed.value("subjectKind", "") != "residentId") {
+  if (!ListsAPerson(*listed)) {
     return Status::InvalidArgument("--private: body.subjectListed.subjectKind must be \"residentId\" (a person)");
   }
+  if (listed->contains("privateDigest") && !(*listed)["privateDigest"].is_string()) {
+    return Status::InvalidArgument("body.subjectListed.privateDigest: must be a hex string");
+  }
   const std::string digest = HexEncode(personal::PrivateDigest(a.salt, a.payload).span());
-  const std::string given = listed.value("privateDigest", "");
-  if (given.empty()) {
-    listed["privateDigest"] = digest;
-  } else if (given != digest) {
+  auto given = listed->find("privateDigest");
+  if (given == listed->end() || *given == "") {
+    (*listed)["privateDigest"] = digest;
+  } else if (*given != digest) {
     return Status::InvalidArgument(
         "body.subjectListed.privateDigest: is not SHA-256(salt || payload) of --private (give the \"salt\" it was "
         "made with, or leave privateDigest out and custos fills it in)");
@@ -71,7 +100,16 @@ Result<BoundStatement> BindPrivate(const std::string& private_file, const std::s
 Result<std::vector<std::optional<personal::Attachment>>> BindPrivates(const std::string& private_file, const std::string& batch_file,
                                                                       std::vector<StatementLine>& lines) {
   std::vector<std::optional<personal::Attachment>> out;
-  if (private_file.empty()) return out;
+  if (private_file.empty()) {
+    // Said here as the log would say it, before the statement's empty digest
+    // fails validation with a message about a field the user never wrote.
+    for (const auto& line : lines) {
+      auto s = nlohmann::json::parse(line.json, nullptr, /*allow_exceptions=*/false);
+      const nlohmann::json* listed = ListedMember(s);
+      if (listed != nullptr && ListsAPerson(*listed)) return personal::MissingPayloadError().WithContext(line.where);
+    }
+    return out;
+  }
   if (!batch_file.empty() || lines.size() != 1) {
     return Status::InvalidArgument("--private: goes with --statement FILE.json (one listing), not --batch");
   }

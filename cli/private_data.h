@@ -25,16 +25,18 @@ struct BoundStatement {
 };
 
 // Reads --private FILE.json ({"residentId": ..., "name": ..., optionally
-// "salt": 64 hex digits}) and binds it to `statement_json`, which must be a
-// subjectListed of kind residentId. Without "salt" a fresh random one is
-// drawn. An empty privateDigest in the statement is filled in with
+// "salt": 64 hex digits}; any other field is refused, naming it) and binds it
+// to `statement_json`, which must be a subjectListed of kind residentId. The
+// resident id is read as typed (ledger::NormalizeResidentId, at the clock's
+// time). Without "salt" a fresh random one is drawn. An empty privateDigest in the statement is filled in with
 // SHA-256(salt || payload); a given one must equal it (then the file must
 // carry the salt it was made with). InvalidArgument naming the field.
 Result<BoundStatement> BindPrivate(const std::string& private_file, const std::string& statement_json);
 
 // For `submit --private FILE`: binds the one statement of `lines` (it must
 // come from --statement, not --batch) and returns its attachment, one item
-// per line; with no FILE, returns an empty list and changes nothing.
+// per line. With no FILE, returns an empty list and changes nothing, unless a
+// line lists a person: then personal::MissingPayloadError naming the line.
 Result<std::vector<std::optional<personal::Attachment>>> BindPrivates(const std::string& private_file, const std::string& batch_file,
                                                                       std::vector<StatementLine>& lines);
 

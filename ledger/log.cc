@@ -145,10 +145,7 @@ rules::RuleContext Log::RulesAt(uint64_t index, int64_t log_time) const {
 Status Log::CheckPrivate(const CheckedSubmission& c, const std::optional<personal::Attachment>* attachment) {
   const bool person = personal::ListedDigest(c.statement.get()).has_value();
   if (attachment == nullptr || !attachment->has_value()) {
-    if (!person) return Status::OK();
-    return Status::InvalidArgument(
-        "private: a listing of a person needs its private payload (the name and id number, with the salt of "
-        "privateDigest); give it with `custos submit --private FILE` (docs/personal-data.md)");
+    return person ? personal::MissingPayloadError() : Status::OK();
   }
   return personal::CheckAttachment(c.statement.get(), **attachment);
 }

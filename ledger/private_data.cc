@@ -126,6 +126,11 @@ std::optional<Hash> EntryListedDigest(ByteSpan entry) {
   return ListedDigest(st->get());
 }
 
+Status MissingPayloadError() {
+  return Bad("private", "a listing of a person needs its private payload (the name and id number, with the salt of "
+                        "privateDigest); give it with `custos submit --private FILE` (docs/personal-data.md)");
+}
+
 Status CheckAttachment(schema::Statement::Reader statement, const Attachment& a) {
   auto digest = ListedDigest(statement);
   if (!digest) {

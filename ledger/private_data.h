@@ -86,6 +86,11 @@ std::optional<Hash> ListedDigest(schema::Statement::Reader statement);
 // not parse (the entry is checked elsewhere).
 std::optional<Hash> EntryListedDigest(ByteSpan entry);
 
+// The refusal of a listing of a person submitted without its payload:
+// InvalidArgument "private: a listing of a person needs its private payload …"
+// (docs/personal-data.md), as the own log's append and the command line say it.
+Status MissingPayloadError();
+
 // Checks that `a` belongs to `statement`: the statement lists a person, the
 // payload is canonical with a resident id valid at the statement's time (so
 // every node decides alike, whenever it checks), the salt is 32 bytes, and

@@ -466,10 +466,11 @@ Status StoredLog::LoadGenesis() {
   auto genesis_read = Entry(0);
   if (genesis_read.status().code() == Status::Code::kNotFound) return Status::Corruption("entry 0: missing from storage");
   CUSTOS_ASSIGN_OR_RETURN(Bytes genesis_bytes, std::move(genesis_read));
-  CUSTOS_ASSIGN_OR_RETURN(auto genesis, schema::ReadCanonical<schema::LogEntry>(genesis_bytes, schema::kMaxEntryBytes, "entry 0"));
-  CUSTOS_ASSIGN_OR_RETURN(auto statement, schema::ReadCanonical<schema::Statement>(
+  CUSTOS_ASSIGN_OR_RETURN(auto genesis, schema::AsCorruption(schema::ReadCanonical<schema::LogEntry>(
+                                            genesis_bytes, schema::kMaxEntryBytes, "entry 0")));
+  CUSTOS_ASSIGN_OR_RETURN(auto statement, schema::AsCorruption(schema::ReadCanonical<schema::Statement>(
                                               Span(genesis.get().getSubmission().getStatement()),
-                                              schema::kMaxStatementBytes, "entry 0 statement"));
+                                              schema::kMaxStatementBytes, "entry 0 statement")));
   if (!statement.get().getBody().isGenesis()) return Status::Corruption("entry 0 is not a genesis");
   auto g = statement.get().getBody().getGenesis();
   origin_ = g.getOrigin();

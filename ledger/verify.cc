@@ -152,7 +152,7 @@ class LogVerifier {
     CUSTOS_RETURN_IF_ERROR(CheckRuleState());
     CUSTOS_RETURN_IF_ERROR(CheckQueryIndexes());
     CUSTOS_RETURN_IF_ERROR(CheckListings(head));
-    return VerifyReport{head.size, head.root, head.checkpoint, unchecked_references_};
+    return VerifyReport{head.size, head.root, head.checkpoint, unchecked_references_, log_.origin()};
   }
 
  private:

@@ -27,6 +27,7 @@ struct VerifyReport {
   // the store does not hold that log, or not up to that index (docs/rules.md).
   // Syncing that log and verifying again checks them.
   uint64_t unchecked_references = 0;
+  std::string origin;  // the one the log's genesis names, which every entry was checked against
 };
 
 // Called after each chunk of entries with (entries checked, total).

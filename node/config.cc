@@ -219,14 +219,21 @@ Result<FederationConfig> ParseFederation(std::string_view text, std::string_view
   return fed;
 }
 
-Result<DataDirInfo> ParseDataDirInfo(std::string_view text, std::string_view label_view) {
+Result<DataDirInfo> ParseDataDirInfo(std::string_view text, std::string_view label_view, const std::string& dir) {
   std::string label(label_view);
   CUSTOS_ASSIGN_OR_RETURN(json j, ParseObject(text, label));
   ObjectReader r(j, label, "");
   DataDirInfo info;
   CUSTOS_ASSIGN_OR_RETURN(info.origin, r.String("origin"));
-  CUSTOS_ASSIGN_OR_RETURN(info.node_key_file, r.String("nodeKeyFile"));
+  CUSTOS_ASSIGN_OR_RETURN(std::string key_file, r.String("nodeKeyFile"));
+  info.node_key_file = Resolve(dir, key_file);
   return info;
+}
+
+Result<DataDirInfo> LoadDataDirInfo(const std::string& dir) {
+  const std::string path = dir + "/custos.json";
+  CUSTOS_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path, "log description"));
+  return ParseDataDirInfo(text, path, dir);
 }
 
 Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view label_view, const std::string& base_dir) {
@@ -253,19 +260,18 @@ Result<NodeConfig> LoadNodeConfig(const std::string& path) {
   std::string base = std::filesystem::path(path).parent_path().string();
   CUSTOS_ASSIGN_OR_RETURN(NodeConfig c, ParseNodeConfig(text, "config " + path, base));
   c.config_file = path;
-  std::string info_path = c.data_dir + "/custos.json";
-  auto info_text = ReadSmallFile(info_path, "dataDir: log description");
-  if (!info_text.ok()) {
+  auto info = LoadDataDirInfo(c.data_dir);
+  if (info.status().code() == Status::Code::kNotFound) {
     return Status::InvalidArgument("config " + path + ": dataDir: " + c.data_dir +
                                    " holds no Custos log (no custos.json); create one with `custos log init`");
   }
-  CUSTOS_ASSIGN_OR_RETURN(DataDirInfo info, ParseDataDirInfo(*info_text, info_path));
+  if (!info.ok()) return info.status();
   std::error_code ec;
   if (!std::filesystem::is_directory(c.ledger_path(), ec)) {
     return Status::InvalidArgument("config " + path + ": dataDir: " + c.ledger_path() + " is missing");
   }
-  c.origin = info.origin;
-  if (c.node_key_file.empty()) c.node_key_file = info.node_key_file;
+  c.origin = info->origin;
+  if (c.node_key_file.empty()) c.node_key_file = info->node_key_file;
   CUSTOS_ASSIGN_OR_RETURN(std::string fed_text, ReadSmallFile(c.federation_file, "federationFile"));
   CUSTOS_ASSIGN_OR_RETURN(c.federation, ParseFederation(fed_text, "federation " + c.federation_file));
   return c;

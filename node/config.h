@@ -71,9 +71,15 @@ Result<FederationConfig> ParseFederation(std::string_view json, std::string_view
 // (DIR/custos.json; docs/cli.md): the log's origin and its node key file.
 struct DataDirInfo {
   std::string origin;
-  std::string node_key_file;
+  std::string node_key_file;  // relative ones resolved against the directory
 };
-Result<DataDirInfo> ParseDataDirInfo(std::string_view json, std::string_view label);
+// Parses DIR/custos.json's text; a relative nodeKeyFile names a file of
+// `dir`, the data directory (not of the working directory: the file belongs
+// to the directory, which may be moved or used from anywhere).
+Result<DataDirInfo> ParseDataDirInfo(std::string_view json, std::string_view label, const std::string& dir);
+// Reads and parses DIR/custos.json. NotFound if there is none; InvalidArgument
+// naming the file and the field if it is malformed; IOError.
+Result<DataDirInfo> LoadDataDirInfo(const std::string& dir);
 
 // Log levels, lowest first; the config's "logLevel" is one of these.
 inline constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};

@@ -99,6 +99,20 @@ Result<Ledger> OpenLedger(const NodeConfig& config, const NamedKey& node_key) {
   return ledger;
 }
 
+// What the node needs before it listens: its ledger open (the log and a
+// replica of every peer's, each checked against the federation file's key)
+// and its TLS identity. Everything that can fail here fails --check-config too.
+struct Prepared {
+  Ledger ledger;
+  TlsIdentity identity;
+};
+
+Result<Prepared> Prepare(const NodeConfig& config, const NamedKey& node_key) {
+  CUSTOS_ASSIGN_OR_RETURN(Ledger ledger, OpenLedger(config, node_key));
+  CUSTOS_ASSIGN_OR_RETURN(TlsIdentity identity, TlsIdentity::FromKey(node_key));
+  return Prepared{std::move(ledger), std::move(identity)};
+}
+
 // The node's parts, in the order they must be built; they are torn down in the
 // reverse order: the followers and connections first, then the writer.
 class Node {
@@ -168,17 +182,25 @@ Status Serve(const NodeConfig& config, Ledger& ledger, const NamedKey& node_key,
 
 }  // namespace
 
+Status CheckNode(const NodeConfig& config, const NamedKey& node_key) {
+  auto prepared = Prepare(config, node_key);
+  if (!prepared.ok()) return prepared.status();
+  prepared->ledger.Close();
+  return Status::OK();
+}
+
 Status RunNode(const NodeConfig& config, const NamedKey& node_key, std::shared_ptr<spdlog::logger> logger,
                const DaemonOptions& options) {
-  auto ledger = OpenLedger(config, node_key);
-  if (!ledger.ok()) return ledger.status();
-  auto identity = TlsIdentity::FromKey(node_key);
-  if (!identity.ok()) return identity.status();
+  auto prepared = Prepare(config, node_key);
+  if (!prepared.ok()) return prepared.status();
+  Ledger& ledger = prepared->ledger;
   Status result;
-  KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] { result = Serve(config, *ledger, node_key, *identity, logger, options); })) {
+  KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] {
+                result = Serve(config, ledger, node_key, prepared->identity, logger, options);
+              })) {
     result = Status::IOError(e->getDescription().cStr());
   }
-  ledger->Close();  // close the database before saying so
+  ledger.Close();  // close the database before saying so
   if (result.ok()) logger->info("stopped cleanly");
   return result;
 }

@@ -22,6 +22,15 @@ struct DaemonOptions {
   std::string address_file;
 };
 
+// What `custosd --check-config` runs: every check RunNode makes before it
+// listens, with the same errors. It opens the log and a replica of each
+// peer's (so a federation key that another key's replica contradicts, or a log
+// whose origin is not the one custos.json names, is refused as at start-up),
+// makes the TLS identity, and closes the log again. Like start-up it takes
+// the database's lock (IOError while the node runs) and creates the empty
+// replica of a newly listed peer. Not checked: that the listen address is free.
+Status CheckNode(const NodeConfig& config, const NamedKey& node_key);
+
 // Runs the node described by `config` on this thread's new KJ event loop until
 // SIGTERM or SIGINT; then stops accepting, closes every connection, lets the
 // batch being written finish, and closes the log. The caller must have called

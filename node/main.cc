@@ -44,7 +44,9 @@ int main(int argc, char** argv) {
   std::string config_path, address_file;
   bool check_only = false;
   app.add_option("--config", config_path, "The node's JSON config file (examples/node/)")->required();
-  app.add_flag("--check-config", check_only, "Check the config, data directory, node key and federation file, then exit");
+  app.add_flag("--check-config", check_only,
+               "Run start-up's checks (config, data directory, node key, federation file, the log and\n"
+               "the replicas it holds) without listening, then exit");
   app.add_option("--address-file", address_file,
                  "Write the address it listens on (host:port) to this file once it accepts connections");
   try {
@@ -62,6 +64,8 @@ int main(int argc, char** argv) {
   auto key = custos::node::LoadNodeKey(*config);
   if (!key.ok()) return Fail(key.status().WithContext("config " + config_path));
   if (check_only) {
+    custos::Status checked = custos::node::CheckNode(*config, *key);
+    if (!checked.ok()) return Fail(checked);
     PrintConfig(*config);
     return kExitOk;
   }

@@ -96,10 +96,6 @@ Result<CanonicalMessage<T>> ReadCanonical(ByteSpan bytes, size_t max_bytes, cons
   return msg;
 }
 
-Status AsCorruption(const Status& status) {
-  return status.ok() ? status : Status::Corruption(status.message());
-}
-
 template Result<CanonicalMessage<Statement>> ReadCanonical<Statement>(ByteSpan, size_t, const char*);
 template Result<CanonicalMessage<SignedSubmission>> ReadCanonical<SignedSubmission>(ByteSpan, size_t, const char*);
 template Result<CanonicalMessage<LogEntry>> ReadCanonical<LogEntry>(ByteSpan, size_t, const char*);

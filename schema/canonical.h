@@ -55,14 +55,18 @@ class CanonicalMessage {
 // ("<what>: <field path>: text without its NUL terminator"): a text without
 // its NUL or not UTF-8, an enum value or union member this build does not
 // know, bits or pointers outside the fields it knows. Callers reading stored
-// or peer data report such a failure as Corruption (see AsCorruption).
+// or peer data report such a failure as Corruption (AsCorruption, below).
 template <typename T>
 Result<CanonicalMessage<T>> ReadCanonical(ByteSpan bytes, size_t max_bytes, const char* what);
 
-// `status` as Corruption with the same message (OK stays OK): for callers of
-// ReadCanonical on bytes they stored or a peer signed, where a refusal means
-// damage rather than bad input.
-Status AsCorruption(const Status& status);
+// `read` with a failure turned into Corruption, same message: for callers
+// of ReadCanonical on bytes they stored or a peer signed, where a refusal
+// means damage rather than bad input.
+template <typename T>
+Result<T> AsCorruption(Result<T> read) {
+  if (read.ok()) return read;
+  return Status::Corruption(read.status().message());
+}
 
 extern template Result<CanonicalMessage<Statement>> ReadCanonical<Statement>(ByteSpan, size_t, const char*);
 extern template Result<CanonicalMessage<SignedSubmission>> ReadCanonical<SignedSubmission>(ByteSpan, size_t, const char*);

@@ -395,6 +395,10 @@ Result<Bytes> StatementFromJson(std::string_view json) {
     return Status::InvalidArgument("statement: " + std::to_string(bytes.size()) +
                                    " canonical bytes is over the limit of " + std::to_string(kMaxStatementBytes));
   }
+  // Capnp's JSON parser passes bytes that are not UTF-8 (and escaped
+  // surrogates) through into text: refuse here what no reader of a record
+  // accepts, rather than hand out bytes ReadCanonical refuses.
+  CUSTOS_RETURN_IF_ERROR(ReadCanonical<Statement>(bytes, kMaxStatementBytes, "statement").status());
   return bytes;
 }
 

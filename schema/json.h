@@ -29,7 +29,9 @@ namespace custos::schema {
 // out of range, or JSON numbers beyond 2^53 (write those as strings), and hex
 // that is odd-length or not hex ("wrong-length" here means not whole bytes:
 // the byte counts of keys and digests are ledger/validate.h's to check).
-// Hex is accepted in either case.
+// Hex is accepted in either case. Text that is not valid UTF-8 is refused
+// ("statement: body.caseClosed.reason: text is not valid UTF-8"): the
+// result always reads with ReadCanonical.
 Result<Bytes> StatementFromJson(std::string_view json);
 
 // Sets `origin` if empty, `time` if 0 and `nonce` (16 random bytes from

@@ -92,9 +92,12 @@ class Sections {
 // The walk. The path is kept as a stack and rendered only for a message.
 class Walker {
  public:
+  explicit Walker(Unknown unknown) : refuse_unknown_(unknown == Unknown::kRefuse) {}
+
   Status Struct(capnp::DynamicStruct::Reader s) {
     Sections sections(s);
     CUSTOS_RETURN_IF_ERROR(Fields(s, sections));
+    if (!refuse_unknown_) return Status::OK();
     if (auto stray = sections.Stray()) return Error(*stray);
     return Status::OK();
   }
@@ -129,7 +132,7 @@ class Walker {
       sections.UseBits(uint64_t{proto.getDiscriminantOffset()} * 16, 16);
       KJ_IF_MAYBE(member, s.which()) {
         CUSTOS_RETURN_IF_ERROR(Field(s, *member, sections));
-      } else {
+      } else if (refuse_unknown_) {
         return Error("a union member this build does not know");
       }
     }
@@ -164,7 +167,7 @@ class Walker {
       case Type::STRUCT: return Struct(v.as<capnp::DynamicStruct>());
       case Type::LIST: return List(v.as<capnp::DynamicList>());
       case Type::INTERFACE:
-      case Type::ANY_POINTER: return Error("a field type records do not use");
+      case Type::ANY_POINTER: return refuse_unknown_ ? Error("a field type records do not use") : Status::OK();
       default: return Status::OK();  // numbers, Bool, Void, Data: any bits are a value
     }
   }
@@ -175,14 +178,14 @@ class Walker {
   }
 
   Status Enum(capnp::DynamicEnum e) {
-    if (e.getEnumerant() != nullptr) return Status::OK();
+    if (e.getEnumerant() != nullptr || !refuse_unknown_) return Status::OK();
     return Error(std::to_string(e.getRaw()) + " is not a " + std::string(e.getSchema().getShortDisplayName().cStr()) +
                  " this build knows");
   }
 
   Status List(capnp::DynamicList::Reader list) {
     capnp::Type element = list.getSchema().getElementType();
-    if (capnp::AnyList::Reader(list).getElementSize() != ElementSizeOf(element)) {
+    if (refuse_unknown_ && capnp::AnyList::Reader(list).getElementSize() != ElementSizeOf(element)) {
       return Error("a list encoded with the wrong element size");
     }
     // Numbers, Bool and Void: any bits are values, nothing to read.
@@ -196,6 +199,7 @@ class Walker {
     return Status::OK();
   }
 
+  const bool refuse_unknown_;
   std::vector<Step> path_;
 
  public:
@@ -224,8 +228,8 @@ std::string DescribeReadError(const kj::Exception& e) {
   return "not a well-formed Cap'n Proto message";
 }
 
-Status CheckWellFormed(capnp::DynamicStruct::Reader root) {
-  Walker walker;
+Status CheckWellFormed(capnp::DynamicStruct::Reader root, Unknown unknown) {
+  Walker walker(unknown);
   Status result;
   KJ_IF_MAYBE(e, kj::runCatchingExceptions([&]() { result = walker.Struct(root); })) {
     return walker.Thrown(*e);

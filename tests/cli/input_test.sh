@@ -40,4 +40,34 @@ expect 2 "--private: a resident id born in 2099 is refused" -- "${SUBMIT_PERSON[
 contains err.txt "private.payload.id: \"110105209901010020\" has a birth date (2099-01-01) after" \
   "the refusal names the field and the birth date"
 
+# --- private payload files
+printf '{"residentId": "11010519491231002X", "name": "李秀英", "nmae": "李秀英"}\n' >typo.json
+expect 2 "--private: an unknown field is refused" -- "${SUBMIT_PERSON[@]}" typo.json
+contains err.txt '--private: "nmae": unknown field (known: residentId, name, salt)' "the refusal names the field"
+expect 2 "a listing of a person without --private is refused" -- \
+  "$CUSTOS" submit --data d --key officer.key --statement person-listed.json
+contains err.txt "private: a listing of a person needs its private payload" "the refusal is the documented one"
+before=$("$CUSTOS" checkpoint --data d --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["size"])')
+check "nothing was appended" [ "$before" = $((index + 1)) ]
+
+# --- a data directory's custos.json
+# edit_info PYTHON: runs PYTHON over `j`, the JSON of d/custos.json, and writes it back.
+edit_info() {
+  python3 - "$1" <<'PY'
+import json, sys
+j = json.load(open("d/custos.json"))
+exec(sys.argv[1])
+json.dump(j, open("d/custos.json", "w"))
+PY
+}
+mkdir -p d/keys && install -m 600 node.key d/keys/node.key
+edit_info 'j["nodeKeyFile"] = "keys/node.key"'
+mkdir -p elsewhere
+expect 0 "a relative nodeKeyFile is found in the data directory" -- \
+  env -C elsewhere "$CUSTOS" submit --data ../d --key ../admin.key --statement "$EXAMPLES/key-revoke.json"
+edit_info 'j["origin"] = "other.example/custos"'
+expect 1 "log verify fails when custos.json names another origin than the log's" -- "$CUSTOS" log verify --data d
+contains err.txt '"other.example/custos"' "the failure names custos.json's origin"
+contains err.txt "\"$ORIGIN\"" "the failure names the log's origin"
+
 finish cli_input

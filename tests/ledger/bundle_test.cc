@@ -10,7 +10,10 @@
 #include <kj/exception.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "ledger/bundle_entry.h"
 #include "ledger/entry_checker.h"
@@ -397,5 +400,48 @@ TEST_F(BundleTest, EveryBitFlipOfAnEntryIsRefusedOrReadsAsAnotherEntry) {
   }
 }
 
+// ------------------------------------------------------------ fixtures
+//
+// tests/fixtures/custody.bundle and custody-trust.json, which the command-line
+// test of damaged input (tests/cli/damaged_input_test.sh) reads, are the
+// bundle of PlayCustodyAcrossTwoAgencies and the federation it verifies
+// against. After a change to the helpers or to the bundle format, run
+// TheFixturesAreABundleAndFederationThatVerify once with
+// CUSTOS_WRITE_FIXTURES=1 to write them again.
+
+std::string FederationJson() {
+  auto peer = [](const char* origin, int port, const char* kind) {
+    return std::string("    {\"origin\": \"") + origin + "\", \"verifierKey\": \"" +
+           NoteVerifier::ForKey(origin, testing::custody::NodeKeyOf(origin).key.public_key()).ToString() +
+           "\", \"address\": \"127.0.0.1:" + std::to_string(port) + "\", \"agencyKind\": \"" + kind + "\"}";
+  };
+  return "{\n  \"peers\": [\n" + peer(kIpb, 7300, "ip-bureau") + ",\n" + peer(kPsb, 7301, "public-security-bureau") +
+         "\n  ],\n  \"witnessPolicy\": {\"cosigners\": [\"" + kIpb + "\", \"" + kPsb + "\"], \"quorum\": 1}\n}\n";
+}
+
+std::string ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The fixtures still verify (a bundle is not byte-for-byte reproducible: the
+// genesis statement's nonce and time are fresh), and the federation is the
+// one these keys make.
+TEST_F(BundleTest, TheFixturesAreABundleAndFederationThatVerify) {
+  const std::string dir = std::string(CUSTOS_SOURCE_DIR) + "/tests/fixtures/";
+  if (std::getenv("CUSTOS_WRITE_FIXTURES") != nullptr) {
+    PlayCustodyAcrossTwoAgencies();
+    const Bytes made = ipb_->Bundle(ContentOf(kVideo));
+    std::ofstream(dir + "custody.bundle", std::ios::binary) << std::string(made.begin(), made.end());
+    std::ofstream(dir + "custody-trust.json", std::ios::binary) << FederationJson();
+  }
+  const std::string bundle = ReadWholeFile(dir + "custody.bundle");
+  bundle::Verdict v = Verify(Bytes(bundle.begin(), bundle.end()));
+  EXPECT_TRUE(v.ok()) << bundle::FailureName(v.failure) << ": " << v.message
+                      << " (run with CUSTOS_WRITE_FIXTURES=1 to write the fixtures again)";
+  EXPECT_EQ(ReadWholeFile(dir + "custody-trust.json"), FederationJson());
+}
 }  // namespace
 }  // namespace custos

@@ -7,6 +7,8 @@
 #include <kj/async-io.h>
 #include <kj/debug.h>
 
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <memory>
 #include <optional>
@@ -167,10 +169,33 @@ TEST(NodeConfigTest, FederationErrorsNameTheField) {
 }
 
 TEST(NodeConfigTest, DataDirInfoNamesOriginAndKey) {
-  auto info = ParseDataDirInfo(R"({"format": 1, "origin": "o", "nodeKeyFile": "/k"})", "d/custos.json");
+  auto info = ParseDataDirInfo(R"({"format": 1, "origin": "o", "nodeKeyFile": "/k"})", "d/custos.json", "/srv/d");
   ASSERT_TRUE(info.ok());
   EXPECT_EQ(info->origin, "o");
-  ExpectError(ParseDataDirInfo(R"({"origin": "o"})", "d/custos.json").status(), "d/custos.json: nodeKeyFile: missing");
+  EXPECT_EQ(info->node_key_file, "/k");
+  ExpectError(ParseDataDirInfo(R"({"origin": "o"})", "d/custos.json", "d").status(), "d/custos.json: nodeKeyFile: missing");
+}
+
+void WriteText(const std::string& path, const std::string& text) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream(path) << text;
+}
+
+// custos.json is the data directory's: a relative nodeKeyFile in it names a
+// file there, wherever the node is started from and wherever its config is.
+TEST(NodeConfigTest, ARelativeNodeKeyFileInCustosJsonIsInTheDataDirectory) {
+  const std::string dir = custos::testing::FreshTempDir(::testing::TempDir(), "config");
+  std::filesystem::create_directories(dir + "/store/ledger");
+  WriteText(dir + "/store/custos.json", R"({"format": 1, "origin": "o.example/custos", "nodeKeyFile": "keys/node.key"})");
+  WriteText(dir + "/etc/fed.json", Federation(""));
+  WriteText(dir + "/etc/node.json", R"({"dataDir": "../store", "listen": "127.0.0.1:0", "federationFile": "fed.json"})");
+  auto c = LoadNodeConfig(dir + "/etc/node.json");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->node_key_file, dir + "/store/keys/node.key");
+  EXPECT_EQ(c->federation_file, dir + "/etc/fed.json");
+  auto info = Must(LoadDataDirInfo(dir + "/store"), "LoadDataDirInfo");
+  EXPECT_EQ(info.node_key_file, dir + "/store/keys/node.key");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(NodeConfigTest, TheExampleFilesParse) {

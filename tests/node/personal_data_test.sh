@@ -59,7 +59,7 @@ check "the officer is granted on ipb" grant
 # ------------------------------------------------------------------ refused
 size0=$(own_size ipb)
 expect 2 "a listing of a person with neither digest nor --private is refused" -- "${OFFICER[@]}" submit --statement person-listed.json
-contains err.txt "body.subjectListed.privateDigest" "the refusal names the missing digest"
+contains err.txt "private: a listing of a person needs its private payload" "the refusal says the payload is missing"
 expect 2 "a listing of a person with a digest but no --private is refused" -- "${OFFICER[@]}" submit --statement person-listed-digest.json
 contains err.txt "private: a listing of a person needs its private payload" "the refusal says the payload is missing"
 expect 2 "a payload that does not hash to the statement's digest is refused" -- "${OFFICER[@]}" submit --statement person-listed-digest.json --private person.json

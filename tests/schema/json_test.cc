@@ -262,6 +262,13 @@ TEST(StatementJsonErrors, WrongTypesAndValues) {
   EXPECT_EQ(ErrorFor(R"({"origin":"a","origin":"b"})"), "origin: duplicate field");
 }
 
+// Capnp's parser passes raw bytes through; the statement must still read
+// (FillStatementDefaults, which `custos submit` calls next, requires it).
+TEST(StatementJsonErrors, TextThatIsNotUtf8IsRefused) {
+  EXPECT_EQ(ErrorFor("{\"body\":{\"caseClosed\":{\"reason\":\"\xff\"}}}"),
+            "statement: body.caseClosed.reason: text is not valid UTF-8");
+}
+
 TEST(StatementJsonErrors, OversizeInputIsRefusedBeforeParsing) {
   std::string big = R"({"origin":")" + std::string(kMaxStatementBytes, 'a') + R"("})";
   EXPECT_TRUE(StartsWith(ErrorFor(big), "statement JSON: " + std::to_string(big.size()) + " bytes is over the limit"));

@@ -3,7 +3,10 @@
 // outside the known fields are refused with a sentence naming the field, and
 // no single-bit change of a real statement makes a later reader throw or
 // reads as the same statement.
+#include "schema/well_formed.h"
+
 #include <capnp/message.h>
+#include <capnp/serialize.h>
 #include <gtest/gtest.h>
 #include <kj/exception.h>
 
@@ -105,6 +108,24 @@ TEST(WellFormed, BytesThatAreNotAMessageGetASentence) {
   auto r = ReadCanonical<EvidenceBundle>(bytes, 1 << 20, "bundle");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), "bundle: not a well-formed EvidenceBundle: a pointer leads outside the message");
+}
+
+// RPC answers (Unknown::kAllow): what a newer node may add is let through,
+// a text that cannot be read is not.
+TEST(WellFormed, AnAnswerMayCarryWhatANewerPeerAddsButNoUnreadableText) {
+  Bytes bytes = Built([](Statement::Builder s) {
+    s.getBody().initEvidenceDisposed().setDisposition(static_cast<Disposition>(3));
+    s.getBody().getEvidenceDisposed().setReason("done");
+  });
+  auto read = [&](const Bytes& b) {
+    kj::ArrayPtr<const capnp::word> segment(reinterpret_cast<const capnp::word*>(b.data()), b.size() / 8);
+    capnp::SegmentArrayMessageReader message(kj::arrayPtr(&segment, 1));
+    return CheckWellFormed(capnp::toDynamic(message.getRoot<Statement>()), Unknown::kAllow);
+  };
+  EXPECT_TRUE(read(bytes).ok()) << read(bytes).ToString();
+  EXPECT_FALSE(ReadCanonical<Statement>(bytes, kMaxStatementBytes, "statement").ok());  // a record may not
+  bytes[NulAfter(bytes, "done")] = 'x';
+  EXPECT_EQ(read(bytes).message(), "body.evidenceDisposed.reason: text without its NUL terminator");
 }
 
 // Reads `bytes` the way the command line shows a statement. Returns the JSON,

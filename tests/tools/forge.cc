@@ -1,7 +1,7 @@
 // custos_forge — TEST-ONLY. Makes a node's own log serve an entry that fails
-// verification, the way a dishonest or broken node would, so that integration
-// tests can check that `custos log verify` and the followers of the log refuse
-// to go past it. It lives under tests/, is built only with the tests and is
+// verification, the way a dishonest or broken node or a damaged disk would,
+// so that integration tests can check that `custos log verify` and the
+// followers of the log refuse to go past it. It lives under tests/, is built only with the tests and is
 // never installed.
 //
 //   custos_forge bad-entry --data DIR --node-key FILE --kind KIND
@@ -23,9 +23,19 @@
 // the origin's key and its root covers the bad entry: only replaying the
 // entries (full verification, replication) finds what is wrong.
 //
-// Prints the index of the forged entry. Exit codes as the `custos` command
-// line's (docs/cli.md): 0 done, 2 bad usage or input (including a log that
-// does not open, or a node key that is not the log's), 3 I/O error.
+// Prints the index of the forged entry.
+//
+//   custos_forge damage-entry --data DIR --index I --offset K [--xor X]
+//
+// Rewrites the stored bytes of entry I of the own log with byte K xored with
+// X (default 1), as damage that LevelDB's checksums do not see leaves them
+// (a bad copy, a faulty disk under a rewritten file). Nothing else changes:
+// the log opens, and only reading entry I finds what is wrong. Prints the
+// byte's old and new value.
+//
+// Exit codes as the `custos` command line's (docs/cli.md): 0 done, 2 bad usage
+// or input (including a log that does not open, or a node key that is not the
+// log's), 3 I/O error.
 
 #include <capnp/message.h>
 #include <sodium.h>
@@ -75,6 +85,13 @@ constexpr KindName kKinds[] = {
 
 struct Args {
   std::string data, node_key, kind, key, statement;  // kind: one of kKinds' names
+};
+
+struct DamageArgs {
+  std::string data;
+  uint64_t index = 0;
+  uint64_t offset = 0;
+  unsigned xor_with = 1;
 };
 
 Kind KindNamed(std::string_view name) {
@@ -171,6 +188,16 @@ Status CheckNodeKey(const StoredLog& log, const NamedKey& node_key) {
   return Status::OK();
 }
 
+// The store of the data directory `data` (made by `custos log init`).
+Result<std::unique_ptr<Store>> OpenStore(const std::string& data) {
+  StoreOptions options;
+  options.path = data + "/ledger";
+  options.verify_threads = 1;
+  auto store = Store::Open(options, OpenMode::kOpenExisting);
+  if (!store.ok()) return store.status().WithContext("--data: opening " + options.path);
+  return std::move(store).value();
+}
+
 Result<uint64_t> ForgeBadEntry(const Args& args) {
   const Kind kind = KindNamed(args.kind);
   CUSTOS_ASSIGN_OR_RETURN(std::string origin, ReadOrigin(args.data));
@@ -181,12 +208,8 @@ Result<uint64_t> ForgeBadEntry(const Args& args) {
   CUSTOS_ASSIGN_OR_RETURN(std::string json,
                           ReadSmallFile(args.statement, schema::kMaxStatementBytes, "--statement"));
 
-  StoreOptions options;
-  options.path = args.data + "/ledger";
-  options.verify_threads = 1;
-  auto store = Store::Open(options, OpenMode::kOpenExisting);
-  if (!store.ok()) return store.status().WithContext("--data: opening " + options.path);
-  StoredLog log(**store, layout::kOwnLog);
+  CUSTOS_ASSIGN_OR_RETURN(auto store, OpenStore(args.data));
+  StoredLog log(*store, layout::kOwnLog);
   CUSTOS_RETURN_IF_ERROR(log.Load());
   if (log.origin() != origin) {
     return Status::InvalidArgument("--data: custos.json names origin \"" + origin + "\", the log's genesis \"" +
@@ -194,7 +217,7 @@ Result<uint64_t> ForgeBadEntry(const Args& args) {
   }
   CUSTOS_RETURN_IF_ERROR(CheckNodeKey(log, *node_key));
 
-  auto submission = SignStatement(json, origin, officer->key, (*store)->clock().NowMillis());
+  auto submission = SignStatement(json, origin, officer->key, store->clock().NowMillis());
   if (!submission.ok()) return submission.status().WithContext(args.statement);
   if (kind == Kind::kBadSignature) {
     CUSTOS_ASSIGN_OR_RETURN(auto signed_sub, schema::ReadCanonical<schema::SignedSubmission>(
@@ -202,6 +225,36 @@ Result<uint64_t> ForgeBadEntry(const Args& args) {
     submission = FlipSignatureByte(signed_sub.get());
   }
   return AppendUnchecked(log, *node_key, *submission, kind);
+}
+
+Result<std::string> DamageEntry(const DamageArgs& args) {
+  CUSTOS_ASSIGN_OR_RETURN(auto store, OpenStore(args.data));
+  StoredLog log(*store, layout::kOwnLog);
+  CUSTOS_RETURN_IF_ERROR(log.Load());
+  CUSTOS_ASSIGN_OR_RETURN(Bytes entry, log.Entry(args.index));
+  if (args.offset >= entry.size()) {
+    return Status::InvalidArgument("--offset: entry " + std::to_string(args.index) + " has " +
+                                   std::to_string(entry.size()) + " bytes");
+  }
+  const uint8_t old_byte = entry[args.offset];
+  entry[args.offset] ^= static_cast<uint8_t>(args.xor_with);
+  leveldb::WriteBatch nothing, entries;
+  entries.Put(layout::EntryKey(layout::kOwnLog, args.index),
+              leveldb::Slice(reinterpret_cast<const char*>(entry.data()), entry.size()));
+  CUSTOS_RETURN_IF_ERROR(store->Write(nothing, &entries));
+  return "entry " + std::to_string(args.index) + " byte " + std::to_string(args.offset) + ": " +
+         std::to_string(old_byte) + " -> " + std::to_string(entry[args.offset]);
+}
+
+void AddDamageEntryCommand(CLI::App& app, DamageArgs& args) {
+  auto* cmd = app.add_subcommand(
+      "damage-entry",
+      "Change one byte of a stored entry of the own log, and nothing else, as damage\n"
+      "that LevelDB's checksums do not see leaves it.");
+  cmd->add_option("--data", args.data, "The log's directory (made by `custos log init`)")->required();
+  cmd->add_option("--index", args.index, "The entry")->required();
+  cmd->add_option("--offset", args.offset, "The byte of the entry's canonical bytes")->required();
+  cmd->add_option("--xor", args.xor_with, "What the byte is xored with (1 to 255; default 1)")->check(CLI::Range(1, 255));
 }
 
 void AddBadEntryCommand(CLI::App& app, Args& args) {
@@ -224,10 +277,18 @@ int Main(int argc, char** argv) {
   app.require_subcommand(1);
   Args args;
   AddBadEntryCommand(app, args);
+  DamageArgs damage;
+  AddDamageEntryCommand(app, damage);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? kExitOk : kExitBadInput;
+  }
+  if (app.got_subcommand("damage-entry")) {
+    auto done = DamageEntry(damage);
+    if (!done.ok()) return Fail(done.status());
+    std::cout << *done << "\n";
+    return kExitOk;
   }
   auto index = ForgeBadEntry(args);
   if (!index.ok()) return Fail(index.status());
