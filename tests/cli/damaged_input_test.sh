@@ -15,7 +15,7 @@ EXAMPLES=$3
 FIXTURES=$4
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
-cd "$WORK"
+cd "$WORK" || exit 1
 # shellcheck source=../lib.sh
 source "$TESTS_DIR/lib.sh"
 
@@ -66,7 +66,7 @@ expect 0 "entry 2 as bytes" -- "$CUSTOS" entry --data d --index 2
 cp out.txt entry2.bin
 PLACE=$(json_field "$EXAMPLES/evidence-registered.json" "['body']['evidenceRegistered']['place']")
 AT=$(offset_after entry2.bin "$PLACE")
-[ "$AT" -gt 0 ] && ok "the place's NUL is at byte $AT of entry 2" || bad "the place is not in entry 2"
+check "the place's NUL is in entry 2 (byte $AT)" [ "$AT" -gt 0 ]
 expect 0 "damage entry 2: the place loses its NUL" -- "$FORGE" damage-entry --data d --index 2 --offset "$AT" --xor 120
 
 expect 1 "log verify exits 1 on the damaged entry" -- "$CUSTOS" log verify --data d
@@ -88,7 +88,7 @@ expect 0 "the fixture bundle verifies with its file" -- "$CUSTOS" verify --bundl
 # The NUL ending an examination's findings, inside an entry inside the bundle.
 cp good.bundle findings.bundle
 AT=$(offset_after findings.bundle "as registered")
-[ "$AT" -gt 0 ] && ok "the findings' NUL is at byte $AT of the bundle" || bad "the findings are not in the bundle"
+check "the findings' NUL is in the bundle (byte $AT)" [ "$AT" -gt 0 ]
 replace_byte findings.bundle "$AT" x
 expect 1 "verify --bundle exits 1 on a text without its NUL in an entry" -- "$CUSTOS" verify --bundle findings.bundle --file video.mp4 --trust trust.json
 contains out.txt "FAILED (entry): custody step 2 of suzhou-ipb.example/custos: entry 3:" "the refusal names the step and the entry"
