@@ -27,6 +27,11 @@ int Fail(const Status& status, bool verifying) {
   }
 }
 
+int FailParse(CLI::App& app, const CLI::ParseError& e) {
+  if (e.get_exit_code() == 0) return app.exit(e) == 0 ? kExitOk : kExitBadInput;
+  return Fail(Status::InvalidArgument(std::string(e.what()) + " (see --help)"));
+}
+
 Result<std::string> ReadFileLimited(const std::string& path, size_t max_bytes, const char* what) {
   std::error_code ec;
   auto size = std::filesystem::file_size(path, ec);

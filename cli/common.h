@@ -33,6 +33,12 @@ struct Globals {
 // IOError is kExitIOError; everything else kExitBadInput.
 int Fail(const Status& status, bool verifying = false);
 
+// For a command line CLI11 could not parse: --help (and the like) prints as
+// CLI11 prints it and returns kExitOk; anything else (an unknown or missing
+// option, a bad value) is reported as every other error, one line
+// "custos: invalid argument: <what CLI11 says> (see --help)", kExitBadInput.
+int FailParse(CLI::App& app, const CLI::ParseError& e);
+
 // Reads a whole file, refusing one larger than `max_bytes`.
 Result<std::string> ReadFileLimited(const std::string& path, size_t max_bytes, const char* what);
 // Writes a file (0644), replacing it.

@@ -24,8 +24,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? custos::cli::kExitOk : custos::cli::kExitBadInput;
+    return custos::cli::FailParse(app, e);
   }
   return exit_code;
 }

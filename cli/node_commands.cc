@@ -451,8 +451,7 @@ std::optional<int> RunAgainstNode(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? kExitOk : kExitBadInput;
+    return FailParse(app, e);
   }
   return exit_code;
 }

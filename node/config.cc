@@ -55,6 +55,16 @@ class ObjectReader {
     return s;
   }
 
+  // An optional whole number from `min` to `max`; `fallback` when absent.
+  Result<uint32_t> Whole(std::string_view field, uint32_t fallback, uint32_t min, uint32_t max) const {
+    if (!Has(field)) return fallback;
+    const json& v = Get(field);
+    if (!v.is_number_unsigned() || v.get<uint64_t>() < min || v.get<uint64_t>() > max) {
+      return Error(field, "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+    }
+    return static_cast<uint32_t>(v.get<uint64_t>());
+  }
+
   std::string Path(std::string_view field) const { return path_ + std::string(field); }
   const std::string& label() const { return label_; }
 
@@ -163,6 +173,15 @@ Result<WitnessPolicy> ParsePolicy(const json& j, const FederationConfig& fed, co
   return policy;
 }
 
+Result<ConnectionLimits> ParseLimits(const ObjectReader& r) {
+  ConnectionLimits l;
+  CUSTOS_ASSIGN_OR_RETURN(l.max_unauthenticated, r.Whole("maxUnauthenticated", kDefaultMaxUnauthenticated, 1, 65536));
+  CUSTOS_ASSIGN_OR_RETURN(l.handshake_timeout_s,
+                          r.Whole("handshakeTimeoutSeconds", kDefaultHandshakeTimeoutSeconds, 1, 600));
+  CUSTOS_ASSIGN_OR_RETURN(l.idle_timeout_s, r.Whole("idleTimeoutSeconds", kDefaultIdleTimeoutSeconds, 0, 86400));
+  return l;
+}
+
 Status CheckLevel(const std::string& level, const ObjectReader& r) {
   for (auto l : kLogLevels) {
     if (level == l) return Status::OK();
@@ -240,7 +259,8 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view label
   std::string label(label_view);
   CUSTOS_ASSIGN_OR_RETURN(json j, ParseObject(text, label));
   ObjectReader r(j, label, "");
-  CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"dataDir", "nodeKeyFile", "listen", "federationFile", "logLevel"}));
+  CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"dataDir", "nodeKeyFile", "listen", "federationFile", "logLevel",
+                                      "maxUnauthenticated", "handshakeTimeoutSeconds", "idleTimeoutSeconds"}));
   NodeConfig c;
   CUSTOS_ASSIGN_OR_RETURN(std::string data_dir, r.String("dataDir"));
   c.data_dir = Resolve(base_dir, data_dir);
@@ -252,6 +272,7 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view label
   c.federation_file = Resolve(base_dir, fed_file);
   CUSTOS_ASSIGN_OR_RETURN(c.log_level, r.String("logLevel", std::string("info")));
   CUSTOS_RETURN_IF_ERROR(CheckLevel(c.log_level, r));
+  CUSTOS_ASSIGN_OR_RETURN(c.limits, ParseLimits(r));
   return c;
 }
 

@@ -81,6 +81,18 @@ Result<DataDirInfo> ParseDataDirInfo(std::string_view json, std::string_view lab
 // naming the file and the field if it is malformed; IOError.
 Result<DataDirInfo> LoadDataDirInfo(const std::string& dir);
 
+// How many connections the node takes before they authenticate, for how
+// long, and how long an authenticated one may stay silent (docs/node.md,
+// "Connection limits"; node/listener.h applies them).
+inline constexpr uint32_t kDefaultMaxUnauthenticated = 256;
+inline constexpr uint32_t kDefaultHandshakeTimeoutSeconds = 10;
+inline constexpr uint32_t kDefaultIdleTimeoutSeconds = 300;
+struct ConnectionLimits {
+  uint32_t max_unauthenticated = kDefaultMaxUnauthenticated;  // "maxUnauthenticated", 1..65536
+  uint32_t handshake_timeout_s = kDefaultHandshakeTimeoutSeconds;  // "handshakeTimeoutSeconds", 1..600
+  uint32_t idle_timeout_s = kDefaultIdleTimeoutSeconds;  // "idleTimeoutSeconds", 0 (never)..86400
+};
+
 // Log levels, lowest first; the config's "logLevel" is one of these.
 inline constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 
@@ -92,6 +104,7 @@ struct NodeConfig {
   HostPort listen;              // port 0: any free port
   std::string federation_file;
   std::string log_level = "info";
+  ConnectionLimits limits;
   FederationConfig federation;
 
   std::string ledger_path() const { return data_dir + "/ledger"; }
@@ -100,7 +113,8 @@ struct NodeConfig {
 // The config file's own fields, before the files it names are read.
 // Relative paths are resolved against `base_dir` (the config file's
 // directory). Fields: dataDir, listen, federationFile (required);
-// nodeKeyFile, logLevel (optional).
+// nodeKeyFile, logLevel, maxUnauthenticated, handshakeTimeoutSeconds,
+// idleTimeoutSeconds (optional; ConnectionLimits gives their ranges).
 Result<NodeConfig> ParseNodeConfig(std::string_view json, std::string_view label, const std::string& base_dir);
 
 // Reads the config file, then DIR/custos.json and the federation file, and

@@ -125,7 +125,7 @@ class Node {
         federation_(io, config.federation, *ledger.log, ledger.ReplicaPointers(), identity, node_key, hub_, logger),
         services_{config.origin, &logs_, &committer_, &hub_, &access_, &federation_, logger, ledger.log->size()},
         tls_(identity, [this](const PublicKey& key) { return access_.MayConnect(key); }),
-        listener_(services_, tls_, io.getTimer()),
+        listener_(services_, tls_, io.getTimer(), ListenerLimits::From(config.limits)),
         sweeper_(*ledger.store, logger),
         scrubber_(*ledger.store, logger) {
     services_.store = ledger.store.get();

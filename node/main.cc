@@ -52,7 +52,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? kExitOk : kExitBadInput;
+    // --help prints as CLI11 prints it; a bad option is an error like any other.
+    if (e.get_exit_code() == 0) return app.exit(e) == 0 ? kExitOk : kExitBadInput;
+    return Fail(custos::Status::InvalidArgument(std::string(e.what()) + " (see --help)"));
   }
   // Before any thread exists (LevelDB and the writer start threads), so that
   // these signals reach the event loop and nothing else.

@@ -43,6 +43,17 @@ constexpr char kFallbackCommonName[] = "custos";
 // Largest Certificate handshake message we accept from a peer.
 constexpr long kMaxCertificateMessage = 16 * 1024;
 
+// Ciphertext a peer may send before the handshake and acceptance are done. A
+// Custos handshake takes 1-2 KB each way (one small certificate); the bound
+// keeps a peer that never finishes from making OpenSSL buffer a ClientHello
+// of up to 128 KB (tls.h, "Memory").
+constexpr size_t kMaxHandshakeCiphertext = 32 * 1024;
+
+// Read buffers for ciphertext: small while handshaking (and allocated only
+// when the peer has sent something), a whole record once established.
+constexpr size_t kHandshakeReadBytes = 4 * 1024;
+constexpr size_t kEstablishedReadBytes = kTlsRecordPlaintext + 512;
+
 // How many bytes of a refused key go into the error message.
 constexpr size_t kKeyPrefixBytes = 8;
 
@@ -155,11 +166,13 @@ class TlsStream final : public kj::AsyncIoStream {
     void Advance(size_t n);
   };
 
+  void SetUpSsl();
   kj::Promise<void> DriveHandshake();
   kj::Promise<void> SendAccepted();
   kj::Promise<void> AwaitAccepted();
   kj::Promise<size_t> ReadPlain(byte* out, size_t minBytes, size_t maxBytes, size_t done);
   kj::Promise<void> ReadCiphertext();
+  void CountHandshakeBytes(size_t n);
   kj::Promise<void> WriteSome(PendingWrite w);
   void SslWrite(const byte* data, size_t size);
   void QueueOutput();
@@ -181,7 +194,8 @@ class TlsStream final : public kj::AsyncIoStream {
   kj::ForkedPromise<void> write_tail_;
   size_t queued_bytes_ = 0;  // queued on write_tail_, not yet taken by inner_
 
-  kj::Array<byte> cipher_in_;
+  kj::Array<byte> cipher_in_;    // sized by ReadCiphertext (kHandshakeReadBytes, kEstablishedReadBytes)
+  size_t handshake_bytes_ = 0;  // ciphertext read before established_
   byte accepted_byte_ = 0;
   bool established_ = false;  // the handshake and acceptance are done
   bool eof_ = false;          // the peer's close_notify has been read
@@ -213,16 +227,22 @@ TlsStream::TlsStream(std::shared_ptr<internal::TlsShared> shared, kj::Own<kj::As
                      Role role)
     : inner_(kj::mv(inner)),
       shared_(std::move(shared)),
-      ssl_(SSL_new(shared_->ctx)),
       role_(role),
-      write_tail_(kj::Promise<void>(kj::READY_NOW).fork()),
-      cipher_in_(kj::heapArray<byte>(kTlsRecordPlaintext + 512)) {
+      write_tail_(kj::Promise<void>(kj::READY_NOW).fork()) {
+  // A client speaks first. A server waits for the peer's first bytes before
+  // it allocates any TLS state: a connection that never speaks costs little.
+  if (role == Role::kClient) SetUpSsl();
+}
+
+void TlsStream::SetUpSsl() {
+  ssl_.reset(SSL_new(shared_->ctx));
   CheckOpenSsl(ssl_ != nullptr, "SSL_new");
   rbio_ = BIO_new(BIO_s_mem());
   wbio_ = BIO_new(BIO_s_mem());
   if (rbio_ == nullptr || wbio_ == nullptr) {
     BIO_free(rbio_);
     BIO_free(wbio_);
+    rbio_ = wbio_ = nullptr;
     CheckOpenSsl(false, "BIO_new");
   }
   // An empty memory BIO means "wait for more", never "end of stream": the
@@ -230,7 +250,7 @@ TlsStream::TlsStream(std::shared_ptr<internal::TlsShared> shared, kj::Own<kj::As
   BIO_set_mem_eof_return(rbio_, -1);
   SSL_set_bio(ssl_.get(), rbio_, wbio_);
   SSL_set_app_data(ssl_.get(), this);
-  if (role == Role::kServer) {
+  if (role_ == Role::kServer) {
     SSL_set_accept_state(ssl_.get());
   } else {
     SSL_set_connect_state(ssl_.get());
@@ -276,7 +296,9 @@ bool TlsStream::CheckPeer(X509_STORE_CTX* store) {
 // --- handshake --------------------------------------------------------------
 
 kj::Promise<void> TlsStream::Handshake() {
-  return DriveHandshake().then([this] {
+  // A server's SSL is set up by the first ReadCiphertext (see the constructor).
+  auto ready = ssl_ ? kj::Promise<void>(kj::READY_NOW) : ReadCiphertext();
+  return ready.then([this] { return DriveHandshake(); }).then([this] {
     return role_ == Role::kServer ? SendAccepted() : AwaitAccepted();
   });
 }
@@ -379,6 +401,9 @@ kj::Promise<void> TlsStream::ReadCiphertext() {
   if (queued_bytes_ > kTlsMaxQueuedCiphertext) {
     return write_tail_.addBranch().then([this] { return ReadCiphertext(); });
   }
+  // No read is pending here, so the buffer may be replaced.
+  const size_t want = established_ ? kEstablishedReadBytes : kHandshakeReadBytes;
+  if (cipher_in_.size() != want) cipher_in_ = kj::heapArray<byte>(want);
   return inner_->tryRead(cipher_in_.begin(), 1, cipher_in_.size()).then([this](size_t n) {
     if (n == 0) {
       kj::Exception e = TlsError(kj::Exception::Type::DISCONNECTED,
@@ -387,9 +412,21 @@ kj::Promise<void> TlsStream::ReadCiphertext() {
       failure_ = kj::cp(e);
       kj::throwFatalException(kj::mv(e));
     }
+    if (!established_) CountHandshakeBytes(n);
+    if (!ssl_) SetUpSsl();
     int written = BIO_write(rbio_, cipher_in_.begin(), static_cast<int>(n));
     CheckOpenSsl(written == static_cast<int>(n), "BIO_write");
   });
+}
+
+void TlsStream::CountHandshakeBytes(size_t n) {
+  handshake_bytes_ += n;
+  if (handshake_bytes_ <= kMaxHandshakeCiphertext) return;
+  kj::Exception e = TlsError(kj::Exception::Type::FAILED,
+                             "TLS handshake failed: the peer sent more than " +
+                                 std::to_string(kMaxHandshakeCiphertext) + " bytes without completing it");
+  failure_ = kj::cp(e);
+  kj::throwFatalException(kj::mv(e));
 }
 
 // --- writing ----------------------------------------------------------------
@@ -464,6 +501,7 @@ void TlsStream::SslWrite(const byte* data, size_t size) {
 }
 
 void TlsStream::QueueOutput() {
+  if (wbio_ == nullptr) return;  // a server that has not heard its peer yet
   size_t pending = BIO_ctrl_pending(wbio_);
   if (pending == 0) return;
   auto bytes = kj::heapArray<byte>(pending);

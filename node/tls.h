@@ -33,7 +33,17 @@
 // its own promise pending forever but blocks nothing else (every connection is
 // driven by its own promises). Wrap the handshake in a timer, e.g.
 //   timer.timeoutAfter(10 * kj::SECONDS, tls.WrapServer(kj::mv(raw)))
-// and apply the same to reads of an idle connection if that matters.
+// and apply the same to reads of an idle connection if that matters
+// (RpcListener does both).
+//
+// Memory: what a handshake that never completes can hold is bounded. A server
+// stream allocates no TLS state until the peer has sent its first bytes (a
+// silent connection holds a few hundred bytes); reads before the handshake
+// is done go through a 4 KB buffer; a peer that sends more than 32 KB of
+// ciphertext without completing the handshake (a Custos handshake takes 1-2
+// KB) fails it; idle connections give OpenSSL's record buffers back
+// (SSL_MODE_RELEASE_BUFFERS). How many handshakes run at once is the caller's
+// to bound (RpcListener).
 #pragma once
 
 #include <kj/async-io.h>

@@ -70,4 +70,17 @@ expect 1 "log verify fails when custos.json names another origin than the log's"
 contains err.txt '"other.example/custos"' "the failure names custos.json's origin"
 contains err.txt "\"$ORIGIN\"" "the failure names the log's origin"
 
+# --- options
+# one_error FILE: FILE is one line in the form every error takes.
+one_error() { [ "$(wc -l <"$1")" = 1 ] && grep -q '^custos: invalid argument: ' "$1"; }
+expect 2 "an unknown option is refused" -- "$CUSTOS" log verify --data d --frobnicate
+contains err.txt "--frobnicate" "the report names the option"
+check "it is one line, 'custos: invalid argument: …'" one_error err.txt
+expect 2 "a missing option is refused" -- "$CUSTOS" log verify
+check "it is one line, 'custos: invalid argument: …'" one_error err.txt
+expect 2 "against a node too, before connecting" -- "$CUSTOS" --node 127.0.0.1:1 checkpoint --frobnicate
+check "it is one line, 'custos: invalid argument: …'" one_error err.txt
+expect 0 "--help still prints the help" -- "$CUSTOS" log verify --help
+contains out.txt "--data" "the help lists the options"
+
 finish cli_input

@@ -5,7 +5,8 @@
 #     another key for a peer whose log the node holds a replica of is refused
 #     by both, naming the replica;
 #   - a relative nodeKeyFile in the data directory's custos.json is a file of
-#     that directory, wherever custosd is started from.
+#     that directory, wherever custosd is started from;
+#   - an unknown option is reported like every other error.
 # Usage: config_test.sh CUSTOSD CUSTOS EXAMPLES_DIR
 set -uo pipefail
 source "$(dirname "$0")/federation_setup.sh" "$@"
@@ -54,5 +55,11 @@ sed 's|"nodeKeyFile": "node.key", ||' "$PSB_DIR/node.json" >"$PSB_DIR/no-key.jso
 expect 0 "custos.json's relative nodeKeyFile is found from another directory" -- \
   "$CUSTOSD" --config "$PSB_DIR/no-key.json" --check-config
 expect 0 "and from the config's" -- env -C "$PSB_DIR" "$CUSTOSD" --config no-key.json --check-config
+
+# --- options
+expect 2 "an unknown option is refused" -- "$CUSTOSD" --config "$PSB_DIR/node.json" --check-confg
+contains err.txt "custosd: invalid argument: " "it is reported as every other error is"
+contains err.txt "--check-confg" "the report names the option"
+check "the report is one line" [ "$(wc -l <err.txt)" = 1 ]
 
 finish config_end_to_end

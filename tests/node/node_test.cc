@@ -110,6 +110,16 @@ TEST(NodeConfigTest, ParsesAConfigAndResolvesPathsAgainstItsDirectory) {
   EXPECT_EQ(c->listen.port, 0);
   EXPECT_EQ(c->log_level, "debug");
   EXPECT_TRUE(c->node_key_file.empty());
+  EXPECT_EQ(c->limits.max_unauthenticated, 256u);
+  EXPECT_EQ(c->limits.handshake_timeout_s, 10u);
+  EXPECT_EQ(c->limits.idle_timeout_s, 300u);
+  auto limited = Must(ParseNodeConfig(R"({"dataDir": "d", "listen": "h:1", "federationFile": "f", "maxUnauthenticated": 8,
+                                          "handshakeTimeoutSeconds": 3, "idleTimeoutSeconds": 0})",
+                                      "n.json", "/"),
+                      "ParseNodeConfig");
+  EXPECT_EQ(limited.limits.max_unauthenticated, 8u);
+  EXPECT_EQ(limited.limits.handshake_timeout_s, 3u);
+  EXPECT_EQ(limited.limits.idle_timeout_s, 0u);
 }
 
 TEST(NodeConfigTest, ErrorsNameTheFileAndTheField) {
@@ -120,6 +130,10 @@ TEST(NodeConfigTest, ErrorsNameTheFileAndTheField) {
   ExpectError(parse(R"({"dataDir": "d", "listen": "h:1", "federationFile": "f", "lisen": 1})"), "lisen: unknown field");
   ExpectError(parse(R"({"dataDir": "d", "listen": "h:1", "federationFile": "f", "logLevel": "loud"})"), "logLevel:");
   ExpectError(parse(R"({"dataDir": 5, "listen": "h:1", "federationFile": "f"})"), "dataDir: must be a string");
+  ExpectError(parse(R"({"dataDir": "d", "listen": "h:1", "federationFile": "f", "maxUnauthenticated": 0})"),
+              "maxUnauthenticated: must be a whole number from 1 to 65536");
+  ExpectError(parse(R"({"dataDir": "d", "listen": "h:1", "federationFile": "f", "idleTimeoutSeconds": -1})"),
+              "idleTimeoutSeconds: must be a whole number from 0 to 86400");
   ExpectError(parse("[1]"), "config n.json: must be a JSON object");
   ExpectError(parse("{"), "config n.json: not valid JSON");
 }
@@ -525,10 +539,11 @@ class ListenerTest : public NodeServerTest {
         listener_(services_, tls_, io_.provider->getTimer()) {}
   ~ListenerTest() noexcept override {}
 
-  // The client's end of a connection to the listener, after the handshake.
-  kj::Promise<AuthenticatedTlsStream> Dial(const NamedKey& key) {
+  // The client's end of a connection to `listener`, after the handshake.
+  kj::Promise<AuthenticatedTlsStream> Dial(const NamedKey& key) { return Dial(key, listener_); }
+  kj::Promise<AuthenticatedTlsStream> Dial(const NamedKey& key, RpcListener& listener) {
     auto pipe = kj::newTwoWayPipe();
-    listener_.Accept(kj::mv(pipe.ends[0]), "pipe");
+    listener.Accept(kj::mv(pipe.ends[0]), "pipe");
     auto identity = std::make_shared<TlsIdentity>(Must(TlsIdentity::FromKey(key), "identity"));
     auto context = std::make_shared<TlsContext>(*identity, [](const PublicKey& k) {
       return k == custos::testing::NodeKey().key.public_key();
@@ -570,6 +585,72 @@ TEST_F(ListenerTest, AMalformedMessageEndsOnlyItsConnection) {
   io_.provider->getTimer().timeoutAfter(10 * kj::SECONDS, kj::mv(closed2)).wait(ws_);
 
   // The first connection is still served.
+  EXPECT_EQ(node.statusRequest().send().wait(ws_).getStatus().getLogs().size(), 1u);
+}
+
+// ------------------------------------------------------------ the listener: connection limits
+
+// A listener with small limits, and connections that never speak.
+class ListenerLimitsTest : public ListenerTest {
+ protected:
+  static ListenerLimits Small() {
+    ListenerLimits l;
+    l.max_unauthenticated = 2;
+    l.stale_after = 100 * kj::MILLISECONDS;
+    l.idle_timeout = 400 * kj::MILLISECONDS;
+    return l;
+  }
+  ~ListenerLimitsTest() noexcept override {}
+
+  // A connection to `limited_` that sends nothing: the client's end.
+  kj::Own<kj::AsyncIoStream> Silent() {
+    auto pipe = kj::newTwoWayPipe();
+    limited_.Accept(kj::mv(pipe.ends[0]), "silent");
+    return kj::mv(pipe.ends[1]);
+  }
+  // True if the node has closed the connection whose client end is `end`
+  // (its read ends) within `wait`.
+  bool Closed(kj::AsyncIoStream& end, kj::Duration wait) {
+    auto ended = end.tryRead(buffer_, 1, sizeof buffer_).then([](size_t) { return true; }, [](kj::Exception&&) { return true; });
+    return io_.provider->getTimer()
+        .timeoutAfter(wait, kj::mv(ended))
+        .catch_([](kj::Exception&&) { return false; })
+        .wait(ws_);
+  }
+  void Sleep(kj::Duration d) { io_.provider->getTimer().afterDelay(d).wait(ws_); }
+
+  RpcListener limited_{services_, tls_, io_.provider->getTimer(), Small()};
+  kj::byte buffer_[64];
+};
+
+TEST_F(ListenerLimitsTest, BeyondTheBoundTheOldestStaleConnectionGivesWayElseTheNewOneIsRefused) {
+  auto first = Silent();
+  auto second = Silent();
+  EXPECT_EQ(limited_.unauthenticated(), 2u);
+  // Both are fresh: a third is refused at once.
+  auto third = Silent();
+  EXPECT_EQ(limited_.refused(), 1u);
+  EXPECT_TRUE(Closed(*third, 1 * kj::SECONDS));
+  // Once they are stale, a legitimate client gets in: the oldest gives way.
+  Sleep(150 * kj::MILLISECONDS);
+  auto good = Dial(NamedKey{"officer", custos::testing::OfficerKey()}, limited_).wait(ws_);
+  EXPECT_EQ(limited_.evicted(), 1u);
+  EXPECT_TRUE(Closed(*first, 1 * kj::SECONDS));
+  EXPECT_FALSE(Closed(*second, 50 * kj::MILLISECONDS));
+  EXPECT_EQ(limited_.unauthenticated(), 1u);  // `second`; `good` is authenticated
+}
+
+TEST_F(ListenerLimitsTest, AnAuthenticatedConnectionThatStaysSilentIsClosed) {
+  auto quiet = Dial(NamedKey{"officer", custos::testing::OfficerKey()}, limited_).wait(ws_);
+  auto busy = Dial(NamedKey{"officer", custos::testing::OfficerKey()}, limited_).wait(ws_);
+  capnp::TwoPartyClient client(*busy.stream);
+  auto node = client.bootstrap().castAs<rpc::Node>();
+  // Calls every 100 ms keep `busy` open past the 400 ms idle timeout.
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ(node.statusRequest().send().wait(ws_).getStatus().getLogs().size(), 1u);
+    Sleep(100 * kj::MILLISECONDS);
+  }
+  EXPECT_TRUE(Closed(*quiet.stream, 1 * kj::SECONDS));
   EXPECT_EQ(node.statusRequest().send().wait(ws_).getStatus().getLogs().size(), 1u);
 }
 

@@ -508,6 +508,30 @@ TEST_F(TlsTest, PeerThatVanishesWithoutCloseNotifyIsDisconnectedNotEof) {
   EXPECT_ANY_THROW(c.stream().write("x", 1).wait(ws_));
 }
 
+// A ClientHello may announce up to 128 KB, and OpenSSL would buffer it all;
+// a Custos handshake is 1-2 KB, so a peer is cut off once it has sent 32 KB
+// without completing one.
+TEST_F(TlsTest, APeerThatSendsMoreThan32KbWithoutCompletingTheHandshakeIsCutOff) {
+  auto server = ServerContext();
+  auto pipe = kj::newTwoWayPipe();
+  auto s = io_.provider->getTimer()
+               .timeoutAfter(5 * kj::SECONDS, server->WrapServer(kj::mv(pipe.ends[0])))
+               .then([](AuthenticatedTlsStream&&) { return std::string("completed"); },
+                     [](Exception&& e) { return std::string(e.getDescription().cStr()); })
+               .eagerlyEvaluate(nullptr);
+  // Handshake records of 16 KB: a ClientHello header announcing 131071
+  // bytes, then zeros, three records' worth (48 KB).
+  std::string flood;
+  for (int record = 0; record < 3; ++record) {
+    flood += std::string("\x16\x03\x01\x40\x00", 5);
+    std::string body(0x4000, '\0');
+    if (record == 0) body.replace(0, 4, std::string("\x01\x01\xff\xff", 4));
+    flood += body;
+  }
+  auto sent = pipe.ends[1]->write(flood.data(), flood.size()).then([] {}, [](Exception&&) {}).eagerlyEvaluate(nullptr);
+  EXPECT_EQ(s.wait(ws_), "TLS handshake failed: the peer sent more than 32768 bytes without completing it");
+}
+
 TEST_F(TlsTest, AStalledPeerBlocksNothingElseAndTimesOutUnderATimer) {
   auto server = ServerContext();
   auto client = ClientContext(client_id_);
