@@ -224,7 +224,7 @@ int CaseTrail(NodeSession& session, const std::string& case_id, const std::strin
     PrintJson({{"caseId", case_id}, {"entries", list}, {"logs", checker.LogsJson()}, {"completeness", kCompleteness}});
     return kExitOk;
   }
-  std::cout << "case " << case_id << ": " << entries.size() << " entries in " << checker.logs().size() << " logs\n";
+  std::cout << "case " << case_id << ": " << Entries(entries.size()) << " in " << Count(checker.logs().size(), "log", "logs") << "\n";
   for (const auto& e : entries) {
     std::cout << audit::FormatUtc(e.log_time) << "  " << e.origin << "  #" << e.index << "  " << e.kind << "\n";
   }

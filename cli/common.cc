@@ -65,10 +65,7 @@ Result<DataDir> DataDir::Load(const std::string& dir) {
   return DataDir{dir, info->origin, info->node_key_file};
 }
 
-Status DataDir::Save() const {
-  nlohmann::json j = {{"format", 1}, {"origin", origin}, {"nodeKeyFile", node_key_file}};
-  return WriteFile(dir + "/custos.json", j.dump(2) + "\n");
-}
+Status DataDir::Save() const { return node::SaveDataDirInfo(dir, {origin, node_key_file}); }
 
 LogOptions DataDir::Options() const {
   LogOptions o;
@@ -148,6 +145,18 @@ void Progress::Update(uint64_t done, uint64_t total) {
   std::cerr << "\r" << what_ << " [" << std::string(static_cast<size_t>(filled), '#')
             << std::string(static_cast<size_t>(kWidth - filled), ' ') << "] " << permille / 10 << "."
             << permille % 10 << "% " << done << "/" << total << std::flush;
+}
+
+void Progress::Update(const std::string& what, uint64_t done, uint64_t total) {
+  if (what != what_) {
+    Finish();
+    what_ = what;
+  }
+  Update(done, total);
+}
+
+std::string Count(uint64_t n, std::string_view one, std::string_view many) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
 }
 
 void PrintJson(const nlohmann::json& j) { std::cout << j.dump(2) << "\n"; }

@@ -83,6 +83,8 @@ class Progress {
   explicit Progress(std::string what);
   ~Progress();
   void Update(uint64_t done, uint64_t total);
+  // Update for work in stages: a new `what` ends the previous stage's line.
+  void Update(const std::string& what, uint64_t done, uint64_t total);
   // Ends the bar's line (before anything else is printed); idempotent.
   void Finish();
 
@@ -93,6 +95,10 @@ class Progress {
 };
 
 void PrintJson(const nlohmann::json& j);
+
+// "1 entry", "2 entries": `n` and the word for one or for many.
+std::string Count(uint64_t n, std::string_view one, std::string_view many);
+inline std::string Entries(uint64_t n) { return Count(n, "entry", "entries"); }
 
 // Parses an unsigned decimal option value for `flag`.
 Result<uint64_t> ParseIndex(const std::string& text, const char* flag);

@@ -131,54 +131,52 @@ int ShowEntry(const std::string& dir, const std::string& index_text, bool json) 
   return kExitOk;
 }
 
-// Checks every replica of a peer of `federation_file` that the store holds,
-// read-only. Adds {origin, size, root} per replica to `out`.
-Status VerifyReplicas(const DataDir& data, const std::string& federation_file, nlohmann::json& out, bool json) {
+// The verifier keys of the federation file's peers, or none without one.
+Result<std::vector<NoteVerifier>> FederationKeys(const std::string& federation_file) {
+  std::vector<NoteVerifier> keys;
+  if (federation_file.empty()) return keys;
   CUSTOS_ASSIGN_OR_RETURN(std::string text, ReadFileLimited(federation_file, 1 << 20, "--federation"));
   CUSTOS_ASSIGN_OR_RETURN(auto federation, node::ParseFederation(text, "--federation " + federation_file));
-  LogOptions options = data.Options();
-  options.read_only = true;
-  CUSTOS_ASSIGN_OR_RETURN(auto store, Store::Open(options, OpenMode::kOpenExisting));
-  for (const auto& peer : federation.peers) {
-    if (peer.origin == data.origin) continue;
-    CUSTOS_ASSIGN_OR_RETURN(auto number, store->FindLog(peer.origin));
-    if (!number) continue;  // this node does not follow it
-    Progress progress("verifying " + peer.origin);
-    auto report = VerifyStoredReplica(*store, peer.verifier, [&](uint64_t done, uint64_t total) { progress.Update(done, total); });
-    progress.Finish();
-    if (!report.ok()) return report.status().WithContext("replica of " + peer.origin);
-    out.push_back({{"origin", peer.origin}, {"size", report->size}, {"root", Base64Encode(report->root.span())}});
-    if (!json) std::cout << "OK: replica of " << peer.origin << ": " << report->size << " entries verified\n";
-  }
-  return Status::OK();
+  for (const auto& peer : federation.peers) keys.push_back(peer.verifier);
+  return keys;
 }
 
+nlohmann::json ReportJson(const VerifyReport& r) {
+  return {{"origin", r.origin}, {"size", r.size}, {"root", Base64Encode(r.root.span())}};
+}
+
+// Checks the log, and with --federation every replica of a peer the store
+// holds; read-only, so it may run beside a live node.
 int VerifyLog(const std::string& dir, const std::string& federation_file, bool json) {
   auto data = DataDir::Load(dir);
   if (!data.ok()) return Fail(data.status());
+  auto replicas = FederationKeys(federation_file);
+  if (!replicas.ok()) return Fail(replicas.status());
   Progress progress("verifying");
-  auto report = VerifyStoredLog(data->Options(), [&](uint64_t done, uint64_t total) { progress.Update(done, total); });
+  auto reports = VerifyStoredLogs(data->Options(), *replicas, [&](const std::string& log, uint64_t done, uint64_t total) {
+    progress.Update("verifying " + log, done, total);
+  });
   progress.Finish();
-  if (report.ok() && report->origin != data->origin) {
+  if (reports.ok() && reports->front().origin != data->origin) {
     // The directory contradicts itself: submit would sign statements for an
     // origin the log refuses, and custosd would refuse to start.
-    report = Status::Corruption("--data: " + dir + "/custos.json names origin \"" + data->origin +
-                                "\", the log's genesis names \"" + report->origin + "\"");
+    reports = Status::Corruption("--data: " + dir + "/custos.json names origin \"" + data->origin +
+                                 "\", the log's genesis names \"" + reports->front().origin + "\"");
   }
-  if (!report.ok()) {
-    if (json) PrintJson({{"ok", false}, {"reason", report.status().ToString()}});
-    return Fail(report.status(), /*verifying=*/true);
+  if (!reports.ok()) {
+    if (json) PrintJson({{"ok", false}, {"reason", reports.status().ToString()}});
+    return Fail(reports.status(), /*verifying=*/true);
   }
-  if (!json) std::cout << "OK: " << report->size << " entries verified; root " << Base64Encode(report->root.span()) << "\n";
-  nlohmann::json replicas = nlohmann::json::array();
-  if (!federation_file.empty()) {
-    if (Status st = VerifyReplicas(*data, federation_file, replicas, json); !st.ok()) {
-      if (json) PrintJson({{"ok", false}, {"reason", st.ToString()}});
-      return Fail(st, /*verifying=*/true);
-    }
-  }
+  const VerifyReport& own = reports->front();
+  nlohmann::json replica_json = nlohmann::json::array();
+  for (size_t i = 1; i < reports->size(); ++i) replica_json.push_back(ReportJson((*reports)[i]));
   if (json) {
-    PrintJson({{"ok", true}, {"size", report->size}, {"root", Base64Encode(report->root.span())}, {"replicas", replicas}});
+    PrintJson({{"ok", true}, {"size", own.size}, {"root", Base64Encode(own.root.span())}, {"replicas", replica_json}});
+    return kExitOk;
+  }
+  std::cout << "OK: " << Entries(own.size) << " verified; root " << Base64Encode(own.root.span()) << "\n";
+  for (size_t i = 1; i < reports->size(); ++i) {
+    std::cout << "OK: replica of " << (*reports)[i].origin << ": " << Entries((*reports)[i].size) << " verified\n";
   }
   return kExitOk;
 }
@@ -200,21 +198,19 @@ int Backup(const std::string& dir, const std::string& out, bool json) {
   if (ec) return Fail(Status::IOError("--out: cannot create " + out + ": " + ec.message()));
   DataDir copy{out, data->origin, std::filesystem::absolute(data->node_key_file).string()};
   Progress progress("copying");
-  auto report = BackupStore(**from, copy.ledger_path(), [&](uint64_t done, uint64_t total) { progress.Update(done, total); });
+  auto backup = BackupAndVerify(**from, copy.ledger_path(), {}, [&](const std::string& stage, uint64_t done,
+                                                                    uint64_t total) { progress.Update(stage, done, total); });
   progress.Finish();
-  if (!report.ok()) return Fail(report.status().WithContext("backup"), /*verifying=*/true);
+  if (!backup.ok()) return Fail(backup.status().WithContext("backup"), /*verifying=*/true);
   if (Status saved = copy.Save(); !saved.ok()) return Fail(saved);
-  Progress checking("verifying the copy");
-  auto verified = VerifyStoredLog(copy.Options(), [&](uint64_t done, uint64_t total) { checking.Update(done, total); });
-  checking.Finish();
-  if (!verified.ok()) return Fail(verified.status().WithContext("the copy does not verify"), /*verifying=*/true);
+  const VerifyReport& own = backup->logs.front();
   if (json) {
-    PrintJson({{"ok", true}, {"out", out}, {"size", verified->size}, {"records", report->records},
-               {"entries", report->entries}, {"checkpoint", verified->checkpoint}});
+    PrintJson({{"ok", true}, {"out", out}, {"size", own.size}, {"records", backup->copied.records},
+               {"entries", backup->copied.entries}, {"checkpoint", own.checkpoint}});
   } else {
-    std::cout << "OK: backed up " << report->records << " records (" << report->entries
-              << " entries of every log) into " << out << "; its own log of " << verified->size
-              << " entries verifies\n";
+    std::cout << "OK: backed up " << backup->copied.records << " records (" << backup->copied.entries
+              << " entries of every log) into " << out << "; its own log of " << Entries(own.size)
+              << " verifies\n";
   }
   return kExitOk;
 }

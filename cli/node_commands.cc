@@ -326,6 +326,99 @@ int NodeStatus(NodeSession& session, bool json) {
   return kExitOk;
 }
 
+// ------------------------------------------------------------ node verify | node backup
+
+// The node's progress reports, shown as the command line shows its own.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
+class ProgressShown final : public rpc::ProgressSink::Server {
+ public:
+  explicit ProgressShown(Progress& progress) : progress_(progress) {}
+
+ protected:
+  kj::Promise<void> update(UpdateContext context) override {
+    auto p = context.getParams();
+    progress_.Update(std::string(p.getStage().cStr(), p.getStage().size()), p.getDone(), p.getTotal());
+    return kj::READY_NOW;
+  }
+
+ private:
+  Progress& progress_;
+};
+#pragma GCC diagnostic pop
+
+// The logs a node says it verified. The own log's checkpoint must verify
+// with --node-vkey and name the size and root the node reports.
+Result<nlohmann::json> VerifiedJson(NodeSession& session, capnp::List<rpc::VerifiedLog>::Reader logs) {
+  nlohmann::json out = nlohmann::json::array();
+  for (auto log : logs) {
+    std::string origin(log.getOrigin().cStr(), log.getOrigin().size());
+    auto root = Hash::FromSpan(ByteSpan(log.getRoot().begin(), log.getRoot().size()));
+    if (!root) return Status::Corruption("the node's answer: logs: root of " + origin + " is not 32 bytes");
+    bool own = log.getRole() == rpc::LogRole::OWN;
+    if (own) {
+      if (!session.IsOwn(origin)) return Status::Corruption("the node's answer: its own log is named " + origin);
+      CUSTOS_ASSIGN_OR_RETURN(auto opened, session.OpenCheckpoint(origin, log.getCheckpoint().cStr()));
+      if (opened.checkpoint.size != log.getSize() || opened.checkpoint.root != *root) {
+        return Status::Corruption("the node's answer: the checkpoint of " + origin + " is not of the size and root verified");
+      }
+    }
+    out.push_back({{"origin", origin}, {"role", own ? "own" : "replica"}, {"size", log.getSize()},
+                   {"root", Base64Encode(root->span())}, {"uncheckedReferences", log.getUncheckedReferences()}});
+  }
+  return out;
+}
+
+void PrintVerifiedText(const nlohmann::json& logs) {
+  for (const auto& l : logs) {
+    std::cout << "OK: " << (l["role"] == "own" ? "log " : "replica of ") << l["origin"].get<std::string>() << ": "
+              << Entries(l["size"].get<uint64_t>()) << " verified; root " << l["root"].get<std::string>() << "\n";
+  }
+}
+
+// A verification or backup may take hours on a large store; progress keeps
+// the connection alive.
+constexpr kj::Duration kJobLimit = 24 * 3600 * kj::SECONDS;
+
+int NodeVerify(NodeSession& session, bool json) {
+  Progress progress("verifying");
+  auto request = session.node().verifyStoreRequest(Hint(0));
+  request.setProgress(kj::heap<ProgressShown>(progress));
+  auto response = session.Wait(request.send(), kJobLimit);
+  progress.Finish();
+  if (!response.ok()) {
+    if (json) PrintJson({{"ok", false}, {"reason", response.status().ToString()}});
+    return Fail(response.status(), /*verifying=*/true);
+  }
+  auto logs = VerifiedJson(session, response->getLogs());
+  if (!logs.ok()) return Fail(logs.status(), /*verifying=*/true);
+  if (json) PrintJson({{"ok", true}, {"logs", *logs}});
+  else PrintVerifiedText(*logs);
+  return kExitOk;
+}
+
+int NodeBackup(NodeSession& session, const std::string& name, bool json) {
+  Progress progress("copying");
+  auto request = session.node().backupStoreRequest(Hint(name.size()));
+  request.setName(name);
+  request.setProgress(kj::heap<ProgressShown>(progress));
+  auto response = session.Wait(request.send(), kJobLimit);
+  progress.Finish();
+  if (!response.ok()) return Fail(response.status(), /*verifying=*/true);
+  auto logs = VerifiedJson(session, response->getLogs());
+  if (!logs.ok()) return Fail(logs.status(), /*verifying=*/true);
+  std::string path = response->getPath().cStr();
+  if (json) {
+    PrintJson({{"ok", true}, {"path", path}, {"records", response->getRecords()}, {"entries", response->getEntries()},
+               {"logs", *logs}});
+    return kExitOk;
+  }
+  std::cout << "OK: the node backed up " << response->getRecords() << " records into " << path
+            << " (on its host)\n";
+  PrintVerifiedText(*logs);
+  return kExitOk;
+}
+
 // ------------------------------------------------------------ dispatch
 
 // The first token that is neither an option nor a global option's value.
@@ -349,7 +442,7 @@ bool HasFlag(int argc, char** argv, std::string_view flag) {
 struct Opts {
   NodeFlags flags;
   std::string data;  // refused: a command reads one log, the node's or a directory's
-  std::string statement, batch, private_file, origin, index, size, old;
+  std::string statement, batch, private_file, origin, index, size, old, out;
   size_t per_call = 0;
   bool json = false;
 };
@@ -420,6 +513,22 @@ void AddCommands(CLI::App& app, Opts& o, int& exit_code) {
   auto* status = node->add_subcommand("status", "Logs held, sizes, peers, lag, cosignatures, alarms");
   status->add_flag("--json", o.json, "Print the status as JSON");
   OnRun(status, o, exit_code, [&o](NodeSession& s) { return NodeStatus(s, o.json); });
+  auto* verify = node->add_subcommand(
+      "verify",
+      "Have the node verify its store in full: it copies the store as of now\n"
+      "(appends go on), checks its own log and every replica of a federation peer\n"
+      "in the copy, and deletes the copy. Needs an admin key of the node's log.");
+  verify->add_flag("--json", o.json, "Print {ok, logs: [{origin, role, size, root}]} or {ok, reason} as JSON");
+  OnRun(verify, o, exit_code, [&o](NodeSession& s) { return NodeVerify(s, o.json); });
+  auto* backup = node->add_subcommand(
+      "backup",
+      "Have the node write a backup of its store into its backupDirectory, as of\n"
+      "now, and verify it: a data directory that `custos log verify` accepts and\n"
+      "custosd can start from (docs/operations.md). Needs an admin key of the\n"
+      "node's log.");
+  backup->add_option("--out", o.out, "The backup's name in the node's backupDirectory (a new directory)")->required();
+  backup->add_flag("--json", o.json, "Print {ok, path, records, entries, logs} as JSON");
+  OnRun(backup, o, exit_code, [&o](NodeSession& s) { return NodeBackup(s, o.out, o.json); });
   AddListingCommands(app, o.flags, exit_code);
 }
 }  // namespace
@@ -464,10 +573,18 @@ void RegisterNodeCommands(CLI::App& app, Globals&, int& exit_code) {
   RegisterAuditHelp(app, exit_code);
   auto* node = app.add_subcommand("node", "Ask a running node about itself (needs --node)");
   node->require_subcommand(1);
-  auto* status = node->add_subcommand("status", "Logs held, sizes, peers, lag, cosignatures, alarms");
-  status->callback([&exit_code] {
-    exit_code = Fail(Status::InvalidArgument("node status: give --node HOST:PORT (or set CUSTOS_NODE)"));
-  });
+  const std::pair<const char*, const char*> commands[] = {
+      {"status", "Logs held, sizes, peers, lag, cosignatures, alarms"},
+      {"verify", "Have the node verify a copy of its whole store (admin key)"},
+      {"backup", "Have the node back up its store into its backupDirectory (admin key)"},
+  };
+  for (const auto& [name, what] : commands) {
+    auto* command = node->add_subcommand(name, what);
+    command->allow_extras();
+    command->callback([&exit_code, name] {
+      exit_code = Fail(Status::InvalidArgument(std::string("node ") + name + ": give --node HOST:PORT (or set CUSTOS_NODE)"));
+    });
+  }
 }
 
 }  // namespace custos::cli

@@ -45,14 +45,16 @@ class NodeSession {
   const NamedKey& key() const { return key_; }
   const NoteVerifier& node_vkey() const { return vkey_; }
 
-  // Waits (at most a minute) for a call; a failure becomes the Status the
+  // Waits (at most `limit`) for a call; a failure becomes the Status the
   // node meant (node/rpc_errors.h), or IOError for a lost connection. An
   // answer that cannot be read whole (CheckAnswer) is Corruption, so that
-  // no accessor of the answer throws.
+  // no accessor of the answer throws. Capabilities the call passed to the
+  // node are served meanwhile.
   template <typename Results>
-  Result<capnp::Response<Results>> Wait(kj::Promise<capnp::Response<Results>> promise) {
+  Result<capnp::Response<Results>> Wait(kj::Promise<capnp::Response<Results>> promise,
+                                        kj::Duration limit = 60 * kj::SECONDS) {
     std::optional<capnp::Response<Results>> out;
-    auto bounded = io_.provider->getTimer().timeoutAfter(60 * kj::SECONDS, kj::mv(promise));
+    auto bounded = io_.provider->getTimer().timeoutAfter(limit, kj::mv(promise));
     KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] { out.emplace(bounded.wait(io_.waitScope)); })) {
       return node::FromException(*e);
     }

@@ -49,7 +49,7 @@ int Repair(const std::string& dir, const NodeFlags& from, bool json) {
     PrintJson({{"ok", true}, {"size", report->size}, {"replaced", report->replaced}, {"reapplied", report->reapplied},
                {"fromPeer", report->from_source}, {"salvagedLevelDb", report->salvaged_leveldb}});
   } else {
-    std::cout << "OK: the log of " << report->size << " entries verifies; " << report->replaced
+    std::cout << "OK: the log of " << Entries(report->size) << " verifies; " << report->replaced
               << " damaged or missing entries replaced, " << report->reapplied << " re-applied, "
               << report->from_source << " of them from " << from.node << "\n";
   }

@@ -100,4 +100,20 @@ Result<BackupReport> BackupStore(const Store& from, const std::string& path,
   return copier.report();
 }
 
+Result<CheckedBackup> BackupAndVerify(const Store& from, const std::string& path,
+                                      const std::vector<NoteVerifier>& replicas, const LogProgressFn& progress) {
+  CheckedBackup out;
+  CUSTOS_ASSIGN_OR_RETURN(out.copied, BackupStore(from, path, [&](uint64_t done, uint64_t total) {
+    if (progress) progress("copying", done, total);
+  }));
+  LogOptions options;
+  options.path = path;
+  auto logs = VerifyStoredLogs(options, replicas, [&](const std::string& log, uint64_t done, uint64_t total) {
+    if (progress) progress("verifying " + log, done, total);
+  });
+  if (!logs.ok()) return logs.status().WithContext("the copy does not verify");
+  out.logs = std::move(logs).value();
+  return out;
+}
+
 }  // namespace custos

@@ -4,9 +4,11 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "crypto/status.h"
 #include "ledger/store.h"
+#include "ledger/verify.h"
 
 namespace custos {
 
@@ -28,5 +30,19 @@ struct BackupReport {
 // Corruption from either store.
 Result<BackupReport> BackupStore(const Store& from, const std::string& path,
                                  const std::function<void(uint64_t done, uint64_t total)>& progress);
+
+// A backup and the check that makes it one.
+struct CheckedBackup {
+  BackupReport copied;
+  std::vector<VerifyReport> logs;  // the copy's own log, then each replica checked
+};
+
+// BackupStore(from, path) and then VerifyStoredLogs on the copy, against
+// `replicas` (may be empty: the own log only). Progress names the stage:
+// "copying", then each log verified. A copy that does not verify is
+// Corruption "the copy does not verify: ..."; it is left in place for
+// inspection.
+Result<CheckedBackup> BackupAndVerify(const Store& from, const std::string& path,
+                                      const std::vector<NoteVerifier>& replicas, const LogProgressFn& progress);
 
 }  // namespace custos

@@ -93,14 +93,10 @@ std::string DescribeStateKey(std::string_view key) {
 }  // namespace
 
 Result<VerifyReport> VerifyStoredLog(const LogOptions& options, const ProgressFn& progress) {
-  LogOptions read_only = options;
-  read_only.read_only = true;
-  auto log = Log::Open(read_only);
-  if (!log.ok()) {
-    if (log.status().code() == Status::Code::kCorruption) return log.status();
-    return log.status().WithContext("opening the log");
-  }
-  return (*log)->VerifyAll(progress);
+  CUSTOS_ASSIGN_OR_RETURN(auto reports, VerifyStoredLogs(options, {}, [&](const std::string&, uint64_t done, uint64_t total) {
+    if (progress) progress(done, total);
+  }));
+  return std::move(reports.front());
 }
 
 // Walks a whole log once, rebuilding what a node derives from the entries
@@ -437,6 +433,35 @@ Result<VerifyReport> VerifyStoredReplica(Store& store, const NoteVerifier& origi
     return replica.status().WithContext("opening the replica of " + origin_key.name);
   }
   return (*replica)->VerifyAll(progress);
+}
+
+Result<std::vector<VerifyReport>> VerifyStoredLogs(const LogOptions& options, const std::vector<NoteVerifier>& replicas,
+                                                   const LogProgressFn& progress) {
+  LogOptions read_only = options;
+  read_only.read_only = true;
+  auto log = Log::Open(read_only);
+  if (!log.ok()) {
+    if (log.status().code() == Status::Code::kCorruption) return log.status();
+    return log.status().WithContext("opening the log");
+  }
+  const std::string own = (*log)->origin();
+  std::vector<VerifyReport> reports;
+  CUSTOS_ASSIGN_OR_RETURN(auto own_report, (*log)->VerifyAll([&](uint64_t done, uint64_t total) {
+    if (progress) progress(own, done, total);
+  }));
+  reports.push_back(std::move(own_report));
+  Store& store = (*log)->store();
+  for (const auto& origin_key : replicas) {
+    if (origin_key.name == own) continue;
+    CUSTOS_ASSIGN_OR_RETURN(auto number, store.FindLog(origin_key.name));
+    if (!number) continue;  // the node does not follow it
+    auto report = VerifyStoredReplica(store, origin_key, [&](uint64_t done, uint64_t total) {
+      if (progress) progress(origin_key.name, done, total);
+    });
+    if (!report.ok()) return report.status().WithContext("replica of " + origin_key.name);
+    reports.push_back(std::move(report).value());
+  }
+  return reports;
 }
 
 }  // namespace custos

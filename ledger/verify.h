@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "crypto/status.h"
 #include "crypto/note.h"
@@ -43,5 +44,16 @@ Result<VerifyReport> VerifyStoredLog(const LogOptions& options, const ProgressFn
 // against the origin's key, plus the witness state and any equivocation
 // proof kept for it. Errors as VerifyStoredLog.
 Result<VerifyReport> VerifyStoredReplica(Store& store, const NoteVerifier& origin_key, const ProgressFn& progress);
+
+// Progress of a check over several logs: `log` names the one being checked.
+using LogProgressFn = std::function<void(const std::string& log, uint64_t done, uint64_t total)>;
+
+// Verifies the log at options.path (VerifyStoredLog) and then, in the order
+// given, the replica of every one of `replicas` the store holds (skipping
+// the origins it holds no replica of, and the own log's origin). Read-only.
+// The reports: the own log's first, then one per replica checked. The first
+// failure, as Corruption naming the replica ("replica of ORIGIN: ...").
+Result<std::vector<VerifyReport>> VerifyStoredLogs(const LogOptions& options, const std::vector<NoteVerifier>& replicas,
+                                                   const LogProgressFn& progress);
 
 }  // namespace custos

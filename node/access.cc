@@ -36,6 +36,13 @@ Status AccessPolicy::CheckPrivateRead(const Caller& caller) const {
                               "\" with the listing role");
 }
 
+Status AccessPolicy::CheckOperator(const Caller& caller, const char* call) const {
+  auto state = log_.KeyStateOf(caller.key);
+  if (state && !state->revoked && (state->roles & RoleBit(schema::Role::ADMIN)) != 0) return Status::OK();
+  return Status::Unauthorized(std::string(call) + ": key " + KeyPrefix(caller.key) + " is not an admin key of log \"" +
+                              log_.origin() + "\"");
+}
+
 bool AccessPolicy::KnownToLog(const PublicKey& key) const {
   auto state = log_.KeyStateOf(key);
   return state.has_value() && !state->revoked;

@@ -6,7 +6,8 @@
 //    or a genesis admin.
 // Any accepted caller may read. submit needs a key the log knows (checked
 // again at every call, so a revocation takes effect on open connections);
-// the witness calls need a federation peer's key.
+// the witness calls need a federation peer's key; verifying and backing up
+// the store need an admin key of the own log.
 #pragma once
 
 #include <map>
@@ -48,6 +49,10 @@ class AccessPolicy {
   // peer, or a key the own log knows, not revoked, with the listing role.
   // Unauthorized otherwise.
   Status CheckPrivateRead(const Caller& caller) const;
+  // Who may run operators' jobs (full verification, backup): a key the own
+  // log knows, not revoked, with the admin role. Unauthorized otherwise,
+  // naming `call`.
+  Status CheckOperator(const Caller& caller, const char* call) const;
 
  private:
   bool KnownToLog(const PublicKey& key) const;

@@ -255,11 +255,21 @@ Result<DataDirInfo> LoadDataDirInfo(const std::string& dir) {
   return ParseDataDirInfo(text, path, dir);
 }
 
+Status SaveDataDirInfo(const std::string& dir, const DataDirInfo& info) {
+  const std::string path = dir + "/custos.json";
+  json j = {{"format", 1}, {"origin", info.origin}, {"nodeKeyFile", info.node_key_file}};
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << j.dump(2) << "\n";
+  out.close();
+  if (!out) return Status::IOError("writing " + path + " failed");
+  return Status::OK();
+}
+
 Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view label_view, const std::string& base_dir) {
   std::string label(label_view);
   CUSTOS_ASSIGN_OR_RETURN(json j, ParseObject(text, label));
   ObjectReader r(j, label, "");
-  CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"dataDir", "nodeKeyFile", "listen", "federationFile", "logLevel",
+  CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"dataDir", "nodeKeyFile", "listen", "federationFile", "logLevel", "backupDirectory",
                                       "maxUnauthenticated", "handshakeTimeoutSeconds", "idleTimeoutSeconds"}));
   NodeConfig c;
   CUSTOS_ASSIGN_OR_RETURN(std::string data_dir, r.String("dataDir"));
@@ -272,6 +282,8 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view label
   c.federation_file = Resolve(base_dir, fed_file);
   CUSTOS_ASSIGN_OR_RETURN(c.log_level, r.String("logLevel", std::string("info")));
   CUSTOS_RETURN_IF_ERROR(CheckLevel(c.log_level, r));
+  CUSTOS_ASSIGN_OR_RETURN(std::string backup_dir, r.String("backupDirectory", std::string()));
+  c.backup_dir = backup_dir.empty() ? c.data_dir + "/backups" : Resolve(base_dir, backup_dir);
   CUSTOS_ASSIGN_OR_RETURN(c.limits, ParseLimits(r));
   return c;
 }

@@ -80,6 +80,8 @@ Result<DataDirInfo> ParseDataDirInfo(std::string_view json, std::string_view lab
 // Reads and parses DIR/custos.json. NotFound if there is none; InvalidArgument
 // naming the file and the field if it is malformed; IOError.
 Result<DataDirInfo> LoadDataDirInfo(const std::string& dir);
+// Writes DIR/custos.json (format 1) for `info`, replacing any.
+Status SaveDataDirInfo(const std::string& dir, const DataDirInfo& info);
 
 // How many connections the node takes before they authenticate, for how
 // long, and how long an authenticated one may stay silent (docs/node.md,
@@ -104,6 +106,9 @@ struct NodeConfig {
   HostPort listen;              // port 0: any free port
   std::string federation_file;
   std::string log_level = "info";
+  // "backupDirectory": where `custos node backup` writes (default
+  // DATA_DIR/backups); verifyStore's scratch copy goes there too.
+  std::string backup_dir;
   ConnectionLimits limits;
   FederationConfig federation;
 
@@ -113,7 +118,7 @@ struct NodeConfig {
 // The config file's own fields, before the files it names are read.
 // Relative paths are resolved against `base_dir` (the config file's
 // directory). Fields: dataDir, listen, federationFile (required);
-// nodeKeyFile, logLevel, maxUnauthenticated, handshakeTimeoutSeconds,
+// nodeKeyFile, logLevel, backupDirectory, maxUnauthenticated, handshakeTimeoutSeconds,
 // idleTimeoutSeconds (optional; ConnectionLimits gives their ranges).
 Result<NodeConfig> ParseNodeConfig(std::string_view json, std::string_view label, const std::string& base_dir);
 

@@ -19,6 +19,7 @@
 #include "node/federation.h"
 #include "node/group_commit.h"
 #include "node/listener.h"
+#include "node/maintenance.h"
 #include "node/log_view.h"
 #include "node/payload_sweeper.h"
 #include "node/store_scrubber.h"
@@ -123,6 +124,7 @@ class Node {
         hub_(logger),
         committer_(*ledger.log, logger),
         federation_(io, config.federation, *ledger.log, ledger.ReplicaPointers(), identity, node_key, hub_, logger),
+        maintenance_(*ledger.store, config, io.getTimer()),
         services_{config.origin, &logs_, &committer_, &hub_, &access_, &federation_, logger, ledger.log->size()},
         tls_(identity, [this](const PublicKey& key) { return access_.MayConnect(key); }),
         listener_(services_, tls_, io.getTimer(), ListenerLimits::From(config.limits)),
@@ -132,6 +134,7 @@ class Node {
     services_.federation_config = &config.federation;
     services_.queries = &queries_;
     services_.listing_checks = &listing_checks_;
+    services_.maintenance = &maintenance_;
     Status st = logs_.Add(NewOwnLogView(*ledger.log));
     KJ_ASSERT(st.ok(), st.ToString().c_str());
     for (const auto& [origin, replica] : ledger.replicas) {
@@ -155,6 +158,8 @@ class Node {
   // Listing checks come from clients in streams; 4096 waiting (~0.2 s of
   // work) is the most one node queues before it answers OVERLOADED.
   Offload listing_checks_{4096};
+  // Operators' verifications and backups; outlives the connections that ask.
+  Maintenance maintenance_;
   NodeServices services_;
   TlsContext tls_;
   RpcListener listener_;

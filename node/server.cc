@@ -5,6 +5,7 @@
 #include "crypto/note.h"
 #include "ledger/private_data.h"
 #include "ledger/store.h"
+#include "node/maintenance.h"
 #include "node/offload.h"
 #include "node/queries.h"
 #include "ledger/listing_check.h"
@@ -371,7 +372,74 @@ class NodeServer final : public rpc::Node::Server {
     });
   }
 
+  // --- operators (node/maintenance.h): the store verified, or backed up
+  // and verified, on the maintenance thread, with progress to the caller.
+  kj::Promise<void> verifyStore(VerifyStoreContext context) override {
+    auto& maintenance = Maintained("verifyStore");
+    auto report = Reporter(context.getParams().getProgress());
+    context.releaseParams();
+    return maintenance.Verify(kj::mv(report)).then([context](MaintenanceResult&& result) mutable {
+      const auto& logs = result.backup.logs;
+      FillVerified(context.initResults(Hint(4096 * (logs.size() + 1))).initLogs(static_cast<capnp::uint>(logs.size())),
+                   logs);
+    });
+  }
+
+  kj::Promise<void> backupStore(BackupStoreContext context) override {
+    auto& maintenance = Maintained("backupStore");
+    if (context.getParams().getName().size() > kMaxOriginArgBytes) {
+      Throw(Status::InvalidArgument("backupStore: name is too long"));
+    }
+    std::string name = Str(context.getParams().getName());
+    auto report = Reporter(context.getParams().getProgress());
+    context.releaseParams();
+    auto logger = s_.logger;
+    logger->info("backupStore: {} asked for a backup named {}", KeyPrefix(caller_.key), name);
+    return maintenance.Backup(name, kj::mv(report)).then([context, logger](MaintenanceResult&& result) mutable {
+      const auto& logs = result.backup.logs;
+      auto out = context.initResults(Hint(4096 * (logs.size() + 1)));
+      out.setPath(result.path);
+      out.setRecords(result.backup.copied.records);
+      out.setEntries(result.backup.copied.entries);
+      FillVerified(out.initLogs(static_cast<capnp::uint>(logs.size())), logs);
+      logger->info("backupStore: {} records into {}; it verifies", result.backup.copied.records, result.path);
+    });
+  }
+
  private:
+  Maintenance& Maintained(const char* call) const {
+    if (s_.maintenance == nullptr) {
+      kj::throwFatalException(KJ_EXCEPTION(UNIMPLEMENTED, std::string(call) + ": this server keeps no store"));
+    }
+    Status allowed = s_.access->CheckOperator(caller_, call);
+    if (!allowed.ok()) Throw(allowed);
+    return *s_.maintenance;
+  }
+
+  // Sends a job's progress to the caller's sink (none if it gave none).
+  static Maintenance::ReportFn Reporter(rpc::ProgressSink::Client sink) {
+    auto shared = std::make_shared<rpc::ProgressSink::Client>(kj::mv(sink));  // std::function copies
+    return [shared](const JobProgress& p) -> kj::Promise<void> {
+      auto request = shared->updateRequest(Hint(p.stage.size()));
+      request.setStage(p.stage);
+      request.setDone(p.done);
+      request.setTotal(p.total);
+      return request.send().ignoreResult();
+    };
+  }
+
+  static void FillVerified(capnp::List<rpc::VerifiedLog>::Builder out, const std::vector<VerifyReport>& logs) {
+    for (size_t i = 0; i < logs.size(); ++i) {
+      auto log = out[static_cast<capnp::uint>(i)];
+      log.setOrigin(logs[i].origin);
+      log.setRole(i == 0 ? rpc::LogRole::OWN : rpc::LogRole::REPLICA);  // VerifyStoredLogs: the own log first
+      log.setSize(logs[i].size);
+      log.setRoot(DataOf(logs[i].root.span()));
+      log.setCheckpoint(logs[i].checkpoint);
+      log.setUncheckedReferences(logs[i].unchecked_references);
+    }
+  }
+
   const Store& Queries() const {
     if (s_.store == nullptr || s_.federation_config == nullptr) {
       Throw(Status::FailedPrecondition("this server has no store to query"));

@@ -38,6 +38,7 @@ class Store;
 
 namespace custos::node {
 
+class Maintenance;
 class Offload;
 
 // What the node knows about one federation peer (rpc::PeerStatus).
@@ -115,6 +116,9 @@ struct NodeServices {
   // Where listing checks are answered: their own thread, so that a long
   // audit on `queries` does not hold them up; nullptr: on the event loop.
   Offload* listing_checks = nullptr;
+  // Operators' verification and backup of the store (node/maintenance.h);
+  // nullptr: verifyStore and backupStore answer UNIMPLEMENTED.
+  Maintenance* maintenance = nullptr;
 };
 
 // The bootstrap capability for a connection whose peer authenticated as `caller`.

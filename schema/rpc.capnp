@@ -191,6 +191,38 @@ interface Node {
   # key or a key the node's log knows with the listing role, else FAILED
   # "unauthorized: …"; FAILED "not found: …" when the entry is no listing of
   # a person or is not held.
+
+  # --- operators: keys the node's log knows, not revoked, with the admin
+  # role (else FAILED "unauthorized: …"). One runs at a time (OVERLOADED
+  # while another does). `progress` (may be null) hears of the work about
+  # twice a second, which also keeps the connection from going idle.
+  verifyStore @15 (progress :ProgressSink) -> (logs :List(VerifiedLog));
+  # Copies the store as of one moment (a LevelDB snapshot) into a scratch
+  # directory beside the node's backups, verifies the copy in full (the own
+  # log and every replica of a federation peer, docs/operations.md) and
+  # deletes it. FAILED "corruption: …" naming the first check that failed.
+  backupStore @16 (name :Text, progress :ProgressSink) -> (path :Text, records :UInt64, entries :UInt64,
+                                                          logs :List(VerifiedLog));
+  # The same copy kept as a data directory `name` (letters, digits, '.', '_'
+  # and '-'; not starting with '.') in the node's backupDirectory: a
+  # directory `custos log verify` accepts and custosd can start from. FAILED
+  # "already exists: …" if it does; `path` is where it is on the node's host.
+}
+
+# Progress of an operator's job (verifyStore, backupStore): `stage` says
+# what is being done ("copying", "verifying ORIGIN"), `done` of `total`.
+interface ProgressSink {
+  update @0 (stage :Text, done :UInt64, total :UInt64) -> ();
+}
+
+# One log a full verification checked.
+struct VerifiedLog {
+  origin @0 :Text;
+  role @1 :LogRole;
+  size @2 :UInt64;
+  root @3 :Data;                  # the root of its first `size` entries
+  checkpoint @4 :Text;            # the checkpoint at that size
+  uncheckedReferences @5 :UInt64; # references to logs not held that far (docs/rules.md)
 }
 
 # A private payload sent with a submission (submit's `privates`).

@@ -52,6 +52,25 @@ expect 0 "the backup verifies" -- "$CUSTOS" log verify --data backup
 expect 2 "log backup refuses an existing directory" -- "$CUSTOS" log backup --data ipb/data --out backup
 expect 0 "log verify checks the running node's store" -- "$CUSTOS" log verify --data ipb/data
 
+# The same checks asked of the running node over RPC, with its admin key.
+as_ipb=("$CUSTOS" --node "$(fed_addr ipb)" --node-vkey "$(fed_vkey ipb)" --key ipb/admin.key)
+expect 0 "node verify: ipb verifies a copy of its store and replicas" -- "${as_ipb[@]}" node verify --json
+check "node verify checked ipb's own log at the acknowledged size" \
+  [ "$(json_field out.txt "['logs'][0]['role']")/$(json_field out.txt "['logs'][0]['size']")" = "own/$size" ]
+check "node verify checked both replicas ipb holds" [ "$(json_field out.txt "['logs'][2]['role']")" = replica ]
+check "node verify left no scratch copy" [ ! -e ipb/data/backups/.verify-scratch ]
+expect 0 "node backup: ipb writes a verified backup" -- "${as_ipb[@]}" node backup --out nightly --json
+check "the node's backup is in its backupDirectory" [ -f ipb/data/backups/nightly/custos.json ]
+expect 0 "the node's backup verifies offline" -- "$CUSTOS" log verify --data ipb/data/backups/nightly --json
+check "the node's backup holds the acknowledged size" [ "$(json_field out.txt "['size']")" = "$size" ]
+expect 2 "node backup refuses a name that is taken" -- "${as_ipb[@]}" node backup --out nightly
+contains err.txt "exists" "node backup says the name is taken"
+expect 2 "node backup refuses a path for a name" -- "${as_ipb[@]}" node backup --out ../escape
+check "node backup wrote nothing outside its directory" [ ! -e ipb/data/escape ]
+expect 2 "node verify refuses an officer's key" -- \
+  "$CUSTOS" --node "$(fed_addr ipb)" --node-vkey "$(fed_vkey ipb)" --key officer.key node verify
+contains err.txt "not an admin key" "node verify says why the officer is refused"
+
 fed_stop ipb KILL
 wal=$(ls -S ipb/data/ledger/*.log | head -1)
 check "ipb's newest write-ahead log holds the last batch" [ -s "$wal" ]
