@@ -20,8 +20,18 @@ MAX_GROWTH_KB=$((32 * 1024))
 fed_init ipb suzhou-ipb.example/custos ip-bureau psb suzhou-psb.example/custos public-security-bureau
 check "custosd ipb starts" fed_start ipb
 PID=${FED_PID[ipb]}
-served() { fed_cli ipb checkpoint >/dev/null 2>&1; }
+VKEY=$(fed_vkey ipb)
+served() { "$CUSTOS" --node "$(fed_addr ipb)" --node-vkey "$VKEY" --key ipb/admin.key checkpoint >/dev/null 2>&1; }
+# seconds CMD...: runs CMD and prints how long it took.
+seconds() {
+  local start=$EPOCHREALTIME
+  "$@"
+  python3 -c "print(f'{$EPOCHREALTIME - $start:.3f}')"
+}
 check "the node serves before the flood" served
+# The client's own start-up (slow under a sanitizer) is not the node's delay:
+# the time a call takes during the flood is compared with one before it.
+quiet=$(seconds served)
 # kB of the node's resident memory now (VmRSS) or at its peak so far (VmHWM).
 memory() { awk -v f="$1:" '$1 == f {print $2}' "/proc/$PID/status"; }
 before=$(memory VmRSS)
@@ -54,10 +64,10 @@ FLOOD=$!
 holding() { grep -q holding flood.out; }
 eventually 60 "the flood's connections are open" holding
 sleep 1.5  # older than a fresh handshake, as stalled ones are
-start=$EPOCHREALTIME
 check "a legitimate client is served during the flood" served
-elapsed=$(python3 -c "print(f'{$EPOCHREALTIME - $start:.3f}')")
-check "… within a second (${elapsed} s)" python3 -c "import sys; sys.exit(0 if $elapsed < 1.0 else 1)"
+elapsed=$(seconds served)
+check "… within a second more than without the flood (${elapsed} s; ${quiet} s without)" \
+  python3 -c "import sys; sys.exit(0 if $elapsed - $quiet < 1.0 else 1)"
 peak=$(memory VmHWM)
 wait "$FLOOD"
 contains flood.out "closed" "the flood ends by itself"
