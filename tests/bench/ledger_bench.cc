@@ -463,6 +463,8 @@ void AddFacts(const Options& opt, Report& report) {
   report.AddFact("cores", std::to_string(std::thread::hardware_concurrency()));
   report.AddFact("load at start", LoadAverage());
   report.AddFact("libsodium", sodium_version_string());
+  // Always on (docs/leveldb-layout.md, "What the checks cost").
+  report.AddFact("store checks", "paranoid_checks, verified reads, signed mark");
   report.AddFact("entries", std::to_string(opt.entries));
   report.AddFact("batch", std::to_string(opt.batch));
   report.AddFact("proof queries", std::to_string(opt.queries) + " of each kind, seed " + std::to_string(opt.seed));
