@@ -29,6 +29,13 @@ int Fail(const Status& status, bool verifying) {
 
 int FailParse(CLI::App& app, const CLI::ParseError& e) {
   if (e.get_exit_code() == 0) return app.exit(e) == 0 ? kExitOk : kExitBadInput;
+  // CLI11 reports a missing option or subcommand before an unknown one, but a
+  // mistyped option ("--dat") is the likelier cause of both: name it.
+  for (const std::string& arg : app.remaining(/*recurse=*/true)) {
+    if (arg.size() > 1 && arg[0] == '-') {
+      return Fail(Status::InvalidArgument("unknown option " + arg.substr(0, arg.find('=')) + " (see --help)"));
+    }
+  }
   return Fail(Status::InvalidArgument(std::string(e.what()) + " (see --help)"));
 }
 

@@ -54,7 +54,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // --help prints as CLI11 prints it; a bad option is an error like any other.
     if (e.get_exit_code() == 0) return app.exit(e) == 0 ? kExitOk : kExitBadInput;
-    return Fail(custos::Status::InvalidArgument(std::string(e.what()) + " (see --help)"));
+    std::string what = e.what();  // a mistyped option before the missing --config it causes
+    for (const std::string& arg : app.remaining()) {
+      if (arg.size() > 1 && arg[0] == '-') what = "unknown option " + arg.substr(0, arg.find('='));
+    }
+    return Fail(custos::Status::InvalidArgument(what + " (see --help)"));
   }
   // Before any thread exists (LevelDB and the writer start threads), so that
   // these signals reach the event loop and nothing else.

@@ -7,7 +7,7 @@
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 #   SECONDS  time per target (default 10)
 #   TARGET   entry statement submission bundle note json private config
-#            (default: all)
+#            listing rpc_answer (default: all)
 # Corpora grow in build-fuzz/corpus/<target>/; an input that crashes a target
 # is written to build-fuzz/findings/<target>/ and the script exits 1.
 # CLANG (default clang-14) names the compiler.
@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-10}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(entry statement submission bundle note json private config)
+[ ${#targets[@]} -gt 0 ] || targets=(entry statement submission bundle note json private config listing rpc_answer)
 clang=${CLANG:-clang-14}
 dir=build-fuzz
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test, twice: once in the release build and
-# once under AddressSanitizer + UndefinedBehaviorSanitizer. This is what CI runs
-# (.ci/run).
+# once under AddressSanitizer + UndefinedBehaviorSanitizer; then each libFuzzer
+# target for 10 s (CUSTOS_FUZZ_SECONDS). This is what CI runs (.ci/run).
 #
 # Usage: scripts/test.sh
 # Exit status: 0 when both runs pass, 1 otherwise.
@@ -79,6 +79,11 @@ if [[ $failed -eq 0 ]]; then
   else
     failed=1
   fi
+
+  # Every decoder of outside bytes under libFuzzer, briefly (docs/fuzzing.md;
+  # the long runs are made outside CI).
+  stages+=("fuzz")
+  stage fuzz bash scripts/fuzz.sh "${CUSTOS_FUZZ_SECONDS:-10}" || failed=1
 fi
 
 echo

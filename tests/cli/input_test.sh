@@ -78,6 +78,8 @@ contains err.txt "--frobnicate" "the report names the option"
 check "it is one line, 'custos: invalid argument: …'" one_error err.txt
 expect 2 "a missing option is refused" -- "$CUSTOS" log verify
 check "it is one line, 'custos: invalid argument: …'" one_error err.txt
+expect 2 "a mistyped option is refused" -- "$CUSTOS" log verify --dat d
+contains err.txt "unknown option --dat" "the report names the mistyped option, not the missing one it causes"
 expect 2 "against a node too, before connecting" -- "$CUSTOS" --node 127.0.0.1:1 checkpoint --frobnicate
 check "it is one line, 'custos: invalid argument: …'" one_error err.txt
 expect 0 "--help still prints the help" -- "$CUSTOS" log verify --help

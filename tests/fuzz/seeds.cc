@@ -2,8 +2,9 @@
 // fuzz target (tests/fuzz) into OUT/<target>/: the example statements of
 // EXAMPLES as JSON, as canonical statements, signed submissions and log
 // entries; the fixture bundle of FIXTURES and the entries, checkpoints and a
-// tlog-proof taken from it; a private payload and its record; the example
-// node and federation files. Exit 0, or 2 with the reason.
+// tlog-proof taken from it, and a listing answer naming its checkpoints; a
+// private payload and its record; the example node and federation files; a
+// node's answers as Cap'n Proto messages. Exit 0, or 2 with the reason.
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -12,7 +13,12 @@
 
 #include "crypto/ed25519.h"
 #include "crypto/sha256.h"
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+
 #include "ledger/checkpoint.h"
+#include "ledger/listing_check.h"
+#include "schema/rpc.capnp.h"
 #include "ledger/private_data.h"
 #include "ledger/submission.h"
 #include "schema/canonical.h"
@@ -83,8 +89,46 @@ Status SeedBundle(Corpus& corpus, const fs::path& fixtures) {
     TlogProof proof{"", 0, {}, note};
     for (auto h : log.getAuthority()[0].getProof()) proof.proof.push_back(*Hash::FromSpan(ByteSpan(h.begin(), h.size())));
     corpus.Put("note", "proof-" + std::to_string(n++), proof.Format());
+    // A listing answer naming that checkpoint, with an empty map proof.
+    listings::ListingAnswer answer;
+    answer.id = "91320500MA1MXXXX0X";
+    answer.logs.push_back({log.getOrigin().cStr(), note, {}, {}});
+    corpus.Put("listing", "answer-" + std::to_string(n++), answer.Format());
   }
   return Status::OK();
+}
+
+// A node's answers, as rpc_answer_fuzz reads them: a byte choosing the root
+// type, then the message.
+template <typename Fill>
+void PutAnswer(Corpus& corpus, const std::string& name, char which, Fill fill) {
+  capnp::MallocMessageBuilder message;
+  fill(message);
+  auto words = capnp::messageToFlatArray(message);
+  corpus.Put("rpc_answer", name, std::string(1, which) + std::string(words.asChars().begin(), words.asChars().size()));
+}
+
+void SeedAnswers(Corpus& corpus) {
+  PutAnswer(corpus, "status", 0, [](capnp::MessageBuilder& m) {
+    auto st = m.initRoot<rpc::NodeStatus>();
+    st.setOrigin("suzhou-ipb.example/custos");
+    auto log = st.initLogs(1)[0];
+    log.setOrigin("suzhou-ipb.example/custos");
+    log.setSize(3);
+    log.setCheckpoint("suzhou-ipb.example/custos\n3\nAAAA\n");
+    auto peer = st.initPeers(1)[0];
+    peer.setOrigin("suzhou-psb.example/custos");
+    peer.setAddress("127.0.0.1:7001");
+    st.initAlarms(1).set(0, "equivocation");
+  });
+  PutAnswer(corpus, "trail", 1, [](capnp::MessageBuilder& m) { m.initRoot<rpc::CaseTrail>(); });
+  PutAnswer(corpus, "audit", 2, [](capnp::MessageBuilder& m) { m.initRoot<rpc::ReferralAudit>(); });
+  PutAnswer(corpus, "verified", 3, [](capnp::MessageBuilder& m) {
+    auto v = m.initRoot<rpc::VerifiedLog>();
+    v.setOrigin("suzhou-ipb.example/custos");
+    v.setSize(3);
+    v.setRoot(capnp::Data::Reader(Sha256::Digest("root").span().data(), 32));
+  });
 }
 
 void SeedOthers(Corpus& corpus, const fs::path& examples, const fs::path& fixtures) {
@@ -111,6 +155,7 @@ int Main(int argc, char** argv) {
     return 2;
   }
   SeedOthers(corpus, argv[2], argv[3]);
+  SeedAnswers(corpus);
   return 0;
 }
 

@@ -61,5 +61,7 @@ expect 2 "an unknown option is refused" -- "$CUSTOSD" --config "$PSB_DIR/node.js
 contains err.txt "custosd: invalid argument: " "it is reported as every other error is"
 contains err.txt "--check-confg" "the report names the option"
 check "the report is one line" [ "$(wc -l <err.txt)" = 1 ]
+expect 2 "a mistyped --config is refused" -- "$CUSTOSD" --confg "$PSB_DIR/node.json"
+contains err.txt "unknown option --confg" "the report names the mistyped option, not the missing --config"
 
 finish config_end_to_end
