@@ -1,13 +1,17 @@
 // custos — the command line of a Custos log (docs/cli.md).
+#include <kj/exception.h>
+
 #include <iostream>
 
 #include "cli/bundle_commands.h"
 #include "cli/common.h"
 #include "cli/node_commands.h"
 #include "crypto/ed25519.h"
+#include "schema/well_formed.h"
 
-int main(int argc, char** argv) {
-  custos::InitCrypto();
+namespace {
+
+int Run(int argc, char** argv) {
   if (auto rc = custos::cli::RunAgainstNode(argc, argv)) return *rc;  // --node: against a running node
   CLI::App app{
       "custos: signed, hash-chained, Merkle-proved logs for evidence custody, case referrals\n"
@@ -27,4 +31,21 @@ int main(int argc, char** argv) {
     return custos::cli::FailParse(app, e);
   }
   return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  custos::InitCrypto();
+  // The last line of defence: decoders return errors, but an answer that
+  // passed its checks can still run out of the reader's traversal limit when
+  // it is read (node/rpc_limits.h). Reported like any damaged input, never
+  // as an abort.
+  int rc = custos::cli::kExitVerifyFailed;
+  KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] { rc = Run(argc, argv); })) {
+    return custos::cli::Fail(custos::Status::Corruption("a message could not be read whole: " +
+                                                        custos::schema::DescribeReadError(*e)),
+                             /*verifying=*/true);
+  }
+  return rc;
 }

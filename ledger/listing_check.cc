@@ -101,6 +101,7 @@ std::string ListingAnswer::Format() const {
 }
 
 Result<ListingAnswer> ListingAnswer::Parse(std::string_view text) {
+  const std::string_view whole = text;
   ListingAnswer a;
   std::string_view line;
   if (!NextLine(&text, &line) || line != kAnswerHeader) {
@@ -127,6 +128,12 @@ Result<ListingAnswer> ListingAnswer::Parse(std::string_view text) {
   if (!text.empty()) return Status::InvalidArgument("listing answer: the last line has no newline");
   for (const auto& log : a.logs) {
     if (log.checkpoint.empty()) return Status::InvalidArgument("listing answer: log " + log.origin + " has no checkpoint");
+  }
+  // One answer, one text: lines read one by one could also come out of
+  // order, twice, or without a map proof.
+  if (a.Format() != whole) {
+    return Status::InvalidArgument(
+        "listing answer: lines out of order, repeated or missing (each log: checkpoint, map-proof, then its listings)");
   }
   return a;
 }

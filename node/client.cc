@@ -31,7 +31,7 @@ kj::Promise<kj::Own<NodeClient>> NodeClient::Connect(kj::AsyncIoProvider& io, co
 NodeClient::NodeClient(std::unique_ptr<TlsContext> tls, kj::Own<kj::AsyncIoStream> stream)
     : tls_(std::move(tls)),
       stream_(kj::mv(stream)),
-      network_(*stream_, capnp::rpc::twoparty::Side::CLIENT, RpcReaderOptions()),
+      network_(*stream_, capnp::rpc::twoparty::Side::CLIENT, RpcClientReaderOptions()),
       rpc_(capnp::makeRpcClient(network_)),
       node_(Bootstrap(rpc_)) {}
 

@@ -28,6 +28,19 @@ inline capnp::ReaderOptions RpcReaderOptions() {
   return options;
 }
 
+// A client's (node/client.h): it walks each answer once to check it
+// (schema::CheckWellFormed) and then reads it, which Cap'n Proto counts twice
+// against the traversal limit; so it allows twice the traversal, and so takes
+// answers of up to twice the size. An answer that is still too large (or a
+// list that costs a word of the limit per element and nothing of the
+// message) fails the read with an exception, which the command line reports
+// as a damaged answer.
+inline capnp::ReaderOptions RpcClientReaderOptions() {
+  capnp::ReaderOptions options = RpcReaderOptions();
+  options.traversalLimitInWords *= 2;
+  return options;
+}
+
 // submit(): at most this many submissions per call, each at most this long
 // (a statement of schema::kMaxStatementBytes plus the signature and key).
 // The whole call must also fit in one message (kRpcMessageLimitBytes).

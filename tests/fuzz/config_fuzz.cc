@@ -10,7 +10,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text = fuzz::TextOf(data, size);
   (void)node::ParseFederation(text, "federation");
   (void)node::ParseNodeConfig(text, "config", "/etc/custos");
-  (void)node::ParseDataDirInfo(text, "custos.json");
+  (void)node::ParseDataDirInfo(text, "custos.json", "/data");
   (void)node::ParseHostPort(text, "address");
   return 0;
 }

@@ -13,7 +13,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text = fuzz::TextOf(data, size);
   auto answer = listings::ListingAnswer::Parse(text);
   if (!answer.ok()) return 0;
-  FUZZ_CHECK(answer->Format() == text);
+  const std::string again = answer->Format();
+  if (again != text) std::fprintf(stderr, "Format gives:\n%s\n", again.c_str());
+  FUZZ_CHECK(again == text);
   auto subject = listings::SubjectOfQuery(answer->kind, answer->id);
   if (!subject.ok()) return 0;
   static const std::string kOrigin = "suzhou-ipb.example/custos";

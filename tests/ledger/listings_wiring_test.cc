@@ -278,6 +278,20 @@ TEST_F(ListingsWiringTest, AnswersVerifyListedAndNotListedAndNameWhatFails) {
   ListingAnswer whole{SubjectKind::kUnifiedSocialCreditCode, a, {listed}};
   auto parsed = Must(ListingAnswer::Parse(whole.Format()), "Parse");
   EXPECT_TRUE(verifier.Verify(parsed.logs.at(0), KeyOf(a), now).ok());
+  // And only that text reads as that answer (found by fuzz_listing): a log
+  // without its map-proof line, or with its lines swapped, is refused.
+  const std::string text = whole.Format();
+  const size_t map_line = text.find("map-proof ");
+  const size_t map_end = text.find('\n', map_line) + 1;
+  const size_t listing_end = text.find('\n', map_end) + 1;
+  const std::string no_map = text.substr(0, map_line) + text.substr(map_end);
+  const std::string swapped = text.substr(0, map_line) + text.substr(map_end, listing_end - map_end) +
+                              text.substr(map_line, map_end - map_line) + text.substr(listing_end);
+  for (const std::string& bad : {no_map, swapped}) {
+    Status refused = ListingAnswer::Parse(bad).status();
+    EXPECT_EQ(refused.code(), Status::Code::kInvalidArgument) << bad;
+    EXPECT_NE(refused.message().find("out of order, repeated or missing"), std::string::npos) << refused.ToString();
+  }
 
   // A proof for the wrong subject.
   Status wrong = verifier.Verify(absent, KeyOf(a), now).status();
