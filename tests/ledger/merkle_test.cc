@@ -28,7 +28,7 @@ Hash HashFromHex(std::string_view hex) {
   return h.value_or(Hash{});
 }
 
-// The eight leaves behind the vectors (README.md of the vector directory).
+// The eight leaves behind the vectors (tests/vectors/rfc6962/README.md).
 std::vector<Hash> EightTestLeafHashes() {
   std::vector<Hash> out;
   for (const char* hex : {"", "00", "10", "2021", "3031", "40414243", "5051525354555657",
@@ -310,7 +310,7 @@ TEST(MerkleConsistency, WrongLengthNamesTheCounts) {
 // --- The transparency-dev/merkle inclusion vectors, one test per file ---
 
 std::filesystem::path VectorDir() {
-  return std::filesystem::path(CUSTOS_SOURCE_DIR "/../shared/vectors/rfc6962/inclusion");
+  return std::filesystem::path(CUSTOS_SOURCE_DIR "/tests/vectors/rfc6962/inclusion");
 }
 
 std::vector<std::string> VectorFiles() {
