@@ -1,69 +1,11 @@
-// The LevelDB key space of a Custos node (docs/leveldb-layout.md).
+// The LevelDB key space of a Custos node: every record's key and value is
+// specified in docs/leveldb-layout.md (format kFormatVersion below); this
+// header gives the prefixes and the functions that build and read keys.
 //
 // Every key starts with one prefix byte; integers are big-endian so that
 // LevelDB's bytewise order is numeric order. `log` is the node's local number
 // for a log: 0 for its own log, 1, 2, … for the replicas of its peers' logs
 // (allocated in the log directory, the 'o' records; ledger/store.h).
-//
-//   'E' | log (u32) | index (u64)         -> canonical LogEntry bytes
-//   'R' | log (u32) | SHA-256(statement)  -> index (u64): replay index
-//   'T' | log (u32) | level (u8) | n (u64) -> stored tile (ledger/tiles.h)
-//   'c' | log (u32) | size (u64)          -> the signed checkpoint for that size
-//                                            (one per committed batch)
-//   'f'                                   -> format version, decimal text ("4")
-//   'h' | log (u32)                       -> LogHead (see below)
-//   'k' | log (u32) | public key (32)     -> KeyState (ledger/authority.h)
-//   'l' | log (u32) | subject key (32)    -> the subject's live listings in that log:
-//                                            (index (u64) | leaf hash (32))*, index
-//                                            order (ledger/listings_state.h)
-//   'm' | log (u32) [| prefix | depth]    -> the log's listings map (ledger/listings_map.h)
-//   'o' | origin bytes                    -> log (u32)
-//   's' | log (u32) | size (u64) | witness key id (u32) | witness name
-//                                         -> a witness's cosignature line for the
-//                                            checkpoint of that size (C2SP
-//                                            tlog-cosignature, "— name base64\n")
-//   'w' | log (u32)                       -> WitnessState: what this node last
-//                                            cosigned for that (replicated) log
-//   'x' | origin bytes                    -> EquivocationProof (ledger/equivocation.h)
-//
-// The rules' state, per log (ledger/rules.h, docs/rules.md), written in the
-// same batch as the entries:
-//   'a' | log (u32) | case id             -> CaseRecord
-//   'q' | log (u32) | index (u64)         -> TargetRecord: a transfer, referral
-//                                            or listing that entries may reference
-//   'u' | log (u32) | origin | 0x00 | index (u64)
-//                                         -> the entry (u64) of this log that used
-//                                            the reference to (origin, index)
-//   'v' | log (u32) | evidence id         -> EvidenceRecord (custody state)
-// Query indexes across every log the store holds (ids and origins never
-// contain 0x00: ledger/validate.h refuses control characters in them):
-//   'd' | algorithm (u8) | digest's first 16 bytes | log (u32) | index (u64)
-//                                         -> nothing: the entry is read, and its full
-//                                            digest compared, on a hit (the index's
-//                                            keys are random: the fewer bytes, the
-//                                            less compaction rewrites)
-//   'e' | evidence id | 0x00 | log (u32) | index (u64) -> body kind (u8)
-//   'g' | case id | 0x00 | log (u32) | index (u64)     -> body kind (u8)
-//   'j' | subject key (32) | log (u32) | index (u64)   -> body kind (u8): a listing or delisting
-// Personal data (ledger/private_data.h, docs/personal-data.md), beside the
-// log and never in it; deleted when the listing ends:
-//   'p' | log (u32) | index (u64)         -> private payload of the person
-//                                            listing at that entry: version 1 (u8)
-//                                            | salt (32) | canonical payload
-//
-// The order of the prefixes is chosen for compaction: entries, by far the
-// most data, come first, and new ones always sort after the old ones, so a
-// flushed table holding new entries and the small, often-rewritten records
-// (head, edge tiles, checkpoints) overlaps no older entry table, and LevelDB
-// moves entry tables down the levels without rewriting them.
-//
-// LogHead = size (u64) | root (32) | leaf hash of entry size-1, or zeros (32)
-//           | signed checkpoint note (rest of the value)
-//   For the own log the note is the one it signed at `size`. For a replica it
-//   is the origin's latest note at a size the replica holds (<= size; empty
-//   until the replica first reaches the size of a note it was given).
-//
-// WitnessState = size (u64) | root (32) | timestamp (u64, seconds)
 #pragma once
 
 #include <cstdint>
