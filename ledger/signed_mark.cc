@@ -56,25 +56,32 @@ Result<std::unique_ptr<SignedMark>> SignedMark::Open(leveldb::Env* env, std::str
   return mark;
 }
 
-// Reads every whole record; keeps the one of the largest size. Bytes that do
-// not parse end the reading: a writer rewrites the file past them.
+// Reads every whole record; keeps the one of the largest size. A record whose
+// digest fails is skipped, so that a damaged byte in an old record does not
+// hide the newer ones behind it; bytes that cannot be a record (a length past
+// the end: the write a crash cut) end the reading. A writer then rewrites the
+// file with its latest record.
 Status SignedMark::Load() {
   if (!env_->FileExists(path_)) return Status::OK();
   std::string bytes;
   CUSTOS_RETURN_IF_ERROR(FromLevelDbIo(leveldb::ReadFileToString(env_, path_, &bytes), "reading " + path_));
   size_t at = 0;
+  bool skipped = false;
   while (bytes.size() - at >= kHeaderBytes) {
     const auto* p = reinterpret_cast<const uint8_t*>(bytes.data() + at);
     const uint32_t length = GetBigEndian32(p);
     const uint64_t size = GetBigEndian64(p + 4);
     if (length > kMaxNoteBytes || bytes.size() - at - kHeaderBytes < length) break;
     const std::string_view note(bytes.data() + at + kHeaderBytes, length);
-    if (Check(size, note) != std::string_view(bytes.data() + at + 12, 8)) break;
-    if (!latest_ || size >= latest_->size) latest_ = Mark{size, std::string(note)};
+    if (Check(size, note) == std::string_view(bytes.data() + at + 12, 8)) {
+      if (!latest_ || size >= latest_->size) latest_ = Mark{size, std::string(note)};
+    } else {
+      skipped = true;
+    }
     at += kHeaderBytes + length;
   }
   file_bytes_ = bytes.size();
-  if (at == bytes.size() || read_only_) return Status::OK();
+  if ((at == bytes.size() && !skipped) || read_only_) return Status::OK();
   return Rewrite();
 }
 

@@ -13,8 +13,9 @@
 // (integers big-endian), where note is the signed checkpoint of that size (a
 // C2SP signed note) verbatim. Only
 // the record with the largest checkpoint size counts. A record that is cut
-// short or does not match its digest is ignored: a write the node was making
-// when it stopped, whose checkpoint was never handed out. The file is
+// short is ignored: a write the node was making when it stopped, whose
+// checkpoint was never handed out. One that does not match its digest is
+// skipped, and the records after it still count. The file is
 // rewritten with its latest record alone when it grows past a bound.
 #pragma once
 

@@ -517,6 +517,23 @@ TEST_F(SignedMarkTest, ADamagedRecordIsNotTakenForAnother) {
   EXPECT_FALSE(Open(true)->latest().has_value());
 }
 
+TEST_F(SignedMarkTest, ADamagedOldRecordDoesNotHideTheNewerOnes) {
+  {
+    auto mark = Open();
+    ASSERT_TRUE(mark->Record(3, "three\n").ok());
+    ASSERT_TRUE(mark->Record(8, "eight\n").ok());
+  }
+  std::string bytes = ReadBytes(path_);
+  bytes[20 + 2] ^= 0x01;  // inside the first record's note: its digest fails
+  WriteBytes(path_, bytes);
+  auto before = Open(true)->latest();
+  ASSERT_TRUE(before.has_value());  // before the fix: the damaged first record ended the reading
+  EXPECT_EQ(before->size, 8u);
+  Open();  // a writer rewrites the file without the damaged record
+  EXPECT_EQ(Open(true)->latest()->note, "eight\n");
+  EXPECT_LT(fs::file_size(path_), bytes.size());
+}
+
 TEST_F(SignedMarkTest, TheFileIsRewrittenWithItsLatestRecordWhenLarge) {
   const std::string note(8000, 'n');
   {
