@@ -2,6 +2,8 @@
 # What the shell tests share (tests/cli, tests/node, tests/tools): counting
 # results and checking commands, output and JSON. Source it from the test's
 # working folder; end the test with `finish NAME`.
+# shellcheck source=../scripts/lib/python.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/python.sh"
 passed=0
 failed=0
 

@@ -26,6 +26,9 @@
 #                           changed by PYTHON over `b` (its body) and `s` (all of it)
 #   fed_origin NAME, fed_vkey NAME, fed_addr NAME
 
+# shellcheck source=python.sh
+source "$(dirname "${BASH_SOURCE[0]}")/python.sh"
+
 declare -gA FED_ORIGIN=() FED_PID=() FED_PORT=() FED_KIND=()
 declare -ga FED_NAMES=()
 
