@@ -578,7 +578,8 @@ void RegisterNodeCommands(CLI::App& app, Globals&, int& exit_code) {
       {"verify", "Have the node verify a copy of its whole store (admin key)"},
       {"backup", "Have the node back up its store into its backupDirectory (admin key)"},
   };
-  for (const auto& [name, what] : commands) {
+  for (const auto& [command_name, what] : commands) {
+    const char* name = command_name;  // clang 14 cannot capture a structured binding
     auto* command = node->add_subcommand(name, what);
     command->allow_extras();
     command->callback([&exit_code, name] {
