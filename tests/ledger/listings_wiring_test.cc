@@ -26,6 +26,8 @@
 #include "ledger/replica.h"
 #include "ledger/validate.h"
 #include "ledger/verify.h"
+#include "trust/federation.h"
+#include "trust/listing_verifier.h"
 #include "tests/crypto/test_seed.h"
 #include "tests/ledger/log_test_util.h"
 #include "tests/ledger/replica_test_util.h"
@@ -131,12 +133,9 @@ class ListingsWiringTest : public ::testing::Test {
     return Must(SignNote(cp.Format(), testing::NodeKey().name, testing::NodeKey().key), "SignNote");
   }
 
-  LogTrust Trust(uint32_t quorum = 0) {
-    LogTrust t;
-    t.origin_key = testing::OriginVerifier();
-    t.cosigners.push_back(NoteVerifier::ForKey(kWitness, WitnessKey().public_key(), kAlgCosignatureV1));
-    t.quorum = quorum;
-    return t;
+  static trust::Federation Trust(uint32_t quorum = 0, NoteVerifier origin_key = testing::OriginVerifier()) {
+    trust::WitnessGroup witnesses({NoteVerifier::ForKey(kWitness, WitnessKey().public_key(), kAlgCosignatureV1)}, quorum);
+    return trust::Federation({{origin_key.name, origin_key}}, std::move(witnesses));
   }
   static SigningKey WitnessKey() { return testing::TestKey("witness"); }
   static constexpr char kWitness[] = "suzhou-psb.example/custos";
@@ -381,9 +380,9 @@ TEST_F(ListingsWiringTest, TheWitnessPolicyIsChecked) {
   EXPECT_TRUE(verdict.listed);
   EXPECT_EQ(verdict.cosignatures, 1u);
   // Another origin's key does not open the checkpoint.
-  LogTrust other = Trust();
-  other.origin_key = NoteVerifier::ForKey(testing::kOrigin, testing::TestKey("not the node").public_key());
-  EXPECT_NE(ListingVerifier(other).Verify(answer, KeyOf(a), origin_->now()).status().message().find("checkpoint:"),
+  trust::Federation other =
+      Trust(0, NoteVerifier::ForKey(testing::kOrigin, testing::TestKey("not the node").public_key()));
+  EXPECT_NE(ListingVerifier(other).Verify(answer, KeyOf(a), origin_->now()).status().message().find("checkpoint of"),
             std::string::npos);
 }
 
