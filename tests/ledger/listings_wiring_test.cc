@@ -386,5 +386,27 @@ TEST_F(ListingsWiringTest, TheWitnessPolicyIsChecked) {
             std::string::npos);
 }
 
+// The one rule of trust/witness_group.h: a cosignature line by a key the
+// policy names that does not verify is refused, not skipped, even when the
+// policy needs no cosignature at all (it used to be skipped here).
+TEST_F(ListingsWiringTest, ABadCosignatureByANamedCosignerIsRefused) {
+  const std::string a = CompanyId(22);
+  origin_->AppendOk({Listing(a, testing::kStartMillis + 30 * kDay)});
+  ASSERT_TRUE(Follow().ok());
+  auto line = Must(Follower().Cosign(log().checkpoint(), NamedKey{kWitness, WitnessKey()}, 1'720'000'000), "Cosign");
+  ASSERT_TRUE(log().AddCosignature(log().checkpoint(),
+                                   line, NoteVerifier::ForKey(kWitness, WitnessKey().public_key(), kAlgCosignatureV1))
+                  .ok());
+  auto answer = Must(BuildLogAnswer(log().stored(), KeyOf(a)), "BuildLogAnswer");
+  EXPECT_TRUE(ListingVerifier(Trust(0)).Verify(answer, KeyOf(a), origin_->now()).ok());
+  Note note = Must(Note::Parse(answer.checkpoint), "Parse");
+  ASSERT_EQ(note.signatures.back().name, kWitness);
+  note.signatures.back().sig.back() ^= 1;
+  answer.checkpoint = note.Serialize();
+  Status refused = ListingVerifier(Trust(0)).Verify(answer, KeyOf(a), origin_->now()).status();
+  EXPECT_EQ(refused.code(), Status::Code::kCorruption) << refused.ToString();
+  EXPECT_NE(refused.message().find("cosignature by suzhou-psb.example/custos"), std::string::npos) << refused.ToString();
+}
+
 }  // namespace
 }  // namespace custos::listings
