@@ -197,13 +197,14 @@ Result<std::vector<ShownFinding>> ShowFindings(rpc::ReferralAudit::Reader report
   std::vector<ShownFinding> out;
   for (auto f : report.getFindings()) {
     ShownFinding s;
+    std::vector<uint32_t> positions;
+    for (uint32_t pos : f.getEntries()) positions.push_back(pos);
+    CUSTOS_RETURN_IF_ERROR(trust::CheckFindingCitations(positions, cited.size()));
     nlohmann::json entries = nlohmann::json::array();
-    for (uint32_t pos : f.getEntries()) {
-      if (pos >= cited.size()) return Status::Corruption("a finding cites entry " + std::to_string(pos) + " of the answer, which has " + std::to_string(cited.size()));
+    for (uint32_t pos : positions) {
       s.entries.push_back(&cited[pos]);
       entries.push_back(EntryJson(cited[pos]));
     }
-    if (s.entries.empty()) return Status::Corruption("a finding of the answer cites no entry");
     s.json = {{"kind", KindName(f.getKind())}, {"origin", f.getOrigin().cStr()}, {"caseId", f.getCaseId().cStr()},
               {"subject", f.getSubject().cStr()}, {"deadline", f.getDeadline()}, {"detail", f.getDetail().cStr()},
               {"entries", entries}};

@@ -45,6 +45,17 @@ Status CheckCitedEntry(ByteSpan entry, uint64_t index, std::span<const Hash> pro
   return Status::OK();
 }
 
+Status CheckFindingCitations(std::span<const uint32_t> positions, size_t cited_count) {
+  if (positions.empty()) return Status::Corruption("a finding of the answer cites no entry");
+  for (uint32_t pos : positions) {
+    if (pos >= cited_count) {
+      return Status::Corruption("a finding cites entry " + std::to_string(pos) + " of the answer, which has " +
+                                std::to_string(cited_count));
+    }
+  }
+  return Status::OK();
+}
+
 Status AnswerChecker::AddLog(const AnsweredLog& log) {
   if (trust_ == nullptr) return Status::FailedPrecondition("no federation to check the checkpoint of " + log.origin);
   if (log.checkpoint.empty()) return Status::OK();

@@ -58,6 +58,12 @@ struct CheckedLog {
 // proof. Corruption "entry N of ORIGIN: …" naming what failed.
 Status CheckCitedEntry(ByteSpan entry, uint64_t index, std::span<const Hash> proof, const Checkpoint& checkpoint);
 
+// Checks what one finding of a referral audit cites: `positions` into the
+// answer's `cited_count` checked entries, at least one. Corruption "a finding
+// cites entry N of the answer, which has M" or "a finding of the answer cites
+// no entry".
+Status CheckFindingCitations(std::span<const uint32_t> positions, size_t cited_count);
+
 class AnswerChecker {
  public:
   // Checks logs against `trust` when given (borrowed; it must outlive the

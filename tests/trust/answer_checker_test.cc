@@ -239,5 +239,12 @@ TEST_F(AnswerCheckerTest, AnAuditsCitedEntriesAreCheckedTheSameWay) {
   EXPECT_EQ(tampered.status().code(), Status::Code::kCorruption) << tampered.status().ToString();
 }
 
+TEST(FindingCitationsTest, AFindingCitesAtLeastOneEntryOfTheAnswer) {
+  const std::vector<uint32_t> good = {0, 2}, past = {1, 3}, none;
+  EXPECT_TRUE(CheckFindingCitations(good, 3).ok());
+  EXPECT_EQ(CheckFindingCitations(past, 3).message(), "a finding cites entry 3 of the answer, which has 3");
+  EXPECT_EQ(CheckFindingCitations(none, 3).message(), "a finding of the answer cites no entry");
+}
+
 }  // namespace
 }  // namespace custos::trust
