@@ -8,18 +8,15 @@
 #include <set>
 #include <sstream>
 
-#include "crypto/cosignature.h"
 #include "ledger/audit.h"
-#include "ledger/merkle.h"
-#include "node/config.h"
-#include "schema/canonical.h"
-#include "schema/json.h"
+#include "trust/answer_checker.h"
+#include "trust/federation.h"
+#include "trust/trail_check.h"
 
 namespace custos::cli {
 
 namespace {
 
-constexpr size_t kMaxTrustFileBytes = 1 << 20;
 constexpr const char* kCompleteness =
     "complete up to the checkpoints above: each log's entries up to that size are held and verified here";
 
@@ -45,125 +42,58 @@ Result<int64_t> ParseTime(const std::string& text, const char* flag) {
   return static_cast<int64_t>(timegm(&tm)) * 1000 + millis;
 }
 
-// ------------------------------------------------------------ trust
-
-Result<audit::Trust> LoadTrust(const std::string& path) {
-  CUSTOS_ASSIGN_OR_RETURN(std::string text, ReadFileLimited(path, kMaxTrustFileBytes, "--trust"));
-  auto federation = node::ParseFederation(text, "--trust " + path);
-  if (!federation.ok()) return federation.status();
-  audit::Trust trust;
-  for (const auto& p : federation->peers) trust.origins.emplace(p.origin, p.verifier);
-  for (const auto& origin : federation->policy.cosigners) {
-    const node::PeerConfig* peer = federation->FindPeer(origin);
-    trust.cosigners.push_back(NoteVerifier::ForKey(origin, peer->verifier.key, kAlgCosignatureV1));
-  }
-  trust.quorum = federation->policy.quorum;
-  return trust;
-}
-
 // ------------------------------------------------------------ checking an answer
 
-struct CheckedLog {
-  Checkpoint checkpoint;
-  std::string how;  // what vouches for it
-};
+// An entry of the answer as trust/ checks it.
+trust::CitedAnswerEntry Cited(rpc::CitedEntry::Reader e) {
+  trust::CitedAnswerEntry cited{e.getOrigin(), e.getIndex(), Bytes(e.getEntry().begin(), e.getEntry().end()), {}};
+  for (auto d : e.getProof()) cited.proof.emplace_back(d.begin(), d.end());
+  return cited;
+}
 
-// One cited entry, checked and decoded.
-struct ShownEntry {
-  std::string origin;
-  uint64_t index = 0;
-  Hash leaf;
-  int64_t log_time = 0;
-  std::string kind;
-  nlohmann::json statement;
+nlohmann::json EntryJson(const trust::CheckedEntry& e) {
+  return {{"origin", e.origin}, {"index", e.index}, {"leafHash", Base64Encode(e.leaf.span())}, {"logTime", e.log_time},
+          {"logTimeText", audit::FormatUtc(e.log_time)}, {"kind", e.kind}, {"statement", e.statement}};
+}
 
-  nlohmann::json Json() const {
-    return {{"origin", origin}, {"index", index}, {"leafHash", Base64Encode(leaf.span())}, {"logTime", log_time},
-            {"logTimeText", audit::FormatUtc(log_time)}, {"kind", kind}, {"statement", statement}};
-  }
-};
-
-// Checks the checkpoints an answer names and the entries it cites.
-class AnswerChecker {
- public:
-  AnswerChecker(const NodeSession& session, const std::optional<audit::Trust>& trust)
-      : session_(session), trust_(trust) {}
-
-  Status AddLogs(capnp::List<rpc::AnsweredLog>::Reader logs) {
-    for (auto l : logs) {
-      std::string origin = l.getOrigin();
-      std::string note = l.getCheckpoint();
-      if (note.empty()) continue;  // a log without a checkpoint: nothing can be cited from it
-      CUSTOS_ASSIGN_OR_RETURN(CheckedLog checked, CheckLog(origin, note));
-      logs_.emplace(origin, std::move(checked));
+// The answer's logs, into `checker`: against --trust when given (trust/
+// decides); without it, the own log's checkpoint against --node-vkey and the
+// others taken as the node says.
+Status AddLogs(trust::AnswerChecker& checker, const NodeSession& session, const std::optional<trust::Federation>& fed,
+               capnp::List<rpc::AnsweredLog>::Reader logs) {
+  for (auto l : logs) {
+    trust::AnsweredLog log{l.getOrigin(), l.getCheckpoint()};
+    if (fed) {
+      CUSTOS_RETURN_IF_ERROR(checker.AddLog(log));
+      continue;
     }
-    return Status::OK();
+    if (log.checkpoint.empty()) continue;  // a log without a checkpoint: nothing can be cited from it
+    CUSTOS_ASSIGN_OR_RETURN(OpenedCheckpoint cp, session.OpenCheckpoint(log.origin, log.checkpoint));
+    checker.AddCheckedLog(log.origin, cp.checkpoint,
+                          session.IsOwn(log.origin) ? "node signature (--node-vkey)" : "not checked (no --trust)");
   }
+  return Status::OK();
+}
 
-  Result<ShownEntry> CheckEntry(rpc::CitedEntry::Reader e) const {
-    std::string origin = e.getOrigin();
-    auto log = logs_.find(origin);
-    if (log == logs_.end()) {
-      return Status::Corruption("entry " + std::to_string(e.getIndex()) + " of " + origin +
-                                ": the answer has no checkpoint of that log");
-    }
-    std::vector<Hash> proof;
-    for (auto d : e.getProof()) {
-      auto h = Hash::FromSpan(ByteSpan(d.begin(), d.size()));
-      if (!h) return Status::Corruption("entry " + std::to_string(e.getIndex()) + " of " + origin + ": a proof hash is not 32 bytes");
-      proof.push_back(*h);
-    }
-    ByteSpan bytes(e.getEntry().begin(), e.getEntry().size());
-    CUSTOS_RETURN_IF_ERROR(audit::CheckCitedEntry(bytes, e.getIndex(), proof, log->second.checkpoint));
-    return Decode(origin, e.getIndex(), bytes);
+nlohmann::json LogsJson(const trust::AnswerChecker& checker) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [origin, l] : checker.logs()) {
+    out.push_back({{"origin", origin}, {"size", l.checkpoint.size}, {"root", Base64Encode(l.checkpoint.root.span())},
+                   {"checked", l.how}});
   }
+  return out;
+}
 
-  nlohmann::json LogsJson() const {
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& [origin, l] : logs_) {
-      out.push_back({{"origin", origin}, {"size", l.checkpoint.size}, {"root", Base64Encode(l.checkpoint.root.span())},
-                     {"checked", l.how}});
-    }
-    return out;
-  }
-  const std::map<std::string, CheckedLog>& logs() const { return logs_; }
-
- private:
-  Result<CheckedLog> CheckLog(const std::string& origin, const std::string& note) const {
-    if (trust_) {
-      CUSTOS_ASSIGN_OR_RETURN(Checkpoint cp, audit::CheckTrustedCheckpoint(note, origin, *trust_));
-      return CheckedLog{cp, "origin signature and witness quorum (--trust)"};
-    }
-    CUSTOS_ASSIGN_OR_RETURN(OpenedCheckpoint cp, session_.OpenCheckpoint(origin, note));
-    return CheckedLog{cp.checkpoint, session_.IsOwn(origin) ? "node signature (--node-vkey)" : "not checked (no --trust)"};
-  }
-
-  static Result<ShownEntry> Decode(const std::string& origin, uint64_t index, ByteSpan bytes) {
-    auto entry = schema::ReadCanonical<schema::LogEntry>(bytes, schema::kMaxEntryBytes, "entry");
-    if (!entry.ok()) return Status::Corruption(entry.status().message());
-    auto st = schema::ReadCanonical<schema::Statement>(
-        ByteSpan(entry->get().getSubmission().getStatement().begin(), entry->get().getSubmission().getStatement().size()),
-        schema::kMaxStatementBytes, "statement");
-    if (!st.ok()) return Status::Corruption("entry " + std::to_string(index) + " of " + origin + ": " + st.status().message());
-    return ShownEntry{origin, index, merkle::LeafHash(bytes), entry->get().getLogTime(),
-                      schema::StatementKind(st->get()), nlohmann::json::parse(schema::StatementToJson(st->get()))};
-  }
-
-  const NodeSession& session_;
-  const std::optional<audit::Trust>& trust_;
-  std::map<std::string, CheckedLog> logs_;
-};
-
-Result<std::optional<audit::Trust>> TrustOf(const std::string& path) {
-  if (path.empty()) return std::optional<audit::Trust>();
-  CUSTOS_ASSIGN_OR_RETURN(audit::Trust trust, LoadTrust(path));
-  return std::optional<audit::Trust>(std::move(trust));
+Result<std::optional<trust::Federation>> TrustOf(const std::string& path) {
+  if (path.empty()) return std::optional<trust::Federation>();
+  CUSTOS_ASSIGN_OR_RETURN(trust::Federation fed, trust::LoadFederationFile(path));
+  return std::optional<trust::Federation>(std::move(fed));
 }
 
 // Runs a check; its failure is the verification failure (exit 1).
 int Failed(const Status& st) { return Fail(st.code() == Status::Code::kNotFound ? Status::Corruption(st.message()) : st, true); }
 
-void PrintLogsText(const AnswerChecker& checker, const char* label) {
+void PrintLogsText(const trust::AnswerChecker& checker, const char* label) {
   for (const auto& [origin, l] : checker.logs()) {
     std::cout << label << " " << origin << " size " << l.checkpoint.size << " root " << Base64Encode(l.checkpoint.root.span())
               << " (" << l.how << ")\n";
@@ -171,30 +101,6 @@ void PrintLogsText(const AnswerChecker& checker, const char* label) {
 }
 
 // ------------------------------------------------------------ case trail
-
-bool InTrailOrder(const ShownEntry& a, const ShownEntry& b) {
-  return std::tie(a.log_time, a.origin, a.index) <= std::tie(b.log_time, b.origin, b.index);
-}
-
-// The trail holds only entries about the case: naming it (caseId, or a
-// listing's caseRef), or naming evidence an entry of the trail registered for it.
-Status CheckAboutCase(const std::vector<ShownEntry>& entries, const std::string& case_id) {
-  std::set<std::string> evidence;
-  for (const auto& e : entries) {
-    const auto& body = e.statement["body"].begin().value();
-    if (e.kind == "evidence-registered" && body.value("caseId", "") == case_id) evidence.insert(body["evidenceId"]);
-  }
-  for (const auto& e : entries) {
-    const auto& body = e.statement["body"].begin().value();
-    if (body.value("caseId", "") == case_id || body.value("caseRef", "") == case_id ||
-        evidence.count(body.value("evidenceId", ""))) {
-      continue;
-    }
-    return Status::Corruption("entry " + std::to_string(e.index) + " of " + e.origin + " (" + e.kind +
-                              ") is not about case " + case_id);
-  }
-  return Status::OK();
-}
 
 int CaseTrail(NodeSession& session, const std::string& case_id, const std::string& trust_file, bool json) {
   if (case_id.empty()) return Fail(Status::InvalidArgument("CASE-ID: give the case id"));
@@ -205,23 +111,19 @@ int CaseTrail(NodeSession& session, const std::string& case_id, const std::strin
   auto response = session.Wait(request.send());
   if (!response.ok()) return Fail(response.status().WithContext("case trail"));
   auto trail = response->getTrail();
-  AnswerChecker checker(session, *trust);
-  if (Status st = checker.AddLogs(trail.getLogs()); !st.ok()) return Failed(st);
-  std::vector<ShownEntry> entries;
+  trust::AnswerChecker checker(*trust ? &**trust : nullptr);
+  if (Status st = AddLogs(checker, session, *trust, trail.getLogs()); !st.ok()) return Failed(st);
+  std::vector<trust::CheckedEntry> entries;
   for (auto e : trail.getEntries()) {
-    auto shown = checker.CheckEntry(e);
+    auto shown = checker.CheckEntry(Cited(e));
     if (!shown.ok()) return Failed(shown.status());
-    if (!entries.empty() && !InTrailOrder(entries.back(), *shown)) {
-      return Failed(Status::Corruption("entry " + std::to_string(shown->index) + " of " + shown->origin +
-                                       ": the trail is not in order (logTime, origin, index)"));
-    }
     entries.push_back(std::move(shown).value());
   }
-  if (Status st = CheckAboutCase(entries, case_id); !st.ok()) return Failed(st);
+  if (Status st = trust::CheckCaseTrail(entries, case_id); !st.ok()) return Failed(st);
   if (json) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& e : entries) list.push_back(e.Json());
-    PrintJson({{"caseId", case_id}, {"entries", list}, {"logs", checker.LogsJson()}, {"completeness", kCompleteness}});
+    for (const auto& e : entries) list.push_back(EntryJson(e));
+    PrintJson({{"caseId", case_id}, {"entries", list}, {"logs", LogsJson(checker)}, {"completeness", kCompleteness}});
     return kExitOk;
   }
   std::cout << "case " << case_id << ": " << Entries(entries.size()) << " in " << Count(checker.logs().size(), "log", "logs") << "\n";
@@ -256,11 +158,11 @@ std::string CsvField(const std::string& s) {
 
 struct ShownFinding {
   nlohmann::json json;
-  std::vector<const ShownEntry*> entries;
+  std::vector<const trust::CheckedEntry*> entries;
 };
 
-void PrintAuditText(const nlohmann::json& head, const std::vector<ShownFinding>& findings, const AnswerChecker& audited,
-                    const AnswerChecker& consulted) {
+void PrintAuditText(const nlohmann::json& head, const std::vector<ShownFinding>& findings,
+                    const trust::AnswerChecker& audited, const trust::AnswerChecker& consulted) {
   std::cout << "referral audit at " << head["atText"].get<std::string>() << " over " << head["audited"].size()
             << " bureau logs, " << head["entriesScanned"] << " entries scanned\n";
   for (const auto& f : findings) {
@@ -290,17 +192,19 @@ void PrintAuditCsv(const std::vector<ShownFinding>& findings) {
   }
 }
 
-Result<std::vector<ShownFinding>> ShowFindings(rpc::ReferralAudit::Reader report, const std::vector<ShownEntry>& cited) {
+Result<std::vector<ShownFinding>> ShowFindings(rpc::ReferralAudit::Reader report,
+                                               const std::vector<trust::CheckedEntry>& cited) {
   std::vector<ShownFinding> out;
   for (auto f : report.getFindings()) {
     ShownFinding s;
+    std::vector<uint32_t> positions;
+    for (uint32_t pos : f.getEntries()) positions.push_back(pos);
+    CUSTOS_RETURN_IF_ERROR(trust::CheckFindingCitations(positions, cited.size()));
     nlohmann::json entries = nlohmann::json::array();
-    for (uint32_t pos : f.getEntries()) {
-      if (pos >= cited.size()) return Status::Corruption("a finding cites entry " + std::to_string(pos) + " of the answer, which has " + std::to_string(cited.size()));
+    for (uint32_t pos : positions) {
       s.entries.push_back(&cited[pos]);
-      entries.push_back(cited[pos].Json());
+      entries.push_back(EntryJson(cited[pos]));
     }
-    if (s.entries.empty()) return Status::Corruption("a finding of the answer cites no entry");
     s.json = {{"kind", KindName(f.getKind())}, {"origin", f.getOrigin().cStr()}, {"caseId", f.getCaseId().cStr()},
               {"subject", f.getSubject().cStr()}, {"deadline", f.getDeadline()}, {"detail", f.getDetail().cStr()},
               {"entries", entries}};
@@ -333,15 +237,16 @@ int AuditReferrals(NodeSession& session, const std::string& at_text, const std::
   auto response = session.Wait(request.send());
   if (!response.ok()) return Fail(response.status().WithContext("audit referrals"));
   auto report = response->getReport();
-  AnswerChecker audited(session, *trust), consulted(session, *trust), all(session, *trust);
+  const trust::Federation* fed = *trust ? &**trust : nullptr;
+  trust::AnswerChecker audited(fed), consulted(fed), all(fed);
   for (auto [checker, logs] : {std::pair{&audited, report.getAudited()}, {&consulted, report.getConsulted()},
                                {&all, report.getAudited()}, {&all, report.getConsulted()}}) {
-    if (Status st = checker->AddLogs(logs); !st.ok()) return Failed(st);
+    if (Status st = AddLogs(*checker, session, *trust, logs); !st.ok()) return Failed(st);
   }
   Progress progress("checking the audit's entries");
-  std::vector<ShownEntry> cited;
+  std::vector<trust::CheckedEntry> cited;
   for (auto e : report.getEntries()) {
-    auto shown = all.CheckEntry(e);
+    auto shown = all.CheckEntry(Cited(e));
     if (!shown.ok()) return Failed(shown.status());
     cited.push_back(std::move(shown).value());
     progress.Update(cited.size(), report.getEntries().size());
@@ -350,7 +255,7 @@ int AuditReferrals(NodeSession& session, const std::string& at_text, const std::
   auto findings = ShowFindings(report, cited);
   if (!findings.ok()) return Failed(findings.status());
   nlohmann::json head = {{"at", report.getAt()}, {"atText", audit::FormatUtc(report.getAt())},
-                         {"audited", audited.LogsJson()}, {"consulted", consulted.LogsJson()},
+                         {"audited", LogsJson(audited)}, {"consulted", LogsJson(consulted)},
                          {"notHeld", NotHeld(report)}, {"entriesScanned", report.getEntriesScanned()},
                          {"completeness", kCompleteness}};
   if (format == "csv") {

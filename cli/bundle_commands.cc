@@ -13,30 +13,12 @@
 #include <memory>
 
 #include "ledger/bundle.h"
-#include "node/config.h"
+#include "trust/bundle_verify.h"
+#include "trust/federation.h"
 
 namespace custos::cli {
 
 namespace {
-
-constexpr size_t kMaxFederationFile = 1 << 20;
-
-// The trust policy of a federation file: its peers' origins and keys, and
-// its witness policy (each named cosigner's key as a cosignature/v1 key).
-Result<bundle::TrustPolicy> LoadTrust(const std::string& path) {
-  if (path.empty()) return Status::InvalidArgument("--trust: the federation file is required");
-  CUSTOS_ASSIGN_OR_RETURN(std::string text, ReadFileLimited(path, kMaxFederationFile, "--trust"));
-  auto fed = node::ParseFederation(text, "--trust " + path);
-  if (!fed.ok()) return Status::InvalidArgument(fed.status().message());
-  bundle::TrustPolicy trust;
-  for (const auto& peer : fed->peers) trust.origins.emplace(peer.origin, peer.verifier);
-  for (const auto& name : fed->policy.cosigners) {
-    const node::PeerConfig* peer = fed->FindPeer(name);
-    trust.cosigners.emplace(name, NoteVerifier::ForKey(name, peer->verifier.key, kAlgCosignatureV1));
-  }
-  trust.quorum = fed->policy.quorum;
-  return trust;
-}
 
 // The digest of a whole file (streamed), by OpenSSL: SHA-256, or SM3 (GB/T 32905).
 Result<Hash> FileDigest(const std::string& path, uint8_t algorithm) {
@@ -146,7 +128,7 @@ Result<std::pair<uint8_t, Hash>> DigestToAsk(const BundleOpts& o) {
 }
 
 int MakeBundle(NodeSession& session, const BundleOpts& o) {
-  auto trust = LoadTrust(o.trust);
+  auto trust = trust::LoadFederationFile(o.trust);
   if (!trust.ok()) return Fail(trust.status());
   auto digest = DigestToAsk(o);
   if (!digest.ok()) return Fail(digest.status());
@@ -223,7 +205,7 @@ void RegisterEvidenceCommands(CLI::App& app, Globals&, int& exit_code) {
 }
 
 int VerifyBundle(const std::string& bundle_file, const std::string& file, const std::string& trust_file, bool json) {
-  auto trust = LoadTrust(trust_file);
+  auto trust = trust::LoadFederationFile(trust_file);
   if (!trust.ok()) return Fail(trust.status());
   auto text = ReadFileLimited(bundle_file, bundle::kMaxBundleBytes, "--bundle");
   if (!text.ok()) return Fail(text.status());

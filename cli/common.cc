@@ -39,21 +39,6 @@ int FailParse(CLI::App& app, const CLI::ParseError& e) {
   return Fail(Status::InvalidArgument(std::string(e.what()) + " (see --help)"));
 }
 
-Result<std::string> ReadFileLimited(const std::string& path, size_t max_bytes, const char* what) {
-  std::error_code ec;
-  auto size = std::filesystem::file_size(path, ec);
-  if (ec) return Status::InvalidArgument(std::string(what) + ": cannot read " + path + ": " + ec.message());
-  if (size > max_bytes) {
-    return Status::InvalidArgument(std::string(what) + ": " + path + " is " + std::to_string(size) +
-                                   " bytes, over the limit of " + std::to_string(max_bytes));
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (!in && !in.eof()) return Status::IOError(std::string(what) + ": reading " + path + " failed");
-  return ss.str();
-}
-
 Status WriteFile(const std::string& path, std::string_view contents) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(contents.data(), static_cast<std::streamsize>(contents.size()));

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "crypto/keyfile.h"
+#include "crypto/read_file.h"  // ReadFileLimited, for every command's input files
 #include "crypto/status.h"
 #include "ledger/log.h"
 #include "schema/canonical.h"
@@ -39,8 +40,6 @@ int Fail(const Status& status, bool verifying = false);
 // "custos: invalid argument: <what CLI11 says> (see --help)", kExitBadInput.
 int FailParse(CLI::App& app, const CLI::ParseError& e);
 
-// Reads a whole file, refusing one larger than `max_bytes`.
-Result<std::string> ReadFileLimited(const std::string& path, size_t max_bytes, const char* what);
 // Writes a file (0644), replacing it.
 Status WriteFile(const std::string& path, std::string_view contents);
 

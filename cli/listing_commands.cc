@@ -8,40 +8,21 @@
 #include <iostream>
 #include <map>
 
-#include "crypto/cosignature.h"
 #include "ledger/listing_check.h"
 #include "ledger/listings_state.h"
-#include "node/config.h"
+#include "trust/federation.h"
+#include "trust/listing_verifier.h"
 
 namespace custos::cli {
 
 namespace {
 
-constexpr size_t kMaxTrustFileBytes = 1 << 20;
 constexpr size_t kMaxBatchFileBytes = 64 << 20;
 
 struct ListingOpts {
   std::string id, kind = "org", origin, trust, batch;
   bool json = false;
 };
-
-// One LogTrust per origin of the federation file: the origin's key and the
-// witness policy's cosigners other than the origin itself (no log cosigns
-// its own checkpoints), with the policy's quorum.
-Result<std::map<std::string, listings::LogTrust>> LoadTrust(const std::string& path) {
-  CUSTOS_ASSIGN_OR_RETURN(std::string text, ReadFileLimited(path, kMaxTrustFileBytes, "--trust"));
-  CUSTOS_ASSIGN_OR_RETURN(node::FederationConfig fed, node::ParseFederation(text, path));
-  std::map<std::string, listings::LogTrust> trust;
-  for (const auto& peer : fed.peers) {
-    listings::LogTrust t{peer.verifier, {}, fed.policy.quorum};
-    for (const auto& origin : fed.policy.cosigners) {
-      if (origin == peer.origin) continue;
-      t.cosigners.push_back(NoteVerifier::ForKey(origin, fed.FindPeer(origin)->verifier.key, kAlgCosignatureV1));
-    }
-    trust.emplace(peer.origin, std::move(t));
-  }
-  return trust;
-}
 
 struct Checked {
   std::string id;
@@ -59,8 +40,7 @@ std::string Iso(int64_t ms) {
 
 // Asks the node for one subject and verifies every log's part.
 Result<Checked> CheckOne(NodeSession& session, const ListingOpts& o, const std::string& id,
-                         std::map<std::string, listings::LogTrust>& trust,
-                         std::map<std::string, listings::ListingVerifier>& verifiers) {
+                         const trust::Federation& trust, listings::ListingVerifier& verifier) {
   CUSTOS_ASSIGN_OR_RETURN(listings::SubjectKind kind, listings::ParseSubjectKind(o.kind));
   // Never asked, never "not listed": an id that names nobody is bad input.
   CUSTOS_ASSIGN_OR_RETURN(listings::SubjectQuery subject, listings::SubjectOfQuery(kind, id));
@@ -77,16 +57,16 @@ Result<Checked> CheckOne(NodeSession& session, const ListingOpts& o, const std::
   Checked out{subject.id, {}, {}, false};
   std::set<std::string> answered;
   for (const auto& log : answer->logs) {
-    auto t = trust.find(log.origin);
-    if (t == trust.end()) return Status::Corruption("answer: log " + log.origin + " is not in the --trust file");
+    if (trust.OriginKey(log.origin) == nullptr) {
+      return Status::Corruption("answer: log " + log.origin + " is not in the --trust file");
+    }
     if (!answered.insert(log.origin).second) return Status::Corruption("answer: log " + log.origin + " twice");
-    auto& verifier = verifiers.try_emplace(log.origin, t->second).first->second;
     auto verdict = verifier.Verify(log, subject.key, now);
     if (!verdict.ok()) return Status::Corruption(log.origin + ": " + verdict.status().message());
     out.listed = out.listed || verdict->listed;
     out.logs.push_back(std::move(verdict).value());
   }
-  for (const auto& [origin, t] : trust) {
+  for (const auto& [origin, key] : trust.origins()) {
     if (!answered.count(origin) && (o.origin.empty() || o.origin == origin)) out.unanswered.push_back(origin);
   }
   if (out.logs.empty()) return Status::Corruption("answer: the node answered for no log");
@@ -139,16 +119,15 @@ Result<std::vector<std::string>> Ids(const ListingOpts& o) {
 }
 
 int Run(NodeSession& session, const ListingOpts& o) {
-  if (o.trust.empty()) return Fail(Status::InvalidArgument("--trust: the federation file is required"));
-  auto trust = LoadTrust(o.trust);
+  auto trust = trust::LoadFederationFile(o.trust);
   if (!trust.ok()) return Fail(trust.status());
   auto ids = Ids(o);
   if (!ids.ok()) return Fail(ids.status());
-  std::map<std::string, listings::ListingVerifier> verifiers;
+  listings::ListingVerifier verifier(*trust);
   nlohmann::json all = nlohmann::json::array();
   int rc = kExitOk;
   for (const auto& id : *ids) {
-    auto checked = CheckOne(session, o, id, *trust, verifiers);
+    auto checked = CheckOne(session, o, id, *trust, verifier);
     if (!checked.ok()) {
       int code = Fail(checked.status().WithContext(id), /*verifying=*/true);
       if (rc == kExitOk || code == kExitVerifyFailed) rc = code;

@@ -8,7 +8,6 @@
 #include <map>
 #include <tuple>
 
-#include "crypto/cosignature.h"
 #include "crypto/note.h"
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
@@ -472,43 +471,5 @@ Result<std::vector<Hash>> AnswerProofs::InclusionProof(const CitedEntry& entry) 
 }
 
 // ------------------------------------------------------------ checking answers
-
-Result<Checkpoint> CheckTrustedCheckpoint(std::string_view note, std::string_view origin, const Trust& trust) {
-  const std::string what = "checkpoint of " + std::string(origin);
-  auto key = trust.origins.find(std::string(origin));
-  if (key == trust.origins.end()) return Status::NotFound(what + ": the trust file has no key for this origin");
-  auto opened = OpenNote(note, key->second);
-  if (!opened.ok()) return Status::Corruption(what + ": the origin's signature: " + opened.status().message());
-  auto cp = Checkpoint::Parse(opened->text);
-  if (!cp.ok()) return Status::Corruption(what + ": " + cp.status().message());
-  if (cp->origin != origin) return Status::Corruption(what + ": it is a checkpoint of \"" + cp->origin + "\"");
-  uint32_t cosigned = 0;
-  for (const auto& witness : trust.cosigners) {
-    if (witness.name == origin) continue;  // a log's origin cannot witness itself
-    auto ok = VerifyNoteCosignature(*opened, witness);
-    if (ok.ok()) {
-      ++cosigned;
-    } else if (ok.status().code() != Status::Code::kNotFound) {
-      return Status::Corruption(what + ": cosignature of " + witness.name + ": " + ok.status().message());
-    }
-  }
-  if (cosigned < trust.quorum) {
-    return Status::Corruption(what + " at size " + std::to_string(cp->size) + ": " + std::to_string(cosigned) +
-                              " valid cosignatures, the witness policy needs " + std::to_string(trust.quorum));
-  }
-  return cp;
-}
-
-Status CheckCitedEntry(ByteSpan entry, uint64_t index, std::span<const Hash> proof, const Checkpoint& checkpoint) {
-  const std::string what = "entry " + std::to_string(index) + " of " + checkpoint.origin;
-  auto parsed = schema::ReadCanonical<schema::LogEntry>(entry, schema::kMaxEntryBytes, what.c_str());
-  if (!parsed.ok()) return Status::Corruption(parsed.status().message());
-  if (parsed->get().getIndex() != index) {
-    return Status::Corruption(what + ": the entry says it is entry " + std::to_string(parsed->get().getIndex()));
-  }
-  Status st = merkle::VerifyInclusion(merkle::LeafHash(entry), index, checkpoint.size, proof, checkpoint.root);
-  if (!st.ok()) return Status::Corruption(what + ": inclusion proof: " + st.message());
-  return Status::OK();
-}
 
 }  // namespace custos::audit

@@ -17,7 +17,8 @@
 // from its followers would have had to sign a checkpoint without it.
 //
 // ledger/ knows nothing of the federation file: which origins are bureaus and
-// which are public-security agencies is passed in by the caller.
+// which are public-security agencies is passed in by the caller. A client
+// checks the answers with trust/answer_checker.h.
 //
 // Thread-safety: a StoreSnapshot may be read from any thread; the functions
 // here are pure functions of the snapshot and their options.
@@ -204,27 +205,5 @@ class AnswerProofs {
   const StoreSnapshot& snapshot_;
   std::map<layout::LogNumber, std::unique_ptr<StoredLog>> logs_;
 };
-
-// ------------------------------------------------------------ checking answers
-
-// Whom a client trusts (from its federation file): each origin's note key,
-// and the witnesses whose cosignatures count, of which `quorum` must have
-// cosigned a checkpoint (the origin's own cosignature of its log never counts).
-struct Trust {
-  std::map<std::string, NoteVerifier> origins;  // alg 0x01 keys, by origin
-  std::vector<NoteVerifier> cosigners;          // alg 0x04 keys, named by origin
-  uint32_t quorum = 0;
-};
-
-// Checks a checkpoint an answer names for `origin`: it parses, is for that
-// origin, carries a valid signature by the origin's key in `trust`, and
-// `trust.quorum` valid cosignatures. Returns it; Corruption naming what failed
-// ("checkpoint of X: …"); NotFound if `trust` has no key for the origin.
-Result<Checkpoint> CheckTrustedCheckpoint(std::string_view note, std::string_view origin, const Trust& trust);
-
-// Checks that `entry` (canonical LogEntry bytes) is entry `index` of the tree
-// `checkpoint` commits to, by `proof`: its own index field and the RFC 9162
-// proof. Corruption naming the entry and what failed.
-Status CheckCitedEntry(ByteSpan entry, uint64_t index, std::span<const Hash> proof, const Checkpoint& checkpoint);
 
 }  // namespace custos::audit

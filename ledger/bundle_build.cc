@@ -255,4 +255,19 @@ Result<Bytes> BuildEvidenceBundle(std::span<const StoredLog* const> logs, uint8_
   return builder.Write(algorithm, *hash, made_by, made_at);
 }
 
+const char* DigestAlgorithmName(uint8_t algorithm) {
+  switch (algorithm) {
+    case static_cast<uint8_t>(schema::DigestAlgorithm::SHA256): return "sha256";
+    case static_cast<uint8_t>(schema::DigestAlgorithm::SM3): return "sm3";
+    default: return nullptr;
+  }
+}
+
+std::optional<uint8_t> ParseDigestAlgorithm(std::string_view name) {
+  for (uint8_t a : {static_cast<uint8_t>(schema::DigestAlgorithm::SHA256), static_cast<uint8_t>(schema::DigestAlgorithm::SM3)}) {
+    if (name == DigestAlgorithmName(a)) return a;
+  }
+  return std::nullopt;
+}
+
 }  // namespace custos::bundle

@@ -4,11 +4,9 @@
 
 #include <set>
 
-#include "crypto/cosignature.h"
 #include "ledger/checkpoint.h"
 #include "ledger/layout.h"
 #include "ledger/listings_state.h"
-#include "ledger/merkle.h"
 #include "ledger/store.h"
 #include "schema/canonical.h"
 
@@ -170,90 +168,6 @@ Result<LogListingAnswer> BuildLogAnswer(const StoredLog& log, const SubjectKey& 
   }
   CUSTOS_ASSIGN_OR_RETURN(answer.checkpoint, log.CosignedCheckpointAt(head->size));
   return answer;
-}
-
-Result<uint32_t> ListingVerifier::CheckNote(std::string_view note) {
-  if (!verified_note_.empty() && note == verified_note_) return verified_cosignatures_;
-  auto opened = OpenNote(note, trust_.origin_key);
-  if (!opened.ok()) return Status::Corruption("checkpoint: " + opened.status().message());
-  uint32_t valid = 0;
-  for (const auto& cosigner : trust_.cosigners) {
-    if (VerifyNoteCosignature(*opened, cosigner).ok()) ++valid;
-  }
-  if (valid < trust_.quorum) {
-    return Status::Corruption("witness policy: " + std::to_string(trust_.quorum) + " of " +
-                              std::to_string(trust_.cosigners.size()) + " cosignatures are required, the checkpoint has " +
-                              std::to_string(valid) + " valid");
-  }
-  verified_note_ = std::string(note);
-  verified_cosignatures_ = valid;
-  return valid;
-}
-
-namespace {
-
-// Checks one listing entry of the answer and returns what it says.
-Result<ListingFound> CheckListing(const LogListingAnswer::Listing& l, const Checkpoint& cp, const SubjectKey& key,
-                                  int64_t now_ms, LiveListing* live) {
-  const std::string at = "listing at entry " + std::to_string(l.index) + ": ";
-  // The author's signature and authority are not checked again: the origin
-  // checked them before appending, and every witness of the quorum before
-  // cosigning (a signature without the key table would prove nothing more).
-  auto entry = schema::ReadCanonical<schema::LogEntry>(l.entry, schema::kMaxEntryBytes, "entry");
-  if (!entry.ok()) return Status::Corruption(at + entry.status().message());
-  if (entry->get().getIndex() != l.index) return Status::Corruption(at + "the entry says another index");
-  const Hash leaf = merkle::LeafHash(l.entry);
-  Status included = merkle::VerifyInclusion(leaf, l.index, cp.size, l.inclusion, cp.root);
-  if (!included.ok()) return Status::Corruption(at + "inclusion proof: " + included.message());
-  auto statement_bytes = entry->get().getSubmission().getStatement();
-  auto statement = schema::ReadCanonical<schema::Statement>(ByteSpan(statement_bytes.begin(), statement_bytes.size()),
-                                                            schema::kMaxStatementBytes, "statement");
-  if (!statement.ok()) return Status::Corruption(at + statement.status().message());
-  auto body = statement->get().getBody();
-  if (body.which() != schema::Statement::Body::SUBJECT_LISTED) return Status::Corruption(at + "not a subjectListed entry");
-  auto listed = body.getSubjectListed();
-  if (SubjectKeyOfListing(listed) != key) return Status::Corruption(at + "lists another subject");
-  *live = LiveListing{l.index, leaf};
-  ListingFound found;
-  found.index = l.index;
-  found.publication_ends = listed.getPublicationEnds();
-  found.lapsed = found.publication_ends <= now_ms;
-  found.cause = listed.getCause().cStr();
-  found.deciding_agency = listed.getDecidingAgency().cStr();
-  found.decision_number = listed.getDecisionNumber().cStr();
-  return found;
-}
-
-}  // namespace
-
-Result<LogVerdict> ListingVerifier::Verify(const LogListingAnswer& answer, const SubjectKey& key, int64_t now_ms) {
-  if (answer.origin != trust_.origin_key.name) {
-    return Status::Corruption("checkpoint: the answer is for log " + answer.origin + ", not " + trust_.origin_key.name);
-  }
-  CUSTOS_ASSIGN_OR_RETURN(uint32_t cosignatures, CheckNote(answer.checkpoint));
-  CUSTOS_ASSIGN_OR_RETURN(Note note, Note::Parse(answer.checkpoint));
-  CUSTOS_ASSIGN_OR_RETURN(Checkpoint cp, Checkpoint::Parse(note.text));
-  if (cp.origin != trust_.origin_key.name) return Status::Corruption("checkpoint: names origin " + cp.origin);
-  auto root = ListingsRootOf(cp.extensions);
-  if (!root.ok()) return Status::Corruption(root.status().message());
-  if (!*root) return Status::Corruption("checkpoint: no \"listings\" line");
-  LogVerdict verdict{answer.origin, cp.size, cosignatures, false, {}};
-  std::vector<LiveListing> live;
-  for (const auto& l : answer.listings) {
-    LiveListing item;
-    CUSTOS_ASSIGN_OR_RETURN(ListingFound found, CheckListing(l, cp, key, now_ms, &item));
-    if (!live.empty() && live.back().index >= item.index) {
-      return Status::Corruption("listing at entry " + std::to_string(l.index) + ": listings out of index order");
-    }
-    live.push_back(item);
-    verdict.listed = verdict.listed || !found.lapsed;
-    verdict.listings.push_back(std::move(found));
-  }
-  std::optional<Hash> value;
-  if (!live.empty()) value = ListingStateDigest(live);
-  Status proved = VerifyMapProof(**root, key, value, answer.proof);
-  if (!proved.ok()) return Status::Corruption("map proof: " + proved.message());
-  return verdict;
 }
 
 }  // namespace custos::listings

@@ -1,13 +1,12 @@
 // The answer to "is this subject listed?" (`custos listing check`, RPC
-// listingCheck) and its verification. See docs/listings-map.md, "Listing
+// listingCheck): its text form and how a node builds it. A client verifies
+// it with trust/listing_verifier.h. See docs/listings-map.md, "Listing
 // checks".
 //
 // For each log, an answer carries the log's latest checkpoint (a signed note
 // with the witnesses' cosignatures), the map proof of the subject against the
 // listings root in that checkpoint, and the subject's live listing entries,
-// each with its inclusion proof to that checkpoint. The verifier checks all of
-// it against a trust policy and decides at its own time: a subject is listed
-// in a log iff one of those entries' publicationEnds is still ahead.
+// each with its inclusion proof to that checkpoint.
 #pragma once
 
 #include <cstdint>
@@ -64,55 +63,5 @@ Result<SubjectKind> ParseSubjectKind(std::string_view name);
 // replica between two notes of the origin while it catches up); IOError /
 // Corruption from the store. Thread-safe.
 Result<LogListingAnswer> BuildLogAnswer(const StoredLog& log, const SubjectKey& key);
-
-// What a verifier trusts for one log: the origin's key, and the witness
-// policy (at least `quorum` valid cosignatures by distinct `cosigners`, alg
-// 0x04 keys).
-struct LogTrust {
-  NoteVerifier origin_key;
-  std::vector<NoteVerifier> cosigners;
-  uint32_t quorum = 0;
-};
-
-// A listing found live in the map, as its entry says.
-struct ListingFound {
-  uint64_t index = 0;
-  int64_t publication_ends = 0;  // ms since the epoch
-  bool lapsed = false;           // publication_ends <= the verifier's time
-  std::string cause;
-  std::string deciding_agency;
-  std::string decision_number;
-};
-
-struct LogVerdict {
-  std::string origin;
-  uint64_t size = 0;
-  uint32_t cosignatures = 0;  // valid ones from the policy's cosigners
-  bool listed = false;        // some listing not lapsed
-  std::vector<ListingFound> listings;
-};
-
-// Verifies one log's answer for `key` at `now_ms`. Checks, in this order: the
-// checkpoint's signature by the origin and its origin line, the witness
-// policy, the "listings" line, each listing entry (parses, is a subjectListed
-// of this subject, indexes increasing, inclusion proof to the checkpoint's
-// root), and the map proof of the value those entries make (or of absence)
-// against the listings root. Corruption naming the failed check ("checkpoint:
-// …", "witness policy: …", "listing at entry N: …", "map proof: …");
-// InvalidArgument if the answer is malformed. Remembers the last checkpoint
-// it verified, so a run of checks against one checkpoint verifies its
-// signatures once. Not thread-safe (one per thread).
-class ListingVerifier {
- public:
-  explicit ListingVerifier(LogTrust trust) : trust_(std::move(trust)) {}
-  Result<LogVerdict> Verify(const LogListingAnswer& answer, const SubjectKey& key, int64_t now_ms);
-
- private:
-  Result<uint32_t> CheckNote(std::string_view note);
-
-  LogTrust trust_;
-  std::string verified_note_;
-  uint32_t verified_cosignatures_ = 0;
-};
 
 }  // namespace custos::listings

@@ -1,5 +1,6 @@
 // custosd's configuration: the node's config file, the data directory it
-// names, and the federation file (docs/node.md, examples/node/).
+// names, and the federation file it reads (parsed by trust/federation_config.h;
+// docs/node.md, examples/node/).
 //
 // Every parser here is strict: an unknown field, a missing one or a value of
 // the wrong form is refused with InvalidArgument whose message starts with the
@@ -18,54 +19,19 @@
 #include "crypto/keyfile.h"
 #include "crypto/note.h"
 #include "crypto/status.h"
+#include "trust/federation_config.h"
+#include "trust/host_port.h"
 
 namespace custos::node {
 
-// "host:port" or "[v6 address]:port". Port 0 means "any free port" and is
-// allowed where the caller says so (the listen address).
-struct HostPort {
-  std::string host;  // without brackets
-  uint16_t port = 0;
-
-  std::string ToString() const;  // brackets a host that holds ':'
-};
-// InvalidArgument naming `field` if `text` is not HOST:PORT with a decimal
-// port in 1..65535 (0..65535 with allow_port_zero).
-Result<HostPort> ParseHostPort(std::string_view text, std::string_view field, bool allow_port_zero = false);
-
-// Agency kinds a federation peer may have (docs/node.md).
-inline constexpr std::string_view kAgencyKinds[] = {
-    "ip-bureau", "public-security-bureau", "procuratorate", "court", "credit-platform",
-};
-
-struct PeerConfig {
-  std::string origin;
-  NoteVerifier verifier;  // from "verifierKey"; its name is `origin`
-  HostPort address;
-  std::string agency_kind;  // one of kAgencyKinds
-};
-
-// Which cosigners a verifier demands on a checkpoint, and how many of them.
-struct WitnessPolicy {
-  std::vector<std::string> cosigners;  // origins of peers
-  uint32_t quorum = 0;                 // 0 <= quorum <= cosigners.size()
-};
-
-struct FederationConfig {
-  std::vector<PeerConfig> peers;
-  WitnessPolicy policy;
-
-  // The peer with this origin, or nullptr.
-  const PeerConfig* FindPeer(std::string_view origin) const;
-};
-
-// Parses a federation file. `label` names the file in error messages.
-// Checks: peers is a list (may be empty); each peer has exactly origin,
-// verifierKey, address, agencyKind; the verifier key parses, is an Ed25519
-// note key (alg 0x01) and is named after the origin; origins and keys are
-// unique; witnessPolicy (optional; default none) names only listed peers, each
-// once, and 0 <= quorum <= number of cosigners.
-Result<FederationConfig> ParseFederation(std::string_view json, std::string_view label);
+// The federation file and the address form belong to trust/, which every
+// client reads them with; the node names them as its own.
+using trust::FederationConfig;
+using trust::HostPort;
+using trust::ParseFederation;
+using trust::ParseHostPort;
+using trust::PeerConfig;
+using trust::WitnessPolicy;
 
 // What a data directory made by `custos log init` says about itself
 // (DIR/custos.json; docs/cli.md): the log's origin and its node key file.

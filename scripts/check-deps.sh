@@ -5,15 +5,16 @@
 #   crypto/   crypto/                                  crypto
 #   schema/   schema/, crypto/                         schema, crypto
 #   ledger/   ledger/, schema/, crypto/                ledger, schema, crypto
+#   trust/    trust/, ledger/, schema/, crypto/        trust, ledger, schema, crypto
 #   cli/      anything of ours                         anything
 #   node/     anything of ours                         anything
 #
-# and that nothing in ledger/ (or below it) includes networking, RPC or
+# and that nothing in trust/, ledger/ (or below them) includes networking, RPC or
 # command-line headers: sockets, Asio, Beast, kj/async*, capnp/rpc*, capnp/ez-rpc,
 # TLS (openssl/ssl.h) or CLI11.
 #
 # "Of ours" is an include whose first path component is one of our folders
-# (crypto, schema, ledger, node, cli). An include that climbs out with "../" is
+# (crypto, schema, ledger, trust, node, cli). An include that climbs out with "../" is
 # refused everywhere: name the folder instead. Test files (*_test.cc) may also
 # include tests/ helpers.
 #
@@ -23,13 +24,14 @@
 # Registered with CTest as "layering" and "layering_self_test" (tests/layering.cmake).
 set -euo pipefail
 
-OURS=(crypto schema ledger node cli)
+OURS=(crypto schema ledger trust node cli)
 
 allowed_for() {
   case "$1" in
     crypto) echo "crypto" ;;
     schema) echo "schema crypto" ;;
     ledger) echo "ledger schema crypto" ;;
+    trust) echo "trust ledger schema crypto" ;;
     cli|node) echo "${OURS[*]}" ;;
   esac
 }
@@ -76,7 +78,7 @@ check_tree() {
           fi
         elif [[ "$hdr" == tests/* && "$rel" == *_test.cc ]]; then
           :
-        elif [[ "$layer" =~ ^(crypto|schema|ledger)$ && "$hdr" =~ $FORBIDDEN_BELOW_NODE ]]; then
+        elif [[ "$layer" =~ ^(crypto|schema|ledger|trust)$ && "$hdr" =~ $FORBIDDEN_BELOW_NODE ]]; then
           echo "$rel:$line: $layer/ may not know about networks, RPC or command lines (\"$hdr\")"
           violations=$((violations + 1))
         fi
@@ -110,11 +112,13 @@ self_test() {
   local tmp failures=0
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' RETURN
-  mkdir -p "$tmp"/{crypto,schema,ledger,cli,node}
+  mkdir -p "$tmp"/{crypto,schema,ledger,trust,cli,node}
   printf '#include "crypto/sha256.h"\n#include <openssl/evp.h>\n' >"$tmp/crypto/a.cc"
   printf '#include "crypto/bytes.h"\n#include "schema/custos.capnp.h"\n' >"$tmp/schema/b.cc"
   printf '#include "schema/json.h"\n#include "crypto/note.h"\n#include <leveldb/db.h>\n' >"$tmp/ledger/c.cc"
-  printf '#include "ledger/log.h"\n#include <CLI/CLI.hpp>\n#include <kj/async-io.h>\n' >"$tmp/cli/main.cc"
+  printf '#include "ledger/bundle.h"\n#include "schema/json.h"\n#include "crypto/note.h"\n' >"$tmp/trust/d.cc"
+  printf '#include "ledger/log.h"\n#include "trust/federation.h"\n#include <CLI/CLI.hpp>\n#include <kj/async-io.h>\n' >"$tmp/cli/main.cc"
+  printf '#include "trust/federation_config.h"\n#include <kj/async-io.h>\n' >"$tmp/node/e.cc"
   printf 'custos_library(ledger DEPS custos::crypto custos::schema) # not custos::cli\n' \
     >"$tmp/ledger/CMakeLists.txt"
   if ! check_tree "$tmp" >/dev/null; then
@@ -135,6 +139,13 @@ self_test() {
     'ledger/x.cc|#include <kj/async-io.h>|may not know about networks'
     'ledger/x.cc|#include <capnp/rpc-twoparty.h>|may not know about networks'
     'ledger/x.cc|#include <CLI/CLI.hpp>|may not know about networks'
+    'ledger/x.h|#include "trust/federation.h"|ledger/ may not include trust/'
+    'trust/x.cc|#include "node/config.h"|trust/ may not include node/'
+    'trust/x.h|#include "cli/common.h"|trust/ may not include cli/'
+    'trust/x.cc|#include <sys/socket.h>|may not know about networks'
+    'trust/x.cc|#include <capnp/ez-rpc.h>|may not know about networks'
+    'trust/x.cc|#include <openssl/ssl.h>|may not know about networks'
+    'trust/CMakeLists.txt|target_link_libraries(x custos::node)|trust links custos::node'
     'crypto/x.cc|#include "../ledger/log.h"|climbs out'
     'ledger/CMakeLists.txt|target_link_libraries(x custos::cli)|ledger links custos::cli'
   )
@@ -159,7 +170,7 @@ self_test() {
 
 case "${1:-}" in
   --self-test) self_test ;;
-  -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' ;;
   -*) echo "check-deps.sh: unknown option $1" >&2; exit 2 ;;
   *)
     root=${1:-"$(cd "$(dirname "$0")/.." && pwd)"}

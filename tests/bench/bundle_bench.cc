@@ -16,7 +16,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "ledger/bundle.h"
+#include "trust/bundle_verify.h"
 #include "tests/bench/raw_verify.h"
 #include "tests/ledger/custody_federation.h"
 
@@ -86,7 +86,7 @@ int Run(size_t steps, size_t rounds) {
     bytes = ipb.Bundle(digest);
   }
   std::filesystem::remove_all(dir);
-  const bundle::TrustPolicy trust = TrustOf({kIpb, kPsb}, 1);
+  const trust::Federation trust = TrustOf({kIpb, kPsb}, 1);
   bundle::Verdict first = bundle::VerifyEvidenceBundle(bytes, trust, digest);
   if (!first.ok() || first.account.steps.size() != steps) {
     std::fprintf(stderr, "custos_bundle_bench: the bundle does not verify (%s: %s) or has %zu steps\n",

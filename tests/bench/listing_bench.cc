@@ -35,6 +35,7 @@
 
 #include "crypto/sha256.h"
 #include "ledger/listing_check.h"
+#include "trust/listing_verifier.h"
 #include "ledger/listings_state.h"
 #include "ledger/submission.h"
 #include "ledger/validate.h"
@@ -142,7 +143,7 @@ Subjects MakeSubjects(uint64_t n, WorkerPool& pool) {
 
 // One thread's checks until `stop`; with `verify` false, only the node's
 // side (the answer built and written).
-Status CheckLoop(const Log& log, const listings::LogTrust& trust, const Subjects& subjects, uint64_t seed, bool verify,
+Status CheckLoop(const Log& log, const trust::Federation& trust, const Subjects& subjects, uint64_t seed, bool verify,
                  const std::atomic<bool>& stop, CheckFigures* out) {
   std::mt19937_64 rng(seed);
   listings::ListingVerifier verifier(trust);
@@ -174,7 +175,7 @@ Status CheckLoop(const Log& log, const listings::LogTrust& trust, const Subjects
 }
 
 Result<CheckFigures> RunChecks(const Log& log, const Options& o, const Subjects& subjects, bool verify) {
-  listings::LogTrust trust{NoteVerifier::ForKey(log.origin(), log.node_key()), {}, 0};
+  const trust::Federation trust({{log.origin(), NoteVerifier::ForKey(log.origin(), log.node_key())}}, {});
   std::vector<CheckFigures> per(o.threads);
   std::vector<Status> status(o.threads);
   std::atomic<bool> stop{false};

@@ -1,15 +1,15 @@
 // Fuzz target: an evidence bundle, as a court receives it: PeekDigest and
 // VerifyEvidenceBundle against the federation of tests/fixtures/ (the keys
 // of tests/ledger/custody_federation.h), with and without the file's digest.
-#include "ledger/bundle.h"
+#include "trust/bundle_verify.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/ledger/custody_federation.h"
 
 using namespace custos;
 
 namespace {
-const bundle::TrustPolicy& Trust() {
-  static const bundle::TrustPolicy trust =
+const trust::Federation& Trust() {
+  static const trust::Federation trust =
       testing::custody::TrustOf({"suzhou-ipb.example/custos", "suzhou-psb.example/custos"}, 1);
   return trust;
 }

@@ -4,6 +4,7 @@
 // for each log's answer. What Parse accepts, Format gives back byte for
 // byte (it is the strict inverse).
 #include "ledger/listing_check.h"
+#include "trust/listing_verifier.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/ledger/custody_federation.h"
 
@@ -21,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::string kOrigin = "suzhou-ipb.example/custos";
   static const NoteVerifier kKey =
       NoteVerifier::ForKey(kOrigin, testing::custody::NodeKeyOf(kOrigin).key.public_key());
-  listings::ListingVerifier verifier(listings::LogTrust{kKey, {}, 0});
+  static const trust::Federation kTrust({{kOrigin, kKey}}, {});
+  listings::ListingVerifier verifier(kTrust);
   for (const auto& log : answer->logs) (void)verifier.Verify(log, subject->key, 0);
   return 0;
 }

@@ -1,8 +1,8 @@
 // The case trail and the referral audit (ledger/audit.h, docs/audit.md) on
 // real Stores: a bureau, a police node and a procuratorate that follows both.
 // The trail's order; each audit finding present, and absent once what it
-// misses is there; the bound (the checkpoint each log is read up to); the
-// proofs an answer carries and the checks a client makes of them.
+// misses is there; the bound (the checkpoint each log is read up to). The
+// checks a client makes of the answers are in tests/trust/answer_checker_test.cc.
 #include "ledger/audit.h"
 
 #include <gtest/gtest.h>
@@ -12,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "crypto/cosignature.h"
 #include "tests/ledger/agency_test_util.h"
 
 namespace custos {
@@ -267,50 +266,6 @@ TEST_F(AuditTest, ProgressCountsEveryScannedEntry) {
 TEST(FormatUtcTest, WritesRfc3339WithMilliseconds) {
   EXPECT_EQ(audit::FormatUtc(1714467600000), "2024-04-30T09:00:00.000Z");
   EXPECT_EQ(audit::FormatUtc(1893456000250), "2030-01-01T00:00:00.250Z");
-}
-
-// ------------------------------------------------------------ proofs and their checks
-
-TEST_F(AuditTest, CitedEntriesProveAgainstTheCheckpointAndTheTrustChecksSignaturesAndQuorum) {
-  ipb_->Ok(Open("C-1"));
-  ipb_->Ok(Decide("C-1"));
-  Sync();
-  auto snap = Snap();
-  auto trail = testing::Must(audit::BuildCaseTrail(*snap, "C-1"), "trail");
-  audit::AnswerProofs proofs(*snap);
-  const audit::LogBound* log = snap->Find(kOrigin);
-  ASSERT_NE(log, nullptr);
-  std::string note = testing::Must(proofs.CosignedNote(*log), "note");
-
-  audit::Trust trust;
-  trust.origins.emplace(kOrigin, Agency::VerifierOf(kOrigin));
-  Checkpoint cp = testing::Must(audit::CheckTrustedCheckpoint(note, kOrigin, trust), "checkpoint");
-  EXPECT_EQ(cp.size, log->size);
-  for (const auto& e : trail.entries) {
-    auto proof = testing::Must(proofs.InclusionProof(e), "proof");
-    EXPECT_TRUE(audit::CheckCitedEntry(e.entry, e.index, proof, cp).ok());
-    EXPECT_EQ(audit::CheckCitedEntry(e.entry, e.index + 1, proof, cp).code(), Status::Code::kCorruption);
-    Bytes tampered = e.entry;
-    tampered.back() ^= 1;
-    EXPECT_EQ(audit::CheckCitedEntry(tampered, e.index, proof, cp).code(), Status::Code::kCorruption);
-  }
-
-  // A witness policy of one: the uncosigned checkpoint fails, a cosigned one passes.
-  const NamedKey witness{kPro, TestKey("witness")};
-  trust.cosigners.push_back(NoteVerifier::ForKey(kPro, witness.key.public_key(), kAlgCosignatureV1));
-  trust.quorum = 1;
-  auto short_of_quorum = audit::CheckTrustedCheckpoint(note, kOrigin, trust);
-  EXPECT_EQ(short_of_quorum.status().code(), Status::Code::kCorruption);
-  EXPECT_NE(short_of_quorum.status().message().find("0 valid cosignatures"), std::string::npos);
-  Note parsed = testing::Must(Note::Parse(note), "note");
-  parsed.signatures.push_back(Cosign(parsed.text, kPro, witness.key, 1));
-  EXPECT_TRUE(audit::CheckTrustedCheckpoint(parsed.Serialize(), kOrigin, trust).ok());
-
-  // Another key for the origin: refused.
-  audit::Trust wrong;
-  wrong.origins.emplace(kOrigin, NoteVerifier::ForKey(kOrigin, TestKey("not the node").public_key()));
-  EXPECT_EQ(audit::CheckTrustedCheckpoint(note, kOrigin, wrong).status().code(), Status::Code::kCorruption);
-  EXPECT_EQ(audit::CheckTrustedCheckpoint(note, kPsb, trust).status().code(), Status::Code::kNotFound);
 }
 
 }  // namespace

@@ -29,6 +29,7 @@
 #include "ledger/store.h"
 #include "ledger/submission.h"
 #include "schema/canonical.h"
+#include "trust/federation.h"
 
 namespace custos::testing::custody {
 
@@ -216,15 +217,15 @@ class Agency {
   std::map<std::string, std::unique_ptr<Replica>> replicas_;
 };
 
-// The trust policy of a federation of `origins`, each a cosigner, needing `quorum`.
-inline bundle::TrustPolicy TrustOf(const std::vector<std::string>& origins, uint32_t quorum) {
-  bundle::TrustPolicy trust;
+// The federation of `origins`, each a cosigner, needing `quorum`.
+inline trust::Federation TrustOf(const std::vector<std::string>& origins, uint32_t quorum) {
+  trust::Federation::Origins keys;
+  std::vector<NoteVerifier> witnesses;
   for (const auto& origin : origins) {
-    trust.origins.emplace(origin, NoteVerifier::ForKey(origin, NodeKeyOf(origin).key.public_key()));
-    trust.cosigners.emplace(origin, Agency::Witness(origin));
+    keys.emplace(origin, NoteVerifier::ForKey(origin, NodeKeyOf(origin).key.public_key()));
+    witnesses.push_back(Agency::Witness(origin));
   }
-  trust.quorum = quorum;
-  return trust;
+  return trust::Federation(std::move(keys), trust::WitnessGroup(std::move(witnesses), quorum));
 }
 
 }  // namespace custos::testing::custody

@@ -26,6 +26,8 @@
 #include "ledger/replica.h"
 #include "ledger/validate.h"
 #include "ledger/verify.h"
+#include "trust/federation.h"
+#include "trust/listing_verifier.h"
 #include "tests/crypto/test_seed.h"
 #include "tests/ledger/log_test_util.h"
 #include "tests/ledger/replica_test_util.h"
@@ -131,12 +133,9 @@ class ListingsWiringTest : public ::testing::Test {
     return Must(SignNote(cp.Format(), testing::NodeKey().name, testing::NodeKey().key), "SignNote");
   }
 
-  LogTrust Trust(uint32_t quorum = 0) {
-    LogTrust t;
-    t.origin_key = testing::OriginVerifier();
-    t.cosigners.push_back(NoteVerifier::ForKey(kWitness, WitnessKey().public_key(), kAlgCosignatureV1));
-    t.quorum = quorum;
-    return t;
+  static trust::Federation Trust(uint32_t quorum = 0, NoteVerifier origin_key = testing::OriginVerifier()) {
+    trust::WitnessGroup witnesses({NoteVerifier::ForKey(kWitness, WitnessKey().public_key(), kAlgCosignatureV1)}, quorum);
+    return trust::Federation({{origin_key.name, origin_key}}, std::move(witnesses));
   }
   static SigningKey WitnessKey() { return testing::TestKey("witness"); }
   static constexpr char kWitness[] = "suzhou-psb.example/custos";
@@ -381,10 +380,32 @@ TEST_F(ListingsWiringTest, TheWitnessPolicyIsChecked) {
   EXPECT_TRUE(verdict.listed);
   EXPECT_EQ(verdict.cosignatures, 1u);
   // Another origin's key does not open the checkpoint.
-  LogTrust other = Trust();
-  other.origin_key = NoteVerifier::ForKey(testing::kOrigin, testing::TestKey("not the node").public_key());
-  EXPECT_NE(ListingVerifier(other).Verify(answer, KeyOf(a), origin_->now()).status().message().find("checkpoint:"),
+  trust::Federation other =
+      Trust(0, NoteVerifier::ForKey(testing::kOrigin, testing::TestKey("not the node").public_key()));
+  EXPECT_NE(ListingVerifier(other).Verify(answer, KeyOf(a), origin_->now()).status().message().find("checkpoint of"),
             std::string::npos);
+}
+
+// The one rule of trust/witness_group.h: a cosignature line by a key the
+// policy names that does not verify is refused, not skipped, even when the
+// policy needs no cosignature at all (it used to be skipped here).
+TEST_F(ListingsWiringTest, ABadCosignatureByANamedCosignerIsRefused) {
+  const std::string a = CompanyId(22);
+  origin_->AppendOk({Listing(a, testing::kStartMillis + 30 * kDay)});
+  ASSERT_TRUE(Follow().ok());
+  auto line = Must(Follower().Cosign(log().checkpoint(), NamedKey{kWitness, WitnessKey()}, 1'720'000'000), "Cosign");
+  ASSERT_TRUE(log().AddCosignature(log().checkpoint(),
+                                   line, NoteVerifier::ForKey(kWitness, WitnessKey().public_key(), kAlgCosignatureV1))
+                  .ok());
+  auto answer = Must(BuildLogAnswer(log().stored(), KeyOf(a)), "BuildLogAnswer");
+  EXPECT_TRUE(ListingVerifier(Trust(0)).Verify(answer, KeyOf(a), origin_->now()).ok());
+  Note note = Must(Note::Parse(answer.checkpoint), "Parse");
+  ASSERT_EQ(note.signatures.back().name, kWitness);
+  note.signatures.back().sig.back() ^= 1;
+  answer.checkpoint = note.Serialize();
+  Status refused = ListingVerifier(Trust(0)).Verify(answer, KeyOf(a), origin_->now()).status();
+  EXPECT_EQ(refused.code(), Status::Code::kCorruption) << refused.ToString();
+  EXPECT_NE(refused.message().find("cosignature by suzhou-psb.example/custos"), std::string::npos) << refused.ToString();
 }
 
 }  // namespace

@@ -101,7 +101,7 @@ fed["witnessPolicy"]["quorum"] = 3
 json.dump(fed, open("quorum-3.json", "w"))
 PY
 expect 1 "another key for the origin fails the check" -- ./ipb-cli listing check "$COMPANY" --trust wrong-key.json --origin "$IPB"
-contains err.txt "checkpoint:" "the reason names the checkpoint"
+contains err.txt "checkpoint of $IPB: the origin's signature" "the reason names the log's checkpoint and the signature"
 expect 1 "a policy of 3 cosigners fails on ipb's log (it has 2 peers to cosign)" -- \
   ./ipb-cli listing check "$COMPANY" --trust quorum-3.json --origin "$IPB"
 contains err.txt "witness policy: 3 of 2" "the reason names the witness policy"

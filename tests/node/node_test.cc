@@ -35,6 +35,7 @@
 #include "node/tls.h"
 #include "tests/node/collector.h"
 #include "tests/ledger/log_test_util.h"
+#include "tests/trust/federation_json.h"
 
 namespace custos::node {
 namespace {
@@ -81,23 +82,11 @@ TEST(OffloadTest, RefusesJobsPastItsBound) {
 
 // ------------------------------------------------------------ config
 
-const char kPeerVkeyName[] = "psb.example/custos";
-
-std::string PeerVkey(const char* name = kPeerVkeyName) {
-  return NoteVerifier::ForKey(name, custos::testing::TestKey("peer").public_key()).ToString();
-}
-
+// A federation file of one peer (tests/trust/federation_json.h).
 std::string Federation(const std::string& peer_fields, const std::string& policy = "") {
-  return R"({"peers": [{"origin": "psb.example/custos", "verifierKey": ")" + PeerVkey() +
-         R"(", "address": "127.0.0.1:7301", "agencyKind": "public-security-bureau")" + peer_fields + "}]" +
-         (policy.empty() ? "" : ", \"witnessPolicy\": " + policy) + "}";
+  return custos::testing::FederationJson(peer_fields, policy);
 }
-
-void ExpectError(const Status& st, const std::string& want) {
-  EXPECT_FALSE(st.ok());
-  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument) << st.ToString();
-  EXPECT_NE(st.message().find(want), std::string::npos) << "want \"" << want << "\" in: " << st.message();
-}
+void ExpectError(const Status& st, const std::string& want) { custos::testing::ExpectInvalidArgument(st, want); }
 
 TEST(NodeConfigTest, ParsesAConfigAndResolvesPathsAgainstItsDirectory) {
   auto c = ParseNodeConfig(R"({"dataDir": "data", "listen": "127.0.0.1:0", "federationFile": "/etc/fed.json",
@@ -136,50 +125,6 @@ TEST(NodeConfigTest, ErrorsNameTheFileAndTheField) {
               "idleTimeoutSeconds: must be a whole number from 0 to 86400");
   ExpectError(parse("[1]"), "config n.json: must be a JSON object");
   ExpectError(parse("{"), "config n.json: not valid JSON");
-}
-
-TEST(NodeConfigTest, HostPortForms) {
-  EXPECT_EQ(Must(ParseHostPort("[::1]:7300", "x"), "v6").host, "::1");
-  EXPECT_EQ(Must(ParseHostPort("[::1]:7300", "x"), "v6").ToString(), "[::1]:7300");
-  ExpectError(ParseHostPort("::1:7300", "--node").status(), "--node: \"::1:7300\" is not HOST:PORT");
-  ExpectError(ParseHostPort("h:0", "x").status(), "port 0");
-  EXPECT_TRUE(ParseHostPort("h:0", "x", /*allow_port_zero=*/true).ok());
-  ExpectError(ParseHostPort(":7", "x").status(), "empty host");
-}
-
-TEST(NodeConfigTest, ParsesAFederation) {
-  auto fed = ParseFederation(Federation("", R"({"cosigners": ["psb.example/custos"], "quorum": 1})"), "federation f");
-  ASSERT_TRUE(fed.ok()) << fed.status().ToString();
-  ASSERT_EQ(fed->peers.size(), 1u);
-  EXPECT_EQ(fed->peers[0].address.port, 7301);
-  EXPECT_EQ(fed->peers[0].verifier.key, custos::testing::TestKey("peer").public_key());
-  EXPECT_EQ(fed->policy.quorum, 1u);
-  EXPECT_NE(fed->FindPeer("psb.example/custos"), nullptr);
-  EXPECT_EQ(fed->FindPeer("nobody"), nullptr);
-}
-
-TEST(NodeConfigTest, FederationErrorsNameTheField) {
-  auto parse = [](const std::string& json) { return ParseFederation(json, "federation f.json").status(); };
-  ExpectError(parse("{}"), "federation f.json: peers: a list of peers is required");
-  ExpectError(parse(Federation(R"(, "extra": 1)")), "peers[0].extra: unknown field");
-  ExpectError(parse(R"({"peers": [{"origin": "a", "verifierKey": "nonsense", "address": "h:1", "agencyKind": "court"}]})"),
-              "peers[0].verifierKey:");
-  ExpectError(parse(R"({"peers": [{"origin": "a", "verifierKey": ")" + PeerVkey() +
-                    R"(", "address": "h:1", "agencyKind": "court"}]})"),
-              "peers[0].verifierKey: the key is named \"psb.example/custos\", not the peer's origin \"a\"");
-  ExpectError(parse(R"({"peers": [{"origin": "psb.example/custos", "verifierKey": ")" + PeerVkey() +
-                    R"(", "address": "h:1", "agencyKind": "police"}]})"),
-              "peers[0].agencyKind: \"police\" is not one of");
-  ExpectError(parse(R"({"peers": [{"origin": "psb.example/custos", "verifierKey": ")" + PeerVkey() +
-                    R"(", "address": "nowhere", "agencyKind": "court"}]})"),
-              "peers[0].address: \"nowhere\" is not HOST:PORT");
-  ExpectError(parse(Federation("", R"({"cosigners": ["psb.example/custos"], "quorum": 2})")),
-              "witnessPolicy.quorum: 2 is more than the 1 cosigners");
-  ExpectError(parse(Federation("", R"({"cosigners": ["court.example/custos"], "quorum": 1})")),
-              "witnessPolicy.cosigners: \"court.example/custos\" is not a listed peer");
-  std::string one = R"({"origin": "psb.example/custos", "verifierKey": ")" + PeerVkey() +
-                    R"(", "address": "h:1", "agencyKind": "court"})";
-  ExpectError(parse(R"({"peers": [)" + one + "," + one + "]}"), "peers[1].origin: \"psb.example/custos\" is listed twice");
 }
 
 TEST(NodeConfigTest, DataDirInfoNamesOriginAndKey) {

@@ -4,7 +4,7 @@
 // the bureau's node and verified offline; each kind of tampering rejected
 // with its own reason; a bundle made before later checkpoints still
 // verifying; a witness policy the cosignatures do not meet named.
-#include "ledger/bundle.h"
+#include "trust/bundle_verify.h"
 
 #include <gtest/gtest.h>
 #include <kj/exception.h>

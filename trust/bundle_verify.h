@@ -1,0 +1,105 @@
+// Verifying an evidence bundle offline (docs/evidence-bundle.md): what a
+// court runs to know that a file is the one an officer registered and who has
+// held it since, with no network and no store, against the federation it
+// trusts (trust/federation.h) and, optionally, the digest of the file in hand.
+// ledger/bundle.h builds bundles; this is the client's side.
+//
+// Thread-safety: pure functions of their arguments.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "crypto/bytes.h"
+#include "crypto/status.h"
+#include "ledger/bundle.h"
+#include "trust/federation.h"
+
+namespace custos::bundle {
+
+// Why a bundle is refused: one reason per kind of failure, so that tests and
+// the command line can tell them apart.
+enum class Failure : uint8_t {
+  kNone = 0,
+  kMalformed,        // not a canonical bundle, or parts missing or inconsistent
+  kVersion,          // a bundle version this verifier does not know
+  kUntrustedLog,     // a log whose origin the federation does not list
+  kFileDigest,       // the file's digest is not the bundle's
+  kNotRegistered,    // the registration does not name the bundle's digest
+  kEntry,            // an entry is malformed or its author's signature does not verify
+  kAuthority,        // an author did not hold the role for the entry at its time
+  kInclusion,        // an inclusion proof does not lead to its checkpoint's root
+  kCheckpoint,       // a checkpoint's origin signature or text does not check
+  kCosignature,      // a cosignature by a named cosigner does not verify
+  kWitnessPolicy,    // too few valid cosignatures for the witness policy
+  kCustodyGap,       // a custody step does not follow from the one before
+  kCustodyOrder,     // steps of one log out of index order (reordered or repeated)
+  kCustodyReceipt,   // a receipt does not reference its transfer's exact entry
+  kAfterDisposal,    // a step after the evidence was released, returned or destroyed
+};
+// A stable lower-case name ("custody-gap"), used in JSON output.
+const char* FailureName(Failure failure);
+
+// What a verified bundle says, for a human-readable account or JSON.
+struct CheckpointAccount {
+  std::string origin;
+  uint64_t size = 0;
+  Hash root;
+  std::vector<std::string> cosigners;  // the policy's cosigners whose cosignature verified
+  std::vector<std::string> others;     // cosignature lines by names outside the policy (not checked)
+};
+struct StepAccount {
+  std::string origin;
+  uint64_t index = 0;
+  int64_t log_time = 0;
+  std::string kind;         // "evidenceRegistered", "custodyTransferred", …
+  std::string author;       // the author key, hex
+  std::string author_name;  // "holder (post)" from the key's grant; "" for a genesis admin
+  std::string summary;      // what happened, in one line
+};
+struct Account {
+  std::string evidence_id;
+  std::string case_id;
+  uint8_t algorithm = 0;
+  Hash digest;
+  uint64_t content_size = 0;
+  std::string media_type;
+  bool file_checked = false;
+  std::string made_by;
+  int64_t made_at = 0;
+  std::vector<StepAccount> steps;
+  std::vector<CheckpointAccount> checkpoints;
+  // Where the chain ends: "held by X in ORIGIN", "in transit from A to B", "destroyed".
+  std::string state;
+  std::string policy;  // trust::WitnessGroup::Describe() of the federation's witnesses
+};
+
+struct Verdict {
+  Failure failure = Failure::kNone;
+  std::string message;  // why, naming the step, log or cosigner; empty when ok
+  Account account;      // filled as far as verification got
+
+  bool ok() const { return failure == Failure::kNone; }
+};
+
+// Checks `bundle` offline against `trust`: its format and version; each log's
+// checkpoint (origin signature, text, origin in `trust`), its cosignatures
+// by the rule of trust/witness_group.h (a bad one by a named cosigner is
+// kCosignature) and the witness policy's quorum; every entry (canonical
+// form, author signature, statement for that log) and its inclusion proof;
+// authority, replayed from each log's genesis (whose node key must be the
+// trusted one) through the bundled key grants and revokes; the custody chain
+// (module comment of docs/evidence-bundle.md); and, when `file_digest` is
+// given (the file's digest under the bundle's algorithm), that it is the
+// bundle's digest. Stops at the first failure.
+Verdict VerifyEvidenceBundle(ByteSpan bundle, const trust::Federation& trust, std::optional<Hash> file_digest);
+
+// The algorithm and digest a bundle is about, read without verifying (to
+// know how to hash the file before VerifyEvidenceBundle). InvalidArgument if
+// the bytes are not a bundle.
+Result<std::pair<uint8_t, Hash>> PeekDigest(ByteSpan bundle);
+
+}  // namespace custos::bundle

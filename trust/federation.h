@@ -1,0 +1,68 @@
+// Whom a client trusts, from its federation file: each log's origin and note
+// key, and the witness group whose cosignatures a checkpoint needs. Every
+// verifier of node answers and bundles (trust/bundle_verify.h,
+// trust/listing_verifier.h, trust/answer_checker.h) takes one.
+//
+// Thread-safety: immutable after construction; safe to share.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "crypto/note.h"
+#include "crypto/status.h"
+#include "ledger/checkpoint.h"
+#include "trust/federation_config.h"
+#include "trust/witness_group.h"
+
+namespace custos::trust {
+
+// A checkpoint note opened with its origin's key and held to the witness group.
+struct TrustedCheckpoint {
+  Note note;
+  Checkpoint checkpoint;
+  CosignatureCount cosignatures;
+};
+
+class Federation {
+ public:
+  using Origins = std::map<std::string, NoteVerifier, std::less<>>;
+
+  // Trusts nothing: every checkpoint is refused.
+  Federation() = default;
+  // `origins`: Ed25519 note keys (alg 0x01) by origin.
+  Federation(Origins origins, WitnessGroup witnesses)
+      : origins_(std::move(origins)), witnesses_(std::move(witnesses)) {}
+  static Federation FromConfig(const FederationConfig& config);
+
+  const Origins& origins() const { return origins_; }
+  const WitnessGroup& witnesses() const { return witnesses_; }
+  // The note key of `origin`, or nullptr if the federation does not list it.
+  const NoteVerifier* OriginKey(std::string_view origin) const;
+
+  // Opens `note` as a checkpoint of `origin`: the origin's signature, then
+  // the text and its origin line. NotFound "checkpoint of O: the trust file
+  // has no key for this origin"; Corruption "checkpoint of O: …" naming what
+  // failed.
+  Result<TrustedCheckpoint> OpenCheckpoint(std::string_view note, std::string_view origin) const;
+  // OpenCheckpoint, then the witness group (WitnessGroup::Check).
+  Result<TrustedCheckpoint> CheckCheckpoint(std::string_view note, std::string_view origin) const;
+
+ private:
+  Origins origins_;
+  WitnessGroup witnesses_;
+};
+
+// The largest federation file LoadFederationFile reads.
+inline constexpr size_t kMaxFederationFileBytes = size_t{1} << 20;
+
+// Reads and parses the federation file a client names with `flag`
+// ("--trust"). InvalidArgument "--trust: the federation file is required"
+// for an empty path, "--trust: PATH is N bytes, over the limit of …",
+// "--trust: cannot read PATH: …", or ParseFederation's errors labelled
+// "--trust PATH"; IOError if reading fails.
+Result<Federation> LoadFederationFile(const std::string& path, std::string_view flag = "--trust");
+
+}  // namespace custos::trust

@@ -1,0 +1,110 @@
+#include "trust/federation_config.h"
+
+#include <algorithm>
+#include <set>
+
+#include "trust/json_object.h"
+
+namespace custos::trust {
+
+namespace {
+using nlohmann::json;
+
+Status CheckAgencyKind(const std::string& kind, const JsonObjectReader& r) {
+  if (std::find(std::begin(kAgencyKinds), std::end(kAgencyKinds), kind) != std::end(kAgencyKinds)) return Status::OK();
+  std::string kinds;
+  for (auto k : kAgencyKinds) kinds += (kinds.empty() ? "" : ", ") + std::string(k);
+  return r.Error("agencyKind", "\"" + kind + "\" is not one of " + kinds);
+}
+
+Result<PeerConfig> ParsePeer(const json& j, const std::string& label, const std::string& path) {
+  if (!j.is_object()) return Status::InvalidArgument(label + ": " + path + ": must be an object");
+  JsonObjectReader r(j, label, path + ".");
+  CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"origin", "verifierKey", "address", "agencyKind"}));
+  PeerConfig peer;
+  CUSTOS_ASSIGN_OR_RETURN(peer.origin, r.String("origin"));
+  CUSTOS_ASSIGN_OR_RETURN(std::string vkey, r.String("verifierKey"));
+  auto verifier = NoteVerifier::Parse(vkey);
+  if (!verifier.ok()) return r.Error("verifierKey", verifier.status().message());
+  if (verifier->alg != kAlgEd25519) return r.Error("verifierKey", "must be a note signer key (type 0x01)");
+  if (verifier->name != peer.origin) {
+    return r.Error("verifierKey", "the key is named \"" + verifier->name + "\", not the peer's origin \"" +
+                                      peer.origin + "\"");
+  }
+  peer.verifier = *verifier;
+  CUSTOS_ASSIGN_OR_RETURN(std::string address, r.String("address"));
+  CUSTOS_ASSIGN_OR_RETURN(peer.address, ParseHostPort(address, label + ": " + r.Path("address")));
+  CUSTOS_ASSIGN_OR_RETURN(peer.agency_kind, r.String("agencyKind"));
+  CUSTOS_RETURN_IF_ERROR(CheckAgencyKind(peer.agency_kind, r));
+  return peer;
+}
+
+Status CheckUniquePeers(const std::vector<PeerConfig>& peers, const std::string& label) {
+  std::set<std::string> origins;
+  std::set<PublicKey> keys;
+  for (size_t i = 0; i < peers.size(); ++i) {
+    std::string path = label + ": peers[" + std::to_string(i) + "].";
+    if (!origins.insert(peers[i].origin).second) {
+      return Status::InvalidArgument(path + "origin: \"" + peers[i].origin + "\" is listed twice");
+    }
+    if (!keys.insert(peers[i].verifier.key).second) {
+      return Status::InvalidArgument(path + "verifierKey: the same key is listed for another peer");
+    }
+  }
+  return Status::OK();
+}
+
+Result<WitnessPolicy> ParsePolicy(const json& j, const FederationConfig& fed, const std::string& label) {
+  if (!j.is_object()) return Status::InvalidArgument(label + ": witnessPolicy: must be an object");
+  JsonObjectReader r(j, label, "witnessPolicy.");
+  CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"cosigners", "quorum"}));
+  WitnessPolicy policy;
+  if (!r.Has("cosigners") || !r.Get("cosigners").is_array()) return r.Error("cosigners", "a list of peer origins is required");
+  std::set<std::string> seen;
+  for (const auto& c : r.Get("cosigners")) {
+    if (!c.is_string()) return r.Error("cosigners", "every item must be a string (a peer's origin)");
+    auto origin = c.get<std::string>();
+    if (!fed.FindPeer(origin)) return r.Error("cosigners", "\"" + origin + "\" is not a listed peer");
+    if (!seen.insert(origin).second) return r.Error("cosigners", "\"" + origin + "\" is listed twice");
+    policy.cosigners.push_back(origin);
+  }
+  if (!r.Has("quorum") || !r.Get("quorum").is_number_unsigned()) {
+    return r.Error("quorum", "a whole number from 0 to the number of cosigners is required");
+  }
+  auto quorum = r.Get("quorum").get<uint64_t>();
+  if (quorum > policy.cosigners.size()) {
+    return r.Error("quorum", std::to_string(quorum) + " is more than the " + std::to_string(policy.cosigners.size()) +
+                                 " cosigners listed");
+  }
+  policy.quorum = static_cast<uint32_t>(quorum);
+  return policy;
+}
+}  // namespace
+
+const PeerConfig* FederationConfig::FindPeer(std::string_view origin) const {
+  for (const auto& p : peers) {
+    if (p.origin == origin) return &p;
+  }
+  return nullptr;
+}
+
+Result<FederationConfig> ParseFederation(std::string_view text, std::string_view label_view) {
+  std::string label(label_view);
+  CUSTOS_ASSIGN_OR_RETURN(json j, ParseJsonObject(text, label));
+  JsonObjectReader r(j, label, "");
+  CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"peers", "witnessPolicy"}));
+  if (!r.Has("peers") || !r.Get("peers").is_array()) return r.Error("peers", "a list of peers is required");
+  FederationConfig fed;
+  size_t i = 0;
+  for (const auto& p : r.Get("peers")) {
+    CUSTOS_ASSIGN_OR_RETURN(auto peer, ParsePeer(p, label, "peers[" + std::to_string(i++) + "]"));
+    fed.peers.push_back(std::move(peer));
+  }
+  CUSTOS_RETURN_IF_ERROR(CheckUniquePeers(fed.peers, label));
+  if (r.Has("witnessPolicy")) {
+    CUSTOS_ASSIGN_OR_RETURN(fed.policy, ParsePolicy(r.Get("witnessPolicy"), fed, label));
+  }
+  return fed;
+}
+
+}  // namespace custos::trust

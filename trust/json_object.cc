@@ -1,0 +1,58 @@
+#include "trust/json_object.h"
+
+#include <algorithm>
+
+namespace custos::trust {
+
+using nlohmann::json;
+
+namespace {
+std::string Join(std::initializer_list<std::string_view> names) {
+  std::string out;
+  for (auto n : names) out += (out.empty() ? "" : ", ") + std::string(n);
+  return out;
+}
+}  // namespace
+
+Result<json> ParseJsonObject(std::string_view text, std::string_view label) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::InvalidArgument(std::string(label) + ": not valid JSON");
+  if (!j.is_object()) return Status::InvalidArgument(std::string(label) + ": must be a JSON object");
+  return j;
+}
+
+Status JsonObjectReader::Error(std::string_view field, const std::string& what) const {
+  return Status::InvalidArgument(label_ + ": " + path_ + std::string(field) + ": " + what);
+}
+
+Status JsonObjectReader::OnlyKnown(std::initializer_list<std::string_view> known) const {
+  for (const auto& [key, value] : object_.items()) {
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      return Error(key, "unknown field (known: " + Join(known) + ")");
+    }
+  }
+  return Status::OK();
+}
+
+Result<std::string> JsonObjectReader::String(std::string_view field, std::optional<std::string> fallback) const {
+  if (!Has(field)) {
+    if (fallback) return *fallback;
+    return Error(field, "missing (a string is required)");
+  }
+  const json& v = Get(field);
+  if (!v.is_string()) return Error(field, "must be a string");
+  auto s = v.get<std::string>();
+  if (s.empty()) return Error(field, "must not be empty");
+  return s;
+}
+
+Result<uint32_t> JsonObjectReader::Whole(std::string_view field, uint32_t fallback, uint32_t min, uint32_t max) const {
+  if (!Has(field)) return fallback;
+  const json& v = Get(field);
+  if (!v.is_number_unsigned() || v.get<uint64_t>() < min || v.get<uint64_t>() > max) {
+    return Error(field, "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+  }
+  return static_cast<uint32_t>(v.get<uint64_t>());
+}
+
+}  // namespace custos::trust

@@ -1,0 +1,85 @@
+// Verifying a listing-check answer (trust/listing_verifier.h): the
+// checkpoint against the federation, then what the answer says against the
+// checkpoint.
+#include "trust/listing_verifier.h"
+
+#include "ledger/checkpoint.h"
+#include "ledger/listings_state.h"
+#include "ledger/merkle.h"
+#include "schema/canonical.h"
+
+namespace custos::listings {
+
+Result<trust::TrustedCheckpoint> ListingVerifier::CheckNote(std::string_view origin, std::string_view note) {
+  auto held = verified_.find(origin);
+  if (held != verified_.end() && held->second.first == note) return held->second.second;
+  auto checked = trust_.CheckCheckpoint(note, origin);
+  // A log the federation does not list is a wrong answer here, not a lookup.
+  if (!checked.ok()) return Status::Corruption(checked.status().message());
+  verified_.insert_or_assign(std::string(origin), std::make_pair(std::string(note), *checked));
+  return checked;
+}
+
+namespace {
+
+// Checks one listing entry of the answer and returns what it says.
+Result<ListingFound> CheckListing(const LogListingAnswer::Listing& l, const Checkpoint& cp, const SubjectKey& key,
+                                  int64_t now_ms, LiveListing* live) {
+  const std::string at = "listing at entry " + std::to_string(l.index) + ": ";
+  // The author's signature and authority are not checked again: the origin
+  // checked them before appending, and every witness of the quorum before
+  // cosigning (a signature without the key table would prove nothing more).
+  auto entry = schema::ReadCanonical<schema::LogEntry>(l.entry, schema::kMaxEntryBytes, "entry");
+  if (!entry.ok()) return Status::Corruption(at + entry.status().message());
+  if (entry->get().getIndex() != l.index) return Status::Corruption(at + "the entry says another index");
+  const Hash leaf = merkle::LeafHash(l.entry);
+  Status included = merkle::VerifyInclusion(leaf, l.index, cp.size, l.inclusion, cp.root);
+  if (!included.ok()) return Status::Corruption(at + "inclusion proof: " + included.message());
+  auto statement_bytes = entry->get().getSubmission().getStatement();
+  auto statement = schema::ReadCanonical<schema::Statement>(ByteSpan(statement_bytes.begin(), statement_bytes.size()),
+                                                            schema::kMaxStatementBytes, "statement");
+  if (!statement.ok()) return Status::Corruption(at + statement.status().message());
+  auto body = statement->get().getBody();
+  if (body.which() != schema::Statement::Body::SUBJECT_LISTED) return Status::Corruption(at + "not a subjectListed entry");
+  auto listed = body.getSubjectListed();
+  if (SubjectKeyOfListing(listed) != key) return Status::Corruption(at + "lists another subject");
+  *live = LiveListing{l.index, leaf};
+  ListingFound found;
+  found.index = l.index;
+  found.publication_ends = listed.getPublicationEnds();
+  found.lapsed = found.publication_ends <= now_ms;
+  found.cause = listed.getCause().cStr();
+  found.deciding_agency = listed.getDecidingAgency().cStr();
+  found.decision_number = listed.getDecisionNumber().cStr();
+  return found;
+}
+
+}  // namespace
+
+Result<LogVerdict> ListingVerifier::Verify(const LogListingAnswer& answer, const SubjectKey& key, int64_t now_ms) {
+  CUSTOS_ASSIGN_OR_RETURN(trust::TrustedCheckpoint checked, CheckNote(answer.origin, answer.checkpoint));
+  const Checkpoint& cp = checked.checkpoint;
+  auto root = ListingsRootOf(cp.extensions);
+  if (!root.ok()) return Status::Corruption(root.status().message());
+  if (!*root) return Status::Corruption("checkpoint: no \"listings\" line");
+  const auto cosignatures = static_cast<uint32_t>(checked.cosignatures.cosigners.size());
+  LogVerdict verdict{answer.origin, cp.size, cosignatures, false, {}};
+  std::vector<LiveListing> live;
+  for (const auto& l : answer.listings) {
+    LiveListing item;
+    CUSTOS_ASSIGN_OR_RETURN(ListingFound found, CheckListing(l, cp, key, now_ms, &item));
+    if (!live.empty() && live.back().index >= item.index) {
+      return Status::Corruption("listing at entry " + std::to_string(l.index) + ": listings out of index order");
+    }
+    live.push_back(item);
+    verdict.listed = verdict.listed || !found.lapsed;
+    verdict.listings.push_back(std::move(found));
+  }
+  std::optional<Hash> value;
+  if (!live.empty()) value = ListingStateDigest(live);
+  Status proved = VerifyMapProof(**root, key, value, answer.proof);
+  if (!proved.ok()) return Status::Corruption("map proof: " + proved.message());
+  return verdict;
+}
+
+}  // namespace custos::listings
