@@ -32,7 +32,7 @@ stage() {
 # shellcheck disable=SC2317  # called through stage
 run_ctest() {
   local dir=$1
-  (cd "$dir" && ctest --output-on-failure -j2 --no-tests=error 2>&1 | tee ctest.log)
+  (cd "$dir" && ctest --output-on-failure -j"$(nproc)" --no-tests=error 2>&1 | tee ctest.log)
 }
 
 # count DIR NAME: adds the counts from DIR/ctest.log ("N% tests passed, F tests
