@@ -87,14 +87,11 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options, OpenMode
   db_options.error_if_exists = mode == OpenMode::kCreateNew;
   db_options.block_cache = store->block_cache_.get();
   db_options.filter_policy = store->filter_policy_.get();
-  // Small tables keep compactions narrow: a 64 MiB setting rewrote twice the
-  // bytes over a 1M-entry build (scripts/bench.sh) for no gain in reopen time.
+  // Small tables keep compactions narrow; large memtables halve what
+  // compactions write. Memory grows as they fill, so a small log does not pay
+  // for them; the destructor flushes them, so that a clean reopen replays no
+  // write-ahead log. The measurements behind both: docs/performance.md.
   db_options.max_file_size = 4 << 20;
-  // 64 MiB memtables, here and for the entries: over a 1M-entry build
-  // (custos_bench), compactions here wrote 1.2 GB with 64 MiB and 2.4 GB
-  // with 16 MiB. Memory grows as they fill, so a small log does not pay for
-  // them; the destructor flushes them, so that a clean reopen replays no
-  // write-ahead log (0.20-0.31 s of a reopen at 1M entries before it did).
   db_options.write_buffer_size = 64 << 20;
   db_options.compression = options.compress ? leveldb::kSnappyCompression : leveldb::kNoCompression;
   // A damaged write-ahead log record, MANIFEST or table block is an error
@@ -788,7 +785,7 @@ void StoredLog::AddEntry(Batch& batch, ByteSpan entry, const Hash& leaf, const H
   batch.authority.Apply(statement, [&](const PublicKey& key, const KeyState& state) {
     batch.writes.Put(layout::KeyStateKey(number_, key), state.Encode());
   });
-  // The listing ends: its payload goes in the same batch (design §2). The
+  // The listing ends: its payload goes in the same batch (docs/personal-data.md). The
   // rules have checked that the delisting names a listing of this log.
   if (auto listing = personal::DelistedIndex(statement, origin_)) {
     personal::DeletePayload(batch.writes, number_, *listing);

@@ -61,19 +61,12 @@ struct StoreOptions {
   // its clock, verification and replication against each entry's logTime.
   int64_t max_clock_skew_ms = 10 * 60 * 1000;
   size_t verify_threads = 0;       // 0: all cores
-  // LevelDB's block cache. A listing check reads ~7 blocks spread over the
-  // map, the 'l' records and the entries; at 1,000,000 subjects those are
-  // ~250 MB, and with a 64 MiB cache most reads went to the OS (pread and a
-  // copy): custos_listing_bench --subjects 1000000 made 25,700 checks/s with
-  // 64 MiB, 32,300 with 256 MiB, 32,000 with 512 MiB and 33,800 with 1 GiB.
-  // The cache holds only blocks read, so a small log never fills it.
+  // LevelDB's block cache; it holds only blocks read, so a small log never
+  // fills it. How the default was chosen: docs/performance.md.
   size_t block_cache_bytes = 256 << 20;
   size_t tile_cache_tiles = 4096;  // per log; ~64 MiB at most
-  // Snappy-compress LevelDB blocks. Off: every compaction would compress the
-  // entries again, and CPU is what limits appends (signatures); measured over
-  // a 1M-entry build (scripts/bench.sh), off saved ~2.5 us of CPU per entry
-  // for 1.19x disk per entry instead of 0.49x (synthetic, very repetitive
-  // statements; real ones, with more hashes and keys, compress less).
+  // Snappy-compress LevelDB blocks. Off by default: CPU, not disk, limits
+  // appends (docs/performance.md).
   bool compress = false;
   // The origins of the federation (the node passes them from its federation
   // file). The own log's appends refuse a referral, or a custody transfer to

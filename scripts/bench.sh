@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the benchmarks in Release and runs them, each figure beside the
 # machine's own limit (raw libsodium Ed25519 verifications per second on all
-# cores) measured in the same run, with the targets of issues 2 and 3
-# (section "Benchmark") and PASS/MISS:
+# cores) measured in the same run, with the targets (docs/performance.md) and
+# PASS/MISS:
 #
 #  1. custos_bench: the ledger's append, verify, proof, reopen and disk figures;
 #  2. custos_rpc_bench: a real custosd on 127.0.0.1 — submit throughput over
@@ -10,7 +10,7 @@
 #     at half the best rate on a fixed schedule, and a second node's catch-up
 #     of a 200,000-entry log (reported as not measured while the follower
 #     makes no progress);
-#  3. custos_map_bench: the listings map (issue 4) at 1,000,000 subjects —
+#  3. custos_map_bench: the listings map at 1,000,000 subjects —
 #     update cost per listing, proof generation and verification — beside the
 #     raw SHA-256 rate (its own Google Benchmark output; --subjects N);
 #  4. custos_listing_bench: listing checks with proof per second and p99 (the
@@ -19,7 +19,7 @@
 #     raw SHA-256 ceiling
 #     (CUSTOS_LISTING_SUBJECTS, default 1000000).
 #  5. custos_bundle_bench: evidence bundle verification time for a 20-step
-#     custody chain (issue 4), beside its signature checks at the raw rate.
+#     custody chain, beside its signature checks at the raw rate.
 #
 # Usage: scripts/bench.sh [custos_bench options] [-- custos_rpc_bench options]
 #   custos_bench:

@@ -1,5 +1,5 @@
 // custos_bundle_bench — how long verifying an evidence bundle of a 20-step
-// custody chain takes (issue 4, "Benchmark": target <= 50 ms), beside the
+// custody chain takes (target <= 50 ms), beside the
 // machine's floor for it measured in the same run: the bundle's signature
 // checks (author signatures, checkpoint signatures, cosignatures) at the raw
 // libsodium rate of one core, since verification runs on one thread (the
@@ -121,7 +121,7 @@ int Run(size_t steps, size_t rounds) {
 }  // namespace custos::bench
 
 int main(int argc, char** argv) {
-  CLI::App app{"custos_bundle_bench: evidence bundle verification time (issue 4)"};
+  CLI::App app{"custos_bundle_bench: evidence bundle verification time"};
   size_t steps = 20, rounds = 200;
   app.add_option("--steps", steps, "Custody steps in the chain (default 20)")->check(CLI::Range(1, 10000));
   app.add_option("--rounds", rounds, "Verifications timed (default 200)")->check(CLI::Range(1, 100000));

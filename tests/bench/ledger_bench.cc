@@ -1,6 +1,6 @@
 // custos_bench: the ledger's figures on this machine, in one run, beside the
 // machine's own limit (raw Ed25519 verifications per second on all cores).
-// See scripts/bench.sh and issue 2, section "Benchmark".
+// See scripts/bench.sh.
 //
 // The run: (1) raw verification rate, all cores and one core; (2) batch append
 // of pre-signed submissions on small fresh logs at a few batch sizes; (3) a log
@@ -42,7 +42,7 @@
 namespace custos::bench {
 namespace {
 
-// Targets of issue 2, section "Benchmark".
+// Targets (docs/performance.md).
 constexpr double kMinRateRatio = 0.60;
 constexpr double kMaxInclusionP50Us = 20;
 constexpr double kMaxReopenSeconds = 0.5;

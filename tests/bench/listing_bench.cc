@@ -1,5 +1,5 @@
 // custos_listing_bench — listing checks with proof, and the listings map's
-// cost per listing on the append path (issue 4, "Benchmark").
+// cost per listing on the append path.
 //
 // 1. Builds a log of --subjects listed organisations (default 200,000; 1,000,000
 //    takes a few minutes) through the real Log::Append, --batch listings per

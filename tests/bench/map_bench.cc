@@ -1,4 +1,4 @@
-// custos_map_bench: what one listing costs in the listings map (issue 4), at
+// custos_map_bench: what one listing costs in the listings map, at
 // --subjects subjects (default 1,000,000), beside the raw SHA-256 rate.
 //
 // The run: (1) builds the map through the LevelDB-backed store in batches of

@@ -44,7 +44,7 @@
 namespace custos::bench {
 namespace {
 
-// Targets of issue 3, section "Benchmark".
+// Targets (docs/performance.md).
 constexpr double kMinSubmitRatio = 0.50;
 constexpr double kMaxPacedP99Ms = 50;
 constexpr double kMinCatchupRatio = 0.60;
