@@ -32,69 +32,13 @@ inline constexpr std::string_view kGenesisSuite = "ed25519-sha256";
 
 // ------------------------------------------------------------ statements
 
-// Checks one statement. The rules, by kind of field:
-//
-// Envelope: origin is an origin (below); time > 0; nonce exactly 16 bytes;
-// body set to a known kind.
-//
-// Origins (statement origin, genesis origin, toOrigin, toOrigins[i],
-// LogRef.origin): 1..255 bytes of printable ASCII without space or '+', since
-// an origin is the first line of a C2SP checkpoint and the key name of a
-// signed note (whose verifier key string separates fields with '+').
-//
-// Text, all valid UTF-8 (no overlongs, no surrogates) and within its limit:
-//  - ids (evidenceId, caseId, clueId, caseRef, decisionNumber, badge,
-//    sealNumber, evidenceIds[i]): no control characters, no leading or
-//    trailing white space (ids are compared byte for byte);
-//  - lines (holder, post, names, place, examiner, recipient, agencies,
-//    fromHolder/toHolder, mediaType): no control characters;
-//  - free text (summary, reason, findings, description, note, cause,
-//    legalBasis): control characters only as '\n' and '\t'.
-// Control characters are C0, DEL and C1 (U+0080..U+009F).
-//
-// Required (non-empty) fields, by kind; all other text may be empty:
-//  genesis            origin (== statement origin), nodeKey, suite
-//                     ("ed25519-sha256"), adminKeys (1..64)
-//  keyGrant           key, holder, post, roles (1..64, no repeats);
-//                     validFrom >= 0; validUntil == 0 or > validFrom
-//  keyRevoke          key, reason
-//  evidenceRegistered evidenceId, caseId, digests (1..64), place,
-//                     officers (1..64; each name and badge), holder
-//  custodyTransferred evidenceId, fromHolder, toHolder (differs from
-//                     fromHolder); toOrigin empty or an origin
-//  custodyReceived    evidenceId, transfer, holder
-//  evidenceExamined   evidenceId, examiner, findings
-//  evidenceDisposed   evidenceId, reason; recipient unless destroyed
-//  caseOpened         caseId, patentNumber (ValidatePatentNumber), parties
-//                     (1..64), region (ValidateRegionCode)
-//  caseReferred       caseId, toOrigin, reason; evidenceIds (0..64);
-//                     answerBy >= 0 (the rules compare it with the log
-//                     time: ledger/rules.h)
-//  referralAnswered   caseId, referral; reason unless accepted
-//  caseDecided        caseId, decisionNumber
-//  caseClosed         caseId, reason
-//  clueShared         clueId, toOrigins (1..64), summary
-//  subjectListed      cause, legalBasis, decidingAgency, decisionNumber,
-//                     caseRef; listedFrom > 0; publicationEnds > listedFrom
-//                     (a listing is always published for a fixed period, so
-//                     0 = "no end" is not accepted here)
-//  subjectDelisted    listing
-//
-// Keys (keyGrant/keyRevoke.key, genesis nodeKey/adminKeys) are 32 bytes;
-// digests (ContentDigest.value, LogRef.leafHash, privateDigest) 32 bytes.
-// A LogRef has a non-empty origin and a 32-byte leafHash.
-// Enum values must be ones this build knows. No field is compared with a
-// clock, and only resident ids with the statement time (a person named in a
-// statement is born by then); times and deadlines are for the rules, which
-// know the log time, and the audits.
-//
-// Parties and subjects: a Party with kind unifiedSocialCreditCode has an id
-// checked by ValidateUnifiedSocialCreditCode and a non-empty name; one with
-// kind residentId has an id checked by ValidateResidentId and an empty name.
-// A subjectListed of kind unifiedSocialCreditCode has a valid subjectId, a
-// subjectName and an empty privateDigest; one of kind residentId has an EMPTY
-// subjectId and subjectName and a 32-byte privateDigest: personal data stays
-// in the private payload (design §2).
+// Checks one statement's structure and identifiers: the envelope, origins,
+// text (UTF-8, control characters, lengths within the limits above), the
+// required fields of each kind, key and digest sizes, enum values, parties
+// and subjects. The rules field by field are in docs/entry-format.md ("What a
+// statement must satisfy"). InvalidArgument naming the field's path. No
+// field is compared with a clock (times are for the rules, which know the
+// log time).
 Status ValidateStatement(schema::Statement::Reader s);
 
 // ------------------------------------------------------------ identifiers
