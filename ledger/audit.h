@@ -1,4 +1,4 @@
-// The case trail and the referral audit (issue 4 §5; docs/audit.md): two
+// The case trail and the referral audit (docs/audit.md): two
 // queries across every log a Store holds — the node's own log and the
 // replicas of its peers' logs — answered from one consistent state.
 //

@@ -1,4 +1,4 @@
-// The listings map (design §4): a sparse Merkle tree of 256 levels over
+// The listings map (docs/listings-map.md): a sparse Merkle tree of 256 levels over
 // SHA-256 from subject keys to the digest of each subject's current listing
 // state. See docs/listings-map.md.
 //

@@ -1,4 +1,4 @@
-// Personal data of dishonesty listings (design §2, docs/personal-data.md).
+// Personal data of dishonesty listings (docs/personal-data.md).
 //
 // A listing of a person names nobody in the log: its signed statement holds
 // only privateDigest = SHA-256(salt || payload), where `payload` is the

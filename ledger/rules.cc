@@ -496,7 +496,7 @@ class EntryRules {
     target.subject_kind = static_cast<uint8_t>(l.getSubjectKind());
     if (l.getSubjectKind() == schema::PartyKind::UNIFIED_SOCIAL_CREDIT_CODE) {
       // A person's id is in the private payload, never in the log: such a
-      // listing has no subject key here (design §2).
+      // listing has no subject key here (docs/personal-data.md).
       auto key = listings::DeriveSubjectKey(listings::SubjectKind::kUnifiedSocialCreditCode, Str(l.getSubjectId()));
       target.subject_key = Hash{key.bytes};
       index_.emplace(layout::SubjectIndexKey(*target.subject_key, ctx_.log, ctx_.index), EncodeKind(Which::SUBJECT_LISTED));

@@ -350,7 +350,7 @@ Status CheckParty(const std::string& path, schema::Party::Reader party, int64_t 
 }
 
 // A person's id and name live only in the private payload; the statement
-// carries its digest (design §2, personal data).
+// carries its digest (docs/personal-data.md).
 Status CheckListedSubject(const std::string& p, schema::SubjectListed::Reader r, int64_t time) {
   CUSTOS_RETURN_IF_ERROR(CheckEnum(p + ".subjectKind", r.getSubjectKind()));
   if (r.getSubjectKind() == schema::PartyKind::RESIDENT_ID) {

@@ -1,4 +1,4 @@
-// Who may talk to the node (design §6, docs/node.md).
+// Who may talk to the node (docs/node.md).
 //
 // A connection is accepted at the TLS layer only if the peer's key is
 //  - a federation peer's key (its verifierKey in the federation file), or

@@ -1,4 +1,4 @@
-// The federation side of a node (design §6, docs/replication.md): a Follower
+// The federation side of a node (docs/replication.md): a Follower
 // per peer keeping a verified replica of its log, the witness calls of the
 // RPC interface (tlog-witness addCheckpoint, addCosignature,
 // reportEquivocation), the alarms, and what status says about peers.

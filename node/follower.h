@@ -61,7 +61,7 @@ struct FollowerOptions {
   kj::Duration connect_timeout = 10 * kj::SECONDS;
   kj::Duration min_backoff = 200 * kj::MILLISECONDS;
   kj::Duration max_backoff = 5 * kj::SECONDS;
-  // Cosign a peer's checkpoint at most this often (design §3: witnessing
+  // Cosign a peer's checkpoint at most this often (docs/replication.md: witnessing
   // cost must not grow with the append rate); the newest is cosigned at the
   // next poll.
   kj::Duration min_cosign_interval = 1 * kj::SECONDS;

@@ -1,4 +1,4 @@
-// Group commit of submissions to the node's own log (design §5).
+// Group commit of submissions to the node's own log.
 //
 // Calls that arrive together on the RPC event loop are queued; a writer
 // thread takes everything pending, appends it with ONE Log::Append (one synced

@@ -341,7 +341,7 @@ class NodeServer final : public rpc::Node::Server {
     });
   }
 
-  // --- queries (issue 4 §5): the evidence bundle of a content digest, from
+  // --- queries: the evidence bundle of a content digest, from
   // every log the node holds, made from committed state (ledger/bundle.h
   // leaves out entries past each log's latest checkpoint) on the queries'
   // thread: it scans each log's administration entries, which must not stall

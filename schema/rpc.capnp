@@ -159,11 +159,8 @@ interface Node {
   # Hands over a proof that some origin equivocated; the receiver checks it.
   reportEquivocation @9 (proof :EquivocationProof) -> (accepted :Bool, reason :Text);
 
-  # --- queries (issue 4): every answer carries what a client needs to check
+  # --- queries: every answer carries what a client needs to check
   # it against a cosigned checkpoint; the command line checks before printing.
-  # (Placeholders until each is built: the ordinals are reserved here so the
-  # queries can be built side by side; the generated server answers
-  # UNIMPLEMENTED until a method is overridden.)
   listingCheck @10 (kind :Text, id :Text, origin :Text) -> (answer :Text);
   # Is a subject listed? kind "org" (id: unified social credit code) or
   # "person" (id: the listing's hex privateDigest, for now). For every log the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One byte changed in a stored entry or in an evidence bundle (issue 11):
+# One byte changed in a stored entry or in an evidence bundle:
 # `custos log verify`, `custos entry --json` and `custos verify --bundle`
 # exit 1 with a sentence naming the record and the field, never abort
 # (exit 134) on an exception from the decoder; and JSON of the wrong shape

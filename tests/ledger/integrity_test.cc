@@ -141,7 +141,7 @@ TEST_F(IntegrityTest, AReadOnlyOpenReadsBesideTheWriterAndWritesNothing) {
   EXPECT_EQ(reader->store().Write(batch).code(), Status::Code::kFailedPrecondition);
 }
 
-// The attack of issue 11: the newest write-ahead log cut short. LevelDB reads
+// The attack: the newest write-ahead log cut short. LevelDB reads
 // a record cut at the end of its log as the end of the log, so the head comes
 // back older than what the node signed; without the signed mark the node
 // would sign a second, different checkpoint of the same size.

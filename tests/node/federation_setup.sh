@@ -1,5 +1,5 @@
 # Sourced by the end-to-end tests that start real custosd processes on
-# 127.0.0.1 (listing, bundle, personal data, the issue 4 scenario):
+# 127.0.0.1 (listing, bundle, personal data, the three-node scenario):
 #   set -uo pipefail
 #   source "$(dirname "$0")/federation_setup.sh" CUSTOSD CUSTOS EXAMPLES_DIR
 # Sets CUSTOSD and CUSTOS (absolute paths), EXAMPLES, REPO, TESTS_DIR and

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# A damaged node store, refused and then repaired from a peer (issue 11;
-# docs/operations.md), with real custosd processes on 127.0.0.1: the bureau's
+# A damaged node store, refused and then repaired from a peer
+# (docs/operations.md), with real custosd processes on 127.0.0.1: the bureau's
 # last batch is acknowledged and cosigned by both peers; the bureau is killed
 # and the newest LevelDB write-ahead log of its store is cut short, which
 # LevelDB by itself would take for a clean end and so roll the log back.

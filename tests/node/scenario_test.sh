@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 4's three-node scenario, end to end, on real custosd processes on
+# A three-node scenario, end to end, on real custosd processes on
 # 127.0.0.1: a city IP bureau (ipb), the public security bureau (psb) and the
 # procuratorate (pro), which follows both and answers every query.
 #
@@ -18,7 +18,7 @@
 # checkpoints checked by the command line. Deadlines are short and the audit's
 # --at is a day ahead, so nothing sleeps.
 #
-# Other queries of issue 4 add their checks in the marked places below.
+# Other queries add their checks in the marked places below.
 # Usage: scenario_test.sh CUSTOSD CUSTOS EXAMPLES_DIR   (KEEP_WORK=1 keeps the folder)
 set -uo pipefail
 source "$(dirname "$0")/federation_setup.sh" "$@"
@@ -226,7 +226,7 @@ contains err.txt "--format" "… and the error names the option"
 expect 2 "--at must be a time" -- ./pro-cli audit referrals --at yesterday
 contains err.txt "--at" "… and the error names the option"
 
-# ------------------------------------------------------------------ listing check (issue 4 §5)
+# ------------------------------------------------------------------ listing check
 # Case 2's company: its first listing was delisted, its second lapsed at
 # START + 4 s (a listing lapses by itself at its publication end).
 COMPANY=$(python3 -c 'import json; print(json.load(open("'"$EXAMPLES"'/subject-listed.json"))["body"]["subjectListed"]["subjectId"])')
@@ -240,7 +240,7 @@ check "… and the lapsed listing is shown, with its entry" \
   [ "$(json_field out.txt "['logs'][0]['listings'][0]['index']")" = "${E[c2-listed]#* }" ]
 check "… marked lapsed" [ "$(json_field out.txt "['logs'][0]['listings'][0]['lapsed']")" = True ]
 
-# ------------------------------------------------------------------ evidence bundle (issue 4 §5)
+# ------------------------------------------------------------------ evidence bundle
 # Case 1's evidence went to psb and arrived; case 3's was sent and never did.
 C1_DIGEST=$(python3 -c 'import json; print(json.load(open("'"$EXAMPLES"'/evidence-registered.json"))["body"]["evidenceRegistered"]["digests"][0]["value"])')
 expect 0 "pro bundles case 1's evidence by its digest, checked before it is written" -- \
