@@ -12,6 +12,7 @@
 #include "trust/answer_checker.h"
 #include "trust/federation.h"
 #include "trust/trail_check.h"
+#include "crypto/text.h"
 
 namespace custos::cli {
 
@@ -53,7 +54,7 @@ trust::CitedAnswerEntry Cited(rpc::CitedEntry::Reader e) {
 
 nlohmann::json EntryJson(const trust::CheckedEntry& e) {
   return {{"origin", e.origin}, {"index", e.index}, {"leafHash", Base64Encode(e.leaf.span())}, {"logTime", e.log_time},
-          {"logTimeText", audit::FormatUtc(e.log_time)}, {"kind", e.kind}, {"statement", e.statement}};
+          {"logTimeText", FormatUtc(e.log_time)}, {"kind", e.kind}, {"statement", e.statement}};
 }
 
 // The answer's logs, into `checker`: against --trust when given (trust/
@@ -128,7 +129,7 @@ int CaseTrail(NodeSession& session, const std::string& case_id, const std::strin
   }
   std::cout << "case " << case_id << ": " << Entries(entries.size()) << " in " << Count(checker.logs().size(), "log", "logs") << "\n";
   for (const auto& e : entries) {
-    std::cout << audit::FormatUtc(e.log_time) << "  " << e.origin << "  #" << e.index << "  " << e.kind << "\n";
+    std::cout << FormatUtc(e.log_time) << "  " << e.origin << "  #" << e.index << "  " << e.kind << "\n";
   }
   PrintLogsText(checker, "checkpoint");
   std::cout << kCompleteness << "\n";
@@ -169,7 +170,7 @@ void PrintAuditText(const nlohmann::json& head, const std::vector<ShownFinding>&
     std::cout << "finding " << f.json["kind"].get<std::string>() << " " << f.json["origin"].get<std::string>()
               << " case " << f.json["caseId"].get<std::string>() << ": " << f.json["detail"].get<std::string>() << "\n";
     for (const auto* e : f.entries) {
-      std::cout << "  rests on " << e->origin << " #" << e->index << " " << e->kind << " " << audit::FormatUtc(e->log_time)
+      std::cout << "  rests on " << e->origin << " #" << e->index << " " << e->kind << " " << FormatUtc(e->log_time)
                 << " leaf " << Base64Encode(e->leaf.span()) << "\n";
     }
   }
@@ -254,7 +255,7 @@ int AuditReferrals(NodeSession& session, const std::string& at_text, const std::
   progress.Finish();
   auto findings = ShowFindings(report, cited);
   if (!findings.ok()) return Failed(findings.status());
-  nlohmann::json head = {{"at", report.getAt()}, {"atText", audit::FormatUtc(report.getAt())},
+  nlohmann::json head = {{"at", report.getAt()}, {"atText", FormatUtc(report.getAt())},
                          {"audited", LogsJson(audited)}, {"consulted", LogsJson(consulted)},
                          {"notHeld", NotHeld(report)}, {"entriesScanned", report.getEntriesScanned()},
                          {"completeness", kCompleteness}};

@@ -15,6 +15,7 @@
 #include "ledger/bundle.h"
 #include "trust/bundle_verify.h"
 #include "trust/federation.h"
+#include "crypto/text.h"
 
 namespace custos::cli {
 
@@ -43,19 +44,10 @@ Result<Hash> FileDigest(const std::string& path, uint8_t algorithm) {
   return out;
 }
 
-std::string Utc(int64_t ms) {
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 nlohmann::json AccountJson(const bundle::Account& a) {
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& s : a.steps) {
-    steps.push_back({{"origin", s.origin}, {"index", s.index}, {"logTime", s.log_time}, {"time", Utc(s.log_time)},
+    steps.push_back({{"origin", s.origin}, {"index", s.index}, {"logTime", s.log_time}, {"time", FormatUtcSeconds(s.log_time)},
                      {"kind", s.kind}, {"author", s.author}, {"authorName", s.author_name}, {"summary", s.summary}});
   }
   nlohmann::json checkpoints = nlohmann::json::array();
@@ -79,7 +71,7 @@ void PrintAccount(const bundle::Account& a) {
             << "custody, in order:\n";
   for (size_t i = 0; i < a.steps.size(); ++i) {
     const auto& s = a.steps[i];
-    std::cout << "  " << i + 1 << ". " << Utc(s.log_time) << "  " << s.origin << " entry " << s.index << "  "
+    std::cout << "  " << i + 1 << ". " << FormatUtcSeconds(s.log_time) << "  " << s.origin << " entry " << s.index << "  "
               << s.kind << "\n     " << s.summary << "\n     signed by "
               << (s.author_name.empty() ? "key " : s.author_name + ", key ") << s.author.substr(0, 16) << "…\n";
   }
@@ -92,7 +84,7 @@ void PrintAccount(const bundle::Account& a) {
     std::cout << "\n";
   }
   std::cout << "witness policy: " << a.policy << "\n"
-            << "bundle made by " << a.made_by << " at " << Utc(a.made_at) << "\n";
+            << "bundle made by " << a.made_by << " at " << FormatUtcSeconds(a.made_at) << "\n";
 }
 
 // Prints a failed verdict: the reason and the message (on stdout, where the

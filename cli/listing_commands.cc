@@ -12,6 +12,7 @@
 #include "ledger/listings_state.h"
 #include "trust/federation.h"
 #include "trust/listing_verifier.h"
+#include "crypto/text.h"
 
 namespace custos::cli {
 
@@ -30,13 +31,6 @@ struct Checked {
   std::vector<std::string> unanswered;  // federation logs the node did not answer for
   bool listed = false;
 };
-
-std::string Iso(int64_t ms) {
-  std::time_t t = ms / 1000;
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
 
 // Asks the node for one subject and verifies every log's part.
 Result<Checked> CheckOne(NodeSession& session, const ListingOpts& o, const std::string& id,
@@ -80,7 +74,7 @@ void PrintText(const Checked& c, const std::string& kind) {
               << log.size << ", " << log.cosignatures << " cosignatures)\n";
     for (const auto& l : log.listings) {
       std::cout << "    entry " << l.index << ": " << l.cause << ", " << l.deciding_agency << " " << l.decision_number
-                << ", publication " << (l.lapsed ? "ended " : "ends ") << Iso(l.publication_ends) << "\n";
+                << ", publication " << (l.lapsed ? "ended " : "ends ") << FormatUtcSeconds(l.publication_ends) << "\n";
     }
   }
   for (const auto& origin : c.unanswered) std::cout << "  " << origin << ": no answer (the node does not hold it)\n";

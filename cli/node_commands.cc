@@ -30,8 +30,6 @@ namespace {
 // Bytes of submissions per call: well inside the node's message limit.
 constexpr size_t kMaxCallBytes = node::kRpcMessageLimitBytes / 2;
 
-capnp::MessageSize Hint(size_t bytes) { return {bytes / sizeof(capnp::word) + 64, 0}; }
-
 // ------------------------------------------------------------ submit
 
 
@@ -117,7 +115,7 @@ int Submit(NodeSession& session, const std::string& statement_file, const std::s
   for (auto [begin, end] : Chunks(subs, per_call == 0 ? node::kMaxSubmissionsPerCall : per_call)) {
     size_t bytes = 0;
     for (size_t i = begin; i < end; ++i) bytes += subs[i].size() + 8;
-    auto request = session.node().submitRequest(Hint(bytes));
+    auto request = session.node().submitRequest(RequestSize(bytes));
     auto list = request.initSubmissions(static_cast<capnp::uint>(end - begin));
     for (size_t i = begin; i < end; ++i) list.set(static_cast<capnp::uint>(i - begin), {subs[i].data(), subs[i].size()});
     SetPrivates(request, *privates, begin, end);
@@ -140,7 +138,7 @@ int Submit(NodeSession& session, const std::string& statement_file, const std::s
 Result<nlohmann::json> PrivateMember(NodeSession& session, const std::string& origin, uint64_t index, ByteSpan entry) {
   auto digest = personal::EntryListedDigest(entry);
   if (!digest) return nlohmann::json();
-  auto request = session.node().privatePayloadRequest(Hint(64));
+  auto request = session.node().privatePayloadRequest(RequestSize(64));
   request.setOrigin(origin);
   request.setIndex(index);
   auto response = session.Wait(request.send());
@@ -175,7 +173,7 @@ int ShowCheckpoint(NodeSession& session, const std::string& origin_flag, bool js
 int ShowEntry(NodeSession& session, const std::string& origin_flag, const std::string& index_text, bool json) {
   auto index = ParseIndex(index_text, "--index");
   if (!index.ok()) return Fail(index.status());
-  auto request = session.node().entriesRequest(Hint(256));
+  auto request = session.node().entriesRequest(RequestSize(256));
   request.setOrigin(session.OriginOr(origin_flag));
   request.setStart(*index);
   request.setCount(1);
@@ -225,7 +223,7 @@ int ProveInclusion(NodeSession& session, const std::string& origin_flag, const s
     }
   }
   std::string origin = session.OriginOr(origin_flag);
-  auto request = session.node().inclusionProofRequest(Hint(256));
+  auto request = session.node().inclusionProofRequest(RequestSize(256));
   request.setOrigin(origin);
   request.setIndex(*index);
   request.setTreeSize(size);
@@ -265,7 +263,7 @@ int ProveConsistency(NodeSession& session, const std::string& origin_flag, const
     return Fail(Status::InvalidArgument("--old: " + std::to_string(*old_size) + " is larger than the size " +
                                         std::to_string(size)));
   }
-  auto request = session.node().consistencyProofRequest(Hint(256));
+  auto request = session.node().consistencyProofRequest(RequestSize(256));
   request.setOrigin(origin);
   request.setOldSize(*old_size);
   request.setTreeSize(size);
@@ -318,7 +316,7 @@ void PrintStatusText(const nlohmann::json& j) {
 }
 
 int NodeStatus(NodeSession& session, bool json) {
-  auto response = session.Wait(session.node().statusRequest(Hint(0)).send());
+  auto response = session.Wait(session.node().statusRequest(RequestSize(0)).send());
   if (!response.ok()) return Fail(response.status());
   auto j = StatusJson(response->getStatus());
   if (json) PrintJson(j);
@@ -382,7 +380,7 @@ constexpr kj::Duration kJobLimit = 24 * 3600 * kj::SECONDS;
 
 int NodeVerify(NodeSession& session, bool json) {
   Progress progress("verifying");
-  auto request = session.node().verifyStoreRequest(Hint(0));
+  auto request = session.node().verifyStoreRequest(RequestSize(0));
   request.setProgress(kj::heap<ProgressShown>(progress));
   auto response = session.Wait(request.send(), kJobLimit);
   progress.Finish();
@@ -399,7 +397,7 @@ int NodeVerify(NodeSession& session, bool json) {
 
 int NodeBackup(NodeSession& session, const std::string& name, bool json) {
   Progress progress("copying");
-  auto request = session.node().backupStoreRequest(Hint(name.size()));
+  auto request = session.node().backupStoreRequest(RequestSize(name.size()));
   request.setName(name);
   request.setProgress(kj::heap<ProgressShown>(progress));
   auto response = session.Wait(request.send(), kJobLimit);

@@ -33,6 +33,10 @@ struct OpenedCheckpoint {
   Checkpoint checkpoint;
 };
 
+// The first segment's size for a request of about `bytes` of payload, so that
+// building it allocates once.
+inline capnp::MessageSize RequestSize(size_t bytes) { return {bytes / sizeof(capnp::word) + 64, 0}; }
+
 class NodeSession {
  public:
   // Reads --key and --node-vkey and connects to --node, accepting only the

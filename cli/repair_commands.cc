@@ -8,14 +8,12 @@
 namespace custos::cli {
 
 namespace {
-capnp::MessageSize Hint(size_t bytes) { return {bytes / sizeof(capnp::word) + 64, 0}; }
-
 // Entries from a peer's copies of the logs, over RPC.
 class PeerReplica final : public EntrySource {
  public:
   explicit PeerReplica(NodeSession& session) : session_(session) {}
   Result<std::vector<Bytes>> Entries(const std::string& origin, uint64_t start, uint32_t count) override {
-    auto request = session_.node().entriesRequest(Hint(256));
+    auto request = session_.node().entriesRequest(RequestSize(256));
     request.setOrigin(origin);
     request.setStart(start);
     request.setCount(count);

@@ -12,6 +12,8 @@
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
 #include "schema/canonical.h"
+#include "schema/text.h"
+#include "crypto/text.h"
 
 namespace custos::audit {
 
@@ -21,7 +23,6 @@ using Which = schema::Statement::Body::Which;
 
 std::string_view ViewOf(const leveldb::Slice& s) { return {s.data(), s.size()}; }
 ByteSpan Span(capnp::Data::Reader d) { return {d.begin(), d.size()}; }
-std::string Str(capnp::Text::Reader t) { return {t.cStr(), t.size()}; }
 
 constexpr size_t kMaxCaseIdBytes = 256;  // far above any valid case id (ledger/validate.h)
 constexpr uint64_t kProgressEvery = 4096;
@@ -45,15 +46,6 @@ Result<LogBound> BoundOf(std::string origin, layout::LogNumber number, std::stri
 
 }  // namespace
 
-std::string FormatUtc(int64_t ms) {
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char out[48];
-  std::snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-  return out;
-}
 
 bool CitedEntry::operator<(const CitedEntry& o) const {
   return std::tie(log_time, origin, index) < std::tie(o.log_time, o.origin, o.index);

@@ -107,10 +107,6 @@ class StoreSnapshot final {
   std::vector<LogBound> logs_;
 };
 
-// A time (ms since the epoch) as RFC 3339 UTC with milliseconds,
-// "2024-04-30T09:00:00.000Z", for findings and trails a person reads.
-std::string FormatUtc(int64_t ms);
-
 // ------------------------------------------------------------ case trail
 
 // Every entry about a case, across every log: the entries naming it (the 'g'

@@ -9,19 +9,13 @@
 #include "ledger/listings_state.h"
 #include "ledger/store.h"
 #include "schema/canonical.h"
+#include "crypto/text.h"
 
 namespace custos::listings {
 
 namespace {
 constexpr std::string_view kAnswerHeader = "custos/listing-answer/v1";
 
-bool NextLine(std::string_view* text, std::string_view* line) {
-  size_t nl = text->find('\n');
-  if (nl == std::string_view::npos) return false;
-  *line = text->substr(0, nl);
-  text->remove_prefix(nl + 1);
-  return true;
-}
 
 std::vector<std::string_view> Words(std::string_view line) {
   std::vector<std::string_view> out;

@@ -14,6 +14,7 @@
 #include "ledger/checked_reads.h"
 #include "ledger/merkle.h"
 #include "schema/custos.capnp.h"
+#include "crypto/text.h"
 
 namespace custos::listings {
 
@@ -701,14 +702,6 @@ std::string Describe(const std::optional<Hash>& value) {
   return value ? "listed with value " + Hex(value->span()) : "not listed";
 }
 
-// Splits off the next '\n'-terminated line; false if there is none.
-bool NextLine(std::string_view* text, std::string_view* line) {
-  const size_t nl = text->find('\n');
-  if (nl == std::string_view::npos) return false;
-  *line = text->substr(0, nl);
-  text->remove_prefix(nl + 1);
-  return true;
-}
 
 Result<Hash> Base64Hash(std::string_view b64, const std::string& what) {
   auto bytes = Base64Decode(b64);

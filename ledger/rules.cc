@@ -5,6 +5,7 @@
 
 #include "ledger/listings_map.h"
 #include "ledger/merkle.h"
+#include "schema/text.h"
 
 namespace custos::rules {
 
@@ -14,7 +15,6 @@ using Which = schema::Statement::Body::Which;
 
 constexpr uint8_t kRecordVersion = 1;
 
-std::string Str(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
 std::string Quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
 std::string Entry(uint64_t index) { return "entry " + std::to_string(index); }
 

@@ -10,12 +10,12 @@
 #include "ledger/private_data.h"
 #include "ledger/replica.h"
 #include "node/rpc_errors.h"
+#include "schema/text.h"
 
 namespace custos::node {
 
 namespace {
 
-std::string Str(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
 capnp::Data::Reader DataOf(ByteSpan b) { return {b.data(), b.size()}; }
 
 [[noreturn]] void Throw(const Status& status) { kj::throwFatalException(ToException(status)); }

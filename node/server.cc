@@ -14,6 +14,7 @@
 #include "ledger/store.h"
 #include "node/rpc_errors.h"
 #include "node/rpc_limits.h"
+#include "schema/text.h"
 
 namespace custos::node {
 
@@ -21,7 +22,6 @@ namespace {
 
 [[noreturn]] void Throw(const Status& status) { kj::throwFatalException(ToException(status)); }
 
-std::string Str(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
 capnp::Data::Reader DataOf(ByteSpan b) { return {b.data(), b.size()}; }
 capnp::MessageSize Hint(size_t bytes) { return {bytes / sizeof(capnp::word) + 64, 0}; }
 

@@ -14,6 +14,7 @@
 #include "ledger/checkpoint.h"
 #include "ledger/entry_checker.h"
 #include "ledger/merkle.h"
+#include "schema/text.h"
 
 namespace custos::bundle {
 
@@ -21,7 +22,6 @@ namespace {
 
 using Which = schema::Statement::Body::Which;
 
-std::string Str(capnp::Text::Reader t) { return std::string(t.cStr(), t.size()); }
 ByteSpan Span(capnp::Data::Reader d) { return ByteSpan(d.begin(), d.size()); }
 
 // One log of the bundle as the verifier has checked it so far.

@@ -1,0 +1,36 @@
+#include "crypto/text.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace custos {
+namespace {
+
+TEST(TextTest, NextLineSplitsTerminatedLinesOnly) {
+  std::string_view text = "one\n\nthree\nunterminated";
+  std::vector<std::string> lines;
+  std::string_view line;
+  while (NextLine(&text, &line)) lines.emplace_back(line);
+  EXPECT_EQ(lines, (std::vector<std::string>{"one", "", "three"}));
+  EXPECT_EQ(text, "unterminated");  // left in place
+}
+
+TEST(TextTest, UtcWithAndWithoutMilliseconds) {
+  EXPECT_EQ(FormatUtc(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatUtc(1714521600123), "2024-05-01T00:00:00.123Z");
+  EXPECT_EQ(FormatUtcSeconds(1714521600123), "2024-05-01T00:00:00Z");
+  EXPECT_EQ(FormatUtc(-1), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(FormatUtc(1714467600000), "2024-04-30T09:00:00.000Z");
+  EXPECT_EQ(FormatUtc(1893456000250), "2030-01-01T00:00:00.250Z");
+}
+
+TEST(TextTest, BeijingTimeIsEightHoursAheadAndSaysSo) {
+  EXPECT_EQ(FormatBeijing(1714521600123), "2024-05-01 08:00:00 UTC+08:00");
+  // 16:00 UTC is past midnight in Beijing: the date moves on.
+  EXPECT_EQ(FormatBeijing(1714579200000), "2024-05-02 00:00:00 UTC+08:00");
+}
+
+}  // namespace
+}  // namespace custos
