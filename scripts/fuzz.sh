@@ -22,7 +22,10 @@ targets=("$@")
 clang=${CLANG:-clang-14}
 dir=build-fuzz
 
+# Line tables only: a finding's stack still names file and line.
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -gline-tables-only -DNDEBUG" \
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -gline-tables-only -DNDEBUG" \
   -DCMAKE_C_COMPILER="$clang" -DCMAKE_CXX_COMPILER="${clang/clang/clang++}" \
   -DCUSTOS_FUZZ=ON -DCUSTOS_BUILD_TESTS=OFF -DCUSTOS_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build "$dir" --target fuzzers --parallel "$(nproc)"
