@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <limits>
 
 namespace custos {
 
@@ -60,7 +61,10 @@ std::string FormatUtc(int64_t ms) {
 std::string FormatUtcSeconds(int64_t ms) { return Format(ToCivil(ms), "%04d-%02d-%02dT%02d:%02d:%02dZ", false); }
 
 std::string FormatBeijing(int64_t ms) {
-  return Format(ToCivil(ms + kBeijingOffsetMs), "%04d-%02d-%02d %02d:%02d:%02d UTC+08:00", false);
+  // Times can come from outside (a bundle's fields): no signed overflow at the top.
+  const int64_t local = ms > std::numeric_limits<int64_t>::max() - kBeijingOffsetMs ? std::numeric_limits<int64_t>::max()
+                                                                                     : ms + kBeijingOffsetMs;
+  return Format(ToCivil(local), "%04d-%02d-%02d %02d:%02d:%02d UTC+08:00", false);
 }
 
 }  // namespace custos

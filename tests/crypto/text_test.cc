@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,16 @@ TEST(TextTest, BeijingTimeIsEightHoursAheadAndSaysSo) {
   EXPECT_EQ(FormatBeijing(1714521600123), "2024-05-01 08:00:00 UTC+08:00");
   // 16:00 UTC is past midnight in Beijing: the date moves on.
   EXPECT_EQ(FormatBeijing(1714579200000), "2024-05-02 00:00:00 UTC+08:00");
+}
+
+// Times from outside the process can be anything: every int64 formats
+// (UBSan would stop on a signed overflow) and gives some text.
+TEST(TextTest, ExtremeTimesFormatWithoutOverflow) {
+  for (int64_t ms : {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()}) {
+    EXPECT_FALSE(FormatUtc(ms).empty());
+    EXPECT_FALSE(FormatUtcSeconds(ms).empty());
+    EXPECT_FALSE(FormatBeijing(ms).empty());
+  }
 }
 
 }  // namespace
