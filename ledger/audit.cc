@@ -10,6 +10,8 @@
 
 #include "crypto/note.h"
 #include "ledger/checkpoint.h"
+#include "ledger/indexes.h"
+#include "ledger/rules.h"
 #include "ledger/merkle.h"
 #include "schema/canonical.h"
 #include "schema/text.h"
@@ -186,7 +188,7 @@ Status AddCustodyEntries(const StoreSnapshot& snapshot, CaseTrail& trail) {
     ids.insert(std::move(id));
   }
   for (const auto& id : ids) {
-    CUSTOS_ASSIGN_OR_RETURN(auto hits, snapshot.store().EntriesByEvidence(id));
+    CUSTOS_ASSIGN_OR_RETURN(auto hits, rules::EntriesByEvidence(snapshot.store(), id));
     for (const auto& hit : hits) {
       const LogBound* log = snapshot.FindNumber(hit.entry.log);
       if (log == nullptr || hit.entry.index >= log->size || !seen.emplace(log->origin, hit.entry.index).second) continue;

@@ -11,6 +11,7 @@
 #include "ledger/bundle.h"
 #include "ledger/bundle_entry.h"
 #include "ledger/checkpoint.h"
+#include "ledger/indexes.h"
 #include "ledger/rules.h"
 
 namespace custos::bundle {
@@ -50,7 +51,7 @@ class Builder {
 
   Status FindRegistration(uint8_t algorithm, const Hash& digest) {
     const Store& store = held_.begin()->second.log->store();
-    CUSTOS_ASSIGN_OR_RETURN(auto hits, store.EvidenceByDigest(algorithm, digest));
+    CUSTOS_ASSIGN_OR_RETURN(auto hits, rules::EvidenceByDigest(store, algorithm, digest));
     for (const auto& hit : hits) {
       auto it = held_.find(hit.entry.log);
       if (it == held_.end() || hit.entry.index >= it->second.limit) continue;
@@ -65,7 +66,7 @@ class Builder {
 
   Status IndexEntriesAbout() {
     const Store& store = held_.begin()->second.log->store();
-    CUSTOS_ASSIGN_OR_RETURN(auto hits, store.EntriesByEvidence(evidence_id_));
+    CUSTOS_ASSIGN_OR_RETURN(auto hits, rules::EntriesByEvidence(store, evidence_id_));
     for (const auto& hit : hits) {
       auto it = held_.find(hit.entry.log);
       if (it == held_.end() || hit.entry.index >= it->second.limit || hit.value.size() != 1) continue;

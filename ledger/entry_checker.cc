@@ -70,22 +70,4 @@ Status EntryChecker::CheckNext(const ParsedEntry& p, const Authority& authority)
   return Status::OK();
 }
 
-Result<rules::RuleEffects> CheckEntryRules(const ParsedEntry& p, std::string_view origin, layout::LogNumber log,
-                                           rules::RuleSource& source) {
-  auto e = p.entry->get();
-  rules::RuleContext ctx;
-  ctx.origin = origin;
-  ctx.log = log;
-  ctx.index = e.getIndex();
-  ctx.log_time = e.getLogTime();
-  ctx.require_held_references = false;  // replication must not depend on sync order
-  auto statement = p.submission->statement.get();
-  auto effects = rules::CheckRules(statement, ctx, source);
-  if (effects.ok()) return effects;
-  const Status& st = effects.status();
-  if (st.code() == Status::Code::kIOError) return st;
-  const char* family = rules::RuleFamily(statement.getBody().which());
-  return Status::Corruption(At(ctx.index) + (family ? std::string(family) + " rule: " : std::string()) + st.message());
-}
-
 }  // namespace custos

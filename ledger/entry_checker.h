@@ -9,8 +9,8 @@
 // order, what depends on the entries before: index, prevHash chain, logTime
 // order, the author's clock against the entry's logTime, and authority.
 // Replay uniqueness is the caller's (verification and replication consult the
-// replay index differently). CheckEntryRules then applies the rules per
-// statement family (ledger/rules.h) as a follower does.
+// replay index differently). rules::CheckEntryRules (ledger/rule_state.h)
+// then applies the rules per statement family as a follower does.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +22,6 @@
 #include "crypto/status.h"
 #include "ledger/authority.h"
 #include "ledger/layout.h"
-#include "ledger/rules.h"
 #include "ledger/submission.h"
 
 namespace custos {
@@ -66,14 +65,5 @@ class EntryChecker {
   Hash prev_;
   int64_t last_time_ = INT64_MIN;
 };
-
-// The rules (ledger/rules.h) for `p`, an entry that passed
-// EntryChecker::CheckNext, of log `log` whose origin is `origin`, against the
-// state `source` gives. As a follower checks them: a reference to another
-// log that the store does not hold (or not up to that index) is accepted
-// and counted in RuleEffects::unchecked_references, and the federation's
-// origins are not checked. Corruption "entry N: <family> rule: <reason>".
-Result<rules::RuleEffects> CheckEntryRules(const ParsedEntry& p, std::string_view origin, layout::LogNumber log,
-                                           rules::RuleSource& source);
 
 }  // namespace custos

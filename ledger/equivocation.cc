@@ -309,7 +309,7 @@ Status Replica::CheckCosignedListings(const Checkpoint& cp, std::string_view tex
     return Status::FailedPrecondition("checkpoint: no checkpoint of size " + std::to_string(cp.size) +
                                       " is held, so its listings root cannot be checked");
   }
-  CUSTOS_ASSIGN_OR_RETURN(Hash root, stored_->ListingsRoot());
+  CUSTOS_ASSIGN_OR_RETURN(Hash root, listings_->Root());
   return listings::CheckListingsLine(cp.extensions, root);
 }
 

@@ -130,7 +130,8 @@ Result<ListingAnswer> ListingAnswer::Parse(std::string_view text) {
   return a;
 }
 
-Result<LogListingAnswer> BuildLogAnswer(const StoredLog& log, const SubjectKey& key) {
+Result<LogListingAnswer> BuildLogAnswer(const LogListings& listings, const SubjectKey& key) {
+  const StoredLog& log = listings.log();
   leveldb::DB& db = log.store().db();
   // Released on every path; the snapshot pins one committed batch.
   std::unique_ptr<const leveldb::Snapshot, std::function<void(const leveldb::Snapshot*)>> snapshot(
@@ -150,8 +151,8 @@ Result<LogListingAnswer> BuildLogAnswer(const StoredLog& log, const SubjectKey& 
   }
   LogListingAnswer answer;
   answer.origin = log.origin();
-  CUSTOS_ASSIGN_OR_RETURN(answer.proof, log.ProveListing(key, snapshot.get()));
-  CUSTOS_ASSIGN_OR_RETURN(auto live, log.LiveListingsOf(key, snapshot.get()));
+  CUSTOS_ASSIGN_OR_RETURN(answer.proof, listings.Prove(key, snapshot.get()));
+  CUSTOS_ASSIGN_OR_RETURN(auto live, listings.LiveListingsOf(key, snapshot.get()));
   snapshot.reset();
   // Entries, inclusion proofs and cosignatures below the pinned size never change.
   for (const auto& l : live) {

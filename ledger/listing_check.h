@@ -22,6 +22,9 @@
 
 namespace custos {
 class StoredLog;
+namespace listings {
+class LogListings;
+}
 }  // namespace custos
 
 namespace custos::listings {
@@ -56,12 +59,12 @@ struct ListingAnswer {
 std::string_view SubjectKindName(SubjectKind kind);
 Result<SubjectKind> ParseSubjectKind(std::string_view name);
 
-// Builds `log`'s answer for `key` from one committed state: the head, the map
+// Builds the answer of the log whose map `listings` is for `key` from one committed state: the head, the map
 // proof and the live listings are read under one LevelDB snapshot, so the
 // proof is for exactly the root in the returned checkpoint however appends
 // run meanwhile. FailedPrecondition if the log holds no checkpoint at its size (a
 // replica between two notes of the origin while it catches up); IOError /
 // Corruption from the store. Thread-safe.
-Result<LogListingAnswer> BuildLogAnswer(const StoredLog& log, const SubjectKey& key);
+Result<LogListingAnswer> BuildLogAnswer(const LogListings& listings, const SubjectKey& key);
 
 }  // namespace custos::listings

@@ -243,13 +243,13 @@ Result<SubjectKey> SubjectOfStoredListing(const StoredLog& log, uint64_t index) 
 // records as the batch's changes leave them.
 class TouchedSubjects {
  public:
-  explicit TouchedSubjects(const StoredLog& log) : log_(log) {}
+  TouchedSubjects(const StoredLog& log, const listings::LogListings& listings) : log_(log), listings_(listings) {}
 
   Status Fold(const ListingChange& change) {
     CUSTOS_ASSIGN_OR_RETURN(SubjectKey key, SubjectOf(change));
     auto slot = live_.find(key);
     if (slot == live_.end()) {
-      CUSTOS_ASSIGN_OR_RETURN(auto stored, log_.LiveListingsOf(key));
+      CUSTOS_ASSIGN_OR_RETURN(auto stored, listings_.LiveListingsOf(key));
       slot = live_.emplace(key, std::move(stored)).first;
     }
     return listings::FoldInto(change, slot->second);
@@ -283,35 +283,41 @@ class TouchedSubjects {
   }
 
   const StoredLog& log_;
+  const listings::LogListings& listings_;
   std::map<SubjectKey, std::vector<LiveListing>> live_;
   std::map<uint64_t, SubjectKey> batch_listings_;
 };
 
 }  // namespace
 
-Result<Hash> StoredLog::ApplyListings(Batch& batch) const {
-  TouchedSubjects touched(*this);
-  for (const ListingChange& change : batch.listing_changes) CUSTOS_RETURN_IF_ERROR(touched.Fold(change));
-  const std::vector<listings::MapUpdate> updates = touched.Write(batch.writes);
-  listings::LevelDbMapNodeStore nodes(store_.db(), number_, batch.writes);
-  listings::ListingsMap map(nodes, [this](size_t n, const std::function<void(size_t)>& fn) { store_.ForEach(n, fn); });
+namespace listings {
+
+Result<Hash> LogListings::Apply(std::span<const ListingChange> changes, leveldb::WriteBatch& writes) const {
+  TouchedSubjects touched(log_, *this);
+  for (const ListingChange& change : changes) CUSTOS_RETURN_IF_ERROR(touched.Fold(change));
+  const std::vector<MapUpdate> updates = touched.Write(writes);
+  Store& store = log_.store();
+  LevelDbMapNodeStore nodes(store.db(), log_.number(), writes);
+  ListingsMap map(nodes, [&store](size_t n, const std::function<void(size_t)>& fn) { store.ForEach(n, fn); });
   return map.Apply(updates);
 }
 
-Result<Hash> StoredLog::ListingsRoot(const leveldb::Snapshot* snapshot) const {
-  listings::SnapshotMapNodeStore nodes(store_.db(), number_, snapshot);
-  return listings::ListingsMap(nodes).Root();
+Result<Hash> LogListings::Root(const leveldb::Snapshot* snapshot) const {
+  SnapshotMapNodeStore nodes(log_.store().db(), log_.number(), snapshot);
+  return ListingsMap(nodes).Root();
 }
 
-Result<std::vector<LiveListing>> StoredLog::LiveListingsOf(const SubjectKey& key,
-                                                           const leveldb::Snapshot* snapshot) const {
-  return listings::ReadLiveListings(store_, number_, key, snapshot);
+Result<std::vector<LiveListing>> LogListings::LiveListingsOf(const SubjectKey& key,
+                                                             const leveldb::Snapshot* snapshot) const {
+  return ReadLiveListings(log_.store(), log_.number(), key, snapshot);
 }
 
-Result<listings::MapProof> StoredLog::ProveListing(const SubjectKey& key, const leveldb::Snapshot* snapshot) const {
-  listings::SnapshotMapNodeStore nodes(store_.db(), number_, snapshot);
-  listings::CachingMapNodeStore cached(nodes, map_branches_);
-  return listings::ListingsMap(cached).Prove(key);
+Result<MapProof> LogListings::Prove(const SubjectKey& key, const leveldb::Snapshot* snapshot) const {
+  SnapshotMapNodeStore nodes(log_.store().db(), log_.number(), snapshot);
+  CachingMapNodeStore cached(nodes, branches_);
+  return ListingsMap(cached).Prove(key);
 }
+
+}  // namespace listings
 
 }  // namespace custos

@@ -16,8 +16,8 @@
 // The list behind each value is kept in 'l' records next to the map, so a
 // delisting in a later batch can recompute the value. Log::Append and
 // Replica::Apply apply a batch's changes to the map in the batch's own
-// WriteBatch (StoredLog::ApplyListings), and every checkpoint carries the
-// root after its entries as one extension line, "listings <base64 root>".
+// WriteBatch (LogListings::Apply), and every checkpoint carries the root
+// after its entries as one extension line, "listings <base64 root>".
 #pragma once
 
 #include <cstdint>
@@ -31,6 +31,7 @@
 #include "crypto/bytes.h"
 #include "crypto/status.h"
 #include "ledger/listings_map.h"
+#include "ledger/store.h"
 #include "schema/custos.capnp.h"
 
 namespace custos::listings {
@@ -107,6 +108,36 @@ class ListingsRebuild {
 // order), rebuilt in memory. Corruption if an entry does not parse or a
 // delisting names no live listing.
 Result<Hash> RebuildListingsRoot(std::span<const Bytes> entries);
+
+// The listings map of one stored log and its 'l' records.
+//
+// Thread-safety: Root, LiveListingsOf and Prove may be called from any thread
+// and read the committed state (or `snapshot`: nullptr is the latest state,
+// a LevelDB snapshot makes a root and a proof agree with one head). Apply is
+// the log's writer's, serialised with its batches.
+class LogListings final {
+ public:
+  // `log` must outlive this object.
+  explicit LogListings(const StoredLog& log) : log_(log) {}
+  const StoredLog& log() const { return log_; }
+
+  // Applies `changes` (a batch's, in index order) to the map and the 'l'
+  // records, in `writes`, and returns the map root after them. Call once per
+  // batch, before its commit. Corruption if a stored record is malformed or
+  // a delisting names no live listing; IOError if a read fails.
+  Result<Hash> Apply(std::span<const ListingChange> changes, leveldb::WriteBatch& writes) const;
+
+  Result<Hash> Root(const leveldb::Snapshot* snapshot = nullptr) const;
+  // A subject's live listings in this log.
+  Result<std::vector<LiveListing>> LiveListingsOf(const SubjectKey& key,
+                                                  const leveldb::Snapshot* snapshot = nullptr) const;
+  Result<MapProof> Prove(const SubjectKey& key, const leveldb::Snapshot* snapshot = nullptr) const;
+
+ private:
+  const StoredLog& log_;
+  // The top branches of the map, for Prove (thread-safe).
+  mutable MapBranchCache branches_;
+};
 
 // --- The checkpoint extension line (docs/checkpoint-format.md).
 

@@ -80,7 +80,9 @@ Result<std::unique_ptr<Log>> Log::Create(Store& store, std::string_view origin, 
   std::unique_ptr<Log> log(new Log());
   log->store_ = &store;
   log->stored_ = std::make_unique<StoredLog>(store, layout::kOwnLog);
+  log->listings_ = std::make_unique<listings::LogListings>(*log->stored_);
   log->stored_->SetIdentity(std::string(origin), node_key.key.public_key());
+  log->keys_.Clear();
   log->node_key_ = node_key;
   Bytes genesis = SignSubmission(
       GenesisStatement(origin, node_key.key.public_key(), admins, store.clock().NowMillis()), node_key.key);
@@ -103,7 +105,9 @@ Result<std::unique_ptr<Log>> Log::Open(Store& store, std::optional<NamedKey> nod
   std::unique_ptr<Log> log(new Log());
   log->store_ = &store;
   log->stored_ = std::make_unique<StoredLog>(store, layout::kOwnLog);
+  log->listings_ = std::make_unique<listings::LogListings>(*log->stored_);
   CUSTOS_RETURN_IF_ERROR(log->stored_->Load());
+  CUSTOS_RETURN_IF_ERROR(log->keys_.Load(*log->stored_));
   if (node_key) {
     if (node_key->key.public_key() != log->node_key()) {
       return Status::InvalidArgument("node key: not the key named in this log's genesis");
@@ -151,7 +155,7 @@ Status Log::CheckPrivate(const CheckedSubmission& c, const std::optional<persona
 }
 
 bool Log::CatchUpChecks(uint64_t size_before, const Hash& statement_hash, Result<std::optional<uint64_t>>& replayed,
-                        BatchRuleSource::Cache& prefetched) const {
+                        rules::BatchRuleSource::Cache& prefetched) const {
   if (recent_.empty() || recent_.front().first > size_before) return false;
   for (const CommittedBatch& b : recent_) {
     if (b.end <= size_before) continue;
@@ -180,7 +184,7 @@ std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, Bat
   // fetch the records they read; they decide under the lock.
   std::vector<std::optional<Result<CheckedSubmission>>> checked(submissions.size());
   std::vector<std::optional<Result<std::optional<uint64_t>>>> replayed(submissions.size());
-  std::vector<BatchRuleSource::Cache> prefetched(submissions.size());
+  std::vector<rules::BatchRuleSource::Cache> prefetched(submissions.size());
   const uint64_t size_before = stored_->size();
   store_->ForEach(submissions.size(), [&](size_t i) {
     checked[i].emplace(CheckSubmission(submissions[i]));
@@ -190,7 +194,7 @@ std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, Bat
       return;
     }
     replayed[i].emplace(stored_->ReplayIndexOf(checked[i]->value().statement_time(), checked[i]->value().statement_hash));
-    PrefetchRuleSource prefetch(*store_);
+    rules::PrefetchRuleSource prefetch(*store_);
     (void)rules::CheckRules(checked[i]->value().statement.get(), RulesAt(size_before + i, 0), prefetch);
     prefetched[i] = std::move(prefetch.cache());
   });
@@ -207,18 +211,18 @@ std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, Bat
     return AllFailed(submissions.size(), Status::IOError("an earlier write failed; reopen the log before appending"));
   }
   if (Status damaged = store_->damage(); !damaged.ok()) return AllFailed(submissions.size(), damaged);
-  StoredLog::Batch p;
-  stored_->Begin(&p);
+  EntryBatch p;
+  BeginBatch(*stored_, keys_, p);
   // logTime never goes backwards, even if the system clock does: verifiers
   // require entries in time order.
   const int64_t log_time = std::max(store_->clock().NowMillis(), stored_->last_log_time());
   std::vector<Result<Receipt>> results;
   CommittedBatch committed;
-  committed.first = stored_->NextIndex(p);
+  committed.first = stored_->NextIndex(p.stored);
   committed.statements.reserve(submissions.size());
   std::optional<size_t> first_refused;
   for (size_t i = 0; i < submissions.size(); ++i) {
-    const uint64_t next = stored_->NextIndex(p);
+    const uint64_t next = stored_->NextIndex(p.stored);
     bool prefetch_valid = true;
     if (checked[i]->ok() && stale &&
         !CatchUpChecks(size_before, checked[i]->value().statement_hash, *replayed[i], prefetched[i])) {
@@ -230,7 +234,7 @@ std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, Bat
                     : checked[i]->status();
     Result<rules::RuleEffects> effects = rules::RuleEffects();
     if (st.ok()) {
-      BatchRuleSource source(*stored_, p, prefetch_valid ? &prefetched[i] : nullptr);
+      rules::BatchRuleSource source(*stored_, p.stored, prefetch_valid ? &prefetched[i] : nullptr);
       effects = rules::CheckRules(checked[i]->value().statement.get(), RulesAt(next, log_time), source);
       st = effects.status();
     }
@@ -240,11 +244,12 @@ std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, Bat
       continue;
     }
     const CheckedSubmission& c = checked[i]->value();
-    Bytes entry = BuildEntry(next, p.last_leaf, log_time, c.submission.get());
+    Bytes entry = BuildEntry(next, p.stored.last_leaf, log_time, c.submission.get());
     Hash leaf = merkle::LeafHash(entry);
-    stored_->AddEntry(p, entry, leaf, c.statement_hash, c.statement.get(), log_time);
-    StoredLog::AddRuleEffects(p, *effects);
-    if (auto* a = private_of(i); a != nullptr && a->has_value()) personal::PutPayload(p.writes, layout::kOwnLog, next, **a);
+    AddEntry(*stored_, p, entry, leaf, c.statement_hash, c.statement.get(), log_time, *effects);
+    if (auto* a = private_of(i); a != nullptr && a->has_value()) {
+      personal::PutPayload(p.stored.writes, layout::kOwnLog, next, **a);
+    }
     committed.statements.emplace(c.statement_hash, next);
     results.emplace_back(Receipt{next, leaf});
   }
@@ -256,11 +261,11 @@ std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, Bat
     }
     return results;
   }
-  if (p.leaves.empty()) return results;
+  if (p.stored.leaves.empty()) return results;
   Status st = Commit(p);
   if (!st.ok()) return AllFailed(submissions.size(), st);
   committed.end = stored_->size();
-  for (const auto& [key, value] : p.rule_state) committed.state_keys.insert(key);
+  for (const auto& [key, value] : p.stored.state) committed.state_keys.insert(key);
   recent_.push_back(std::move(committed));
   if (recent_.size() > kRecentBatches) recent_.pop_front();
   return results;
@@ -268,24 +273,26 @@ std::vector<Result<Receipt>> Log::Append(std::span<const Bytes> submissions, Bat
 
 // Adds the tiles, the listings map and the newly signed checkpoint to the batch Append
 // gathered, and writes it. Memory moves ahead only after the write.
-Status Log::Commit(StoredLog::Batch& p) {
-  layout::LogHead head = stored_->Grow(p);
+Status Log::Commit(EntryBatch& p) {
+  layout::LogHead head = stored_->Grow(p.stored);
   // Every checkpoint carries the listings map root after its entries, also
   // when the map is empty: a follower then never has to guess why a line is
   // missing (docs/checkpoint-format.md).
-  CUSTOS_ASSIGN_OR_RETURN(Hash listings_root, stored_->ApplyListings(p));
+  CUSTOS_ASSIGN_OR_RETURN(Hash listings_root, listings_->Apply(p.listing_changes, p.stored.writes));
   Checkpoint cp{origin(), head.size, head.root, {listings::ListingsLine(listings_root)}};
   CUSTOS_ASSIGN_OR_RETURN(head.checkpoint, SignNote(cp.Format(), node_key_->name, node_key_->key));
-  p.writes.Put(layout::CheckpointKey(layout::kOwnLog, head.size), head.checkpoint);
-  if (head.size == p.leaves.size()) {  // the genesis batch also marks the database as holding this log
-    Store::PutLogRecord(p.writes, origin(), layout::kOwnLog);
+  p.stored.writes.Put(layout::CheckpointKey(layout::kOwnLog, head.size), head.checkpoint);
+  if (head.size == p.stored.leaves.size()) {  // the genesis batch also marks the database as holding this log
+    Store::PutLogRecord(p.stored.writes, origin(), layout::kOwnLog);
   }
-  return stored_->Commit(p, std::move(head));
+  CUSTOS_RETURN_IF_ERROR(stored_->Commit(p.stored, std::move(head)));
+  keys_.Commit(std::move(p.authority));
+  return Status::OK();
 }
 
 Result<Bytes> Log::Entry(uint64_t index) const { return stored_->Entry(index); }
 
-std::optional<KeyState> Log::KeyStateOf(const PublicKey& key) const { return stored_->KeyStateOf(key); }
+std::optional<KeyState> Log::KeyStateOf(const PublicKey& key) const { return keys_.KeyStateOf(key); }
 
 Result<std::string> Log::CheckpointAt(uint64_t tree_size) const { return stored_->CheckpointAt(tree_size); }
 

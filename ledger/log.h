@@ -33,9 +33,12 @@
 #include "crypto/status.h"
 #include "ledger/authority.h"
 #include "ledger/clock.h"
+#include "ledger/entry_batch.h"
+#include "ledger/key_table.h"
 #include "ledger/layout.h"
+#include "ledger/listings_state.h"
 #include "ledger/private_data.h"
-#include "ledger/rules.h"
+#include "ledger/rule_state.h"
 #include "ledger/store.h"
 
 namespace custos {
@@ -82,6 +85,8 @@ class Log {
   Store& store() const { return *store_; }
   // The log's records (for verification and read-only views).
   const StoredLog& stored() const { return *stored_; }
+  // The log's listings map (its root is in every checkpoint).
+  const listings::LogListings& listings() const { return *listings_; }
 
   const std::string& origin() const { return stored_->origin(); }
   const PublicKey& node_key() const { return stored_->node_key(); }
@@ -174,18 +179,20 @@ class Log {
   // had `size_before` entries, up to date with the batches committed since:
   // false if recent_ no longer reaches back that far (then redo them).
   bool CatchUpChecks(uint64_t size_before, const Hash& statement_hash, Result<std::optional<uint64_t>>& replayed,
-                     BatchRuleSource::Cache& prefetched) const;
+                     rules::BatchRuleSource::Cache& prefetched) const;
   // The private payload rules of one submission (Append's `privates`).
   static Status CheckPrivate(const struct CheckedSubmission& c, const std::optional<personal::Attachment>* attachment);
   Status CheckOne(const struct CheckedSubmission& c, uint64_t index, int64_t now, const Authority& authority,
                   const BatchStatements& batch, const Result<std::optional<uint64_t>>& replayed) const;
-  Status Commit(StoredLog::Batch& batch);
+  Status Commit(EntryBatch& batch);
   // The rules' context for entry `index` of this log at `log_time`.
   rules::RuleContext RulesAt(uint64_t index, int64_t log_time) const;
 
   std::unique_ptr<Store> owned_store_;  // set when opened with LogOptions
   Store* store_ = nullptr;
   std::unique_ptr<StoredLog> stored_;   // destroyed before owned_store_
+  std::unique_ptr<listings::LogListings> listings_;  // of *stored_
+  KeyTable keys_;  // written under append_mu_
   std::optional<NamedKey> node_key_;
   std::mutex append_mu_;  // serialises appends; held across a whole batch
   std::function<void()> before_lock_for_testing_;

@@ -174,18 +174,6 @@ Result<std::optional<Attachment>> ReadPayload(const Store& store, layout::LogNum
   return std::optional<Attachment>(std::move(*a));
 }
 
-Status CompactPayloads(Store& store, const std::vector<std::string>& deleted_keys) {
-  // Every 'p' key lies in ["p", "q").
-  const std::string begin(1, layout::kPrivatePrefix), end(1, layout::kPrivatePrefix + 1);
-  leveldb::Slice b(begin), e(end);
-  store.db().CompactRange(&b, &e);
-  leveldb::WriteBatch again;
-  for (const auto& key : deleted_keys) again.Delete(key);
-  CUSTOS_RETURN_IF_ERROR(store.Write(again));
-  store.db().CompactRange(&b, &e);
-  return Status::OK();
-}
-
 Result<size_t> SweepExpired(Store& store, int64_t now) {
   leveldb::WriteBatch batch;
   std::vector<std::string> deleted;
@@ -206,7 +194,7 @@ Result<size_t> SweepExpired(Store& store, int64_t now) {
   }));
   if (deleted.empty()) return size_t{0};
   CUSTOS_RETURN_IF_ERROR(store.Write(batch));
-  CUSTOS_RETURN_IF_ERROR(CompactPayloads(store, deleted));
+  CUSTOS_RETURN_IF_ERROR(store.CompactErased(deleted));
   return deleted.size();
 }
 

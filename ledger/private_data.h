@@ -115,20 +115,6 @@ void DeletePayload(leveldb::WriteBatch& batch, layout::LogNumber log, uint64_t i
 // if the read fails; Corruption if the record is malformed.
 Result<std::optional<Attachment>> ReadPayload(const Store& store, layout::LogNumber log, uint64_t index);
 
-// Makes the deletion of the payloads at `deleted_keys` ('p' keys) physical.
-// LevelDB keeps a deleted value in its write-ahead log and in older table
-// files until a compaction merges it with its tombstone, and a memtable flush
-// never drops anything. So: CompactRange over the private payload key range
-// (it flushes the memtable, which retires the write-ahead log file holding
-// the value, then compacts the tables overlapping the range); then the
-// tombstones are written once more and the range compacted again, because
-// the first flush may have put value and tombstone into one table at a level
-// CompactRange does not rewrite — the second tombstone lands in a table above
-// it and is compacted down into it, which drops the value. The obsolete files
-// are removed by LevelDB. Blocks until done; thread-safe. IOError if writing
-// the tombstones fails.
-Status CompactPayloads(Store& store, const std::vector<std::string>& deleted_keys);
-
 // Deletes the payloads of every listing, of every log the store holds,
 // whose publication ended at or before `now` (ms since the epoch), in one
 // synced write, then compacts them away. Returns how many were deleted;

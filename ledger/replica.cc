@@ -4,11 +4,26 @@
 
 #include "ledger/entry_checker.h"
 #include "ledger/merkle.h"
+#include "ledger/rule_state.h"
 
 namespace custos {
 
 Replica::Replica(Store& store, const NoteVerifier& origin_key, layout::LogNumber number)
-    : store_(store), origin_key_(origin_key), stored_(std::make_unique<StoredLog>(store, number)) {}
+    : store_(store),
+      origin_key_(origin_key),
+      stored_(std::make_unique<StoredLog>(store, number)),
+      listings_(std::make_unique<listings::LogListings>(*stored_)) {}
+
+Status Replica::LoadOrStart() {
+  Status loaded = stored_->Load();
+  if (loaded.code() == Status::Code::kNotFound) {
+    stored_->SetIdentity(origin_key_.name, origin_key_.key);
+    keys_.Clear();
+    return Status::OK();
+  }
+  CUSTOS_RETURN_IF_ERROR(loaded);
+  return keys_.Load(*stored_);
+}
 
 Replica::~Replica() = default;
 
@@ -32,10 +47,8 @@ Result<std::unique_ptr<Replica>> Replica::Open(Store& store, const NoteVerifier&
     return Status::InvalidArgument("origin \"" + origin + "\": is this node's own log, not a peer's");
   }
   std::unique_ptr<Replica> replica(new Replica(store, origin_key, *number));
-  Status loaded = replica->stored_->Load();
-  if (loaded.code() == Status::Code::kNotFound) {
-    replica->stored_->SetIdentity(origin, origin_key.key);
-  } else if (!loaded.ok()) {
+  Status loaded = replica->LoadOrStart();
+  if (!loaded.ok()) {
     return loaded.WithContext("replica of " + origin);
   } else if (replica->stored_->origin() != origin || replica->stored_->node_key() != origin_key.key) {
     return Status::FailedPrecondition("replica of " + origin +
@@ -49,10 +62,8 @@ Result<std::unique_ptr<Replica>> Replica::OpenOwnLogForRepair(Store& store, cons
   InitCrypto();
   if (!store.options().allow_damaged) return Status::FailedPrecondition("a repair needs a store opened for it");
   std::unique_ptr<Replica> own(new Replica(store, node_key, layout::kOwnLog));
-  Status loaded = own->stored_->Load();
-  if (loaded.code() == Status::Code::kNotFound) {
-    own->stored_->SetIdentity(node_key.name, node_key.key);
-  } else if (!loaded.ok()) {
+  Status loaded = own->LoadOrStart();
+  if (!loaded.ok()) {
     return loaded;
   } else if (own->stored_->origin() != node_key.name || own->stored_->node_key() != node_key.key) {
     return Status::FailedPrecondition("the log's genesis names another origin or node key than " + node_key.name);
@@ -107,11 +118,11 @@ Status Replica::Apply(std::span<const Bytes> entries, std::string_view checkpoin
     return Status::InvalidArgument("checkpoint: size " + std::to_string(cp.size) + " is below the end of the entries, " +
                                    std::to_string(end));
   }
-  StoredLog::Batch batch;
-  stored_->Begin(&batch);
+  EntryBatch batch;
+  BeginBatch(*stored_, keys_, batch);
   CUSTOS_RETURN_IF_ERROR(AddEntries(entries, batch));
-  layout::LogHead head = stored_->Grow(batch);
-  CUSTOS_ASSIGN_OR_RETURN(Hash listings_root, stored_->ApplyListings(batch));
+  layout::LogHead head = stored_->Grow(batch.stored);
+  CUSTOS_ASSIGN_OR_RETURN(Hash listings_root, listings_->Apply(batch.listing_changes, batch.stored.writes));
   if (cp.size == end && head.root != cp.root) return Status::Corruption("checkpoint: root does not match the entries");
   // The map root can be checked only against a note of exactly this size: the
   // map keeps no older roots, and a later note's root covers entries not here.
@@ -124,12 +135,13 @@ Status Replica::Apply(std::span<const Bytes> entries, std::string_view checkpoin
   if (cp.size == end) {
     CUSTOS_ASSIGN_OR_RETURN(auto held, store_.Get(layout::CheckpointKey(number(), cp.size)));
     if (entries.empty() && held) return Status::OK();  // nothing new
-    batch.writes.Put(layout::CheckpointKey(number(), cp.size), note);
+    batch.stored.writes.Put(layout::CheckpointKey(number(), cp.size), note);
     head.checkpoint = std::move(note);
   } else if (entries.empty()) {
     return Status::OK();  // consistent, nothing to store
   }
-  CUSTOS_RETURN_IF_ERROR(stored_->Commit(batch, std::move(head)));
+  CUSTOS_RETURN_IF_ERROR(stored_->Commit(batch.stored, std::move(head)));
+  keys_.Commit(std::move(batch.authority));
   if (person_listings != nullptr) *person_listings = std::move(batch.person_listings);
   return Status::OK();
 }
@@ -138,7 +150,7 @@ Status Replica::Apply(std::span<const Bytes> entries, std::string_view checkpoin
 // worker pool; the checks that depend on earlier entries run in index order,
 // against the key table and the rule state as the entries before left them,
 // exactly as full verification replays them.
-Status Replica::AddEntries(std::span<const Bytes> entries, StoredLog::Batch& batch) {
+Status Replica::AddEntries(std::span<const Bytes> entries, EntryBatch& batch) {
   const uint64_t start = size();
   std::vector<ParsedEntry> parsed(entries.size());
   std::vector<std::optional<Result<std::optional<uint64_t>>>> held(entries.size());
@@ -147,7 +159,7 @@ Status Replica::AddEntries(std::span<const Bytes> entries, StoredLog::Batch& bat
     if (parsed[i].status.ok()) held[i].emplace(stored_->ReplayIndexOf(parsed[i].submission->statement_time(), parsed[i].submission->statement_hash));
   });
   EntryChecker checker(origin(), store_.options().max_clock_skew_ms, origin_key_.key);
-  checker.Resume(start, batch.last_leaf, start == 0 ? INT64_MIN : batch.last_time);
+  checker.Resume(start, batch.stored.last_leaf, start == 0 ? INT64_MIN : batch.stored.last_time);
   std::set<Hash> in_batch;
   for (size_t i = 0; i < entries.size(); ++i) {
     const std::string at = "entry " + std::to_string(start + i) + ": ";
@@ -158,11 +170,10 @@ Status Replica::AddEntries(std::span<const Bytes> entries, StoredLog::Batch& bat
     }
     CUSTOS_ASSIGN_OR_RETURN(auto where, std::move(*held[i]));
     if (where) return Status::Corruption(at + "replay: the statement is already entry " + std::to_string(*where));
-    BatchRuleSource rules_source(*stored_, batch);
-    CUSTOS_ASSIGN_OR_RETURN(auto effects, CheckEntryRules(parsed[i], origin(), number(), rules_source));
-    stored_->AddEntry(batch, entries[i], parsed[i].leaf_hash, c.statement_hash, c.statement.get(),
-                      parsed[i].entry->get().getLogTime());
-    StoredLog::AddRuleEffects(batch, effects);
+    rules::BatchRuleSource rules_source(*stored_, batch.stored);
+    CUSTOS_ASSIGN_OR_RETURN(auto effects, rules::CheckEntryRules(parsed[i], origin(), number(), rules_source));
+    AddEntry(*stored_, batch, entries[i], parsed[i].leaf_hash, c.statement_hash, c.statement.get(),
+             parsed[i].entry->get().getLogTime(), effects);
   }
   return Status::OK();
 }
@@ -177,9 +188,9 @@ Status Replica::StorePayload(uint64_t index, const personal::Attachment& attachm
   auto parsed = ParseEntry(entry, index);
   if (!parsed.status.ok()) return parsed.status;
   CUSTOS_RETURN_IF_ERROR(personal::CheckAttachment(parsed.submission->statement.get(), attachment).WithContext(at));
-  CUSTOS_ASSIGN_OR_RETURN(auto delisted, stored_->UsedBy(origin(), index));
+  CUSTOS_ASSIGN_OR_RETURN(auto delisted, rules::UsedBy(*stored_, origin(), index));
   if (delisted) return Status::FailedPrecondition(at + ": the listing was delisted by entry " + std::to_string(*delisted));
-  CUSTOS_ASSIGN_OR_RETURN(auto listing, stored_->TargetAt(index));
+  CUSTOS_ASSIGN_OR_RETURN(auto listing, rules::TargetAt(*stored_, index));
   if (!listing || listing->publication_ends <= now) {
     return Status::FailedPrecondition(at + ": the listing's publication has ended");
   }

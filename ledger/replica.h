@@ -31,8 +31,11 @@
 #include "crypto/keyfile.h"
 #include "crypto/note.h"
 #include "crypto/status.h"
+#include "ledger/entry_batch.h"
 #include "ledger/equivocation.h"
+#include "ledger/key_table.h"
 #include "ledger/layout.h"
+#include "ledger/listings_state.h"
 #include "ledger/private_data.h"
 #include "ledger/store.h"
 
@@ -63,6 +66,8 @@ class Replica final {
   const NoteVerifier& origin_key() const { return origin_key_; }
   layout::LogNumber number() const { return stored_->number(); }
   const StoredLog& stored() const { return *stored_; }
+  // The replica's listings map (its root is in the origin's checkpoints).
+  const listings::LogListings& listings() const { return *listings_; }
 
   // --- Replication.
 
@@ -125,7 +130,7 @@ class Replica final {
     return stored_->ConsistencyProof(old_size, tree_size);
   }
   Result<Hash> RootAt(uint64_t tree_size) const { return stored_->RootAt(tree_size); }
-  std::optional<KeyState> KeyStateOf(const PublicKey& key) const { return stored_->KeyStateOf(key); }
+  std::optional<KeyState> KeyStateOf(const PublicKey& key) const { return keys_.KeyStateOf(key); }
 
   // Cosignatures gathered for the origin's checkpoints (StoredLog's contracts).
   Status AddCosignature(std::string_view note, std::string_view cosignature_line, const NoteVerifier& witness) {
@@ -182,13 +187,16 @@ class Replica final {
 
  private:
   Replica(Store& store, const NoteVerifier& origin_key, layout::LogNumber number);
+  // Loads the stored log, or sets up an empty one with the origin's identity
+  // if it has no entry yet; then its key table.
+  Status LoadOrStart();
   Status LoadWitnessRecords();
   // Parses and checks the origin's signature on a checkpoint note. Sets
   // `origin_note` to the note with only the origin's signature (the form
   // stored: other signers' lines are not verified here).
   Result<Checkpoint> OpenCheckpoint(std::string_view note, std::string* origin_note) const;
   // Checks entries in order and adds them to `batch`.
-  Status AddEntries(std::span<const Bytes> entries, StoredLog::Batch& batch);
+  Status AddEntries(std::span<const Bytes> entries, EntryBatch& batch);
   // An equivocation proof for a note of size <= size() whose root differs
   // from the held one, built from a note held at that size or above.
   std::optional<EquivocationProof> ProofAgainstHeld(std::string_view note, const Checkpoint& cp) const;
@@ -202,6 +210,8 @@ class Replica final {
   Store& store_;
   const NoteVerifier origin_key_;
   std::unique_ptr<StoredLog> stored_;
+  std::unique_ptr<listings::LogListings> listings_;
+  KeyTable keys_;  // written under write_mu_
 
   std::mutex write_mu_;  // serialises Apply and Cosign (the log's one writer)
   mutable std::mutex state_mu_;

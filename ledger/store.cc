@@ -3,13 +3,12 @@
 #include <leveldb/cache.h>
 #include <leveldb/filter_policy.h>
 
+#include <algorithm>
 #include <limits>
 
 #include "crypto/cosignature.h"
-#include "ledger/bundle_entry.h"
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
-#include "ledger/private_data.h"
 #include "ledger/read_only_env.h"
 #include "schema/canonical.h"
 
@@ -168,6 +167,18 @@ Status Store::Scrub(const std::atomic<bool>* stop) const {
     }
     CUSTOS_RETURN_IF_ERROR(FromLevelDb(it->status(), "reading " + what));
   }
+  return Status::OK();
+}
+
+Status Store::CompactErased(const std::vector<std::string>& deleted_keys) {
+  if (deleted_keys.empty()) return Status::OK();
+  const auto [lo, hi] = std::minmax_element(deleted_keys.begin(), deleted_keys.end());
+  const leveldb::Slice begin(*lo), end(*hi);
+  db_->CompactRange(&begin, &end);
+  leveldb::WriteBatch again;
+  for (const auto& key : deleted_keys) again.Delete(key);
+  CUSTOS_RETURN_IF_ERROR(Write(again));
+  db_->CompactRange(&begin, &end);
   return Status::OK();
 }
 
@@ -341,57 +352,6 @@ Status Store::ScanPrefix(std::string_view prefix,
   return FromLevelDb(it->status(), "reading an index");
 }
 
-namespace {
-// The records of one query-index prefix: each key is the prefix, then
-// log (u32) and index (u64).
-Result<std::vector<Store::IndexHit>> IndexHits(const Store& store, const std::string& prefix) {
-  std::vector<Store::IndexHit> hits;
-  CUSTOS_RETURN_IF_ERROR(store.ScanPrefix(prefix, [&](std::string_view key, std::string_view value) {
-    if (key.size() != prefix.size() + 12) return Status::Corruption("index: malformed key");
-    hits.push_back(Store::IndexHit{layout::IndexedEntryAtEnd(key), std::string(value)});
-    return Status::OK();
-  }));
-  return hits;
-}
-}  // namespace
-
-Result<std::vector<Store::IndexHit>> Store::EvidenceByDigest(uint8_t algorithm, const Hash& digest) const {
-  // The index holds a prefix of the digest: each hit's registration is read
-  // and kept only if it names the whole digest.
-  CUSTOS_ASSIGN_OR_RETURN(auto candidates, IndexHits(*this, layout::DigestIndexPrefix(algorithm, digest.span())));
-  std::vector<IndexHit> hits;
-  for (auto& hit : candidates) {
-    CUSTOS_ASSIGN_OR_RETURN(auto raw, Get(layout::EntryKey(hit.entry.log, hit.entry.index)));
-    if (!raw) return Status::Corruption("digest index: names entry " + std::to_string(hit.entry.index) + " of log " +
-                                        std::to_string(hit.entry.log) + ", which is not stored");
-    CUSTOS_ASSIGN_OR_RETURN(auto entry, bundle::ReadLightEntry(AsBytes(*raw)));
-    auto body = entry.statement.get().getBody();
-    if (!body.isEvidenceRegistered()) return Status::Corruption("digest index: names an entry that registers nothing");
-    auto registered = body.getEvidenceRegistered();
-    for (auto d : registered.getDigests()) {
-      auto value = d.getValue();
-      if (static_cast<uint8_t>(d.getAlgorithm()) == algorithm &&
-          std::equal(value.begin(), value.end(), digest.bytes.begin(), digest.bytes.end())) {
-        hits.push_back(IndexHit{hit.entry, registered.getEvidenceId().cStr()});
-        break;
-      }
-    }
-  }
-  return hits;
-}
-
-Result<std::vector<Store::IndexHit>> Store::EntriesByEvidence(std::string_view evidence_id) const {
-  return IndexHits(*this, layout::EvidenceIndexPrefix(evidence_id));
-}
-
-Result<std::vector<Store::IndexHit>> Store::EntriesByCase(std::string_view case_id) const {
-  return IndexHits(*this, layout::CaseIndexPrefix(case_id));
-}
-
-Result<std::vector<Store::IndexHit>> Store::ListingsBySubject(const Hash& subject_key) const {
-  return IndexHits(*this, layout::SubjectIndexPrefix(subject_key));
-}
-
 Result<std::map<layout::LogNumber, layout::LogHead>> Store::Heads(const leveldb::Snapshot* snapshot) const {
   leveldb::ReadOptions ro = CheckedReads(/*fill_cache=*/false);
   ro.snapshot = snapshot;
@@ -425,13 +385,11 @@ StoredLog::StoredLog(Store& store, layout::LogNumber number)
 void StoredLog::SetIdentity(std::string origin, const PublicKey& node_key) {
   origin_ = std::move(origin);
   node_key_ = node_key;
-  authority_ = Authority();
   last_time_ = 0;
   tree_.emplace(merkle::TreeAppender::Load(*tiles_, 0).value());  // an empty tree reads no tile
   std::lock_guard<std::mutex> lock(head_mu_);
   head_ = layout::LogHead();
   head_.root = merkle::EmptyRoot();
-  committed_keys_ = std::make_shared<const std::map<PublicKey, KeyState>>();
 }
 
 Status StoredLog::Load() {
@@ -450,7 +408,6 @@ Status StoredLog::Load() {
   }
   if (number_ == layout::kOwnLog && !store_.options().allow_damaged) CUSTOS_RETURN_IF_ERROR(store_.CheckSignedMark());
   CUSTOS_RETURN_IF_ERROR(LoadGenesis());
-  CUSTOS_RETURN_IF_ERROR(LoadKeyTable());
   CUSTOS_RETURN_IF_ERROR(CheckHeadAgainstEntries());
   CUSTOS_ASSIGN_OR_RETURN(auto appender, merkle::TreeAppender::Load(*tiles_, head->size));
   if (appender.Root() != head->root) return Status::Corruption("log head: root does not match the stored tree");
@@ -474,21 +431,6 @@ Status StoredLog::LoadGenesis() {
   auto nk = PublicKey::FromSpan(Span(g.getNodeKey()));
   if (!nk) return Status::Corruption("genesis: node key is not 32 bytes");
   node_key_ = *nk;
-  authority_ = Authority();
-  authority_.set_node_key(*nk);
-  return Status::OK();
-}
-
-Status StoredLog::LoadKeyTable() {
-  CUSTOS_RETURN_IF_ERROR(ForEachRecord(layout::kKeyPrefix, [&](std::string_view key, std::string_view value) {
-    auto pub = PublicKey::FromSpan(AsBytes(key));
-    auto state = KeyState::Decode(value);
-    if (!pub || !state) return Status::Corruption("key table: malformed record");
-    authority_.Set(*pub, *state);
-    return Status::OK();
-  }));
-  std::lock_guard<std::mutex> lock(head_mu_);
-  committed_keys_ = std::make_shared<const std::map<PublicKey, KeyState>>(authority_.keys());
   return Status::OK();
 }
 
@@ -545,18 +487,6 @@ Result<Bytes> StoredLog::Entry(uint64_t index) const {
   return Bytes(value.begin(), value.end());
 }
 
-std::optional<KeyState> StoredLog::KeyStateOf(const PublicKey& key) const {
-  std::shared_ptr<const std::map<PublicKey, KeyState>> keys;
-  {
-    std::lock_guard<std::mutex> lock(head_mu_);
-    keys = committed_keys_;
-  }
-  if (!keys) return std::nullopt;
-  auto it = keys->find(key);
-  if (it == keys->end()) return std::nullopt;
-  return it->second;
-}
-
 Result<std::optional<uint64_t>> StoredLog::ReplayIndexOf(int64_t statement_time, const Hash& statement_hash) const {
   std::string where;
   leveldb::Status s =
@@ -609,52 +539,6 @@ Result<Hash> StoredLog::RootAt(uint64_t tree_size) const {
     return Status::InvalidArgument("size: " + std::to_string(tree_size) + " is past the log's size " + std::to_string(size()));
   }
   return merkle::TreeRoot(*tiles_, tree_size);
-}
-
-namespace {
-template <typename T>
-Result<std::optional<T>> ReadRecord(const Store& store, const std::string& key, const char* what) {
-  CUSTOS_ASSIGN_OR_RETURN(auto raw, store.Get(key));
-  if (!raw) return std::optional<T>();
-  auto record = T::Decode(*raw);
-  if (!record) return Status::Corruption(std::string("rule state: malformed ") + what + " record");
-  return record;
-}
-}  // namespace
-
-Result<std::optional<rules::EvidenceRecord>> StoredLog::EvidenceOf(std::string_view evidence_id) const {
-  return ReadRecord<rules::EvidenceRecord>(store_, layout::EvidenceStateKey(number_, evidence_id), "evidence");
-}
-
-Result<std::optional<rules::CaseRecord>> StoredLog::CaseOf(std::string_view case_id) const {
-  return ReadRecord<rules::CaseRecord>(store_, layout::CaseStateKey(number_, case_id), "case");
-}
-
-Result<std::optional<rules::TargetRecord>> StoredLog::TargetAt(uint64_t index) const {
-  return ReadRecord<rules::TargetRecord>(store_, layout::TargetKey(number_, index), "target");
-}
-
-Result<std::optional<uint64_t>> StoredLog::UsedBy(std::string_view origin, uint64_t index) const {
-  CUSTOS_ASSIGN_OR_RETURN(auto raw, store_.Get(layout::UsedKey(number_, origin, index)));
-  if (!raw) return std::optional<uint64_t>();
-  auto by = rules::DecodeUse(*raw);
-  if (!by) return Status::Corruption("rule state: malformed use record");
-  return by;
-}
-
-Result<std::vector<StoredLog::ListingState>> StoredLog::ListingsOf(const Hash& subject_key, int64_t at) const {
-  CUSTOS_ASSIGN_OR_RETURN(auto hits, store_.ListingsBySubject(subject_key));
-  std::vector<ListingState> out;
-  for (const auto& hit : hits) {
-    if (hit.entry.log != number_) continue;
-    CUSTOS_ASSIGN_OR_RETURN(auto target, TargetAt(hit.entry.index));
-    if (!target || target->kind != rules::TargetKind::kListing) continue;  // a delisting
-    ListingState state{hit.entry.index, *target, std::nullopt, false};
-    CUSTOS_ASSIGN_OR_RETURN(state.delisted_by, UsedBy(origin_, hit.entry.index));
-    state.live = !state.delisted_by && at < target->publication_ends;
-    out.push_back(std::move(state));
-  }
-  return out;
 }
 
 Status StoredLog::ForEachRecord(char prefix_kind,
@@ -770,40 +654,20 @@ Result<std::optional<uint64_t>> StoredLog::LatestCosignedSize() const {
 // ------------------------------------------------------------ StoredLog: writing
 
 void StoredLog::Begin(Batch* batch) const {
-  batch->authority = authority_;
   batch->last_leaf = head().last_leaf;
   batch->last_time = last_time_;
 }
 
-void StoredLog::AddEntry(Batch& batch, ByteSpan entry, const Hash& leaf, const Hash& statement_hash,
-                         schema::Statement::Reader statement, int64_t log_time) const {
+void StoredLog::AddEntry(Batch& batch, ByteSpan entry, const Hash& leaf, int64_t log_time, int64_t statement_time,
+                         const Hash& statement_hash) const {
   const uint64_t index = NextIndex(batch);
   batch.entries.Put(layout::EntryKey(number_, index), SliceOf(entry));
   std::string where;
   PutBigEndian64(&where, index);
-  batch.writes.Put(layout::ReplayKey(number_, statement.getTime(), statement_hash), where);
-  batch.authority.Apply(statement, [&](const PublicKey& key, const KeyState& state) {
-    batch.writes.Put(layout::KeyStateKey(number_, key), state.Encode());
-  });
-  // The listing ends: its payload goes in the same batch (docs/personal-data.md). The
-  // rules have checked that the delisting names a listing of this log.
-  if (auto listing = personal::DelistedIndex(statement, origin_)) {
-    personal::DeletePayload(batch.writes, number_, *listing);
-    batch.erased_private.push_back(layout::PrivateKey(number_, *listing));
-  }
-  if (auto change = listings::ListingChangeOf(statement, index, leaf)) batch.listing_changes.push_back(*change);
-  if (personal::ListedDigest(statement)) batch.person_listings.push_back(index);
+  batch.writes.Put(layout::ReplayKey(number_, statement_time, statement_hash), where);
   batch.leaves.push_back(leaf);
   batch.last_leaf = leaf;
   batch.last_time = log_time;
-}
-
-void StoredLog::AddRuleEffects(Batch& batch, const rules::RuleEffects& effects) {
-  for (const auto& [key, value] : effects.state) {
-    batch.writes.Put(key, value);
-    batch.rule_state[key] = value;
-  }
-  for (const auto& [key, value] : effects.index) batch.writes.Put(key, value);
 }
 
 layout::LogHead StoredLog::Grow(Batch& batch) const {
@@ -837,40 +701,13 @@ Status StoredLog::Commit(Batch& batch, layout::LogHead head) {
   // The batch is committed whatever happens here: a failed write of the
   // second tombstones leaves the store refusing writes (Store::Write), which
   // the next append reports.
-  if (!batch.erased_private.empty()) (void)personal::CompactPayloads(store_, batch.erased_private);
+  (void)store_.CompactErased(batch.erased);
   if (batch.tree) tree_ = std::move(batch.tree);
-  authority_ = std::move(batch.authority);
   last_time_ = batch.last_time;
   tiles_->Update(batch.tiles);
-  auto keys = std::make_shared<const std::map<PublicKey, KeyState>>(authority_.keys());
   std::lock_guard<std::mutex> lock(head_mu_);
   head_ = std::move(head);
-  committed_keys_ = std::move(keys);
   return Status::OK();
-}
-
-// ------------------------------------------------------------ rule sources
-
-Result<std::optional<std::string>> BatchRuleSource::Get(const std::string& key) {
-  if (auto it = batch_.rule_state.find(key); it != batch_.rule_state.end()) {
-    return std::optional<std::string>(it->second);
-  }
-  if (prefetched_) {
-    if (auto it = prefetched_->find(key); it != prefetched_->end()) return it->second;
-  }
-  return log_.store().Get(key);
-}
-
-std::optional<Hash> BatchRuleSource::PendingLeaf(uint64_t index) {
-  const uint64_t first = log_.FirstIndex();
-  if (index < first || index - first >= batch_.leaves.size()) return std::nullopt;
-  return batch_.leaves[index - first];
-}
-
-Result<std::optional<std::string>> PrefetchRuleSource::Get(const std::string& key) {
-  CUSTOS_ASSIGN_OR_RETURN(auto value, store_.Get(key));
-  cache_[key] = value;
-  return value;
 }
 
 }  // namespace custos

@@ -35,12 +35,9 @@
 #include "crypto/bytes.h"
 #include "crypto/note.h"
 #include "crypto/status.h"
-#include "ledger/authority.h"
 #include "ledger/checked_reads.h"
 #include "ledger/clock.h"
 #include "ledger/layout.h"
-#include "ledger/listings_state.h"
-#include "ledger/rules.h"
 #include "ledger/signed_mark.h"
 #include "ledger/tile_store.h"
 #include "ledger/tiles.h"
@@ -142,6 +139,21 @@ class Store final {
   bool write_failed() const { return write_failed_.load(); }
   bool read_only() const { return options_.read_only; }
 
+  // Makes the deletion of `deleted_keys` (keys of db(), deleted by a
+  // written batch) physical. LevelDB keeps a deleted value in its write-ahead
+  // log and in older table files until a compaction merges it with its
+  // tombstone, and a memtable flush never drops anything. So: CompactRange
+  // over the keys' range (it flushes the memtable, which retires the
+  // write-ahead log file holding the value, then compacts the tables
+  // overlapping the range); then the tombstones are written once more and
+  // the range compacted again, because the first flush may have put value
+  // and tombstone into one table at a level CompactRange does not rewrite —
+  // the second tombstone lands in a table above it and is compacted down
+  // into it, which drops the value. LevelDB removes the obsolete files.
+  // Blocks until done; thread-safe. IOError if writing the tombstones fails
+  // (then every later write is refused, as for Write).
+  Status CompactErased(const std::vector<std::string>& deleted_keys);
+
   // Reads every record of both databases with its checksum (without filling
   // the block cache), to find damage that opening does not read: OK, or
   // Corruption naming the database; IOError for another read failure. Stops
@@ -188,25 +200,6 @@ class Store final {
   // `batch` (the own log writes them with its genesis entry).
   static void PutLogRecord(leveldb::WriteBatch& batch, std::string_view origin, layout::LogNumber number);
 
-  // --- Query indexes across every log the store holds (docs/rules.md). Each
-  // returns the entries in (log, index) order, with the record's value (the
-  // evidence id for a digest, the body kind as one byte otherwise); IOError
-  // if the read fails.
-  struct IndexHit {
-    layout::IndexedEntry entry;
-    std::string value;
-  };
-  // The evidenceRegistered entries naming a content digest (algorithm: the
-  // schema::DigestAlgorithm ordinal).
-  Result<std::vector<IndexHit>> EvidenceByDigest(uint8_t algorithm, const Hash& digest) const;
-  // Every entry naming an evidence id (registration, custody, examination,
-  // disposal, referrals sending it along).
-  Result<std::vector<IndexHit>> EntriesByEvidence(std::string_view evidence_id) const;
-  // Every entry about a case id (evidence registered for it, opened, referred,
-  // answered, decided, closed, clues, listings with it as case reference).
-  Result<std::vector<IndexHit>> EntriesByCase(std::string_view case_id) const;
-  // The listings and delistings of an organisation, by subject key.
-  Result<std::vector<IndexHit>> ListingsBySubject(const Hash& subject_key) const;
   // Calls fn(key, value) for every record whose key starts with `prefix`
   // (not empty), without filling the block cache. Stops at the first error
   // fn returns.
@@ -272,8 +265,6 @@ class StoredLog final {
 
   // Canonical LogEntry bytes of entry `index`; NotFound past the end.
   Result<Bytes> Entry(uint64_t index) const;
-  // The key's state in the committed key table; nullopt if never granted.
-  std::optional<KeyState> KeyStateOf(const PublicKey& key) const;
   // The index of the entry holding the statement with this hash; nullopt if none.
   Result<std::optional<uint64_t>> ReplayIndexOf(int64_t statement_time, const Hash& statement_hash) const;
 
@@ -311,38 +302,6 @@ class StoredLog final {
   // the batch with Commit, which also tells CosignedCheckpointAt it changed.
   void PutCosignature(leveldb::WriteBatch& batch, uint64_t tree_size, const NoteSignature& cosignature) const;
 
-  // --- Rule state of this log (ledger/rules.h), as of the last commit.
-
-  // The custody state of an evidence id; nullopt if the log never knew it.
-  Result<std::optional<rules::EvidenceRecord>> EvidenceOf(std::string_view evidence_id) const;
-  // The state of a case opened in this log; nullopt if never opened here.
-  Result<std::optional<rules::CaseRecord>> CaseOf(std::string_view case_id) const;
-  // What the rules keep of entry `index` if it is a transfer, referral or listing.
-  Result<std::optional<rules::TargetRecord>> TargetAt(uint64_t index) const;
-  // The entry of this log that used the reference to (origin, index): the
-  // receipt, answer or delisting; nullopt if none did.
-  Result<std::optional<uint64_t>> UsedBy(std::string_view origin, uint64_t index) const;
-
-  // A listing of this log and where it stands at `at` (ms since the epoch).
-  struct ListingState {
-    uint64_t index = 0;
-    rules::TargetRecord listing;
-    std::optional<uint64_t> delisted_by;
-    bool live = false;  // not delisted, and `at` is before its publication end
-  };
-  // The listings of the organisation with `subject_key` in this log, in index order.
-  Result<std::vector<ListingState>> ListingsOf(const Hash& subject_key, int64_t at) const;
-
-  // The committed listings map root and a subject's live listings in this
-  // log (listings_state.cc). `snapshot` (nullptr: the latest state) reads
-  // them as of a LevelDB snapshot, so that a root and a proof agree with one
-  // head. IOError / Corruption from the store.
-  Result<Hash> ListingsRoot(const leveldb::Snapshot* snapshot = nullptr) const;
-  Result<std::vector<listings::LiveListing>> LiveListingsOf(const listings::SubjectKey& key,
-                                                             const leveldb::Snapshot* snapshot = nullptr) const;
-  Result<listings::MapProof> ProveListing(const listings::SubjectKey& key,
-                                          const leveldb::Snapshot* snapshot = nullptr) const;
-
   // Calls fn(key after the prefix byte and log number, value) for every record
   // of kind `prefix` of this log, in key order, without filling the block
   // cache (for scans). Stops at the first error fn returns.
@@ -350,64 +309,53 @@ class StoredLog final {
 
   // --- Writing (serialised by the owner).
 
-  // Everything one batch adds, gathered before the write.
+  // Everything one batch adds, gathered before the write. What an entry
+  // changes beyond its own records (key table, rule state, indexes, the
+  // listings map, private payloads) its modules put into `writes`
+  // (ledger/entry_batch.h); the store only writes them.
   struct Batch {
     leveldb::WriteBatch writes;
     leveldb::WriteBatch entries;  // the entry records, for Store::entries_db()
     std::vector<Hash> leaves;
-    Authority authority;     // the key table after the batch's entries
     Hash last_leaf;          // leaf hash of the last entry so far
     int64_t last_time = 0;   // logTime of the last entry so far
     std::optional<merkle::TreeAppender> tree;   // set by Grow
     std::map<merkle::TileId, std::string> tiles;  // set by Grow
-    // The rule-state records the batch's entries changed, which later
-    // entries of the batch read before the database (BatchRuleSource).
-    std::unordered_map<std::string, std::string> rule_state;
-    // The private payloads the batch's delistings delete ('p' keys):
-    // Commit compacts them out of the files (ledger/private_data.h).
-    std::vector<std::string> erased_private;
-    // The listings and delistings among the batch's entries, in index
-    // order, for ApplyListings.
-    std::vector<listings::ListingChange> listing_changes;
-    // The batch's listings of persons (entries whose private payload a
-    // follower fetches next; ledger/private_data.h), in index order.
-    std::vector<uint64_t> person_listings;
+    // Records the batch's entries changed that later entries of the batch
+    // read before the database (rules::BatchRuleSource). PutState writes both.
+    std::unordered_map<std::string, std::string> state;
+    // Keys the batch deletes whose old values must also leave the LevelDB
+    // files (private payloads): Commit compacts them out (Store::CompactErased).
+    std::vector<std::string> erased;
+
+    void PutState(const std::string& key, const std::string& value) {
+      writes.Put(key, value);
+      state[key] = value;
+    }
   };
   // Starts a batch from the committed state.
   void Begin(Batch* batch) const;
   uint64_t NextIndex(const Batch& batch) const { return tree_->size() + batch.leaves.size(); }
-  // Adds entry NextIndex(batch): its bytes, its replay record, the key
-  // states its statement changes (applied to batch.authority), and for a
-  // delisting the deletion of the delisted listing's private payload.
-  void AddEntry(Batch& batch, ByteSpan entry, const Hash& leaf, const Hash& statement_hash,
-                schema::Statement::Reader statement, int64_t log_time) const;
-  // Puts what the rules decided for the entry just added (its rule state
-  // and query-index records) into the batch.
-  static void AddRuleEffects(Batch& batch, const rules::RuleEffects& effects);
+  // Adds entry NextIndex(batch): its bytes, with leaf hash `leaf` and logTime
+  // `log_time`, and its replay record (the statement's time and hash).
+  void AddEntry(Batch& batch, ByteSpan entry, const Hash& leaf, int64_t log_time, int64_t statement_time,
+                const Hash& statement_hash) const;
   // The index of the first entry of the batch.
   uint64_t FirstIndex() const { return tree_->size(); }
   // Grows a copy of the tree by the batch's leaves and puts the tiles that
   // changed. Returns the head after the batch, with the current checkpoint
   // note (the caller replaces it if the batch brings a new one).
   layout::LogHead Grow(Batch& batch) const;
-  // Applies the batch's listing changes to this log's listings map and 'l'
-  // records, in batch.writes, and returns the map root after the batch's
-  // entries. Call once per batch, before Commit. Corruption if a stored
-  // record is malformed or a delisting names no live listing; IOError if a
-  // read fails. Defined in listings_state.cc.
-  Result<Hash> ApplyListings(Batch& batch) const;
   // Puts `head` and writes the batch through the store. Only after the write
-  // succeeds does the committed state (head, tree, key table) move ahead.
-  // A batch that deleted private payloads is then compacted (blocking) so
-  // the deleted values leave the LevelDB files.
+  // succeeds does the committed state (head, tree) move ahead. A batch that
+  // erased keys is then compacted (blocking) so the deleted values leave the
+  // LevelDB files.
   Status Commit(Batch& batch, layout::LogHead head);
-  // The writer's committed key table and last logTime.
-  const Authority& authority() const { return authority_; }
+  // The writer's last committed logTime.
   int64_t last_log_time() const { return last_time_; }
 
  private:
   Status LoadGenesis();
-  Status LoadKeyTable();
   Status CheckHeadAgainstEntries();
   Result<std::vector<std::string>> CosignatureLines(uint64_t tree_size) const;
 
@@ -419,13 +367,10 @@ class StoredLog final {
 
   // Writer state, serialised by the owner:
   std::optional<merkle::TreeAppender> tree_;
-  Authority authority_;
   int64_t last_time_ = 0;  // logTime of the last entry
 
   mutable std::mutex head_mu_;
   layout::LogHead head_;  // guarded by head_mu_
-  // The top branches of the listings map, for ProveListing (thread-safe).
-  mutable listings::MapBranchCache map_branches_;
   // The last cosigned note CosignedCheckpointAt assembled (listing checks
   // ask for the same size thousands of times between two batches), valid
   // while no write that may add a cosignature came after it: Commit and
@@ -438,40 +383,6 @@ class StoredLog final {
   std::atomic<uint64_t> cosignature_writes_{0};
   mutable std::mutex cosigned_mu_;
   mutable std::optional<CosignedNote> cosigned_;  // guarded by cosigned_mu_
-  // The committed key table, shared read-only with readers; guarded by head_mu_.
-  std::shared_ptr<const std::map<PublicKey, KeyState>> committed_keys_;
-};
-
-// Reads the rule state as a batch leaves it for its next entry: the batch's
-// own records first, then `prefetched` values (read before the batch began,
-// when the log has not moved since), then the database. Serialised with the
-// log's writer, like the batch.
-class BatchRuleSource final : public rules::RuleSource {
- public:
-  using Cache = std::unordered_map<std::string, std::optional<std::string>>;
-  BatchRuleSource(const StoredLog& log, const StoredLog::Batch& batch, const Cache* prefetched = nullptr)
-      : log_(log), batch_(batch), prefetched_(prefetched) {}
-  Result<std::optional<std::string>> Get(const std::string& key) override;
-  std::optional<Hash> PendingLeaf(uint64_t index) override;
-
- private:
-  const StoredLog& log_;
-  const StoredLog::Batch& batch_;
-  const Cache* prefetched_;
-};
-
-// Reads the committed state from the database and remembers every value
-// read, so that the checks of a submission can be tried on the worker pool
-// and their point reads served again under the append lock. One per thread.
-class PrefetchRuleSource final : public rules::RuleSource {
- public:
-  explicit PrefetchRuleSource(const Store& store) : store_(store) {}
-  Result<std::optional<std::string>> Get(const std::string& key) override;
-  BatchRuleSource::Cache& cache() { return cache_; }
-
- private:
-  const Store& store_;
-  BatchRuleSource::Cache cache_;
 };
 
 }  // namespace custos

@@ -9,9 +9,11 @@
 #include "ledger/checkpoint.h"
 #include "ledger/entry_checker.h"
 #include "ledger/equivocation.h"
+#include "ledger/key_table.h"
 #include "ledger/listings_state.h"
 #include "ledger/merkle.h"
 #include "ledger/replica.h"
+#include "ledger/rule_state.h"
 #include "ledger/rules.h"
 #include "ledger/submission.h"
 
@@ -169,7 +171,7 @@ class LogVerifier {
   Status CheckInOrder(const ParsedEntry& p, uint64_t index) {
     CUSTOS_RETURN_IF_ERROR(checker_.CheckNext(p, authority_));
     CUSTOS_RETURN_IF_ERROR(CheckReplayIndex(*p.submission, index));
-    CUSTOS_ASSIGN_OR_RETURN(auto effects, CheckEntryRules(p, log_.origin(), log_.number(), rules_));
+    CUSTOS_ASSIGN_OR_RETURN(auto effects, rules::CheckEntryRules(p, log_.origin(), log_.number(), rules_));
     for (auto& [key, value] : effects.state) rules_.state()[key] = std::move(value);
     for (const auto& [key, value] : effects.index) indexes_.Add(key, value);
     unchecked_references_ += effects.unchecked_references;
@@ -236,7 +238,7 @@ class LogVerifier {
   // make, and a head checkpoint at the head's size must carry that root.
   Status CheckListings(const layout::LogHead& head) {
     CUSTOS_ASSIGN_OR_RETURN(Hash rebuilt, listings_.Root());
-    auto stored = log_.ListingsRoot();
+    auto stored = listings::LogListings(log_).Root();
     if (!stored.ok()) return Status::Corruption("listings map: " + stored.status().message());
     if (*stored != rebuilt) return Status::Corruption("listings map: its root does not match the entries");
     size_t records = 0;
@@ -260,14 +262,7 @@ class LogVerifier {
 
   // The stored key table must be exactly the one the entries produce.
   Status CheckKeyTable() {
-    std::map<PublicKey, KeyState> stored;
-    CUSTOS_RETURN_IF_ERROR(log_.ForEachRecord(layout::kKeyPrefix, [&](std::string_view key, std::string_view value) {
-      auto pub = PublicKey::FromSpan(AsBytes(key));
-      auto state = KeyState::Decode(value);
-      if (!pub || !state) return Status::Corruption("key table: malformed record");
-      stored[*pub] = *state;
-      return Status::OK();
-    }));
+    CUSTOS_ASSIGN_OR_RETURN(auto stored, KeyTable::Read(log_));
     if (stored != authority_.keys()) return Status::Corruption("key table: does not match the key grants and revokes in the log");
     return Status::OK();
   }

@@ -33,7 +33,7 @@ class StoredLogView final : public LogView {
     return log_.ConsistencyProof(old_size, tree_size);
   }
   Result<listings::LogListingAnswer> ListingAnswer(const listings::SubjectKey& key) const override {
-    return listings::BuildLogAnswer(log_.stored(), key);
+    return listings::BuildLogAnswer(log_.listings(), key);
   }
   const StoredLog& stored() const override { return log_.stored(); }
 

@@ -153,7 +153,7 @@ Status CheckLoop(const Log& log, const trust::Federation& trust, const Subjects&
     const std::string& id = subjects.ids[listed ? 1 : 0][rng() % subjects.ids[0].size()];
     auto key = listings::DeriveSubjectKey(listings::SubjectKind::kUnifiedSocialCreditCode, id);
     auto t0 = SteadyClock::now();
-    CUSTOS_ASSIGN_OR_RETURN(auto part, listings::BuildLogAnswer(log.stored(), key));
+    CUSTOS_ASSIGN_OR_RETURN(auto part, listings::BuildLogAnswer(log.listings(), key));
     listings::ListingAnswer answer{listings::SubjectKind::kUnifiedSocialCreditCode, id, {std::move(part)}};
     std::string wire = answer.Format();
     auto t1 = SteadyClock::now();

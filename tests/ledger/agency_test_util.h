@@ -290,19 +290,23 @@ class Agency {
       auto store = Must(Store::Open(options_, OpenMode::kOpenExisting), "Store::Open");
       StoredLog log(*store, layout::kOwnLog);
       if (Status st = log.Load(); !st.ok()) throw std::runtime_error(st.ToString());
+      KeyTable keys;
+      if (Status st = keys.Load(log); !st.ok()) throw std::runtime_error(st.ToString());
       auto checked = Must(CheckSubmission(submission), "CheckSubmission");
-      StoredLog::Batch batch;
-      log.Begin(&batch);
+      EntryBatch batch;
+      BeginBatch(log, keys, batch);
       const int64_t time = now();
-      Bytes entry = BuildEntry(log.NextIndex(batch), batch.last_leaf, time, checked.submission.get());
-      log.AddEntry(batch, entry, merkle::LeafHash(entry), checked.statement_hash, checked.statement.get(), time);
-      layout::LogHead head = log.Grow(batch);
-      Hash listings_root = Must(log.ApplyListings(batch), "ApplyListings");
+      Bytes entry = BuildEntry(log.NextIndex(batch.stored), batch.stored.last_leaf, time, checked.submission.get());
+      AddEntry(log, batch, entry, merkle::LeafHash(entry), checked.statement_hash, checked.statement.get(), time,
+               rules::RuleEffects());
+      layout::LogHead head = log.Grow(batch.stored);
+      Hash listings_root =
+          Must(listings::LogListings(log).Apply(batch.listing_changes, batch.stored.writes), "LogListings::Apply");
       Checkpoint cp{origin_, head.size, head.root, {listings::ListingsLine(listings_root)}};
       const NamedKey key = NodeKeyOf(origin_);
       head.checkpoint = Must(SignNote(cp.Format(), key.name, key.key), "SignNote");
-      batch.writes.Put(layout::CheckpointKey(layout::kOwnLog, head.size), head.checkpoint);
-      if (Status st = log.Commit(batch, head); !st.ok()) throw std::runtime_error(st.ToString());
+      batch.stored.writes.Put(layout::CheckpointKey(layout::kOwnLog, head.size), head.checkpoint);
+      if (Status st = log.Commit(batch.stored, head); !st.ok()) throw std::runtime_error(st.ToString());
     }
     Reopen();
   }

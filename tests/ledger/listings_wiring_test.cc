@@ -164,7 +164,7 @@ TEST_F(ListingsWiringTest, EveryCheckpointCarriesTheRootOfTheMapRebuiltFromItsEn
     EXPECT_EQ(RootInCheckpoint(*note), *root) << "size " << size;
   }
   // The value of a subject covers exactly its live listings.
-  auto live = Must(log().stored().LiveListingsOf(KeyOf(a)), "LiveListingsOf");
+  auto live = Must(log().listings().LiveListingsOf(KeyOf(a)), "LiveListingsOf");
   ASSERT_EQ(live.size(), 1u);
   EXPECT_EQ(live[0].index, la.index + 2);
 }
@@ -204,7 +204,7 @@ TEST_F(ListingsWiringTest, RandomListingsThroughTheAppendPathAgreeWithAPlainMap)
       std::vector<LiveListing> expected;
       for (const auto& r : model[id]) expected.push_back({r.index, r.leaf_hash});
       if (!expected.empty()) value = ListingStateDigest(expected);
-      auto proof = Must(log().stored().ProveListing(KeyOf(id)), "ProveListing");
+      auto proof = Must(log().listings().Prove(KeyOf(id)), "ProveListing");
       EXPECT_TRUE(VerifyMapProof(root, KeyOf(id), value, proof).ok()) << "round " << round << " subject " << id;
     }
   }
@@ -235,7 +235,7 @@ TEST_F(ListingsWiringTest, AReplicaRebuildsTheMapAndTakesTheOriginsCheckpoints) 
   ASSERT_TRUE(Follow().ok());
   origin_->AppendOk({Delisting(l), Listing(CompanyId(8), testing::kStartMillis + 30 * kDay)});
   ASSERT_TRUE(Follow().ok());
-  EXPECT_EQ(Must(Follower().stored().ListingsRoot(), "ListingsRoot"), RootInCheckpoint(log().checkpoint()));
+  EXPECT_EQ(Must(Follower().listings().Root(), "ListingsRoot"), RootInCheckpoint(log().checkpoint()));
 }
 
 TEST_F(ListingsWiringTest, AReplicaRefusesACheckpointWithAForgedOrMissingListingsLine) {
@@ -265,12 +265,12 @@ TEST_F(ListingsWiringTest, AnswersVerifyListedAndNotListedAndNameWhatFails) {
   const int64_t now = origin_->now();
   ListingVerifier verifier(Trust());
 
-  auto listed = Must(BuildLogAnswer(log().stored(), KeyOf(a)), "BuildLogAnswer");
+  auto listed = Must(BuildLogAnswer(log().listings(), KeyOf(a)), "BuildLogAnswer");
   auto verdict = Must(verifier.Verify(listed, KeyOf(a), now), "Verify listed");
   EXPECT_TRUE(verdict.listed);
   ASSERT_EQ(verdict.listings.size(), 1u);
   EXPECT_EQ(verdict.listings[0].index, la.index);
-  auto absent = Must(BuildLogAnswer(log().stored(), KeyOf(b)), "BuildLogAnswer");
+  auto absent = Must(BuildLogAnswer(log().listings(), KeyOf(b)), "BuildLogAnswer");
   EXPECT_FALSE(Must(verifier.Verify(absent, KeyOf(b), now), "Verify absent").listed);
 
   // The text form round-trips.
@@ -302,7 +302,7 @@ TEST_F(ListingsWiringTest, AnswersVerifyListedAndNotListedAndNameWhatFails) {
   EXPECT_NE(verifier.Verify(omitted, KeyOf(a), now).status().message().find("map proof"), std::string::npos);
   // An old root: the proof made before the delisting against the new checkpoint.
   origin_->AppendOk({Delisting(la)});
-  auto after = Must(BuildLogAnswer(log().stored(), KeyOf(a)), "BuildLogAnswer");
+  auto after = Must(BuildLogAnswer(log().listings(), KeyOf(a)), "BuildLogAnswer");
   EXPECT_FALSE(Must(verifier.Verify(after, KeyOf(a), now), "Verify after").listed);
   auto stale = listed;
   stale.checkpoint = after.checkpoint;
@@ -338,7 +338,7 @@ TEST_F(ListingsWiringTest, APersonIsKeyedByTheListingsPrivateDigest) {
   std::transform(upper.begin(), upper.end(), upper.begin(), [](char c) { return static_cast<char>(std::toupper(c)); });
   auto subject = Must(SubjectOfQuery(SubjectKind::kResidentId, " " + upper + "\n"), "SubjectOfQuery");
   EXPECT_EQ(subject.id, HexEncode(digest.span()));
-  auto answer = Must(BuildLogAnswer(log().stored(), subject.key), "BuildLogAnswer");
+  auto answer = Must(BuildLogAnswer(log().listings(), subject.key), "BuildLogAnswer");
   EXPECT_TRUE(Must(ListingVerifier(Trust()).Verify(answer, subject.key, origin_->now()), "Verify").listed);
   EXPECT_EQ(SubjectOfQuery(SubjectKind::kResidentId, "11010519491231002X").status().code(),
             Status::Code::kInvalidArgument);
@@ -352,7 +352,7 @@ TEST_F(ListingsWiringTest, AQueryNamesAnOrganisationAsTypedAndNeverAnInvalidCode
   auto subject = Must(SubjectOfQuery(SubjectKind::kUnifiedSocialCreditCode, "\t" + typed + " "), "SubjectOfQuery");
   EXPECT_EQ(subject.id, a);
   EXPECT_EQ(subject.key, KeyOf(a));
-  auto answer = Must(BuildLogAnswer(log().stored(), subject.key), "BuildLogAnswer");
+  auto answer = Must(BuildLogAnswer(log().listings(), subject.key), "BuildLogAnswer");
   EXPECT_TRUE(Must(ListingVerifier(Trust()).Verify(answer, subject.key, origin_->now()), "Verify").listed);
   std::string wrong_check = a;
   wrong_check.back() = wrong_check.back() == '0' ? '1' : '0';
@@ -366,7 +366,7 @@ TEST_F(ListingsWiringTest, TheWitnessPolicyIsChecked) {
   const std::string a = CompanyId(21);
   origin_->AppendOk({Listing(a, testing::kStartMillis + 30 * kDay)});
   ListingVerifier strict(Trust(1));
-  auto answer = Must(BuildLogAnswer(log().stored(), KeyOf(a)), "BuildLogAnswer");
+  auto answer = Must(BuildLogAnswer(log().listings(), KeyOf(a)), "BuildLogAnswer");
   Status no_quorum = strict.Verify(answer, KeyOf(a), origin_->now()).status();
   EXPECT_NE(no_quorum.message().find("witness policy: 1 of 1"), std::string::npos) << no_quorum.ToString();
 
@@ -375,7 +375,7 @@ TEST_F(ListingsWiringTest, TheWitnessPolicyIsChecked) {
   ASSERT_TRUE(log().AddCosignature(log().checkpoint(),
                                    line, NoteVerifier::ForKey(kWitness, WitnessKey().public_key(), kAlgCosignatureV1))
                   .ok());
-  answer = Must(BuildLogAnswer(log().stored(), KeyOf(a)), "BuildLogAnswer");
+  answer = Must(BuildLogAnswer(log().listings(), KeyOf(a)), "BuildLogAnswer");
   auto verdict = Must(strict.Verify(answer, KeyOf(a), origin_->now()), "Verify cosigned");
   EXPECT_TRUE(verdict.listed);
   EXPECT_EQ(verdict.cosignatures, 1u);
@@ -397,7 +397,7 @@ TEST_F(ListingsWiringTest, ABadCosignatureByANamedCosignerIsRefused) {
   ASSERT_TRUE(log().AddCosignature(log().checkpoint(),
                                    line, NoteVerifier::ForKey(kWitness, WitnessKey().public_key(), kAlgCosignatureV1))
                   .ok());
-  auto answer = Must(BuildLogAnswer(log().stored(), KeyOf(a)), "BuildLogAnswer");
+  auto answer = Must(BuildLogAnswer(log().listings(), KeyOf(a)), "BuildLogAnswer");
   EXPECT_TRUE(ListingVerifier(Trust(0)).Verify(answer, KeyOf(a), origin_->now()).ok());
   Note note = Must(Note::Parse(answer.checkpoint), "Parse");
   ASSERT_EQ(note.signatures.back().name, kWitness);

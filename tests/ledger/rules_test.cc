@@ -15,6 +15,7 @@
 
 #include "crypto/sha256.h"
 #include "ledger/listings_map.h"
+#include "ledger/indexes.h"
 #include "ledger/log.h"
 #include "ledger/replica.h"
 #include "ledger/store.h"
@@ -124,7 +125,7 @@ TEST_F(RulesTest, CustodyMovesOnlyFromTheCurrentHolder) {
   ExpectRefused(ipb(), Transfer("UNKNOWN", "X", "Y"), Code::kFailedPrecondition,
                 "body.custodyTransferred.evidenceId: evidence UNKNOWN is not registered in this log");
   ExpectRefused(ipb(), Examine("UNKNOWN"), Code::kFailedPrecondition, "body.evidenceExamined.evidenceId: ");
-  auto e = Must(ipb().log().stored().EvidenceOf("SZIPB-2024-0017-E01"), "EvidenceOf");
+  auto e = Must(rules::EvidenceOf(ipb().log().stored(), "SZIPB-2024-0017-E01"), "EvidenceOf");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->holder, "Z");
   EXPECT_EQ(e->status, rules::EvidenceStatus::kHeld);
@@ -186,7 +187,7 @@ TEST_F(RulesTest, ATransferToAnotherAgencyIsInTransitUntilThatAgencyReceivesIt) 
   const Receipt received = psb().Ok(Receive("E1", ipb().RefTo(sent), "刑警大队"));
   ExpectRefused(psb(), Receive("E1", ipb().RefTo(sent), "刑警大队"), Code::kFailedPrecondition, "was already received");
   psb().Ok(Examine("E1"));
-  auto e = Must(psb().log().stored().EvidenceOf("E1"), "EvidenceOf");
+  auto e = Must(rules::EvidenceOf(psb().log().stored(), "E1"), "EvidenceOf");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->since, received.index);
   EXPECT_EQ(e->holder, "刑警大队");
@@ -234,8 +235,8 @@ TEST_F(RulesTest, OnlyTheAgencyAReferralNamesAnswersItOnceInItsOwnLog) {
   const uint64_t answered = psb().Ok(Answer("C-1", ipb().RefTo(referral))).index;
   ExpectRefused(psb(), Answer("C-1", ipb().RefTo(referral)), Code::kFailedPrecondition,
                 "was already answered (entry " + std::to_string(answered) + ")");
-  EXPECT_EQ(Must(psb().log().stored().UsedBy(kOrigin, referral.index), "UsedBy"), std::optional<uint64_t>(answered));
-  auto target = Must(ipb().log().stored().TargetAt(referral.index), "TargetAt");
+  EXPECT_EQ(Must(rules::UsedBy(psb().log().stored(), kOrigin, referral.index), "UsedBy"), std::optional<uint64_t>(answered));
+  auto target = Must(rules::TargetAt(ipb().log().stored(), referral.index), "TargetAt");
   ASSERT_TRUE(target);
   EXPECT_EQ(target->kind, rules::TargetKind::kReferral);
   EXPECT_EQ(target->to_origin, kPsb);
@@ -285,13 +286,13 @@ TEST_F(RulesTest, ADelistingEndsALiveListingOfTheSameLogOnce) {
   ExpectRefused(psb(), Delist(ipb().RefTo(listing)), Code::kInvalidArgument,
                 "body.subjectDelisted.listing: names a listing of suzhou-ipb.example/custos; a delisting ends a listing "
                 "of its own log");
-  auto states = Must(ipb().log().stored().ListingsOf(SubjectKeyOf(kCompany), ipb().now()), "ListingsOf");
+  auto states = Must(rules::ListingsOf(ipb().log().stored(), SubjectKeyOf(kCompany), ipb().now()), "ListingsOf");
   ASSERT_EQ(states.size(), 1u);
   EXPECT_TRUE(states[0].live);
   const uint64_t delisted = ipb().Ok(Delist(ipb().RefTo(listing))).index;
   ExpectRefused(ipb(), Delist(ipb().RefTo(listing)), Code::kFailedPrecondition,
                 "was already delisted (entry " + std::to_string(delisted) + ")");
-  states = Must(ipb().log().stored().ListingsOf(SubjectKeyOf(kCompany), ipb().now()), "ListingsOf");
+  states = Must(rules::ListingsOf(ipb().log().stored(), SubjectKeyOf(kCompany), ipb().now()), "ListingsOf");
   ASSERT_EQ(states.size(), 1u);
   EXPECT_FALSE(states[0].live);
   EXPECT_EQ(states[0].delisted_by, std::optional<uint64_t>(delisted));
@@ -302,7 +303,7 @@ TEST_F(RulesTest, AListingLapsesByItselfAtItsPublicationEnd) {
   const int64_t ends = ipb().now() + kDay;
   const Receipt listing = ipb().Ok(List(ends));
   ipb().clock().Advance(kDay);
-  auto states = Must(ipb().log().stored().ListingsOf(SubjectKeyOf(kCompany), ipb().now()), "ListingsOf");
+  auto states = Must(rules::ListingsOf(ipb().log().stored(), SubjectKeyOf(kCompany), ipb().now()), "ListingsOf");
   ASSERT_EQ(states.size(), 1u);
   EXPECT_FALSE(states[0].live);
   EXPECT_FALSE(states[0].delisted_by);
@@ -326,7 +327,7 @@ TEST_F(RulesTest, IndexesAreReadableAfterReopeningAcrossLogs) {
   psb().Close();
   psb().Reopen();
 
-  auto by_case = Must(psb().store().EntriesByCase("C-1"), "EntriesByCase");
+  auto by_case = Must(rules::EntriesByCase(psb().store(), "C-1"), "EntriesByCase");
   std::vector<std::pair<layout::LogNumber, uint64_t>> where;
   for (const auto& hit : by_case) where.emplace_back(hit.entry.log, hit.entry.index);
   const layout::LogNumber ipb_log = *Must(psb().store().FindLog(kOrigin), "FindLog");
@@ -336,23 +337,23 @@ TEST_F(RulesTest, IndexesAreReadableAfterReopeningAcrossLogs) {
   EXPECT_EQ(where, want);
   EXPECT_EQ(by_case[0].value, rules::EncodeKind(Which::REFERRAL_ANSWERED));
 
-  auto by_evidence = Must(psb().store().EntriesByEvidence("E1"), "EntriesByEvidence");
+  auto by_evidence = Must(rules::EntriesByEvidence(psb().store(), "E1"), "EntriesByEvidence");
   ASSERT_EQ(by_evidence.size(), 3u);  // registered, examined, referred (named twice: one record)
   EXPECT_EQ(by_evidence[2].value, rules::EncodeKind(Which::CASE_REFERRED));
 
-  auto by_digest = Must(psb().store().EvidenceByDigest(0, Sha256::Digest(std::string_view("content of E1"))), "digest");
+  auto by_digest = Must(rules::EvidenceByDigest(psb().store(), 0, Sha256::Digest(std::string_view("content of E1"))), "digest");
   ASSERT_EQ(by_digest.size(), 1u);
   EXPECT_EQ(by_digest[0].entry, (layout::IndexedEntry{ipb_log, registered.index}));
   EXPECT_EQ(by_digest[0].value, "E1");
 
-  auto listed = Must(psb().store().ListingsBySubject(SubjectKeyOf(kCompany)), "ListingsBySubject");
+  auto listed = Must(rules::ListingsBySubject(psb().store(), SubjectKeyOf(kCompany)), "ListingsBySubject");
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0].entry.index, 6u);
 
-  auto evidence = Must(psb().replica(kOrigin).stored().EvidenceOf("E1"), "EvidenceOf");
+  auto evidence = Must(rules::EvidenceOf(psb().replica(kOrigin).stored(), "E1"), "EvidenceOf");
   ASSERT_TRUE(evidence);
   EXPECT_EQ(evidence->holder, "A");
-  auto opened = Must(psb().log().stored().CaseOf("C-1"), "CaseOf");
+  auto opened = Must(rules::CaseOf(psb().log().stored(), "C-1"), "CaseOf");
   ASSERT_TRUE(opened);
   EXPECT_EQ(opened->closed_at, 0u);
   // The replica's index records verify against its entries as well.

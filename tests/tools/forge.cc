@@ -59,6 +59,9 @@
 #include "ledger/checkpoint.h"
 #include "ledger/layout.h"
 #include "ledger/merkle.h"
+#include "ledger/entry_batch.h"
+#include "ledger/key_table.h"
+#include "ledger/listings_state.h"
 #include "ledger/store.h"
 #include "ledger/submission.h"
 #include "schema/canonical.h"
@@ -157,22 +160,25 @@ Result<uint64_t> AppendUnchecked(StoredLog& log, const NamedKey& node_key, ByteS
   const ByteSpan statement_bytes(statement_data.begin(), statement_data.size());
   CUSTOS_ASSIGN_OR_RETURN(auto statement, schema::ReadCanonical<schema::Statement>(
                                               statement_bytes, schema::kMaxStatementBytes, "statement"));
-  StoredLog::Batch batch;
-  log.Begin(&batch);
-  const uint64_t index = log.NextIndex(batch);
+  KeyTable keys;
+  CUSTOS_RETURN_IF_ERROR(keys.Load(log));
+  EntryBatch batch;
+  BeginBatch(log, keys, batch);
+  const uint64_t index = log.NextIndex(batch.stored);
   // logTime never goes backwards, as in Log::Append: only the chosen check may fail.
   const int64_t log_time = std::max(log.store().clock().NowMillis(), log.last_log_time());
-  Hash prev = batch.last_leaf;
+  Hash prev = batch.stored.last_leaf;
   if (kind == Kind::kBrokenChain) prev.bytes[31] ^= 0x01;
   const Bytes entry = BuildEntry(index, prev, log_time, sub.get());
-  log.AddEntry(batch, entry, merkle::LeafHash(entry), Sha256::Digest(statement_bytes), statement.get(), log_time);
-  layout::LogHead head = log.Grow(batch);
-  CUSTOS_ASSIGN_OR_RETURN(Hash listings_root, log.ApplyListings(batch));
+  AddEntry(log, batch, entry, merkle::LeafHash(entry), Sha256::Digest(statement_bytes), statement.get(), log_time,
+           rules::RuleEffects());
+  layout::LogHead head = log.Grow(batch.stored);
+  CUSTOS_ASSIGN_OR_RETURN(Hash listings_root, listings::LogListings(log).Apply(batch.listing_changes, batch.stored.writes));
   // A new checkpoint signed by the node key: the node vouches for the bad entry.
   Checkpoint cp{log.origin(), head.size, head.root, {listings::ListingsLine(listings_root)}};
   CUSTOS_ASSIGN_OR_RETURN(head.checkpoint, SignNote(cp.Format(), node_key.name, node_key.key));
-  batch.writes.Put(layout::CheckpointKey(log.number(), head.size), head.checkpoint);
-  CUSTOS_RETURN_IF_ERROR(log.Commit(batch, std::move(head)));
+  batch.stored.writes.Put(layout::CheckpointKey(log.number(), head.size), head.checkpoint);
+  CUSTOS_RETURN_IF_ERROR(log.Commit(batch.stored, std::move(head)));
   return index;
 }
 
