@@ -276,23 +276,11 @@ struct AuditOpts {
   bool json = false;
 };
 
-template <typename F>
-void Run(CLI::App* cmd, NodeFlags& flags, int& exit_code, F run) {
-  cmd->callback([&flags, &exit_code, run] {
-    auto session = NodeSession::Open(flags);
-    if (!session.ok()) {
-      exit_code = Fail(session.status());
-      return;
-    }
-    exit_code = run(**session);
-  });
-}
-
 }  // namespace
 
-void AddAuditCommands(CLI::App& app, NodeFlags& flags, int& exit_code) {
+void RegisterAuditCommands(CLI::App& app, Globals& globals, int& exit_code) {
   auto o = std::make_shared<AuditOpts>();  // kept alive by the callbacks below
-  auto* c = app.add_subcommand("case", "Queries about cases across every log the node holds");
+  auto* c = app.add_subcommand("case", "Queries about cases across every log a node holds (needs --node)");
   c->require_subcommand(1);
   auto* trail = c->add_subcommand(
       "trail",
@@ -310,9 +298,9 @@ void AddAuditCommands(CLI::App& app, NodeFlags& flags, int& exit_code) {
       "Example (a procuratorate's node, which follows the bureau and the police):\n"
       "  custos --node 127.0.0.1:7302 --key me.key --node-vkey VKEY case trail SZIPB-2024-0017 \\\n"
       "    --trust examples/node/federation.json");
-  Run(trail, flags, exit_code, [o](NodeSession& s) { return CaseTrail(s, o->case_id, o->trust, o->json); });
+  RunOnNode(trail, globals, exit_code, [o](NodeSession& s) { return CaseTrail(s, o->case_id, o->trust, o->json); });
 
-  auto* a = app.add_subcommand("audit", "Audits across every log the node holds");
+  auto* a = app.add_subcommand("audit", "Audits across every log a node holds (needs --node)");
   a->require_subcommand(1);
   auto* referrals = a->add_subcommand(
       "referrals",
@@ -330,19 +318,8 @@ void AddAuditCommands(CLI::App& app, NodeFlags& flags, int& exit_code) {
       "Examples:\n"
       "  custos --node 127.0.0.1:7302 --key me.key --node-vkey VKEY audit referrals --trust federation.json\n"
       "  custos --node … audit referrals --at 2024-05-01T00:00:00Z --format csv > findings.csv");
-  Run(referrals, flags, exit_code,
-      [o](NodeSession& s) { return AuditReferrals(s, o->at, o->json ? "json" : o->format, o->trust); });
-}
-
-void RegisterAuditHelp(CLI::App& app, int& exit_code) {
-  for (const char* name : {"case", "audit"}) {
-    auto* cmd = app.add_subcommand(name, std::string(name == std::string("case") ? "case trail" : "audit referrals") +
-                                             " across a node's logs (needs --node)");
-    cmd->allow_extras();
-    cmd->callback([&exit_code, name] {
-      exit_code = Fail(Status::InvalidArgument(std::string(name) + ": give --node HOST:PORT (or set CUSTOS_NODE)"));
-    });
-  }
+  RunOnNode(referrals, globals, exit_code,
+            [o](NodeSession& s) { return AuditReferrals(s, o->at, o->json ? "json" : o->format, o->trust); });
 }
 
 }  // namespace custos::cli

@@ -5,15 +5,11 @@
 // log's against --node-vkey, before anything is printed.
 #pragma once
 
-#include "cli/common.h"
-#include "cli/node_session.h"
+#include "cli/command_line.h"
 
 namespace custos::cli {
 
-// Adds `case trail` and `audit referrals` to the command line against a node.
-void AddAuditCommands(CLI::App& app, NodeFlags& flags, int& exit_code);
-
-// Lists them in the offline help, where reaching them means no --node was given.
-void RegisterAuditHelp(CLI::App& app, int& exit_code);
+// Adds `case trail` and `audit referrals`, which run against a node only.
+void RegisterAuditCommands(CLI::App& app, Globals& globals, int& exit_code);
 
 }  // namespace custos::cli

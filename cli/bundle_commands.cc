@@ -158,42 +158,20 @@ const char* kBundleHelp =
     "`custos verify --bundle` will) before it is written; nothing is written\n"
     "if it does not verify (exit 1). See docs/evidence-bundle.md.";
 
-void AddBundleOptions(CLI::App* cmd, BundleOpts& o) {
-  cmd->add_option("--file", o.file, "The evidence file: its digest is computed here (streamed)");
-  cmd->add_option("--digest", o.digest, "The content digest, 64 hex digits (instead of --file)");
-  cmd->add_option("--algorithm", o.algorithm, "Digest algorithm: sha256 (default) or sm3");
-  cmd->add_option("--out", o.out, "Where to write the bundle (FILE.bundle)")->required();
-  cmd->add_option("--trust", o.trust, "The federation file: origins, keys and the witness policy")->required();
-  cmd->add_flag("--json", o.json, "Print {ok, out, bytes, account} (or {ok, reason, message}) as JSON");
-}
-
 }  // namespace
 
-void AddEvidenceNodeCommands(CLI::App& app, NodeFlags& flags, int& exit_code) {
-  auto o = std::make_shared<BundleOpts>();
-  auto* evidence = app.add_subcommand("evidence", "Evidence queries: bundles for courts");
+void RegisterEvidenceCommands(CLI::App& app, Globals& globals, int& exit_code) {
+  auto o = std::make_shared<BundleOpts>();  // kept alive by the callback below
+  auto* evidence = app.add_subcommand("evidence", "Evidence queries: bundles for courts (needs --node)");
   evidence->require_subcommand(1);
   auto* make = evidence->add_subcommand("bundle", kBundleHelp);
-  AddBundleOptions(make, *o);
-  make->callback([&flags, &exit_code, o] {
-    auto session = NodeSession::Open(flags);
-    if (!session.ok()) {
-      exit_code = Fail(session.status());
-      return;
-    }
-    exit_code = MakeBundle(**session, *o);
-  });
-}
-
-void RegisterEvidenceCommands(CLI::App& app, Globals&, int& exit_code) {
-  auto o = std::make_shared<BundleOpts>();
-  auto* evidence = app.add_subcommand("evidence", "Evidence queries against a node (needs --node)");
-  evidence->require_subcommand(1);
-  auto* make = evidence->add_subcommand("bundle", kBundleHelp);
-  AddBundleOptions(make, *o);
-  make->callback([&exit_code] {
-    exit_code = Fail(Status::InvalidArgument("evidence bundle: give --node HOST:PORT (or set CUSTOS_NODE)"));
-  });
+  make->add_option("--file", o->file, "The evidence file: its digest is computed here (streamed)");
+  make->add_option("--digest", o->digest, "The content digest, 64 hex digits (instead of --file)");
+  make->add_option("--algorithm", o->algorithm, "Digest algorithm: sha256 (default) or sm3");
+  make->add_option("--out", o->out, "Where to write the bundle (FILE.bundle)")->required();
+  make->add_option("--trust", o->trust, "The federation file: origins, keys and the witness policy")->required();
+  make->add_flag("--json", o->json, "Print {ok, out, bytes, account} (or {ok, reason, message}) as JSON");
+  RunOnNode(make, globals, exit_code, [o](NodeSession& s) { return MakeBundle(s, *o); });
 }
 
 int VerifyBundle(const std::string& bundle_file, const std::string& file, const std::string& trust_file, bool json) {

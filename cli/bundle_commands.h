@@ -4,14 +4,11 @@
 
 #include <string>
 
-#include "cli/common.h"
-#include "cli/node_session.h"
+#include "cli/command_line.h"
 
 namespace custos::cli {
 
-// `evidence bundle` on the command line against a node (cli/node_commands.cc).
-void AddEvidenceNodeCommands(CLI::App& app, NodeFlags& flags, int& exit_code);
-// `evidence bundle` in the offline command line: explains that it needs --node.
+// Adds `evidence bundle`, which runs against a node only.
 void RegisterEvidenceCommands(CLI::App& app, Globals& globals, int& exit_code);
 
 // custos verify --bundle FILE [--file FILE] --trust FEDERATION.json [--json]:

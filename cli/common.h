@@ -24,11 +24,6 @@ inline constexpr int kExitVerifyFailed = 1;  // a proof, signature or log did no
 inline constexpr int kExitBadInput = 2;      // bad usage, or input refused
 inline constexpr int kExitIOError = 3;       // the disk or the OS failed
 
-// Options every command shares.
-struct Globals {
-  bool json = false;
-};
-
 // Prints "custos: <message>" to stderr and returns the exit code for `status`:
 // Corruption is kExitVerifyFailed when `verifying`, else kExitBadInput;
 // IOError is kExitIOError; everything else kExitBadInput.
@@ -106,9 +101,5 @@ Result<uint64_t> ParseIndex(const std::string& text, const char* flag);
 // and the statement it carries. Bytes that do not read are damage: Corruption
 // "entry I: <field>: <reason>" (or "entry I statement: …").
 Result<schema::CanonicalMessage<schema::LogEntry>> ReadStoredEntry(ByteSpan bytes, uint64_t index);
-
-void RegisterKeyCommands(CLI::App& app, Globals& globals, int& exit_code);
-void RegisterLogCommands(CLI::App& app, Globals& globals, int& exit_code);
-void RegisterProofCommands(CLI::App& app, Globals& globals, int& exit_code);
 
 }  // namespace custos::cli

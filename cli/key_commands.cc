@@ -1,7 +1,7 @@
 // custos key generate | key show
 #include <iostream>
 
-#include "cli/common.h"
+#include "cli/command_line.h"
 #include "crypto/note.h"
 
 namespace custos::cli {
@@ -55,12 +55,12 @@ void RegisterKeyCommands(CLI::App& app, Globals& globals, int& exit_code) {
   gen->add_option("--name", o->name, "Key name, e.g. the officer's id or the log origin")->required();
   gen->add_option("--out", o->out, "Key file to create; never overwritten")->required();
   gen->add_flag("--json", globals.json, "Print name, verifierKey, publicKey and keyId as JSON");
-  gen->callback([&, o] { exit_code = Generate(o->name, o->out, globals.json); });
+  RunOffline(gen, globals, exit_code, [&globals, o] { return Generate(o->name, o->out, globals.json); });
 
   auto* show = key->add_subcommand("show", "Print the verifier key string of a key file");
   show->add_option("--key", o->key, "Key file")->required();
   show->add_flag("--json", globals.json, "Print as JSON");
-  show->callback([&, o] { exit_code = Show(o->key, globals.json); });
+  RunOffline(show, globals, exit_code, [&globals, o] { return Show(o->key, globals.json); });
 }
 
 }  // namespace custos::cli

@@ -140,8 +140,8 @@ int Run(NodeSession& session, const ListingOpts& o) {
 
 }  // namespace
 
-void AddListingCommands(CLI::App& app, NodeFlags& flags, int& exit_code) {
-  auto* listing = app.add_subcommand("listing", "Dishonesty listings: is a subject listed, with proof");
+void RegisterListingCommands(CLI::App& app, Globals& globals, int& exit_code) {
+  auto* listing = app.add_subcommand("listing", "Dishonesty listings: is a subject listed, with proof (needs --node)");
   listing->require_subcommand(1);
   auto o = std::make_shared<ListingOpts>();
   auto* check = listing->add_subcommand(
@@ -162,14 +162,7 @@ void AddListingCommands(CLI::App& app, NodeFlags& flags, int& exit_code) {
   check->add_option("--origin", o->origin, "Only this log (default: every log the node holds)");
   check->add_option("--batch", o->batch, "A file of ids, one per line, instead of ID");
   check->add_flag("--json", o->json, "Print the verified result as JSON");
-  check->callback([o, &flags, &exit_code] {
-    auto session = NodeSession::Open(flags);
-    if (!session.ok()) {
-      exit_code = Fail(session.status());
-      return;
-    }
-    exit_code = Run(**session, *o);
-  });
+  RunOnNode(check, globals, exit_code, [o](NodeSession& s) { return Run(s, *o); });
 }
 
 }  // namespace custos::cli

@@ -4,13 +4,11 @@
 // prints "listed" / "not listed" per log and overall.
 #pragma once
 
-#include "cli/common.h"
-#include "cli/node_session.h"
+#include "cli/command_line.h"
 
 namespace custos::cli {
 
-// Adds `listing check` to the command line against a node; runs with a
-// session opened from `flags` and sets `exit_code`.
-void AddListingCommands(CLI::App& app, NodeFlags& flags, int& exit_code);
+// Adds `listing check`, which runs against a node only.
+void RegisterListingCommands(CLI::App& app, Globals& globals, int& exit_code);
 
 }  // namespace custos::cli

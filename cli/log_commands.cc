@@ -1,9 +1,11 @@
-// custos log init | log verify | submit | checkpoint | entry
+// custos log init | log verify | log backup | submit | checkpoint | entry
+// (the node forms of the last three are in cli/node_commands.cc)
 
 #include <filesystem>
 #include <iostream>
 
-#include "cli/common.h"
+#include "cli/command_line.h"
+#include "cli/node_commands.h"
 #include "cli/private_data.h"
 #include "cli/repair_commands.h"
 #include "crypto/note.h"
@@ -218,8 +220,9 @@ int Backup(const std::string& dir, const std::string& out, bool json) {
 
 void RegisterLogCommands(CLI::App& app, Globals& globals, int& exit_code) {
   struct Opts {
-    std::string data, origin, node_key, key, statement, batch, index, private_file, out, federation;
+    std::string data, origin, node_key, statement, batch, index, private_file, out, federation;
     std::vector<std::string> admins;
+    size_t per_call = 0;
   };
   auto o = std::make_shared<Opts>();
   auto* log = app.add_subcommand("log", "Create and check a log");
@@ -235,7 +238,8 @@ void RegisterLogCommands(CLI::App& app, Globals& globals, int& exit_code) {
   init->add_option("--node-key", o->node_key, "Node key file; its name must equal the origin")->required();
   init->add_option("--admin", o->admins, "Verifier key string of an admin (repeat for more)")->required();
   init->add_flag("--json", globals.json, "Print origin, verifierKey and checkpoint as JSON");
-  init->callback([&, o] { exit_code = Init(o->data, o->origin, o->node_key, o->admins, globals.json); });
+  RunOffline(init, globals, exit_code,
+             [&globals, o] { return Init(o->data, o->origin, o->node_key, o->admins, globals.json); });
 
   auto* verify = log->add_subcommand(
       "verify",
@@ -246,7 +250,7 @@ void RegisterLogCommands(CLI::App& app, Globals& globals, int& exit_code) {
   verify->add_option("--federation", o->federation,
                      "Also check every replica of a peer in this federation file that the store holds");
   verify->add_flag("--json", globals.json, "Print {ok, size, root, replicas} or {ok, reason} as JSON");
-  verify->callback([&, o] { exit_code = VerifyLog(o->data, o->federation, globals.json); });
+  RunOffline(verify, globals, exit_code, [&globals, o] { return VerifyLog(o->data, o->federation, globals.json); });
 
   auto* backup = log->add_subcommand(
       "backup",
@@ -258,33 +262,55 @@ void RegisterLogCommands(CLI::App& app, Globals& globals, int& exit_code) {
   backup->add_option("--data", o->data, "The log's directory (a running node's is fine)")->required();
   backup->add_option("--out", o->out, "The new directory for the copy (must not exist)")->required();
   backup->add_flag("--json", globals.json, "Print {ok, out, size, records, entries, checkpoint} as JSON");
-  backup->callback([&, o] { exit_code = Backup(o->data, o->out, globals.json); });
+  RunOffline(backup, globals, exit_code, [&globals, o] { return Backup(o->data, o->out, globals.json); });
 
   AddRepairCommand(*log, globals, exit_code);
 
   auto* submit = app.add_subcommand(
       "submit",
-      "Sign statements with your key and append them to the log. Fills in origin,\n"
-      "time and nonce when the JSON leaves them out. Prints \"<index> <base64 leaf hash>\"\n"
-      "per appended entry. A batch is all or nothing: one bad line appends nothing.");
-  submit->add_option("--data", o->data, "The log's directory")->required();
-  submit->add_option("--key", o->key, "Your key file (the author)")->required();
+      "Sign statements with your key (--key FILE) and append them to the log, or\n"
+      "submit them to the node. Fills in origin, time and nonce when the JSON leaves\n"
+      "them out. Prints \"<index> <base64 leaf hash>\" per appended entry. Offline a\n"
+      "batch is all or nothing: one bad line appends nothing. A node accepts or\n"
+      "refuses each statement on its own, and its receipts are checked against\n"
+      "--node-vkey before they are printed.");
+  EitherSource submit_source;
+  submit_source.data = AddDataOption(submit, o->data);
+  submit_source.key_offline = true;
   submit->add_option("--statement", o->statement, "One JSON statement (see examples/)");
   submit->add_option("--batch", o->batch, "JSON Lines file, one statement per line");
   submit->add_option("--private", o->private_file, kPrivateHelp);
+  submit_source.node_only.push_back(
+      submit->add_option("--per-call", o->per_call, "Against a node: submissions per RPC call (default 4096, the node's limit)"));
   submit->add_flag("--json", globals.json, "Print the receipts and the new checkpoint as JSON");
-  submit->callback([&, o] { exit_code = Submit(o->data, o->key, o->statement, o->batch, o->private_file, globals.json); });
+  RunOnEither(
+      submit, globals, submit_source, exit_code,
+      [&globals, o] {
+        if (globals.node.key().empty()) return Fail(Status::InvalidArgument("--key is required (see --help)"));
+        return Submit(o->data, globals.node.key(), o->statement, o->batch, o->private_file, globals.json);
+      },
+      [&globals, o](NodeSession& s) {
+        return SubmitOnNode(s, o->statement, o->batch, o->private_file, o->per_call, globals.json);
+      });
 
   auto* cp = app.add_subcommand("checkpoint", "Print the latest signed checkpoint, verbatim (C2SP tlog-checkpoint)");
-  cp->add_option("--data", o->data, "The log's directory")->required();
+  EitherSource cp_source;
+  cp_source.data = AddDataOption(cp, o->data);
+  cp_source.node_only.push_back(AddOriginOption(cp, o->origin));
   cp->add_flag("--json", globals.json, "Print origin, size, root and the note as JSON");
-  cp->callback([&, o] { exit_code = ShowCheckpoint(o->data, globals.json); });
+  RunOnEither(
+      cp, globals, cp_source, exit_code, [&globals, o] { return ShowCheckpoint(o->data, globals.json); },
+      [&globals, o](NodeSession& s) { return ShowCheckpointOnNode(s, o->origin, globals.json); });
 
   auto* entry = app.add_subcommand("entry", "Print an entry: its raw canonical bytes, or JSON");
-  entry->add_option("--data", o->data, "The log's directory")->required();
+  EitherSource entry_source;
+  entry_source.data = AddDataOption(entry, o->data);
   entry->add_option("--index", o->index, "Entry index (0 is the genesis)")->required();
+  entry_source.node_only.push_back(AddOriginOption(entry, o->origin));
   entry->add_flag("--json", globals.json, "Decode the entry and its statement as JSON");
-  entry->callback([&, o] { exit_code = ShowEntry(o->data, o->index, globals.json); });
+  RunOnEither(
+      entry, globals, entry_source, exit_code, [&globals, o] { return ShowEntry(o->data, o->index, globals.json); },
+      [&globals, o](NodeSession& s) { return ShowEntryOnNode(s, o->origin, o->index, globals.json); });
 }
 
 }  // namespace custos::cli

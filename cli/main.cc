@@ -3,28 +3,41 @@
 
 #include <iostream>
 
+#include "cli/audit_commands.h"
 #include "cli/bundle_commands.h"
-#include "cli/common.h"
+#include "cli/command_line.h"
+#include "cli/listing_commands.h"
 #include "cli/node_commands.h"
 #include "crypto/ed25519.h"
 #include "schema/well_formed.h"
 
 namespace {
 
+// The one command tree: every command, whichever log it reads, so that
+// --help lists all of them at every level (cli/command_line.h).
 int Run(int argc, char** argv) {
-  if (auto rc = custos::cli::RunAgainstNode(argc, argv)) return *rc;  // --node: against a running node
   CLI::App app{
       "custos: signed, hash-chained, Merkle-proved logs for evidence custody, case referrals\n"
       "and dishonesty listings. Every command takes --help; outputs are stable for scripts.\n"
       "Exit codes: 0 success, 1 a verification failed, 2 bad usage or bad input, 3 I/O error."};
   app.require_subcommand(1);
+  app.fallthrough();  // before the commands: the node options may follow any of them
   custos::cli::Globals globals;
+  globals.node.AddTo(app);
   int exit_code = custos::cli::kExitOk;
   custos::cli::RegisterKeyCommands(app, globals, exit_code);
   custos::cli::RegisterLogCommands(app, globals, exit_code);
   custos::cli::RegisterProofCommands(app, globals, exit_code);
   custos::cli::RegisterNodeCommands(app, globals, exit_code);
+  custos::cli::RegisterAuditCommands(app, globals, exit_code);
+  custos::cli::RegisterListingCommands(app, globals, exit_code);
   custos::cli::RegisterEvidenceCommands(app, globals, exit_code);
+  // After the commands, which would inherit it.
+  app.footer(
+      "A command reads a log in a data directory (--data DIR) or asks a running node:\n"
+      "  custos --node HOST:PORT --key FILE --node-vkey VKEY <command> ...\n"
+      "with the node options before or after the command; CUSTOS_NODE, CUSTOS_KEY and\n"
+      "CUSTOS_NODE_VKEY are their defaults (docs/cli.md, docs/node.md).");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,4 +1,4 @@
-// custos --node HOST:PORT … : submit | checkpoint | entry | prove | node status
+// custos --node HOST:PORT … : submit | checkpoint | entry | prove | node status|verify|backup
 //
 // The same commands, outputs and exit codes as offline (docs/cli.md), served
 // by a running node over TLS (docs/node.md). The node's key is pinned with
@@ -6,15 +6,8 @@
 // checked against that key before it is printed.
 #include "cli/node_commands.h"
 
-
-#include <cstdlib>
 #include <iostream>
-#include <sstream>
 
-#include "cli/audit_commands.h"
-#include "cli/listing_commands.h"
-#include "cli/bundle_commands.h"
-#include "cli/node_session.h"
 #include "cli/private_data.h"
 #include "crypto/note.h"
 #include "ledger/checkpoint.h"
@@ -97,8 +90,10 @@ Status TakeResults(const NodeSession& session, capnp::List<rpc::SubmitResult>::R
   return Status::OK();
 }
 
-int Submit(NodeSession& session, const std::string& statement_file, const std::string& batch_file,
-           const std::string& private_file, size_t per_call, bool json) {
+}  // namespace
+
+int SubmitOnNode(NodeSession& session, const std::string& statement_file, const std::string& batch_file,
+                 const std::string& private_file, size_t per_call, bool json) {
   auto lines = ReadStatements(statement_file, batch_file);
   if (!lines.ok()) return Fail(lines.status());
   auto privates = BindPrivates(private_file, batch_file, *lines);
@@ -130,6 +125,8 @@ int Submit(NodeSession& session, const std::string& statement_file, const std::s
 
 // ------------------------------------------------------------ reading
 
+namespace {
+
 // The "private" member of `entry --json` for entry `index` of `origin`, or
 // null when the entry lists no person. The payload comes from the node only
 // for a caller it allows (docs/personal-data.md); otherwise the member says
@@ -155,7 +152,9 @@ Result<nlohmann::json> PrivateMember(NodeSession& session, const std::string& or
   return PrivateJson(*digest, held);
 }
 
-int ShowCheckpoint(NodeSession& session, const std::string& origin_flag, bool json) {
+}  // namespace
+
+int ShowCheckpointOnNode(NodeSession& session, const std::string& origin_flag, bool json) {
   std::string origin = session.OriginOr(origin_flag);
   auto note = session.Checkpoint(origin);
   if (!note.ok()) return Fail(note.status(), /*verifying=*/true);
@@ -170,7 +169,7 @@ int ShowCheckpoint(NodeSession& session, const std::string& origin_flag, bool js
   return kExitOk;
 }
 
-int ShowEntry(NodeSession& session, const std::string& origin_flag, const std::string& index_text, bool json) {
+int ShowEntryOnNode(NodeSession& session, const std::string& origin_flag, const std::string& index_text, bool json) {
   auto index = ParseIndex(index_text, "--index");
   if (!index.ok()) return Fail(index.status());
   auto request = session.node().entriesRequest(RequestSize(256));
@@ -195,6 +194,8 @@ int ShowEntry(NodeSession& session, const std::string& origin_flag, const std::s
   return kExitOk;
 }
 
+namespace {
+
 // The proof's hashes, as JSON and into `out`; Corruption if the node sent one
 // that is not 32 bytes.
 Result<nlohmann::json> HashesJson(capnp::List<capnp::Data>::Reader list, std::vector<Hash>* out) {
@@ -208,8 +209,10 @@ Result<nlohmann::json> HashesJson(capnp::List<capnp::Data>::Reader list, std::ve
   return hashes;
 }
 
-int ProveInclusion(NodeSession& session, const std::string& origin_flag, const std::string& index_text,
-                   const std::string& size_text, bool json) {
+}  // namespace
+
+int ProveInclusionOnNode(NodeSession& session, const std::string& origin_flag, const std::string& index_text,
+                         const std::string& size_text, bool json) {
   auto index = ParseIndex(index_text, "--index");
   if (!index.ok()) return Fail(index.status());
   uint64_t size = 0;  // 0: the latest
@@ -244,8 +247,8 @@ int ProveInclusion(NodeSession& session, const std::string& origin_flag, const s
   return kExitOk;
 }
 
-int ProveConsistency(NodeSession& session, const std::string& origin_flag, const std::string& old_text,
-                     const std::string& size_text, bool json) {
+int ProveConsistencyOnNode(NodeSession& session, const std::string& origin_flag, const std::string& old_text,
+                           const std::string& size_text, bool json) {
   auto old_size = ParseIndex(old_text, "--old");
   if (!old_size.ok()) return Fail(old_size.status());
   std::string origin = session.OriginOr(origin_flag);
@@ -281,6 +284,8 @@ int ProveConsistency(NodeSession& session, const std::string& origin_flag, const
 }
 
 // ------------------------------------------------------------ node status
+
+namespace {
 
 nlohmann::json StatusJson(rpc::NodeStatus::Reader st) {
   nlohmann::json logs = nlohmann::json::array(), peers = nlohmann::json::array(), alarms = nlohmann::json::array();
@@ -417,173 +422,31 @@ int NodeBackup(NodeSession& session, const std::string& name, bool json) {
   return kExitOk;
 }
 
-// ------------------------------------------------------------ dispatch
+}  // namespace
 
-// The first token that is neither an option nor a global option's value.
-std::string CommandOf(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    if (a == "--node" || a == "--key" || a == "--node-vkey") ++i;
-    else if (a.substr(0, 1) != "-") return std::string(a);
-  }
-  return "";
-}
-
-bool HasFlag(int argc, char** argv, std::string_view flag) {
-  for (int i = 1; i < argc; ++i) {
-    std::string_view a = argv[i];
-    if (a == flag || a.substr(0, flag.size() + 1) == std::string(flag) + "=") return true;
-  }
-  return false;
-}
-
-struct Opts {
-  NodeFlags flags;
-  std::string data;  // refused: a command reads one log, the node's or a directory's
-  std::string statement, batch, private_file, origin, index, size, old, out;
-  size_t per_call = 0;
-  bool json = false;
-};
-
-// Sets a command's callback: open the session, then run.
-template <typename F>
-void OnRun(CLI::App* cmd, Opts& o, int& exit_code, F run) {
-  cmd->callback([&o, &exit_code, run] {
-    if (!o.data.empty()) {
-      exit_code = Fail(Status::InvalidArgument("--data: give --data (offline) or --node, not both"));
-      return;
-    }
-    auto session = NodeSession::Open(o.flags);
-    if (!session.ok()) {
-      exit_code = Fail(session.status());
-      return;
-    }
-    exit_code = run(**session);
-  });
-}
-
-void AddReadCommands(CLI::App& app, Opts& o, int& exit_code) {
-  auto* cp = app.add_subcommand("checkpoint", "Print the node's latest checkpoint of a log, verbatim");
-  cp->add_option("--origin", o.origin, "The log (default: the node's own)");
-  cp->add_flag("--json", o.json, "Print origin, size, root and the note as JSON");
-  OnRun(cp, o, exit_code, [&o](NodeSession& s) { return ShowCheckpoint(s, o.origin, o.json); });
-
-  auto* entry = app.add_subcommand("entry", "Print an entry: its raw canonical bytes, or JSON");
-  entry->add_option("--index", o.index, "Entry index (0 is the genesis)")->required();
-  entry->add_option("--origin", o.origin, "The log (default: the node's own)");
-  entry->add_flag("--json", o.json, "Decode the entry and its statement as JSON");
-  OnRun(entry, o, exit_code, [&o](NodeSession& s) { return ShowEntry(s, o.origin, o.index, o.json); });
-
-  auto* prove = app.add_subcommand("prove", "Get inclusion and consistency proofs (RFC 9162) from the node");
-  prove->require_subcommand(1);
-  auto* inc = prove->add_subcommand("inclusion", "Print a c2sp.org/tlog-proof@v1 text for an entry");
-  inc->add_option("--index", o.index, "Entry index")->required();
-  inc->add_option("--size", o.size, "Tree size of a signed checkpoint (default: the latest)");
-  inc->add_option("--origin", o.origin, "The log (default: the node's own)");
-  inc->add_flag("--json", o.json, "Print index, size, proof hashes, checkpoint and the text as JSON");
-  OnRun(inc, o, exit_code, [&o](NodeSession& s) { return ProveInclusion(s, o.origin, o.index, o.size, o.json); });
-  auto* con = prove->add_subcommand("consistency", "Print the consistency proof from --old to --size");
-  con->add_option("--old", o.old, "The older tree size")->required();
-  con->add_option("--size", o.size, "The newer tree size (default: the latest)");
-  con->add_option("--origin", o.origin, "The log (default: the node's own)");
-  con->add_flag("--json", o.json, "Print {old, size, proof} as JSON");
-  OnRun(con, o, exit_code, [&o](NodeSession& s) { return ProveConsistency(s, o.origin, o.old, o.size, o.json); });
-}
-
-void AddCommands(CLI::App& app, Opts& o, int& exit_code) {
-  auto* submit = app.add_subcommand(
-      "submit",
-      "Sign statements with --key and submit them to the node. Each statement is\n"
-      "accepted or refused on its own; prints \"<index> <base64 leaf hash>\" per\n"
-      "appended entry after checking its receipt against --node-vkey.");
-  submit->add_option("--statement", o.statement, "One JSON statement (see examples/)");
-  submit->add_option("--batch", o.batch, "JSON Lines file, one statement per line");
-  submit->add_option("--private", o.private_file, kPrivateHelp);
-  submit->add_option("--per-call", o.per_call, "Submissions per RPC call (default 4096, the node's limit)");
-  submit->add_flag("--json", o.json, "Print the receipts (with their proofs) as JSON");
-  OnRun(submit, o, exit_code,
-        [&o](NodeSession& s) { return Submit(s, o.statement, o.batch, o.private_file, o.per_call, o.json); });
-  AddReadCommands(app, o, exit_code);
-  AddAuditCommands(app, o.flags, exit_code);
-  AddEvidenceNodeCommands(app, o.flags, exit_code);
-  auto* node = app.add_subcommand("node", "Ask the node about itself");
+void RegisterNodeCommands(CLI::App& app, Globals& globals, int& exit_code) {
+  auto out = std::make_shared<std::string>();  // kept alive by the callbacks below
+  auto* node = app.add_subcommand("node", "Ask a running node about itself (needs --node)");
   node->require_subcommand(1);
   auto* status = node->add_subcommand("status", "Logs held, sizes, peers, lag, cosignatures, alarms");
-  status->add_flag("--json", o.json, "Print the status as JSON");
-  OnRun(status, o, exit_code, [&o](NodeSession& s) { return NodeStatus(s, o.json); });
+  status->add_flag("--json", globals.json, "Print the status as JSON");
+  RunOnNode(status, globals, exit_code, [&globals](NodeSession& s) { return NodeStatus(s, globals.json); });
   auto* verify = node->add_subcommand(
       "verify",
       "Have the node verify its store in full: it copies the store as of now\n"
       "(appends go on), checks its own log and every replica of a federation peer\n"
       "in the copy, and deletes the copy. Needs an admin key of the node's log.");
-  verify->add_flag("--json", o.json, "Print {ok, logs: [{origin, role, size, root}]} or {ok, reason} as JSON");
-  OnRun(verify, o, exit_code, [&o](NodeSession& s) { return NodeVerify(s, o.json); });
+  verify->add_flag("--json", globals.json, "Print {ok, logs: [{origin, role, size, root}]} or {ok, reason} as JSON");
+  RunOnNode(verify, globals, exit_code, [&globals](NodeSession& s) { return NodeVerify(s, globals.json); });
   auto* backup = node->add_subcommand(
       "backup",
       "Have the node write a backup of its store into its backupDirectory, as of\n"
       "now, and verify it: a data directory that `custos log verify` accepts and\n"
       "custosd can start from (docs/operations.md). Needs an admin key of the\n"
       "node's log.");
-  backup->add_option("--out", o.out, "The backup's name in the node's backupDirectory (a new directory)")->required();
-  backup->add_flag("--json", o.json, "Print {ok, path, records, entries, logs} as JSON");
-  OnRun(backup, o, exit_code, [&o](NodeSession& s) { return NodeBackup(s, o.out, o.json); });
-  AddListingCommands(app, o.flags, exit_code);
-}
-}  // namespace
-
-std::optional<int> RunAgainstNode(int argc, char** argv) {
-  std::string command = CommandOf(argc, argv);
-  bool node_command = command == "submit" || command == "checkpoint" || command == "entry" || command == "prove" ||
-                      command == "case" || command == "audit" || command == "evidence";
-  const char* env = std::getenv("CUSTOS_NODE");
-  bool from_env = env != nullptr && *env != '\0' && node_command && !HasFlag(argc, argv, "--data");
-  const bool only_node = command == "node" || command == "listing";  // no offline form
-  if (!HasFlag(argc, argv, "--node") && !only_node && !from_env) return std::nullopt;
-  if (!command.empty() && !node_command && !only_node) {
-    return Fail(Status::InvalidArgument("--node: `" + command + "` runs offline; leave out --node"));
-  }
-
-  CLI::App app{"custos against a running node (docs/node.md)"};
-  app.fallthrough();
-  app.require_subcommand(1);
-  Opts o;
-  app.add_option("--node", o.flags.node, "The node, HOST:PORT")->envname("CUSTOS_NODE");
-  app.add_option("--key", o.flags.key, "Your key file: your TLS identity, and the author of submissions")
-      ->envname("CUSTOS_KEY");
-  app.add_option("--node-vkey", o.flags.node_vkey, "The node's verifier key string; no other node is accepted")
-      ->envname("CUSTOS_NODE_VKEY");
-  app.add_option("--data", o.data)->group("");  // refused by OnRun
-  int exit_code = kExitOk;
-  AddCommands(app, o, exit_code);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return FailParse(app, e);
-  }
-  return exit_code;
-}
-
-void RegisterNodeCommands(CLI::App& app, Globals&, int& exit_code) {
-  app.footer(
-      "Against a running node: custos --node HOST:PORT --key FILE --node-vkey VKEY\n"
-      "  submit|checkpoint|entry|prove ...  and  custos node status   (docs/node.md;\n"
-      "  CUSTOS_NODE, CUSTOS_KEY, CUSTOS_NODE_VKEY are the defaults of the three options)");
-  RegisterAuditHelp(app, exit_code);
-  auto* node = app.add_subcommand("node", "Ask a running node about itself (needs --node)");
-  node->require_subcommand(1);
-  const std::pair<const char*, const char*> commands[] = {
-      {"status", "Logs held, sizes, peers, lag, cosignatures, alarms"},
-      {"verify", "Have the node verify a copy of its whole store (admin key)"},
-      {"backup", "Have the node back up its store into its backupDirectory (admin key)"},
-  };
-  for (const auto& [command_name, what] : commands) {
-    const char* name = command_name;  // clang 14 cannot capture a structured binding
-    auto* command = node->add_subcommand(name, what);
-    command->allow_extras();
-    command->callback([&exit_code, name] {
-      exit_code = Fail(Status::InvalidArgument(std::string("node ") + name + ": give --node HOST:PORT (or set CUSTOS_NODE)"));
-    });
-  }
+  backup->add_option("--out", *out, "The backup's name in the node's backupDirectory (a new directory)")->required();
+  backup->add_flag("--json", globals.json, "Print {ok, path, records, entries, logs} as JSON");
+  RunOnNode(backup, globals, exit_code, [&globals, out](NodeSession& s) { return NodeBackup(s, *out, globals.json); });
 }
 
 }  // namespace custos::cli

@@ -1,22 +1,34 @@
-// The custos command line against a running node (docs/node.md):
-//   custos --node HOST:PORT --key FILE --node-vkey VKEY <command> ...
-// for submit, checkpoint, entry, prove inclusion|consistency and node status.
+// The commands that a running node serves (docs/node.md): the node forms of
+// submit, checkpoint, entry and prove (their offline forms and their place in
+// the command tree are in cli/log_commands.cc and cli/proof_commands.cc), and
+// `node status | verify | backup`, which have no offline form.
+//
+// Each prints what its offline form prints, and checks what the node signs for
+// its own log (checkpoints, receipts) against --node-vkey before printing it.
+// Each returns the exit code (docs/cli.md).
 #pragma once
 
-#include <optional>
+#include <cstddef>
+#include <string>
 
-#include "cli/common.h"
+#include "cli/command_line.h"
 
 namespace custos::cli {
 
-// Runs the command line against a node when it is meant to: `--node` is given,
-// or the command is `node …`, or CUSTOS_NODE is set and the command is one a
-// node can run (submit, checkpoint, entry, prove) and no --data is given.
-// Returns the exit code then; nullopt when the command runs offline.
-std::optional<int> RunAgainstNode(int argc, char** argv);
+// submit against a node: each statement accepted or refused on its own; at
+// most `per_call` submissions per call (0: the node's limit).
+int SubmitOnNode(NodeSession& session, const std::string& statement_file, const std::string& batch_file,
+                 const std::string& private_file, size_t per_call, bool json);
+// `origin` empty: the node's own log (the name of --node-vkey).
+int ShowCheckpointOnNode(NodeSession& session, const std::string& origin, bool json);
+int ShowEntryOnNode(NodeSession& session, const std::string& origin, const std::string& index_text, bool json);
+// `size_text` empty: the latest checkpoint's size.
+int ProveInclusionOnNode(NodeSession& session, const std::string& origin, const std::string& index_text,
+                         const std::string& size_text, bool json);
+int ProveConsistencyOnNode(NodeSession& session, const std::string& origin, const std::string& old_text,
+                           const std::string& size_text, bool json);
 
-// Lists `node status` and the node options in the offline command line's
-// help, where reaching them means no node was named.
+// Adds `node status | verify | backup`.
 void RegisterNodeCommands(CLI::App& app, Globals& globals, int& exit_code);
 
 }  // namespace custos::cli

@@ -1,8 +1,10 @@
 // custos prove inclusion | prove consistency | verify
+// (the node forms of prove are in cli/node_commands.cc)
 #include <iostream>
 
 #include "cli/bundle_commands.h"
-#include "cli/common.h"
+#include "cli/command_line.h"
+#include "cli/node_commands.h"
 #include "crypto/note.h"
 #include "ledger/checkpoint.h"
 #include "ledger/merkle.h"
@@ -118,7 +120,7 @@ int Verify(const std::string& vkey, const std::string& proof_file, const std::st
 
 void RegisterProofCommands(CLI::App& app, Globals& globals, int& exit_code) {
   struct Opts {
-    std::string data, index, size, old, vkey, proof, entry, bundle, file, trust;
+    std::string data, origin, index, size, old, vkey, proof, entry, bundle, file, trust;
   };
   auto o = std::make_shared<Opts>();
   auto* prove = app.add_subcommand("prove", "Make inclusion and consistency proofs (RFC 9162)");
@@ -129,19 +131,29 @@ void RegisterProofCommands(CLI::App& app, Globals& globals, int& exit_code) {
       "Print a c2sp.org/tlog-proof@v1 text: the index, the inclusion proof and the\n"
       "signed checkpoint. With the entry bytes (custos entry) anyone can check it\n"
       "offline: custos verify --vkey VKEY --proof FILE --entry FILE.");
-  inc->add_option("--data", o->data, "The log's directory")->required();
+  EitherSource inc_source;
+  inc_source.data = AddDataOption(inc, o->data);
   inc->add_option("--index", o->index, "Entry index")->required();
   inc->add_option("--size", o->size, "Tree size of a signed checkpoint (default: the latest)");
+  inc_source.node_only.push_back(AddOriginOption(inc, o->origin));
   inc->add_flag("--json", globals.json, "Print index, size, proof hashes, checkpoint and the text as JSON");
-  inc->callback([&, o] { exit_code = ProveInclusion(o->data, o->index, o->size, globals.json); });
+  RunOnEither(
+      inc, globals, inc_source, exit_code,
+      [&globals, o] { return ProveInclusion(o->data, o->index, o->size, globals.json); },
+      [&globals, o](NodeSession& s) { return ProveInclusionOnNode(s, o->origin, o->index, o->size, globals.json); });
 
   auto* con = prove->add_subcommand(
       "consistency", "Print the consistency proof from tree size --old to --size, one base64 hash per line");
-  con->add_option("--data", o->data, "The log's directory")->required();
+  EitherSource con_source;
+  con_source.data = AddDataOption(con, o->data);
   con->add_option("--old", o->old, "The older tree size")->required();
   con->add_option("--size", o->size, "The newer tree size (default: the log's size)");
+  con_source.node_only.push_back(AddOriginOption(con, o->origin));
   con->add_flag("--json", globals.json, "Print {old, size, proof} as JSON");
-  con->callback([&, o] { exit_code = ProveConsistency(o->data, o->old, o->size, globals.json); });
+  RunOnEither(
+      con, globals, con_source, exit_code,
+      [&globals, o] { return ProveConsistency(o->data, o->old, o->size, globals.json); },
+      [&globals, o](NodeSession& s) { return ProveConsistencyOnNode(s, o->origin, o->old, o->size, globals.json); });
 
   auto* ver = app.add_subcommand(
       "verify",
@@ -158,14 +170,12 @@ void RegisterProofCommands(CLI::App& app, Globals& globals, int& exit_code) {
   ver->add_option("--file", o->file, "With --bundle: the evidence file, checked against the registered digest");
   ver->add_option("--trust", o->trust, "With --bundle: the federation file (origins, keys, witness policy)");
   ver->add_flag("--json", globals.json, "Print {ok, origin, size, root} or {ok, reason} as JSON");
-  ver->callback([&, o] {
-    if (!o->bundle.empty()) {
-      exit_code = VerifyBundle(o->bundle, o->file, o->trust, globals.json);
-    } else if (o->vkey.empty() || o->proof.empty() || o->entry.empty()) {
-      exit_code = Fail(Status::InvalidArgument("verify: give --vkey, --proof and --entry, or --bundle and --trust"));
-    } else {
-      exit_code = Verify(o->vkey, o->proof, o->entry, globals.json);
+  RunOffline(ver, globals, exit_code, [&globals, o] {
+    if (!o->bundle.empty()) return VerifyBundle(o->bundle, o->file, o->trust, globals.json);
+    if (o->vkey.empty() || o->proof.empty() || o->entry.empty()) {
+      return Fail(Status::InvalidArgument("verify: give --vkey, --proof and --entry, or --bundle and --trust"));
     }
+    return Verify(o->vkey, o->proof, o->entry, globals.json);
   });
 }
 

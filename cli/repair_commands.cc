@@ -74,7 +74,7 @@ void AddRepairCommand(CLI::App& log, Globals& globals, int& exit_code) {
   repair->add_option("--from-vkey", o->from.node_vkey, "That peer's verifier key (from the federation file)")->required();
   repair->add_option("--key", o->from.key, "Key file to connect with (default: this node's key)");
   repair->add_flag("--json", globals.json, "Print {ok, size, replaced, reapplied, fromPeer, salvagedLevelDb} as JSON");
-  repair->callback([&, o] { exit_code = Repair(o->data, o->from, globals.json); });
+  RunOffline(repair, globals, exit_code, [&globals, o] { return Repair(o->data, o->from, globals.json); });
 }
 
 }  // namespace custos::cli

@@ -2,7 +2,7 @@
 // (ledger/repair.h, docs/operations.md).
 #pragma once
 
-#include "cli/common.h"
+#include "cli/command_line.h"
 
 namespace custos::cli {
 

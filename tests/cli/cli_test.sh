@@ -41,6 +41,35 @@ expect 2 "bad usage exits 2" -- "$CUSTOS" key generate --name only-name
 expect 0 "--help exits 0" -- "$CUSTOS" submit --help
 contains out.txt "--batch" "submit --help documents --batch"
 
+# --- one command tree: the help is whole without --node, and a command is
+# told which source it needs. No node is listening here (CUSTOS_NODE unset).
+OFFLINE=(env -u CUSTOS_NODE -u CUSTOS_KEY -u CUSTOS_NODE_VKEY "$CUSTOS")
+expect 0 "custos --help exits 0" -- "${OFFLINE[@]}" --help
+for command in key log submit checkpoint entry prove verify node case audit listing evidence; do
+  grep -qE "^  $command  " out.txt && ok "custos --help lists $command" || bad "custos --help does not list $command"
+done
+contains out.txt "--node-vkey" "custos --help documents the node options"
+expect 0 "case trail --help without --node exits 0" -- "${OFFLINE[@]}" case trail --help
+contains out.txt "CASE-ID" "case trail --help documents CASE-ID"
+contains out.txt "--trust" "case trail --help documents --trust"
+contains out.txt "--node HOST:PORT" "case trail --help says how to name the node"
+expect 0 "node --help lists its commands" -- "${OFFLINE[@]}" node --help
+contains out.txt "backup" "node --help lists node backup"
+expect 0 "listing check --help without --node" -- "${OFFLINE[@]}" listing check --help
+contains out.txt "--kind" "listing check --help documents --kind"
+expect 2 "node status without a node is bad usage" -- "${OFFLINE[@]}" node status
+contains err.txt "custos: invalid argument: --node: " "the error names --node"
+expect 2 "case trail without a node is bad usage" -- "${OFFLINE[@]}" case trail SZIPB-2024-0017
+contains err.txt "custos: invalid argument: --node: " "the error names --node"
+expect 2 "checkpoint with --data and --node is refused" -- "${OFFLINE[@]}" checkpoint --data d --node 127.0.0.1:1
+contains err.txt "custos: invalid argument: --data: give --data (offline) or --node, not both" "the error says to give one"
+expect 2 "checkpoint with neither --data nor --node is refused" -- "${OFFLINE[@]}" checkpoint
+contains err.txt "custos: invalid argument: --data" "the error names --data"
+expect 2 "an offline command refuses --node" -- "${OFFLINE[@]}" --node 127.0.0.1:1 key show --key node.key
+contains err.txt "custos: invalid argument: --node: \`key\` runs offline; leave out --node" "the error says it runs offline"
+expect 2 "an option only a node takes is refused with --data" -- "${OFFLINE[@]}" checkpoint --data d --origin x
+contains err.txt "custos: invalid argument: --origin: " "the error names --origin"
+
 # --- log init
 expect 2 "init refuses a node key whose name is not the origin" -- "$CUSTOS" log init --data bad --origin other.example/log --node-key node.key --admin "$ADMIN_VKEY"
 expect 2 "init refuses a malformed admin key" -- "$CUSTOS" log init --data bad2 --origin "$ORIGIN" --node-key node.key --admin "not-a-key"
