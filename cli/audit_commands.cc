@@ -8,7 +8,7 @@
 #include <set>
 #include <sstream>
 
-#include "ledger/audit.h"
+#include "ledger/query/audit.h"
 #include "trust/answer_checker.h"
 #include "trust/federation.h"
 #include "trust/trail_check.h"

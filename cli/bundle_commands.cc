@@ -12,7 +12,7 @@
 #include <iostream>
 #include <memory>
 
-#include "ledger/bundle.h"
+#include "ledger/query/bundle.h"
 #include "trust/bundle_verify.h"
 #include "trust/federation.h"
 #include "crypto/text.h"

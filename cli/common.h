@@ -13,7 +13,7 @@
 #include "crypto/keyfile.h"
 #include "crypto/read_file.h"  // ReadFileLimited, for every command's input files
 #include "crypto/status.h"
-#include "ledger/log.h"
+#include "ledger/log/log.h"
 #include "schema/canonical.h"
 
 namespace custos::cli {

@@ -8,8 +8,8 @@
 #include <iostream>
 #include <map>
 
-#include "ledger/listing_check.h"
-#include "ledger/listings_state.h"
+#include "ledger/listings/listing_check.h"
+#include "ledger/listings/listings_state.h"
 #include "trust/federation.h"
 #include "trust/listing_verifier.h"
 #include "crypto/text.h"

@@ -10,9 +10,9 @@
 
 #include "cli/private_data.h"
 #include "crypto/note.h"
-#include "ledger/checkpoint.h"
-#include "ledger/merkle.h"
-#include "ledger/submission.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/tlog/merkle.h"
+#include "ledger/admission/submission.h"
 #include "node/rpc_errors.h"
 #include "node/rpc_limits.h"
 #include "schema/json.h"

@@ -1,6 +1,6 @@
 #include "cli/node_session.h"
 
-#include "ledger/merkle.h"
+#include "ledger/tlog/merkle.h"
 #include "node/access.h"
 #include "node/tls.h"
 #include "schema/well_formed.h"

@@ -13,7 +13,7 @@
 #include "crypto/keyfile.h"
 #include "crypto/note.h"
 #include "crypto/status.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "node/client.h"
 #include "node/rpc_errors.h"
 #include "schema/rpc.capnp.h"

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <iostream>
 
-#include "ledger/clock.h"
-#include "ledger/validate.h"
+#include "ledger/storage/clock.h"
+#include "ledger/admission/validate.h"
 
 namespace custos::cli {
 

@@ -13,7 +13,7 @@
 #include "crypto/bytes.h"
 #include "cli/common.h"
 #include "crypto/status.h"
-#include "ledger/private_data.h"
+#include "ledger/personal/private_data.h"
 
 namespace custos::cli {
 

@@ -6,8 +6,8 @@
 #include "cli/command_line.h"
 #include "cli/node_commands.h"
 #include "crypto/note.h"
-#include "ledger/checkpoint.h"
-#include "ledger/merkle.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/tlog/merkle.h"
 
 namespace custos::cli {
 

@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "cli/node_session.h"
-#include "ledger/repair.h"
+#include "ledger/log/repair.h"
 
 namespace custos::cli {
 

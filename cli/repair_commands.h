@@ -1,5 +1,5 @@
 // custos log repair: mends a damaged own log from a peer's replica of it
-// (ledger/repair.h, docs/operations.md).
+// (ledger/log/repair.h, docs/operations.md).
 #pragma once
 
 #include "cli/command_line.h"

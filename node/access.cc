@@ -1,6 +1,6 @@
 #include "node/access.h"
 
-#include "ledger/log.h"
+#include "ledger/log/log.h"
 
 namespace custos::node {
 

@@ -11,9 +11,9 @@
 #include <map>
 #include <fstream>
 
-#include "ledger/log.h"
-#include "ledger/replica.h"
-#include "ledger/store.h"
+#include "ledger/log/log.h"
+#include "ledger/log/replica.h"
+#include "ledger/storage/store.h"
 #include "node/access.h"
 #include "node/checkpoint_hub.h"
 #include "node/federation.h"

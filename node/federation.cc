@@ -7,9 +7,9 @@
 
 #include "crypto/cosignature.h"
 #include "crypto/note.h"
-#include "ledger/checkpoint.h"
-#include "ledger/log.h"
-#include "ledger/replica.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/log/log.h"
+#include "ledger/log/replica.h"
 #include "node/rpc_errors.h"
 
 namespace custos::node {

@@ -6,9 +6,9 @@
 #include <algorithm>
 
 #include "crypto/note.h"
-#include "ledger/checkpoint.h"
-#include "ledger/private_data.h"
-#include "ledger/replica.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/personal/private_data.h"
+#include "ledger/log/replica.h"
 #include "node/rpc_errors.h"
 #include "schema/text.h"
 

@@ -38,7 +38,7 @@
 #include <vector>
 
 #include "crypto/keyfile.h"
-#include "ledger/equivocation.h"
+#include "ledger/log/equivocation.h"
 #include "node/client.h"
 #include "node/config.h"
 #include "node/offload.h"

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
-#include "ledger/checkpoint.h"
-#include "ledger/log.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/log/log.h"
 
 namespace custos::node {
 
@@ -99,7 +99,7 @@ void GroupCommitter::Commit(std::vector<Request>& batch) {
     else logger_->error("batch committed at size {} but its checkpoint cannot be read: {}", tree_size, cp.status().ToString());
   }
   if (!results.empty() && !results[0].ok() && results[0].status().code() == Status::Code::kIOError) {
-    // The log refuses every later append until it is reopened (ledger/log.h).
+    // The log refuses every later append until it is reopened (ledger/log/log.h).
     logger_->error("writing a batch failed; the log refuses appends until the node restarts: {}",
                    results[0].status().ToString());
   }

@@ -24,7 +24,7 @@
 
 #include "crypto/bytes.h"
 #include "crypto/status.h"
-#include "ledger/private_data.h"
+#include "ledger/personal/private_data.h"
 
 namespace spdlog {
 class logger;

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "ledger/log.h"
-#include "ledger/replica.h"
+#include "ledger/log/log.h"
+#include "ledger/log/replica.h"
 
 namespace custos::node {
 

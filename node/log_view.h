@@ -15,7 +15,7 @@
 
 #include "crypto/bytes.h"
 #include "crypto/status.h"
-#include "ledger/listing_check.h"
+#include "ledger/listings/listing_check.h"
 
 namespace custos {
 class Log;
@@ -56,7 +56,7 @@ class LogView {
   // (listings::BuildLogAnswer).
   virtual Result<listings::LogListingAnswer> ListingAnswer(const listings::SubjectKey& key) const = 0;
   // The log's records in the store, for queries that read its indexes and
-  // rule state (evidence bundles: ledger/bundle.h).
+  // rule state (evidence bundles: ledger/query/bundle.h).
   virtual const StoredLog& stored() const = 0;
 };
 

@@ -6,7 +6,7 @@
 #include <mutex>
 #include <system_error>
 
-#include "ledger/store.h"
+#include "ledger/storage/store.h"
 #include "node/rpc_errors.h"
 
 namespace custos::node {

@@ -2,7 +2,7 @@
 // backupStore in schema/rpc.capnp; `custos node verify | node backup`,
 // docs/operations.md).
 //
-// Both copy the store as of one moment (ledger/backup.h reads under one
+// Both copy the store as of one moment (ledger/log/backup.h reads under one
 // LevelDB snapshot, so appends and replication go on meanwhile) and verify
 // the copy in full: the own log and the replica of every federation peer
 // the node holds. A verification then deletes its copy; a backup keeps it as
@@ -26,7 +26,7 @@
 
 #include "crypto/note.h"
 #include "crypto/status.h"
-#include "ledger/backup.h"
+#include "ledger/log/backup.h"
 #include "node/config.h"
 #include "node/offload.h"
 

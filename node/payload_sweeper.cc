@@ -2,8 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "ledger/private_data.h"
-#include "ledger/store.h"
+#include "ledger/personal/private_data.h"
+#include "ledger/storage/store.h"
 
 namespace custos::node {
 

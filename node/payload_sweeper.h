@@ -2,7 +2,7 @@
 // a thread that every `interval` deletes the private payloads whose listing's
 // publication end has passed (personal::SweepExpired), so no node keeps a
 // person's name and id number past the end of the listing. A delisting needs
-// no sweep: its batch deletes the payload (ledger/store.h, AddEntry).
+// no sweep: its batch deletes the payload (ledger/storage/store.h, AddEntry).
 #pragma once
 
 #include <chrono>

@@ -1,6 +1,6 @@
 // The case-trail and referral-audit calls of the RPC server (schema/rpc.capnp
 // caseTrail, auditReferrals; docs/audit.md): the answer is computed by
-// ledger/audit.h from one snapshot of the store, then every entry it cites is
+// ledger/query/audit.h from one snapshot of the store, then every entry it cites is
 // given its inclusion proof against its log's checkpoint, which is sent with
 // the cosignatures the node holds for it.
 //
@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "crypto/status.h"
-#include "ledger/audit.h"
-#include "ledger/store.h"
+#include "ledger/query/audit.h"
+#include "ledger/storage/store.h"
 #include "node/config.h"
 #include "schema/rpc.capnp.h"
 

@@ -3,15 +3,15 @@
 #include <spdlog/spdlog.h>
 
 #include "crypto/note.h"
-#include "ledger/private_data.h"
-#include "ledger/store.h"
+#include "ledger/personal/private_data.h"
+#include "ledger/storage/store.h"
 #include "node/maintenance.h"
 #include "node/offload.h"
 #include "node/queries.h"
-#include "ledger/listing_check.h"
-#include "ledger/listings_state.h"
-#include "ledger/bundle.h"
-#include "ledger/store.h"
+#include "ledger/listings/listing_check.h"
+#include "ledger/listings/listings_state.h"
+#include "ledger/query/bundle.h"
+#include "ledger/storage/store.h"
 #include "node/rpc_errors.h"
 #include "node/rpc_limits.h"
 #include "schema/text.h"
@@ -342,7 +342,7 @@ class NodeServer final : public rpc::Node::Server {
   }
 
   // --- queries: the evidence bundle of a content digest, from
-  // every log the node holds, made from committed state (ledger/bundle.h
+  // every log the node holds, made from committed state (ledger/query/bundle.h
   // leaves out entries past each log's latest checkpoint) on the queries'
   // thread: it scans each log's administration entries, which must not stall
   // appends and replication on the event loop.

@@ -106,7 +106,7 @@ struct NodeServices {
   // checkpoint is published once, however many calls it answered).
   uint64_t published_size = 0;
   // The database of every log held: for private payloads
-  // (ledger/private_data.h; nullptr: privatePayload answers UNIMPLEMENTED)
+  // (ledger/personal/private_data.h; nullptr: privatePayload answers UNIMPLEMENTED)
   // and for the queries across every log (node/queries.h; nullptr: they fail).
   Store* store = nullptr;
   // The federation file (agency kinds), for the queries.

@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-#include "ledger/store.h"
+#include "ledger/storage/store.h"
 
 namespace custos::node {
 

@@ -28,7 +28,7 @@ namespace custos::schema {
 // schema (numbers are not accepted for enums), integers that are fractional,
 // out of range, or JSON numbers beyond 2^53 (write those as strings), and hex
 // that is odd-length or not hex ("wrong-length" here means not whole bytes:
-// the byte counts of keys and digests are ledger/validate.h's to check).
+// the byte counts of keys and digests are ledger/admission/validate.h's to check).
 // Hex is accepted in either case. Text that is not valid UTF-8 is refused
 // ("statement: body.caseClosed.reason: text is not valid UTF-8"): the
 // result always reads with ReadCanonical.

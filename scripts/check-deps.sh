@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
 # Checks that the layers point one way (docs: each folder's README.md).
 #
-#   folder    may include (of ours)                    link (custos::…)
-#   crypto/   crypto/                                  crypto
-#   schema/   schema/, crypto/                         schema, crypto
-#   ledger/   ledger/, schema/, crypto/                ledger, schema, crypto
-#   trust/    trust/, ledger/, schema/, crypto/        trust, ledger, schema, crypto
-#   cli/      anything of ours                         anything
-#   node/     anything of ours                         anything
+#   folder             may include (of ours), and link the same (custos::…)
+#   crypto/            crypto/
+#   schema/            schema/, crypto/
+#   ledger/tlog/       ledger/tlog/, schema/, crypto/
+#   ledger/storage/    ledger/storage/ and the rooms above it in this table (tlog), schema/, crypto/
+#   ledger/admission/  itself, storage, tlog, schema/, crypto/
+#   ledger/listings/   itself, admission, storage, tlog, …
+#   ledger/rules/      itself, listings, admission, storage, tlog, …
+#   ledger/personal/   itself, rules, listings, admission, storage, tlog, …
+#   ledger/log/        itself, personal, rules, listings, admission, storage, tlog, …
+#   ledger/query/      itself, rules, listings, admission, storage, tlog, …  (not log, personal)
+#   trust/             trust/, every ledger room, schema/, crypto/
+#   cli/, node/        anything of ours
+#
+# ledger/'s code lives in its rooms: a source file directly in ledger/ is refused,
+# and so is an include of "ledger/x.h" (name the room). A room links
+# custos::ledger_<room>; custos::ledger (every room) is for the layers above.
 #
 # and that nothing in trust/, ledger/ (or below them) includes networking, RPC or
 # command-line headers: sockets, Asio, Beast, kj/async*, capnp/rpc*, capnp/ez-rpc,
@@ -25,14 +35,44 @@
 set -euo pipefail
 
 OURS=(crypto schema ledger trust node cli)
+ROOMS=(tlog storage admission listings rules personal log query)
+LAYERS=(crypto schema "${ROOMS[@]/#/ledger/}" trust node cli)
 
 allowed_for() {
+  local base="schema crypto"
   case "$1" in
     crypto) echo "crypto" ;;
     schema) echo "schema crypto" ;;
-    ledger) echo "ledger schema crypto" ;;
-    trust) echo "trust ledger schema crypto" ;;
-    cli|node) echo "${OURS[*]}" ;;
+    ledger/tlog) echo "ledger/tlog $base" ;;
+    ledger/storage) echo "ledger/storage ledger/tlog $base" ;;
+    ledger/admission) echo "ledger/admission ledger/storage ledger/tlog $base" ;;
+    ledger/listings) echo "ledger/listings ledger/admission ledger/storage ledger/tlog $base" ;;
+    ledger/rules) echo "ledger/rules ledger/listings ledger/admission ledger/storage ledger/tlog $base" ;;
+    ledger/personal) echo "ledger/personal ledger/rules ledger/listings ledger/admission ledger/storage ledger/tlog $base" ;;
+    ledger/log) echo "ledger/log ledger/personal ledger/rules ledger/listings ledger/admission ledger/storage ledger/tlog $base" ;;
+    ledger/query) echo "ledger/query ledger/rules ledger/listings ledger/admission ledger/storage ledger/tlog $base" ;;
+    trust) echo "trust ledger ${ROOMS[*]/#/ledger/} $base" ;;
+    cli|node) echo "${OURS[*]} ${ROOMS[*]/#/ledger/}" ;;
+  esac
+}
+
+# The layer an include of ours names: its folder, or ledger/<room>.
+layer_of_include() {
+  local first=${1%%/*} rest=${1#*/}
+  if [[ "$first" == ledger && "$rest" == */* ]]; then
+    echo "ledger/${rest%%/*}"
+  else
+    echo "$first"
+  fi
+}
+
+# The layer a link custos::NAME names: custos::ledger_log is ledger/log,
+# custos::schema_rpc belongs to schema/, custos::ledger is every room.
+layer_of_target() {
+  case "$1" in
+    ledger) echo ledger ;;
+    ledger_*) echo "ledger/${1#ledger_}" ;;
+    *) echo "${1%%_*}" ;;
   esac
 }
 
@@ -58,7 +98,13 @@ contains() {
 # the number of violations (capped at 1 for the exit status).
 check_tree() {
   local root=$1 violations=0 files=0 layer file line hdr target allowed
-  for layer in "${OURS[@]}"; do
+  if [[ -d "$root/ledger" ]]; then
+    while IFS= read -r -d '' file; do
+      echo "${file#"$root"/}: ledger/'s code lives in its rooms (ledger/<room>/); move it into one"
+      violations=$((violations + 1))
+    done < <(find "$root/ledger" -maxdepth 1 -type f \( -name '*.h' -o -name '*.cc' \) -print0 | sort -z)
+  fi
+  for layer in "${LAYERS[@]}"; do
     [[ -d "$root/$layer" ]] || continue
     read -r -a allowed <<<"$(allowed_for "$layer")"
     while IFS= read -r -d '' file; do
@@ -71,14 +117,17 @@ check_tree() {
           continue
         fi
         if is_ours "$hdr"; then
-          target=${hdr%%/*}
-          if ! contains "$target" "${allowed[@]}"; then
+          target=$(layer_of_include "$hdr")
+          if [[ "$target" == ledger ]]; then
+            echo "$rel:$line: include \"$hdr\" names no room of ledger/; name it (ledger/<room>/…)"
+            violations=$((violations + 1))
+          elif ! contains "$target" "${allowed[@]}"; then
             echo "$rel:$line: $layer/ may not include $target/ (\"$hdr\"); allowed: ${allowed[*]}"
             violations=$((violations + 1))
           fi
         elif [[ "$hdr" == tests/* && "$rel" == *_test.cc ]]; then
           :
-        elif [[ "$layer" =~ ^(crypto|schema|ledger|trust)$ && "$hdr" =~ $FORBIDDEN_BELOW_NODE ]]; then
+        elif [[ "$layer" =~ ^(crypto|schema|ledger/[a-z]+|trust)$ && "$hdr" =~ $FORBIDDEN_BELOW_NODE ]]; then
           echo "$rel:$line: $layer/ may not know about networks, RPC or command lines (\"$hdr\")"
           violations=$((violations + 1))
         fi
@@ -91,12 +140,12 @@ check_tree() {
     # targets are named after it (custos::schema_rpc belongs to schema/).
     if [[ -f "$root/$layer/CMakeLists.txt" ]]; then
       while IFS=: read -r line target; do
-        if ! contains "$target" "${allowed[@]}"; then
+        if ! contains "$(layer_of_target "$target")" "${allowed[@]}"; then
           echo "$layer/CMakeLists.txt:$line: $layer links custos::$target; allowed: ${allowed[*]}"
           violations=$((violations + 1))
         fi
       done < <(sed 's/#.*//' "$root/$layer/CMakeLists.txt" \
-                 | grep -noE 'custos::[a-z_]+' | sed -E 's/custos::([a-z]+)[a-z_]*/\1/' || true)
+                 | grep -noE 'custos::[a-z_]+' | sed -E 's/custos::([a-z_]+)/\1/' || true)
     fi
   done
   if [[ $violations -gt 0 ]]; then
@@ -112,15 +161,19 @@ self_test() {
   local tmp failures=0
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' RETURN
-  mkdir -p "$tmp"/{crypto,schema,ledger,trust,cli,node}
+  mkdir -p "$tmp"/{crypto,schema,ledger/tlog,ledger/storage,ledger/log,ledger/query,trust,cli,node}
   printf '#include "crypto/sha256.h"\n#include <openssl/evp.h>\n' >"$tmp/crypto/a.cc"
   printf '#include "crypto/bytes.h"\n#include "schema/custos.capnp.h"\n' >"$tmp/schema/b.cc"
-  printf '#include "schema/json.h"\n#include "crypto/note.h"\n#include <leveldb/db.h>\n' >"$tmp/ledger/c.cc"
-  printf '#include "ledger/bundle.h"\n#include "schema/json.h"\n#include "crypto/note.h"\n' >"$tmp/trust/d.cc"
-  printf '#include "ledger/log.h"\n#include "trust/federation.h"\n#include <CLI/CLI.hpp>\n#include <kj/async-io.h>\n' >"$tmp/cli/main.cc"
+  printf '#include "schema/json.h"\n#include "crypto/note.h"\n#include "ledger/tlog/merkle.h"\n#include <leveldb/db.h>\n' \
+    >"$tmp/ledger/storage/c.cc"
+  printf '#include "ledger/storage/store.h"\n#include "ledger/tlog/merkle.h"\n' >"$tmp/ledger/log/f.cc"
+  printf '#include "ledger/query/bundle.h"\n#include "schema/json.h"\n#include "crypto/note.h"\n' >"$tmp/trust/d.cc"
+  printf '#include "ledger/log/log.h"\n#include "trust/federation.h"\n#include <CLI/CLI.hpp>\n#include <kj/async-io.h>\n' \
+    >"$tmp/cli/main.cc"
   printf '#include "trust/federation_config.h"\n#include <kj/async-io.h>\n' >"$tmp/node/e.cc"
-  printf 'custos_library(ledger DEPS custos::crypto custos::schema) # not custos::cli\n' \
-    >"$tmp/ledger/CMakeLists.txt"
+  printf 'custos_library(ledger_storage DEPS custos::ledger_tlog custos::crypto) # not custos::cli\n' \
+    >"$tmp/ledger/storage/CMakeLists.txt"
+  printf 'custos_library(trust DEPS custos::ledger custos::ledger_log)\n' >"$tmp/trust/CMakeLists.txt"
   if ! check_tree "$tmp" >/dev/null; then
     echo "self-test: a clean tree was refused:"; check_tree "$tmp" || true
     failures=$((failures + 1))
@@ -129,25 +182,32 @@ self_test() {
   # Each case: file, line to add, text the report must contain.
   local cases=(
     'crypto/x.h|#include "schema/custos.capnp.h"|crypto/ may not include schema/'
-    'crypto/x.cc|  #  include "ledger/log.h"|crypto/ may not include ledger/'
-    'schema/x.h|#include "ledger/merkle.h"|schema/ may not include ledger/'
-    'ledger/x.cc|#include "cli/args.h"|ledger/ may not include cli/'
-    'ledger/x.h|#include "node/server.h"|ledger/ may not include node/'
-    'ledger/x.cc|#include <sys/socket.h>|may not know about networks'
-    'ledger/x.cc|#include <boost/asio.hpp>|may not know about networks'
-    'ledger/x.cc|#include <boost/beast/http.hpp>|may not know about networks'
-    'ledger/x.cc|#include <kj/async-io.h>|may not know about networks'
-    'ledger/x.cc|#include <capnp/rpc-twoparty.h>|may not know about networks'
-    'ledger/x.cc|#include <CLI/CLI.hpp>|may not know about networks'
-    'ledger/x.h|#include "trust/federation.h"|ledger/ may not include trust/'
+    'crypto/x.cc|  #  include "ledger/log/log.h"|crypto/ may not include ledger/'
+    'schema/x.h|#include "ledger/tlog/merkle.h"|schema/ may not include ledger/tlog/'
+    'ledger/storage/x.cc|#include "cli/args.h"|ledger/storage/ may not include cli/'
+    'ledger/log/x.h|#include "node/server.h"|ledger/log/ may not include node/'
+    'ledger/storage/x.cc|#include <sys/socket.h>|may not know about networks'
+    'ledger/log/x.cc|#include <boost/asio.hpp>|may not know about networks'
+    'ledger/query/x.cc|#include <boost/beast/http.hpp>|may not know about networks'
+    'ledger/tlog/x.cc|#include <kj/async-io.h>|may not know about networks'
+    'ledger/log/x.cc|#include <capnp/rpc-twoparty.h>|may not know about networks'
+    'ledger/storage/x.cc|#include <CLI/CLI.hpp>|may not know about networks'
+    'ledger/log/x.h|#include "trust/federation.h"|ledger/log/ may not include trust/'
+    'ledger/storage/x.h|#include "ledger/log/log.h"|ledger/storage/ may not include ledger/log/'
+    'ledger/tlog/x.cc|#include "ledger/storage/layout.h"|ledger/tlog/ may not include ledger/storage/'
+    'ledger/query/x.cc|#include "ledger/log/replica.h"|ledger/query/ may not include ledger/log/'
+    'ledger/x.cc|#include "crypto/bytes.h"|lives in its rooms'
+    'trust/x.cc|#include "ledger/store.h"|names no room of ledger/'
     'trust/x.cc|#include "node/config.h"|trust/ may not include node/'
     'trust/x.h|#include "cli/common.h"|trust/ may not include cli/'
     'trust/x.cc|#include <sys/socket.h>|may not know about networks'
     'trust/x.cc|#include <capnp/ez-rpc.h>|may not know about networks'
     'trust/x.cc|#include <openssl/ssl.h>|may not know about networks'
     'trust/CMakeLists.txt|target_link_libraries(x custos::node)|trust links custos::node'
-    'crypto/x.cc|#include "../ledger/log.h"|climbs out'
-    'ledger/CMakeLists.txt|target_link_libraries(x custos::cli)|ledger links custos::cli'
+    'crypto/x.cc|#include "../ledger/log/log.h"|climbs out'
+    'ledger/storage/CMakeLists.txt|target_link_libraries(x custos::cli)|ledger/storage links custos::cli'
+    'ledger/storage/CMakeLists.txt|target_link_libraries(x custos::ledger_rules)|ledger/storage links custos::ledger_rules'
+    'ledger/query/CMakeLists.txt|target_link_libraries(x custos::ledger)|ledger/query links custos::ledger'
   )
   local c file add want out
   for c in "${cases[@]}"; do

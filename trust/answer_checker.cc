@@ -1,6 +1,6 @@
 #include "trust/answer_checker.h"
 
-#include "ledger/merkle.h"
+#include "ledger/tlog/merkle.h"
 #include "schema/canonical.h"
 #include "schema/json.h"
 

@@ -1,7 +1,7 @@
 // Checking what a node answers to a case trail or a referral audit
 // (docs/audit.md) before a client shows any of it: each log's checkpoint the
 // answer names, against the federation the client trusts, and each entry it
-// cites, against its log's checkpoint. The node's side (ledger/audit.h)
+// cites, against its log's checkpoint. The node's side (ledger/query/audit.h)
 // builds the answers; the wire form (schema/rpc.capnp) is the caller's to
 // unpack into the plain structs here.
 //
@@ -18,7 +18,7 @@
 
 #include "crypto/bytes.h"
 #include "crypto/status.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "trust/federation.h"
 
 namespace custos::trust {

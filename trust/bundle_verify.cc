@@ -9,11 +9,11 @@
 #include <map>
 #include <set>
 
-#include "ledger/authority.h"
-#include "ledger/bundle_entry.h"
-#include "ledger/checkpoint.h"
-#include "ledger/entry_checker.h"
-#include "ledger/merkle.h"
+#include "ledger/admission/authority.h"
+#include "ledger/admission/bundle_entry.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/admission/entry_checker.h"
+#include "ledger/tlog/merkle.h"
 #include "schema/text.h"
 
 namespace custos::bundle {

@@ -2,7 +2,7 @@
 // court runs to know that a file is the one an officer registered and who has
 // held it since, with no network and no store, against the federation it
 // trusts (trust/federation.h) and, optionally, the digest of the file in hand.
-// ledger/bundle.h builds bundles; this is the client's side.
+// ledger/query/bundle.h builds bundles; this is the client's side.
 //
 // Thread-safety: pure functions of their arguments.
 #pragma once
@@ -15,7 +15,7 @@
 
 #include "crypto/bytes.h"
 #include "crypto/status.h"
-#include "ledger/bundle.h"
+#include "ledger/query/bundle.h"
 #include "trust/federation.h"
 
 namespace custos::bundle {

@@ -13,7 +13,7 @@
 
 #include "crypto/note.h"
 #include "crypto/status.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "trust/federation_config.h"
 #include "trust/witness_group.h"
 

@@ -1,6 +1,6 @@
 #include "trust/host_port.h"
 
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 
 namespace custos::trust {
 

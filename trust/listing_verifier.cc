@@ -3,9 +3,9 @@
 // checkpoint.
 #include "trust/listing_verifier.h"
 
-#include "ledger/checkpoint.h"
-#include "ledger/listings_state.h"
-#include "ledger/merkle.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/listings/listings_state.h"
+#include "ledger/tlog/merkle.h"
 #include "schema/canonical.h"
 
 namespace custos::listings {

@@ -1,4 +1,4 @@
-// Verifying the answer to "is this subject listed?" (ledger/listing_check.h
+// Verifying the answer to "is this subject listed?" (ledger/listings/listing_check.h
 // holds the answer and how a node builds it; docs/listings-map.md, "Listing
 // checks"). The verifier checks each log's part against the federation it
 // trusts and decides at its own time: a subject is listed in a log iff one of
@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "crypto/status.h"
-#include "ledger/listing_check.h"
-#include "ledger/listings_map.h"
+#include "ledger/listings/listing_check.h"
+#include "ledger/listings/listings_map.h"
 #include "trust/federation.h"
 
 namespace custos::listings {

@@ -19,7 +19,7 @@
 
 #include "crypto/note.h"
 #include "crypto/status.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "trust/federation_config.h"
 
 namespace custos::trust {

@@ -11,7 +11,7 @@
 
 #include "crypto/bytes.h"
 #include "crypto/status.h"
-#include "ledger/worker_pool.h"
+#include "ledger/storage/worker_pool.h"
 #include "tests/bench/workload.h"
 
 namespace custos::bench {

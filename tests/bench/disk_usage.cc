@@ -7,13 +7,13 @@
 #include <filesystem>
 #include <memory>
 
-#include "ledger/layout.h"
-#include "ledger/store.h"
+#include "ledger/storage/layout.h"
+#include "ledger/storage/store.h"
 
 namespace custos::bench {
 
 namespace {
-// The table options of Store::Open (ledger/store.cc) with its default
+// The table options of Store::Open (ledger/storage/store.cc) with its default
 // StoreOptions, so that compaction rewrites the tables as the ledger itself
 // would: bloom filters, and no compression. (LevelDB's own default is
 // Snappy; with it this figure once came out below the live bytes.)

@@ -29,9 +29,9 @@
 #include <mutex>
 #include <thread>
 
-#include "ledger/clock.h"
-#include "ledger/log.h"
-#include "ledger/verify.h"
+#include "ledger/storage/clock.h"
+#include "ledger/log/log.h"
+#include "ledger/log/verify.h"
 #include "tests/bench/bench_util.h"
 #include "tests/bench/disk_usage.h"
 #include "tests/bench/phase_meter.h"
@@ -363,7 +363,7 @@ class Bench {
     report_.AddInfo(key + "_p99_ms", "  one Append call, p99", Percentile(f.batch_ms, 0.99), "ms");
     report_.AddInfo("submission_bytes", "  average signed submission",
                     static_cast<double>(f.signed_bytes) / static_cast<double>(f.entries), "B");
-    // Closing flushes both memtables (ledger/store.cc), which a clean reopen
+    // Closing flushes both memtables (ledger/storage/store.cc), which a clean reopen
     // then need not replay: the reopen figure below is after this.
     auto start = SteadyClock::now();
     log.reset();

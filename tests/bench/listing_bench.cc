@@ -34,11 +34,11 @@
 #include <thread>
 
 #include "crypto/sha256.h"
-#include "ledger/listing_check.h"
+#include "ledger/listings/listing_check.h"
 #include "trust/listing_verifier.h"
-#include "ledger/listings_state.h"
-#include "ledger/submission.h"
-#include "ledger/validate.h"
+#include "ledger/listings/listings_state.h"
+#include "ledger/admission/submission.h"
+#include "ledger/admission/validate.h"
 #include "schema/canonical.h"
 #include "schema/json.h"
 #include "tests/bench/bench_util.h"

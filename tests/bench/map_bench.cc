@@ -31,8 +31,8 @@
 #include <vector>
 
 #include "crypto/sha256.h"
-#include "ledger/listings_map.h"
-#include "ledger/worker_pool.h"
+#include "ledger/listings/listings_map.h"
+#include "ledger/storage/worker_pool.h"
 #include "tests/bench/bench_util.h"
 
 namespace custos::bench {
@@ -87,7 +87,7 @@ Status OpenDatabase(Bench& b) {
   leveldb::Options o;
   o.create_if_missing = true;
   o.error_if_exists = true;
-  b.cache.reset(leveldb::NewLRUCache(64 << 20));  // as Store (ledger/store.cc)
+  b.cache.reset(leveldb::NewLRUCache(64 << 20));  // as Store (ledger/storage/store.cc)
   b.filter.reset(leveldb::NewBloomFilterPolicy(10));
   o.block_cache = b.cache.get();
   o.filter_policy = b.filter.get();

@@ -32,7 +32,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "ledger/clock.h"
+#include "ledger/storage/clock.h"
 #include "tests/bench/bench_util.h"
 #include "tests/bench/catchup.h"
 #include "tests/bench/node_process.h"

@@ -5,7 +5,7 @@
 #include <sstream>
 
 #include "crypto/sha256.h"
-#include "ledger/submission.h"
+#include "ledger/admission/submission.h"
 #include "schema/canonical.h"
 #include "schema/json.h"
 

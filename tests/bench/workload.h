@@ -12,8 +12,8 @@
 #include "crypto/bytes.h"
 #include "crypto/keyfile.h"
 #include "crypto/status.h"
-#include "ledger/log.h"
-#include "ledger/worker_pool.h"
+#include "ledger/log/log.h"
+#include "ledger/storage/worker_pool.h"
 
 namespace custos::bench {
 

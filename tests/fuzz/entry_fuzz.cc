@@ -1,8 +1,8 @@
 // Fuzz target: canonical LogEntry bytes, as a disk or a peer hands them over,
 // through every reader of an entry: ParseEntry (full verification and
 // replication), ReadLightEntry (bundles) and the JSON of `custos entry`.
-#include "ledger/bundle_entry.h"
-#include "ledger/entry_checker.h"
+#include "ledger/admission/bundle_entry.h"
+#include "ledger/admission/entry_checker.h"
 #include "schema/json.h"
 #include "tests/fuzz/fuzz.h"
 

@@ -3,7 +3,7 @@
 // proofs and entries, then ListingVerifier (with the fixture bureau's key)
 // for each log's answer. What Parse accepts, Format gives back byte for
 // byte (it is the strict inverse).
-#include "ledger/listing_check.h"
+#include "ledger/listings/listing_check.h"
 #include "trust/listing_verifier.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/ledger/custody_federation.h"

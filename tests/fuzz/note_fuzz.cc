@@ -6,7 +6,7 @@
 #include "crypto/cosignature.h"
 #include "crypto/keyfile.h"
 #include "crypto/note.h"
-#include "ledger/checkpoint.h"
+#include "ledger/tlog/checkpoint.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/ledger/custody_federation.h"
 

@@ -1,7 +1,7 @@
 // Fuzz target: a private payload and its stored record, as a peer sends them
-// and the store keeps them (ledger/private_data.h): what parses is exactly
+// and the store keeps them (ledger/personal/private_data.h): what parses is exactly
 // its canonical form.
-#include "ledger/private_data.h"
+#include "ledger/personal/private_data.h"
 #include "tests/fuzz/fuzz.h"
 
 using namespace custos;

@@ -16,11 +16,11 @@
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 
-#include "ledger/checkpoint.h"
-#include "ledger/listing_check.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/listings/listing_check.h"
 #include "schema/rpc.capnp.h"
-#include "ledger/private_data.h"
-#include "ledger/submission.h"
+#include "ledger/personal/private_data.h"
+#include "ledger/admission/submission.h"
 #include "schema/canonical.h"
 #include "schema/json.h"
 

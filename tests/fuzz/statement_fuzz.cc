@@ -1,7 +1,7 @@
 // Fuzz target: canonical Statement bytes (inside a submission or an entry):
 // ReadCanonical, the JSON form, the statement kind and the field checks; a
 // statement that passes them goes to JSON and back to the same JSON.
-#include "ledger/validate.h"
+#include "ledger/admission/validate.h"
 #include "schema/json.h"
 #include "tests/fuzz/fuzz.h"
 

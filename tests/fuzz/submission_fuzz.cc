@@ -1,6 +1,6 @@
 // Fuzz target: SignedSubmission bytes, as a client or a peer sends them:
 // CheckSubmission (canonical form, fields, identifiers, signature).
-#include "ledger/submission.h"
+#include "ledger/admission/submission.h"
 #include "tests/fuzz/fuzz.h"
 
 using namespace custos;

@@ -14,11 +14,11 @@
 #include <vector>
 
 #include "crypto/sha256.h"
-#include "ledger/listings_map.h"
-#include "ledger/listings_state.h"
-#include "ledger/log.h"
-#include "ledger/replica.h"
-#include "ledger/store.h"
+#include "ledger/listings/listings_map.h"
+#include "ledger/listings/listings_state.h"
+#include "ledger/log/log.h"
+#include "ledger/log/replica.h"
+#include "ledger/storage/store.h"
 #include "tests/ledger/log_test_util.h"
 #include "tests/ledger/replica_test_util.h"
 

@@ -1,9 +1,9 @@
-// The case trail and the referral audit (ledger/audit.h, docs/audit.md) on
+// The case trail and the referral audit (ledger/query/audit.h, docs/audit.md) on
 // real Stores: a bureau, a police node and a procuratorate that follows both.
 // The trail's order; each audit finding present, and absent once what it
 // misses is there; the bound (the checkpoint each log is read up to). The
 // checks a client makes of the answers are in tests/trust/answer_checker_test.cc.
-#include "ledger/audit.h"
+#include "ledger/query/audit.h"
 
 #include <gtest/gtest.h>
 

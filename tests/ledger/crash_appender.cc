@@ -20,8 +20,8 @@
 #include <random>
 #include <string>
 
-#include "ledger/log.h"
-#include "ledger/merkle.h"
+#include "ledger/log/log.h"
+#include "ledger/tlog/merkle.h"
 #include "tests/ledger/log_test_util.h"
 
 namespace custos::testing {

@@ -23,9 +23,9 @@
 #include <sstream>
 #include <thread>
 
-#include "ledger/log.h"
-#include "ledger/merkle.h"
-#include "ledger/verify.h"
+#include "ledger/log/log.h"
+#include "ledger/tlog/merkle.h"
+#include "ledger/log/verify.h"
 #include "tests/crypto/test_seed.h"
 #include "tests/ledger/log_test_util.h"
 

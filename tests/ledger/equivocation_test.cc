@@ -4,7 +4,7 @@
 // checkpoints, proves the origin lied, keeps the proof and stops cosigning;
 // anyone with the origin's key checks the proof, and forged or altered
 // proofs are refused.
-#include "ledger/equivocation.h"
+#include "ledger/log/equivocation.h"
 
 #include <gtest/gtest.h>
 
@@ -12,8 +12,8 @@
 #include <filesystem>
 
 #include "crypto/cosignature.h"
-#include "ledger/replica.h"
-#include "ledger/verify.h"
+#include "ledger/log/replica.h"
+#include "ledger/log/verify.h"
 #include "tests/ledger/replica_test_util.h"
 
 namespace custos {

@@ -18,9 +18,9 @@
 #include <memory>
 #include <mutex>
 
-#include "ledger/log.h"
-#include "ledger/merkle.h"
-#include "ledger/verify.h"
+#include "ledger/log/log.h"
+#include "ledger/tlog/merkle.h"
+#include "ledger/log/verify.h"
 #include "tests/ledger/log_test_util.h"
 
 namespace custos {

@@ -13,13 +13,13 @@
 #include <set>
 #include <sstream>
 
-#include "ledger/backup.h"
-#include "ledger/log.h"
-#include "ledger/merkle.h"
-#include "ledger/repair.h"
-#include "ledger/signed_mark.h"
-#include "ledger/store.h"
-#include "ledger/verify.h"
+#include "ledger/log/backup.h"
+#include "ledger/log/log.h"
+#include "ledger/tlog/merkle.h"
+#include "ledger/log/repair.h"
+#include "ledger/storage/signed_mark.h"
+#include "ledger/storage/store.h"
+#include "ledger/log/verify.h"
 #include "tests/ledger/log_test_util.h"
 
 namespace custos {

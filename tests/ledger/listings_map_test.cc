@@ -1,10 +1,10 @@
-// Tests of the listings map (ledger/listings_map.h): the compressed store
+// Tests of the listings map (ledger/listings/listings_map.h): the compressed store
 // against a naive full 256-level sparse Merkle tree computed here over a
 // std::map, proofs and their rejections, the encodings, and the LevelDB store
 // across a reopen.
 //
 // Random tests print their seed; rerun one with CUSTOS_TEST_SEED=<seed>.
-#include "ledger/listings_map.h"
+#include "ledger/listings/listings_map.h"
 
 #include <gtest/gtest.h>
 #include <leveldb/db.h>
@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "crypto/sha256.h"
-#include "ledger/worker_pool.h"
+#include "ledger/storage/worker_pool.h"
 #include "tests/crypto/test_seed.h"
 
 namespace custos::listings {

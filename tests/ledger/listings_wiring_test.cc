@@ -1,9 +1,9 @@
-// The listings map wired into the logs (ledger/listings_state.h): the root in
+// The listings map wired into the logs (ledger/listings/listings_state.h): the root in
 // every checkpoint equals the map rebuilt from the entries; random listing
 // and delisting sequences through the real Log::Append path agree with a
 // plain map; a replica recomputes the root and refuses a checkpoint whose
 // "listings" line is forged or missing; and listing-check answers
-// (ledger/listing_check.h) verify, or fail with their reason when they are
+// (ledger/listings/listing_check.h) verify, or fail with their reason when they are
 // for another subject, an old root, a lapsed listing or a missing quorum.
 #include <gtest/gtest.h>
 #include <leveldb/db.h>
@@ -17,15 +17,15 @@
 
 #include "crypto/cosignature.h"
 #include "crypto/sha256.h"
-#include "ledger/checkpoint.h"
-#include "ledger/layout.h"
-#include "ledger/listing_check.h"
-#include "ledger/listings_state.h"
-#include "ledger/log.h"
-#include "ledger/private_data.h"
-#include "ledger/replica.h"
-#include "ledger/validate.h"
-#include "ledger/verify.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/storage/layout.h"
+#include "ledger/listings/listing_check.h"
+#include "ledger/listings/listings_state.h"
+#include "ledger/log/log.h"
+#include "ledger/personal/private_data.h"
+#include "ledger/log/replica.h"
+#include "ledger/admission/validate.h"
+#include "ledger/log/verify.h"
 #include "trust/federation.h"
 #include "trust/listing_verifier.h"
 #include "tests/crypto/test_seed.h"

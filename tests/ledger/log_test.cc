@@ -6,7 +6,7 @@
 // ends with VerifyStoredLog passing.
 //
 // Random tests print their seed; rerun one with CUSTOS_TEST_SEED=<seed>.
-#include "ledger/log.h"
+#include "ledger/log/log.h"
 
 #include <gtest/gtest.h>
 #include <leveldb/db.h>
@@ -18,10 +18,10 @@
 
 #include "crypto/note.h"
 #include "crypto/sha256.h"
-#include "ledger/checkpoint.h"
-#include "ledger/layout.h"
-#include "ledger/merkle.h"
-#include "ledger/verify.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/storage/layout.h"
+#include "ledger/tlog/merkle.h"
+#include "ledger/log/verify.h"
 #include "schema/canonical.h"
 #include "tests/crypto/test_seed.h"
 #include "tests/ledger/log_test_util.h"

@@ -11,9 +11,9 @@
 
 #include "crypto/note.h"
 #include "crypto/sha256.h"
-#include "ledger/merkle.h"
-#include "ledger/store.h"
-#include "ledger/submission.h"
+#include "ledger/tlog/merkle.h"
+#include "ledger/storage/store.h"
+#include "ledger/admission/submission.h"
 #include "schema/canonical.h"
 #include "schema/json.h"
 

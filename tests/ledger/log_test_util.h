@@ -26,9 +26,9 @@
 #include "crypto/ed25519.h"
 #include "crypto/keyfile.h"
 #include "crypto/status.h"
-#include "ledger/checkpoint.h"
-#include "ledger/clock.h"
-#include "ledger/log.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/storage/clock.h"
+#include "ledger/log/log.h"
 #include "schema/custos.capnp.h"
 
 namespace custos::testing {
@@ -110,7 +110,7 @@ std::string ReadTextFile(const std::string& path);
 // and returns its path. Tests pass ::testing::TempDir() as `base`.
 std::string FreshTempDir(const std::string& base, std::string_view label);
 
-// A Store's two LevelDB databases at `path` (ledger/store.h: the entries in
+// A Store's two LevelDB databases at `path` (ledger/storage/store.h: the entries in
 // their own), opened with LevelDB alone so that a test can read or change
 // them behind the store's back; no one else may have them open. Throws if
 // either does not open.

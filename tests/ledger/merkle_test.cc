@@ -1,7 +1,7 @@
 // Tests of RFC 6962 / RFC 9162 hashing and proof verification: the
 // transparency-dev inclusion vectors, golden values from Go's sumdb/tlog, and
 // proofs built by a direct transcription of the RFC's recursive definitions.
-#include "ledger/merkle.h"
+#include "ledger/tlog/merkle.h"
 
 #include <gtest/gtest.h>
 

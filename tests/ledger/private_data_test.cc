@@ -1,4 +1,4 @@
-// Personal data (ledger/private_data.h, docs/personal-data.md) on a real
+// Personal data (ledger/personal/private_data.h, docs/personal-data.md) on a real
 // LevelDB: a listing of a person is appended with its private payload in the
 // same batch, refused (the database unchanged) when the payload is missing or
 // does not bind; a replica stores the payload a peer sends only if it binds
@@ -6,7 +6,7 @@
 // expiry sweep delete it, after which no file of the LevelDB directory holds
 // the name, the id number or the salt, and full verification still passes;
 // custosd's sweeper thread does the expiry sweep by itself.
-#include "ledger/private_data.h"
+#include "ledger/personal/private_data.h"
 
 #include <gtest/gtest.h>
 
@@ -15,12 +15,12 @@
 #include <iterator>
 #include <thread>
 
-#include "ledger/log.h"
-#include "ledger/merkle.h"
-#include "ledger/replica.h"
-#include "ledger/store.h"
-#include "ledger/submission.h"
-#include "ledger/verify.h"
+#include "ledger/log/log.h"
+#include "ledger/tlog/merkle.h"
+#include "ledger/log/replica.h"
+#include "ledger/storage/store.h"
+#include "ledger/admission/submission.h"
+#include "ledger/log/verify.h"
 #include "node/logging.h"
 #include "node/payload_sweeper.h"
 #include "tests/ledger/log_test_util.h"

@@ -4,7 +4,7 @@
 // Every refusal is checked to leave the replica's LevelDB unchanged byte for
 // byte (all keys and values, read with the store closed), and every test
 // that replicates ends with the replica's full verification passing.
-#include "ledger/replica.h"
+#include "ledger/log/replica.h"
 
 #include <gtest/gtest.h>
 #include <leveldb/db.h>
@@ -12,7 +12,7 @@
 #include <filesystem>
 
 #include "crypto/cosignature.h"
-#include "ledger/verify.h"
+#include "ledger/log/verify.h"
 #include "tests/ledger/replica_test_util.h"
 
 namespace custos {

@@ -1,10 +1,10 @@
-// The rules per statement family (ledger/rules.h, docs/rules.md), each
+// The rules per statement family (ledger/rules/rules.h, docs/rules.md), each
 // accepted and refused through the real Log::Append path on a real LevelDB,
 // the database unchanged byte for byte after every refusal; the same broken
 // entries forged past Append and refused by Replica::Apply and by full
 // verification, naming the entry and the rule; the query indexes after a
 // reopen; references to other logs held, not held and held with another hash.
-#include "ledger/rules.h"
+#include "ledger/rules/rules.h"
 
 #include <gtest/gtest.h>
 
@@ -14,12 +14,12 @@
 #include <set>
 
 #include "crypto/sha256.h"
-#include "ledger/listings_map.h"
-#include "ledger/indexes.h"
-#include "ledger/log.h"
-#include "ledger/replica.h"
-#include "ledger/store.h"
-#include "ledger/verify.h"
+#include "ledger/listings/listings_map.h"
+#include "ledger/rules/indexes.h"
+#include "ledger/log/log.h"
+#include "ledger/log/replica.h"
+#include "ledger/storage/store.h"
+#include "ledger/log/verify.h"
 #include "tests/ledger/agency_test_util.h"
 #include "tests/ledger/log_test_util.h"
 #include "tests/ledger/replica_test_util.h"

@@ -9,11 +9,11 @@
 
 #include "crypto/note.h"
 #include "crypto/sha256.h"
-#include "ledger/checkpoint.h"
-#include "ledger/layout.h"
-#include "ledger/merkle.h"
-#include "ledger/rules.h"
-#include "ledger/verify.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/storage/layout.h"
+#include "ledger/tlog/merkle.h"
+#include "ledger/rules/rules.h"
+#include "ledger/log/verify.h"
 #include "tests/ledger/log_test_util.h"
 
 namespace custos {
@@ -44,7 +44,7 @@ class TamperTest : public ::testing::Test {
     base_ = new std::string(testing::FreshTempDir(::testing::TempDir(), "tamper-base"));
     TestLog t(*base_);
     t.GrantOfficer();
-    // Entries with rule state and query-index records (ledger/rules.h).
+    // Entries with rule state and query-index records (ledger/rules/rules.h).
     t.AppendOk({testing::Sign(t.maker().FromExample("case-opened", t.now()), OfficerKey()),
                 testing::Sign(t.maker().FromExample("evidence-registered", t.now()), OfficerKey())});
     while (t.log().size() < 300) {

@@ -3,7 +3,7 @@
 // checked against trees hashed from scratch.
 //
 // Random tests print their seed; rerun one with CUSTOS_TEST_SEED=<seed>.
-#include "ledger/tiles.h"
+#include "ledger/tlog/tiles.h"
 
 #include <gtest/gtest.h>
 
@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "ledger/merkle.h"
+#include "ledger/tlog/merkle.h"
 
 namespace custos::merkle {
 namespace {

@@ -1,5 +1,5 @@
-// Structural and identifier validation (ledger/validate.h).
-#include "ledger/validate.h"
+// Structural and identifier validation (ledger/admission/validate.h).
+#include "ledger/admission/validate.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "ledger/worker_pool.h"
+#include "ledger/storage/worker_pool.h"
 
 #include <gtest/gtest.h>
 

@@ -17,10 +17,10 @@
 #include <vector>
 
 #include "crypto/note.h"
-#include "ledger/checkpoint.h"
-#include "ledger/listing_check.h"
-#include "ledger/merkle.h"
-#include "ledger/private_data.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/listings/listing_check.h"
+#include "ledger/tlog/merkle.h"
+#include "ledger/personal/private_data.h"
 #include "node/access.h"
 #include "node/checkpoint_hub.h"
 #include "node/config.h"

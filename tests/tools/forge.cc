@@ -16,7 +16,7 @@
 //   unauthorized   nothing is changed, but Log::Append's authority check is
 //                  not made: pass a key that holds no role for the statement.
 //
-// Everything else is what an honest append writes (ledger/log.cc): the entry,
+// Everything else is what an honest append writes (ledger/log/log.cc): the entry,
 // its replay record, the key-table changes, the tiles, the head and a new
 // checkpoint signed by the node key, in one synced WriteBatch, through the
 // public StoredLog API. So the log still opens, its checkpoint verifies with
@@ -56,14 +56,14 @@
 #include "crypto/note.h"
 #include "crypto/sha256.h"
 #include "crypto/status.h"
-#include "ledger/checkpoint.h"
-#include "ledger/layout.h"
-#include "ledger/merkle.h"
-#include "ledger/entry_batch.h"
-#include "ledger/key_table.h"
-#include "ledger/listings_state.h"
-#include "ledger/store.h"
-#include "ledger/submission.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/storage/layout.h"
+#include "ledger/tlog/merkle.h"
+#include "ledger/log/entry_batch.h"
+#include "ledger/admission/key_table.h"
+#include "ledger/listings/listings_state.h"
+#include "ledger/storage/store.h"
+#include "ledger/admission/submission.h"
 #include "schema/canonical.h"
 #include "schema/json.h"
 

@@ -1,6 +1,6 @@
 // The client's checks of case-trail and referral-audit answers
 // (trust/answer_checker.h, trust/trail_check.h), on answers built by the node's
-// code (ledger/audit.h) from real Stores: a bureau's log replicated by a
+// code (ledger/query/audit.h) from real Stores: a bureau's log replicated by a
 // procuratorate, whose node answers. Each answer is unpacked as the command
 // line unpacks the RPC reply; a good one passes, and each kind of bad answer
 // is refused naming what failed.
@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "crypto/cosignature.h"
-#include "ledger/audit.h"
+#include "ledger/query/audit.h"
 #include "tests/ledger/agency_test_util.h"
 #include "trust/federation.h"
 #include "trust/trail_check.h"

@@ -1,4 +1,4 @@
-// Evidence bundles (ledger/bundle.h, docs/evidence-bundle.md) built from real
+// Evidence bundles (ledger/query/bundle.h, docs/evidence-bundle.md) built from real
 // Stores on LevelDB: a custody chain across two agencies (the bureau
 // registers and sends the evidence to the police, who receive it) bundled at
 // the bureau's node and verified offline; each kind of tampering rejected
@@ -15,8 +15,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "ledger/bundle_entry.h"
-#include "ledger/entry_checker.h"
+#include "ledger/admission/bundle_entry.h"
+#include "ledger/admission/entry_checker.h"
 #include "schema/json.h"
 #include "tests/ledger/custody_federation.h"
 
