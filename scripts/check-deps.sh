@@ -38,41 +38,43 @@ OURS=(crypto schema ledger trust node cli)
 ROOMS=(tlog storage admission listings rules personal log query)
 LAYERS=(crypto schema "${ROOMS[@]/#/ledger/}" trust node cli)
 
+# Sets the array `allowed` to what LAYER may include. (No subshell.)
 allowed_for() {
   local base="schema crypto"
   case "$1" in
-    crypto) echo "crypto" ;;
-    schema) echo "schema crypto" ;;
-    ledger/tlog) echo "ledger/tlog $base" ;;
-    ledger/storage) echo "ledger/storage ledger/tlog $base" ;;
-    ledger/admission) echo "ledger/admission ledger/storage ledger/tlog $base" ;;
-    ledger/listings) echo "ledger/listings ledger/admission ledger/storage ledger/tlog $base" ;;
-    ledger/rules) echo "ledger/rules ledger/listings ledger/admission ledger/storage ledger/tlog $base" ;;
-    ledger/personal) echo "ledger/personal ledger/rules ledger/listings ledger/admission ledger/storage ledger/tlog $base" ;;
-    ledger/log) echo "ledger/log ledger/personal ledger/rules ledger/listings ledger/admission ledger/storage ledger/tlog $base" ;;
-    ledger/query) echo "ledger/query ledger/rules ledger/listings ledger/admission ledger/storage ledger/tlog $base" ;;
-    trust) echo "trust ledger ${ROOMS[*]/#/ledger/} $base" ;;
-    cli|node) echo "${OURS[*]} ${ROOMS[*]/#/ledger/}" ;;
+    crypto) read -r -a allowed <<<"crypto" ;;
+    schema) read -r -a allowed <<<"schema crypto" ;;
+    ledger/tlog) read -r -a allowed <<<"ledger/tlog $base" ;;
+    ledger/storage) read -r -a allowed <<<"ledger/storage ledger/tlog $base" ;;
+    ledger/admission) read -r -a allowed <<<"ledger/admission ledger/storage ledger/tlog $base" ;;
+    ledger/listings) read -r -a allowed <<<"ledger/listings ledger/admission ledger/storage ledger/tlog $base" ;;
+    ledger/rules) read -r -a allowed <<<"ledger/rules ledger/listings ledger/admission ledger/storage ledger/tlog $base" ;;
+    ledger/personal) read -r -a allowed <<<"ledger/personal ledger/rules ledger/listings ledger/admission ledger/storage ledger/tlog $base" ;;
+    ledger/log) read -r -a allowed <<<"ledger/log ledger/personal ledger/rules ledger/listings ledger/admission ledger/storage ledger/tlog $base" ;;
+    ledger/query) read -r -a allowed <<<"ledger/query ledger/rules ledger/listings ledger/admission ledger/storage ledger/tlog $base" ;;
+    trust) read -r -a allowed <<<"trust ledger ${ROOMS[*]/#/ledger/} $base" ;;
+    cli|node) read -r -a allowed <<<"${OURS[*]} ${ROOMS[*]/#/ledger/}" ;;
   esac
 }
 
-# The layer an include of ours names: its folder, or ledger/<room>.
+# Sets `layer` to the layer an include of ours names: its folder, or
+# ledger/<room>. (No subshell: it runs for every include.)
 layer_of_include() {
   local first=${1%%/*} rest=${1#*/}
   if [[ "$first" == ledger && "$rest" == */* ]]; then
-    echo "ledger/${rest%%/*}"
+    layer="ledger/${rest%%/*}"
   else
-    echo "$first"
+    layer=$first
   fi
 }
 
-# The layer a link custos::NAME names: custos::ledger_log is ledger/log,
-# custos::schema_rpc belongs to schema/, custos::ledger is every room.
+# Sets `layer` to the layer a link custos::NAME names: custos::ledger_log is
+# ledger/log, custos::schema_rpc belongs to schema/, custos::ledger is every room.
 layer_of_target() {
   case "$1" in
-    ledger) echo ledger ;;
-    ledger_*) echo "ledger/${1#ledger_}" ;;
-    *) echo "${1%%_*}" ;;
+    ledger) layer=ledger ;;
+    ledger_*) layer="ledger/${1#ledger_}" ;;
+    *) layer=${1%%_*} ;;
   esac
 }
 
@@ -104,43 +106,58 @@ check_tree() {
       violations=$((violations + 1))
     done < <(find "$root/ledger" -maxdepth 1 -type f \( -name '*.h' -o -name '*.cc' \) -print0 | sort -z)
   fi
-  for layer in "${LAYERS[@]}"; do
+  local here linked
+  for here in "${LAYERS[@]}"; do
+    layer=$here
     [[ -d "$root/$layer" ]] || continue
-    read -r -a allowed <<<"$(allowed_for "$layer")"
-    while IFS= read -r -d '' file; do
-      files=$((files + 1))
-      local rel=${file#"$root"/}
-      while IFS=: read -r line hdr; do
-        if [[ "$hdr" == ../* || "$hdr" == */../* ]]; then
-          echo "$rel:$line: include \"$hdr\" climbs out of the folder; name the folder instead"
+    allowed_for "$layer"
+    # One grep per layer (not per file): "file:line:text" for every #include.
+    local sources=()
+    while IFS= read -r -d '' file; do sources+=("$file"); done \
+      < <(find "$root/$layer" -type f \( -name '*.h' -o -name '*.hh' -o -name '*.hpp' \
+            -o -name '*.cc' -o -name '*.cpp' -o -name '*.c++' -o -name '*.c' \) -print0 | sort -z)
+    files=$((files + ${#sources[@]}))
+    local record rel text include_re='^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]([^>"]+)[>"]'
+    while IFS= read -r record; do
+      file=${record%%:*}
+      text=${record#*:}
+      line=${text%%:*}
+      text=${text#*:}
+      [[ "$text" =~ $include_re ]] || continue
+      hdr=${BASH_REMATCH[1]}
+      rel=${file#"$root"/}
+      if [[ "$hdr" == ../* || "$hdr" == */../* ]]; then
+        echo "$rel:$line: include \"$hdr\" climbs out of the folder; name the folder instead"
+        violations=$((violations + 1))
+        continue
+      fi
+      if is_ours "$hdr"; then
+        layer_of_include "$hdr"
+        target=$layer
+        layer=$here
+        if [[ "$target" == ledger ]]; then
+          echo "$rel:$line: include \"$hdr\" names no room of ledger/; name it (ledger/<room>/…)"
           violations=$((violations + 1))
-          continue
-        fi
-        if is_ours "$hdr"; then
-          target=$(layer_of_include "$hdr")
-          if [[ "$target" == ledger ]]; then
-            echo "$rel:$line: include \"$hdr\" names no room of ledger/; name it (ledger/<room>/…)"
-            violations=$((violations + 1))
-          elif ! contains "$target" "${allowed[@]}"; then
-            echo "$rel:$line: $layer/ may not include $target/ (\"$hdr\"); allowed: ${allowed[*]}"
-            violations=$((violations + 1))
-          fi
-        elif [[ "$hdr" == tests/* && "$rel" == *_test.cc ]]; then
-          :
-        elif [[ "$layer" =~ ^(crypto|schema|ledger/[a-z]+|trust)$ && "$hdr" =~ $FORBIDDEN_BELOW_NODE ]]; then
-          echo "$rel:$line: $layer/ may not know about networks, RPC or command lines (\"$hdr\")"
+        elif ! contains "$target" "${allowed[@]}"; then
+          echo "$rel:$line: $layer/ may not include $target/ (\"$hdr\"); allowed: ${allowed[*]}"
           violations=$((violations + 1))
         fi
-      done < <(grep -nE '^[[:space:]]*#[[:space:]]*include' "$file" \
-                 | sed -nE 's@^([0-9]+):[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]([^>"]+)[>"].*@\1:\2@p')
-    done < <(find "$root/$layer" -type f \( -name '*.h' -o -name '*.hh' -o -name '*.hpp' \
-               -o -name '*.cc' -o -name '*.cpp' -o -name '*.c++' -o -name '*.c' \) -print0 | sort -z)
+      elif [[ "$hdr" == tests/* && "$rel" == *_test.cc ]]; then
+        :
+      elif [[ "$layer" =~ ^(crypto|schema|ledger/[a-z]+|trust)$ && "$hdr" =~ $FORBIDDEN_BELOW_NODE ]]; then
+        echo "$rel:$line: $layer/ may not know about networks, RPC or command lines (\"$hdr\")"
+        violations=$((violations + 1))
+      fi
+    done < <([[ ${#sources[@]} -eq 0 ]] || grep -HnE '^[[:space:]]*#[[:space:]]*include' "${sources[@]}" || true)
 
     # The CMake targets must say the same as the includes. A folder's extra
     # targets are named after it (custos::schema_rpc belongs to schema/).
     if [[ -f "$root/$layer/CMakeLists.txt" ]]; then
       while IFS=: read -r line target; do
-        if ! contains "$(layer_of_target "$target")" "${allowed[@]}"; then
+        layer_of_target "$target"
+        linked=$layer
+        layer=$here
+        if ! contains "$linked" "${allowed[@]}"; then
           echo "$layer/CMakeLists.txt:$line: $layer links custos::$target; allowed: ${allowed[*]}"
           violations=$((violations + 1))
         fi
