@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (tests/fuzz, docs/fuzzing.md) with clang, with
-# ASan and UBSan, into build-fuzz/; seeds each target's corpus from examples/
-# and tests/fixtures/; runs each target for SECONDS and prints how many
-# inputs each executed. Not part of scripts/test.sh.
+# Runs the libFuzzer targets (tests/fuzz, docs/fuzzing.md), built with ASan and
+# UBSan in the sanitizer build (scripts/build.sh san, build-san/, which also
+# holds the tests): seeds each target's corpus from examples/ and
+# tests/fixtures/, runs each target for SECONDS, as many at once as there are
+# cores, and prints how many inputs each executed.
 #
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 #   SECONDS  time per target (default 10)
 #   TARGET   entry statement submission bundle note json private config
 #            listing rpc_answer (default: all)
-# Corpora grow in build-fuzz/corpus/<target>/; an input that crashes a target
-# is written to build-fuzz/findings/<target>/ and the script exits 1.
-# CLANG (default clang-14) names the compiler.
+# Corpora grow in build-san/corpus/<target>/; an input that crashes a target
+# is written to build-san/findings/<target>/ and the script exits 1.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -19,27 +19,38 @@ seconds=${1:-10}
 shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(entry statement submission bundle note json private config listing rpc_answer)
-clang=${CLANG:-clang-14}
-dir=build-fuzz
+dir=build-san
 
-# Line tables only: a finding's stack still names file and line.
-cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -gline-tables-only -DNDEBUG" \
-  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -gline-tables-only -DNDEBUG" \
-  -DCMAKE_C_COMPILER="$clang" -DCMAKE_CXX_COMPILER="${clang/clang/clang++}" \
-  -DCUSTOS_FUZZ=ON -DCUSTOS_BUILD_TESTS=OFF -DCUSTOS_BUILD_BENCHMARKS=OFF >/dev/null
-cmake --build "$dir" --target fuzzers --parallel "$(nproc)"
+bash scripts/build.sh san fuzzers
 
 "$dir/tests/fuzz/custos_fuzz_seeds" "$dir/corpus" examples tests/fixtures
+
+# fuzz_one TARGET: runs one target; its exit status is the target's.
+fuzz_one() {
+  local t=$1
+  mkdir -p "$dir/corpus/$t" "$dir/findings/$t"
+  "$dir/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 \
+    -artifact_prefix="$dir/findings/$t/" "$dir/corpus/$t" >"$dir/findings/$t.log" 2>&1
+}
+
+echo "fuzzing ${#targets[@]} target(s) for ${seconds}s each, $(nproc) at a time"
+declare -A pid_of
+running=0
+for t in "${targets[@]}"; do
+  if [[ $running -ge $(nproc) ]]; then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  fuzz_one "$t" &
+  pid_of[$t]=$!
+  running=$((running + 1))
+done
 
 status=0
 summary=()
 for t in "${targets[@]}"; do
-  mkdir -p "$dir/corpus/$t" "$dir/findings/$t"
   log="$dir/findings/$t.log"
-  echo "fuzz_$t: ${seconds}s"
-  if "$dir/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 \
-      -artifact_prefix="$dir/findings/$t/" "$dir/corpus/$t" >"$log" 2>&1; then
+  if wait "${pid_of[$t]}"; then
     result=ok
   else
     result="CRASH (see $log and $dir/findings/$t/)"

@@ -11,7 +11,7 @@ set -euo pipefail
 # Debian's own package rather than the network.
 PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
-  clang-14 libclang-rt-14-dev  # libFuzzer, for scripts/fuzz.sh (docs/fuzzing.md)
+  clang-14 libclang-rt-14-dev lld-14  # the sanitizer and libFuzzer build (scripts/build.sh san)
   libsodium-dev libleveldb-dev libsnappy-dev
   capnproto libcapnp-dev libssl-dev libboost-dev
   libcli11-dev libspdlog-dev nlohmann-json3-dev

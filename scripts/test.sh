@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
-# Sets everything up and runs every test, twice: once in the release build and
-# once under AddressSanitizer + UndefinedBehaviorSanitizer; then each libFuzzer
-# target for 10 s (CUSTOS_FUZZ_SECONDS). This is what CI runs (.ci/run).
+# Sets everything up and runs every test under AddressSanitizer +
+# UndefinedBehaviorSanitizer (one clang build, scripts/build.sh san, that also
+# holds the fuzz targets), then each libFuzzer target for 10 s
+# (CUSTOS_FUZZ_SECONDS). With --release it also builds the release tree (GCC,
+# scripts/build.sh) and runs every test there first. This is what CI runs
+# (.ci/run, without --release); docs/testing.md has the timings.
 #
-# Usage: scripts/test.sh
-# Exit status: 0 when both runs pass, 1 otherwise.
+# Usage: scripts/test.sh [--release]
+# Exit status: 0 when every stage passes, 1 otherwise.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+
+release=false
+case "${1:-}" in
+  "") ;;
+  --release) release=true ;;
+  -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "test.sh: unknown option $1 (want --release)" >&2; exit 2 ;;
+esac
 
 now() { date +%s; }
 declare -A took result
@@ -58,32 +69,34 @@ stages+=(install-deps)
 stage install-deps bash scripts/install-deps.sh || failed=1
 
 if [[ $failed -eq 0 ]]; then
-  stages+=("build release")
-  if stage "build release" bash scripts/build.sh release; then
-    stages+=("test release")
-    rm -f build/ctest.log
-    stage "test release" run_ctest build || failed=1
-    count build "test release"
-  else
-    failed=1
+  if $release; then
+    stages+=("build release")
+    if stage "build release" bash scripts/build.sh release; then
+      stages+=("test release")
+      rm -f build/ctest.log
+      stage "test release" run_ctest build || failed=1
+      count build "test release"
+    else
+      failed=1
+    fi
   fi
 
-  stages+=("build asan")
-  if stage "build asan" bash scripts/build.sh asan; then
-    stages+=("test asan")
+  stages+=("build san")
+  if stage "build san" bash scripts/build.sh san; then
+    stages+=("test san")
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-    rm -f build-asan/ctest.log
-    stage "test asan" run_ctest build-asan || failed=1
-    count build-asan "test asan"
+    rm -f build-san/ctest.log
+    stage "test san" run_ctest build-san || failed=1
+    count build-san "test san"
+
+    # Every decoder of outside bytes under libFuzzer, briefly, from the same
+    # build (docs/fuzzing.md; the long runs are made outside CI).
+    stages+=("fuzz")
+    stage fuzz bash scripts/fuzz.sh "${CUSTOS_FUZZ_SECONDS:-10}" || failed=1
   else
     failed=1
   fi
-
-  # Every decoder of outside bytes under libFuzzer, briefly (docs/fuzzing.md;
-  # the long runs are made outside CI).
-  stages+=("fuzz")
-  stage fuzz bash scripts/fuzz.sh "${CUSTOS_FUZZ_SECONDS:-10}" || failed=1
 fi
 
 echo
@@ -96,6 +109,6 @@ if [[ $failed -eq 0 ]]; then
 else
   echo "test.sh: FAILED"
 fi
-# Last, the totals of both runs, as one plain line.
+# Last, the totals of the test runs, as one plain line.
 echo "tests: $passed_total passed, $failed_total failed"
 exit "$failed"
