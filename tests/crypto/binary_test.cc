@@ -156,6 +156,47 @@ TEST(BinaryTest, WriterContinuesAfterAPrefix) {
   EXPECT_EQ(w.Take(), std::string("k\0\0\0\x01", 5));
 }
 
+enum class Colour : uint8_t { kRed = 1, kBlue = 2 };
+
+TEST(BinaryTest, FieldsByTypeAreTheSameBytesAsTheNamedCalls) {
+  const std::string name = "abc";
+  const std::string by_type = EncodeFields(uint8_t{0xAB}, uint16_t{0x0102}, uint32_t{0x03040506},
+                                           uint64_t{0x0708090A0B0C0D0E}, int64_t{-2}, Counting(), name);
+  EXPECT_EQ(by_type + "xy", Sample());
+  EXPECT_EQ(HexEncode(AsBytes(EncodeFields(Colour::kBlue, std::string_view("x")))), "02" "00000001" "78");
+}
+
+TEST(BinaryTest, DecodeFieldsReadsTheWholeRecordOrNothing) {
+  const std::string bytes = EncodeFields(Colour::kBlue, uint64_t{7}, std::string("holder"), Counting());
+  Colour colour{};
+  uint64_t n = 0;
+  std::string holder;
+  Hash h;
+  ASSERT_TRUE(DecodeFields(bytes, colour, n, holder, h));
+  EXPECT_EQ(colour, Colour::kBlue);
+  EXPECT_EQ(n, 7u);
+  EXPECT_EQ(holder, "holder");
+  EXPECT_EQ(h, Counting());
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    EXPECT_FALSE(DecodeFields(bytes.substr(0, cut), colour, n, holder, h)) << cut << " bytes";
+  }
+  EXPECT_FALSE(DecodeFields(bytes + "x", colour, n, holder, h));
+}
+
+TEST(BinaryTest, AStringViewFieldBorrowsTheInput) {
+  const std::string bytes = EncodeFields(std::string_view("borrowed"));
+  std::string_view got;
+  ASSERT_TRUE(DecodeFields(bytes, got));
+  EXPECT_EQ(got, "borrowed");
+  EXPECT_EQ(got.data(), bytes.data() + 4);
+}
+
+TEST(BinaryTest, AnEnumIsReadWithoutARangeCheck) {
+  Colour colour{};
+  ASSERT_TRUE(DecodeFields(std::string_view("\x09", 1), colour));
+  EXPECT_EQ(static_cast<uint8_t>(colour), 9);  // the decoder that knows the enum refuses it
+}
+
 // Random byte strings never read out of bounds (the sanitizer build checks),
 // and a read succeeds exactly when its bytes are there.
 TEST(BinaryTest, RandomInputIsReadWithinBounds) {
