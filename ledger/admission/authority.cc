@@ -1,34 +1,32 @@
 #include "ledger/admission/authority.h"
 
+#include "crypto/binary.h"
 
 namespace custos {
 
 namespace {
 using Which = schema::Statement::Body::Which;
 
+constexpr uint8_t kKeyStateEncoding = 1;
+
 std::string ShortKey(const PublicKey& key) { return HexEncode(key.span()).substr(0, 16) + "…"; }
 
 std::string Millis(int64_t ms) { return std::to_string(ms) + " ms"; }
 }  // namespace
 
+// revoked is a u64 (0 or 1; any non-zero value reads as revoked).
 std::string KeyState::Encode() const {
-  std::string out;
-  out.push_back(static_cast<char>(1));  // encoding version
-  out.push_back(static_cast<char>(roles));
-  PutBigEndian64(&out, static_cast<uint64_t>(valid_from));
-  PutBigEndian64(&out, static_cast<uint64_t>(valid_until));
-  PutBigEndian64(&out, revoked ? 1 : 0);
-  return out;
+  return EncodeFields(kKeyStateEncoding, roles, valid_from, valid_until, uint64_t{revoked});
 }
 
 std::optional<KeyState> KeyState::Decode(std::string_view bytes) {
-  if (bytes.size() != 26 || bytes[0] != 1) return std::nullopt;
-  auto p = reinterpret_cast<const uint8_t*>(bytes.data());
   KeyState s;
-  s.roles = p[1];
-  s.valid_from = static_cast<int64_t>(GetBigEndian64(p + 2));
-  s.valid_until = static_cast<int64_t>(GetBigEndian64(p + 10));
-  s.revoked = GetBigEndian64(p + 18) != 0;
+  uint8_t encoding = 0;
+  uint64_t revoked = 0;
+  if (!DecodeFields(bytes, encoding, s.roles, s.valid_from, s.valid_until, revoked) || encoding != kKeyStateEncoding) {
+    return std::nullopt;
+  }
+  s.revoked = revoked != 0;
   return s;
 }
 

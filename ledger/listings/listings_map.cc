@@ -10,6 +10,7 @@
 #include <cstring>
 #include <utility>
 
+#include "crypto/binary.h"
 #include "crypto/sha256.h"
 #include "ledger/storage/checked_reads.h"
 #include "ledger/tlog/merkle.h"
@@ -98,56 +99,25 @@ std::string NodeName(const MapNodeId& id) {
          Hex(id.prefix.span().first(PrefixBytes(id.height)));
 }
 
-void PutU16(std::string* out, uint16_t v) {
-  out->push_back(static_cast<char>(v >> 8));
-  out->push_back(static_cast<char>(v & 0xFF));
+// height (u16) || the path's first PrefixBytes(height) bytes || hash (32).
+void PutChild(BinaryWriter& out, const ChildRef& c) {
+  out.PutU16(c.height);
+  out.PutBytes(c.path.span().first(PrefixBytes(c.height)));
+  out.PutHash(c.hash);
 }
 
-void PutChild(std::string* out, const ChildRef& c) {
-  PutU16(out, c.height);
-  out->append(AsString(c.path.span().first(PrefixBytes(c.height))));
-  out->append(AsString(c.hash.span()));
+// A child whose top lies below `below` (its height is < below); nullopt if
+// the record ends inside it or it is malformed.
+std::optional<ChildRef> GetChild(BinaryReader& r, int below) {
+  ChildRef c;
+  c.height = r.GetU16();
+  if (!r.ok() || c.height >= below) return std::nullopt;
+  const std::string_view path = r.GetBytes(PrefixBytes(c.height));
+  std::copy(path.begin(), path.end(), c.path.bytes.begin());
+  c.hash = r.GetHash();
+  if (!r.ok() || Masked(c.path, c.height) != c.path) return std::nullopt;
+  return c;
 }
-
-// Reads records field by field; any shortfall is reported once, at the end.
-class RecordReader {
- public:
-  explicit RecordReader(std::string_view bytes) : rest_(AsBytes(bytes)) {}
-  bool Take(size_t n, const uint8_t** out) {
-    if (rest_.size() < n) {
-      ok_ = false;
-      return false;
-    }
-    *out = rest_.data();
-    rest_ = rest_.subspan(n);
-    return true;
-  }
-  // A child whose top lies below `below` (its height is < below).
-  std::optional<ChildRef> Child(int below) {
-    const uint8_t* p = nullptr;
-    if (!Take(2, &p)) return std::nullopt;
-    ChildRef c;
-    c.height = static_cast<uint16_t>(p[0] << 8 | p[1]);
-    if (c.height >= below) return Fail();
-    const size_t n = PrefixBytes(c.height);
-    if (!Take(n, &p)) return std::nullopt;
-    std::memcpy(c.path.bytes.data(), p, n);
-    if (Masked(c.path, c.height) != c.path) return Fail();
-    if (!Take(Hash::kSize, &p)) return std::nullopt;
-    std::memcpy(c.hash.bytes.data(), p, Hash::kSize);
-    return c;
-  }
-  bool Done() const { return ok_ && rest_.empty(); }
-
- private:
-  std::optional<ChildRef> Fail() {
-    ok_ = false;
-    return std::nullopt;
-  }
-
-  ByteSpan rest_;
-  bool ok_ = true;
-};
 
 Status Malformed(const MapNodeId& id, const std::string& why) {
   return Status::Corruption(NodeName(id) + ": " + why);
@@ -227,12 +197,11 @@ class Records {
     CUSTOS_ASSIGN_OR_RETURN(auto record, store_.Read(id));
     Head head;
     if (!record) return head;
-    RecordReader r(*record);
-    const uint8_t* p = nullptr;
-    if (!r.Take(8, &p)) return Malformed(id, "truncated");
-    head.count = GetBigEndian64(p);
-    head.top = r.Child(kMapHeight + 1);
-    if (!r.Done()) return Malformed(id, "malformed top reference");
+    BinaryReader r(*record);
+    head.count = r.GetU64();
+    if (!r.ok()) return Malformed(id, "truncated");
+    head.top = GetChild(r, kMapHeight + 1);
+    if (!head.top || !r.AtEnd()) return Malformed(id, "malformed top reference");
     if (head.count == 0 || (head.top->height == 0) != (head.count == 1)) {
       return Malformed(id, "count " + std::to_string(head.count) + " does not fit a top node at height " +
                                std::to_string(head.top->height));
@@ -244,17 +213,17 @@ class Records {
     const MapNodeId id{static_cast<uint16_t>(height), prefix};
     CUSTOS_ASSIGN_OR_RETURN(auto record, store_.Read(id));
     if (!record) return Malformed(id, "missing (its parent names it)");
-    RecordReader r(*record);
+    BinaryReader r(*record);
     Branch b;
     for (int side = 0; side < 2; ++side) {
-      auto c = r.Child(height);
+      auto c = GetChild(r, height);
       if (!c) return Malformed(id, "malformed child reference");
       if (!Under(c->path, height, prefix) || c->path.Bit(height - 1) != (side == 1)) {
         return Malformed(id, "child " + std::to_string(side) + " lies outside its subtree");
       }
       b.child[side] = *c;
     }
-    if (!r.Done()) return Malformed(id, "trailing bytes");
+    if (!r.AtEnd()) return Malformed(id, "trailing bytes");
     return b;
   }
 
@@ -431,9 +400,9 @@ void WriteChanged(MapNodeStore& store, const Work& w) {
   if (w.kind == Work::Kind::kLeaf) {
     store.Write({0, w.path}, AsString(w.value.span()));
   } else if (w.kind == Work::Kind::kBranch) {
-    std::string record;
-    for (const auto& c : w.child) PutChild(&record, {c->height, c->path, c->hash});
-    store.Write({w.height, w.path}, record);
+    BinaryWriter record;
+    for (const auto& c : w.child) PutChild(record, {c->height, c->path, c->hash});
+    store.Write({w.height, w.path}, record.Take());
     WriteChanged(store, *w.child[0]);
     WriteChanged(store, *w.child[1]);
   }
@@ -462,10 +431,9 @@ constexpr int kParallelDepth = 6;
 // --- Keys and hashing
 
 SubjectKey DeriveSubjectKey(SubjectKind kind, std::string_view id) {
-  std::string prefix(kSubjectDomain);
-  prefix.push_back(static_cast<char>(kind));
-  PutBigEndian32(&prefix, static_cast<uint32_t>(id.size()));
-  return SubjectKey::FromHash(ThreadSha256().Update(prefix).Update(id).Finish());
+  BinaryWriter prefix(std::string{kSubjectDomain});
+  prefix.Put(kind, static_cast<uint32_t>(id.size()));
+  return SubjectKey::FromHash(ThreadSha256().Update(prefix.Take()).Update(id).Finish());
 }
 
 // The log tree's RFC 6962 hashes: SHA-256(0x00 || leaf) and SHA-256(0x01 || l || r).
@@ -490,11 +458,11 @@ const Hash& EmptyHash(int height) {
 // --- Node storage
 
 std::string MapNodeKey(layout::LogNumber log, const MapNodeId& id) {
-  std::string k = layout::LogPrefix(kMapNodePrefix, log);
-  if (id.height == kMapHeadHeight) return k;
-  k.append(AsString(id.prefix.span()));
-  PutU16(&k, static_cast<uint16_t>(kMapHeight - id.height));
-  return k;
+  BinaryWriter k(layout::LogPrefix(kMapNodePrefix, log));
+  if (id.height == kMapHeadHeight) return k.Take();
+  k.PutBytes(id.prefix.span());
+  k.PutU16(static_cast<uint16_t>(kMapHeight - id.height));
+  return k.Take();
 }
 
 Result<std::optional<std::string>> MemoryMapNodeStore::Read(const MapNodeId& id) {
@@ -641,10 +609,10 @@ Result<Hash> ListingsMap::Apply(std::span<const MapUpdate> updates) {
   }
   HashInto(*top, kMapHeight);
   WriteChanged(store_, *top);
-  std::string record;
-  PutBigEndian64(&record, static_cast<uint64_t>(static_cast<int64_t>(head.count) + updater.count_delta()));
-  PutChild(&record, {top->height, top->path, top->hash});
-  store_.Write(head_id, record);
+  BinaryWriter record;
+  record.PutU64(static_cast<uint64_t>(static_cast<int64_t>(head.count) + updater.count_delta()));
+  PutChild(record, {top->height, top->path, top->hash});
+  store_.Write(head_id, record.Take());
   return top->hash;
 }
 
@@ -726,38 +694,40 @@ Status ParseBitmap(std::string_view b64, std::array<uint8_t, kBitmapSize>* bitma
 }  // namespace
 
 Bytes MapProof::Encode() const {
-  Bytes out(key.bytes.begin(), key.bytes.end());
-  out.push_back(value ? 1 : 0);
-  if (value) out.insert(out.end(), value->bytes.begin(), value->bytes.end());
-  out.insert(out.end(), bitmap.begin(), bitmap.end());
-  for (const Hash& h : siblings) out.insert(out.end(), h.bytes.begin(), h.bytes.end());
-  return out;
+  BinaryWriter w;
+  w.PutBytes(key.span());
+  w.PutU8(value ? 1 : 0);
+  if (value) w.PutHash(*value);
+  w.PutBytes(ByteSpan(bitmap));
+  for (const Hash& h : siblings) w.PutHash(h);
+  const std::string out = w.Take();
+  return Bytes(out.begin(), out.end());
 }
 
 Result<MapProof> MapProof::Decode(ByteSpan bytes) {
+  BinaryReader r(bytes);
   MapProof p;
-  if (bytes.size() < SubjectKey::kSize + 1) return Status::InvalidArgument("map proof: truncated in the key or flag");
-  std::copy_n(bytes.begin(), SubjectKey::kSize, p.key.bytes.begin());
-  const uint8_t flag = bytes[SubjectKey::kSize];
-  bytes = bytes.subspan(SubjectKey::kSize + 1);
+  const std::string_view key = r.GetBytes(SubjectKey::kSize);
+  const uint8_t flag = r.GetU8();
+  if (!r.ok()) return Status::InvalidArgument("map proof: truncated in the key or flag");
+  std::copy(key.begin(), key.end(), p.key.bytes.begin());
   if (flag > 1) return Status::InvalidArgument("map proof: listing flag is " + std::to_string(flag) + ", want 0 or 1");
   if (flag == 1) {
-    if (bytes.size() < Hash::kSize) return Status::InvalidArgument("map proof: truncated in the value");
-    p.value = Hash::FromSpan(bytes.first(Hash::kSize));
-    bytes = bytes.subspan(Hash::kSize);
+    p.value = r.GetHash();
+    if (!r.ok()) return Status::InvalidArgument("map proof: truncated in the value");
   }
-  if (bytes.size() < kBitmapSize) {
-    return Status::InvalidArgument("map proof: bitmap truncated: " + std::to_string(bytes.size()) + " bytes, want 32");
+  if (r.remaining() < kBitmapSize) {
+    return Status::InvalidArgument("map proof: bitmap truncated: " + std::to_string(r.remaining()) + " bytes, want 32");
   }
-  std::copy_n(bytes.begin(), kBitmapSize, p.bitmap.begin());
-  bytes = bytes.subspan(kBitmapSize);
+  const std::string_view bitmap = r.GetBytes(kBitmapSize);
+  std::copy(bitmap.begin(), bitmap.end(), p.bitmap.begin());
   const size_t want = CountSiblings(p.bitmap);
-  if (bytes.size() % Hash::kSize != 0) {
-    return Status::InvalidArgument("map proof: " + std::to_string(bytes.size()) +
+  if (r.remaining() % Hash::kSize != 0) {
+    return Status::InvalidArgument("map proof: " + std::to_string(r.remaining()) +
                                    " bytes after the bitmap, not a whole number of hashes");
   }
-  if (bytes.size() / Hash::kSize != want) return SiblingCountMismatch(bytes.size() / Hash::kSize, want);
-  for (size_t i = 0; i < want; ++i) p.siblings.push_back(*Hash::FromSpan(bytes.subspan(i * Hash::kSize, Hash::kSize)));
+  if (r.remaining() / Hash::kSize != want) return SiblingCountMismatch(r.remaining() / Hash::kSize, want);
+  for (size_t i = 0; i < want; ++i) p.siblings.push_back(r.GetHash());
   return p;
 }
 

@@ -6,6 +6,7 @@
 #include <cassert>
 #include <map>
 
+#include "crypto/binary.h"
 #include "crypto/sha256.h"
 #include "ledger/admission/entry_checker.h"
 #include "ledger/storage/layout.h"
@@ -16,27 +17,27 @@ namespace custos::listings {
 
 namespace {
 constexpr std::string_view kStateDomain = "custos/listing-state/v1";
-constexpr size_t kItemBytes = 8 + Hash::kSize;
 
 std::string_view Text(capnp::Text::Reader t) { return {t.cStr(), t.size()}; }
+
+void PutLiveListings(BinaryWriter& w, std::span<const LiveListing> listings) {
+  for (const auto& l : listings) w.Put(l.index, l.leaf);
+}
 }  // namespace
 
 std::string EncodeLiveListings(std::span<const LiveListing> listings) {
-  std::string out;
-  out.reserve(listings.size() * kItemBytes);
-  for (const auto& l : listings) {
-    PutBigEndian64(&out, l.index);
-    out.append(AsString(l.leaf.span()));
-  }
-  return out;
+  BinaryWriter w;
+  PutLiveListings(w, listings);
+  return w.Take();
 }
 
 std::optional<std::vector<LiveListing>> DecodeLiveListings(std::string_view bytes) {
-  if (bytes.size() % kItemBytes != 0) return std::nullopt;
+  BinaryReader r(bytes);
   std::vector<LiveListing> out;
-  for (size_t at = 0; at < bytes.size(); at += kItemBytes) {
-    const auto* p = reinterpret_cast<const uint8_t*>(bytes.data() + at);
-    LiveListing l{GetBigEndian64(p), *Hash::FromSpan(ByteSpan(p + 8, Hash::kSize))};
+  while (r.remaining() > 0) {
+    LiveListing l;
+    r.Get(l.index, l.leaf);
+    if (!r.ok()) return std::nullopt;  // a part of an item
     if (!out.empty() && out.back().index >= l.index) return std::nullopt;
     out.push_back(l);
   }
@@ -44,10 +45,10 @@ std::optional<std::vector<LiveListing>> DecodeLiveListings(std::string_view byte
 }
 
 Hash ListingStateDigest(std::span<const LiveListing> listings) {
-  std::string input(kStateDomain);
-  PutBigEndian32(&input, static_cast<uint32_t>(listings.size()));
-  input += EncodeLiveListings(listings);
-  return Sha256::Digest(input);
+  BinaryWriter w(std::string{kStateDomain});
+  w.PutU32(static_cast<uint32_t>(listings.size()));
+  PutLiveListings(w, listings);
+  return Sha256::Digest(w.Take());
 }
 
 SubjectKey SubjectKeyOfListing(schema::SubjectListed::Reader listing) {

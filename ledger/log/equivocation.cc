@@ -3,6 +3,7 @@
 #include <bit>
 #include <limits>
 
+#include "crypto/binary.h"
 #include "crypto/cosignature.h"
 #include "ledger/tlog/merkle.h"
 #include "ledger/log/replica.h"
@@ -13,21 +14,6 @@ namespace {
 
 constexpr uint8_t kProofEncoding = 1;
 constexpr size_t kMaxProofHashes = 130;  // 2 * 64 + 2: far above any tree's proof
-
-void PutString(std::string* out, std::string_view s) {
-  PutBigEndian32(out, static_cast<uint32_t>(s.size()));
-  out->append(s);
-}
-
-// Reads a length-prefixed string from the front of `in`.
-bool TakeString(std::string_view* in, std::string* out) {
-  if (in->size() < 4) return false;
-  const uint32_t n = GetBigEndian32(reinterpret_cast<const uint8_t*>(in->data()));
-  if (in->size() - 4 < n) return false;
-  *out = std::string(in->substr(4, n));
-  in->remove_prefix(4 + size_t{n});
-  return true;
-}
 
 bool Odd(uint64_t v) { return (v & 1) != 0; }
 
@@ -74,25 +60,24 @@ bool TriviallyConsistent(const Checkpoint& a, const Checkpoint& b) {
 // ------------------------------------------------------------ the proof
 
 std::string EquivocationProof::Encode() const {
-  std::string out(1, static_cast<char>(kProofEncoding));
-  PutString(&out, origin);
-  PutString(&out, note_a);
-  PutString(&out, note_b);
-  PutBigEndian32(&out, static_cast<uint32_t>(consistency.size()));
-  for (const Hash& h : consistency) out.append(AsString(h.span()));
-  return out;
+  BinaryWriter w;
+  w.Put(kProofEncoding, origin, note_a, note_b, static_cast<uint32_t>(consistency.size()));
+  for (const Hash& h : consistency) w.PutHash(h);
+  return w.Take();
 }
 
 std::optional<EquivocationProof> EquivocationProof::Decode(std::string_view in) {
-  if (in.empty() || static_cast<uint8_t>(in[0]) != kProofEncoding) return std::nullopt;
-  in.remove_prefix(1);
+  BinaryReader r(in);
   EquivocationProof p;
-  if (!TakeString(&in, &p.origin) || !TakeString(&in, &p.note_a) || !TakeString(&in, &p.note_b)) return std::nullopt;
-  if (in.size() < 4) return std::nullopt;
-  const uint32_t n = GetBigEndian32(reinterpret_cast<const uint8_t*>(in.data()));
-  in.remove_prefix(4);
-  if (n > kMaxProofHashes || in.size() != size_t{n} * Hash::kSize) return std::nullopt;
-  for (uint32_t i = 0; i < n; ++i) p.consistency.push_back(*Hash::FromSpan(AsBytes(in.substr(i * Hash::kSize, Hash::kSize))));
+  uint8_t encoding = 0;
+  uint32_t n = 0;
+  r.Get(encoding, p.origin, p.note_a, p.note_b, n);
+  // The count is checked against the bytes left before anything is reserved.
+  if (!r.ok() || encoding != kProofEncoding || n > kMaxProofHashes || r.remaining() != size_t{n} * Hash::kSize) {
+    return std::nullopt;
+  }
+  p.consistency.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) p.consistency.push_back(r.GetHash());
   return p;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "crypto/binary.h"
 #include "ledger/listings/listings_map.h"
 #include "ledger/tlog/merkle.h"
 #include "schema/text.h"
@@ -18,131 +19,53 @@ constexpr uint8_t kRecordVersion = 1;
 std::string Quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
 std::string Entry(uint64_t index) { return "entry " + std::to_string(index); }
 
-// ------------------------------------------------------------ encoding
-
-void PutU64(std::string* out, uint64_t v) { PutBigEndian64(out, v); }
-void PutText(std::string* out, std::string_view s) {
-  PutBigEndian32(out, static_cast<uint32_t>(s.size()));
-  out->append(s);
+template <typename E>
+bool InRange(E v, E first, E last) {
+  return v >= first && v <= last;
 }
-
-// Reads the fields of a record in order; any short read makes ok() false.
-class Reader {
- public:
-  explicit Reader(std::string_view bytes) : rest_(bytes) {}
-  uint8_t U8() {
-    if (rest_.empty()) return Fail();
-    uint8_t v = static_cast<uint8_t>(rest_[0]);
-    rest_.remove_prefix(1);
-    return v;
-  }
-  uint64_t U64() {
-    if (rest_.size() < 8) return Fail();
-    uint64_t v = GetBigEndian64(reinterpret_cast<const uint8_t*>(rest_.data()));
-    rest_.remove_prefix(8);
-    return v;
-  }
-  std::string Text() {
-    if (rest_.size() < 4) return FailText();
-    uint32_t n = GetBigEndian32(reinterpret_cast<const uint8_t*>(rest_.data()));
-    rest_.remove_prefix(4);
-    if (rest_.size() < n) return FailText();
-    std::string v(rest_.substr(0, n));
-    rest_.remove_prefix(n);
-    return v;
-  }
-  bool done() const { return ok_ && rest_.empty(); }
-
- private:
-  uint8_t Fail() {
-    ok_ = false;
-    rest_ = {};
-    return 0;
-  }
-  std::string FailText() {
-    Fail();
-    return {};
-  }
-  std::string_view rest_;
-  bool ok_ = true;
-};
 
 }  // namespace
 
 std::string EvidenceRecord::Encode() const {
-  std::string out(1, static_cast<char>(kRecordVersion));
-  out.push_back(static_cast<char>(status));
-  PutU64(&out, since);
-  PutU64(&out, last_transfer);
-  PutU64(&out, disposed_at);
-  PutText(&out, holder);
-  PutText(&out, to_origin);
-  return out;
+  return EncodeFields(kRecordVersion, status, since, last_transfer, disposed_at, holder, to_origin);
 }
 
 std::optional<EvidenceRecord> EvidenceRecord::Decode(std::string_view bytes) {
-  Reader r(bytes);
   EvidenceRecord e;
-  if (r.U8() != kRecordVersion) return std::nullopt;
-  uint8_t status = r.U8();
-  if (status < 1 || status > 3) return std::nullopt;
-  e.status = static_cast<EvidenceStatus>(status);
-  e.since = r.U64();
-  e.last_transfer = r.U64();
-  e.disposed_at = r.U64();
-  e.holder = r.Text();
-  e.to_origin = r.Text();
-  if (!r.done()) return std::nullopt;
+  uint8_t version = 0;
+  if (!DecodeFields(bytes, version, e.status, e.since, e.last_transfer, e.disposed_at, e.holder, e.to_origin) ||
+      version != kRecordVersion || !InRange(e.status, EvidenceStatus::kHeld, EvidenceStatus::kDisposed)) {
+    return std::nullopt;
+  }
   return e;
 }
 
-std::string CaseRecord::Encode() const {
-  std::string out(1, static_cast<char>(kRecordVersion));
-  PutU64(&out, opened_at);
-  PutU64(&out, decided_at);
-  PutU64(&out, closed_at);
-  return out;
-}
+std::string CaseRecord::Encode() const { return EncodeFields(kRecordVersion, opened_at, decided_at, closed_at); }
 
 std::optional<CaseRecord> CaseRecord::Decode(std::string_view bytes) {
-  Reader r(bytes);
   CaseRecord c;
-  if (r.U8() != kRecordVersion) return std::nullopt;
-  c.opened_at = r.U64();
-  c.decided_at = r.U64();
-  c.closed_at = r.U64();
-  if (!r.done()) return std::nullopt;
+  uint8_t version = 0;
+  if (!DecodeFields(bytes, version, c.opened_at, c.decided_at, c.closed_at) || version != kRecordVersion) {
+    return std::nullopt;
+  }
   return c;
 }
 
+// The subject key is a length-prefixed field: empty when there is none.
 std::string TargetRecord::Encode() const {
-  std::string out(1, static_cast<char>(kRecordVersion));
-  out.push_back(static_cast<char>(kind));
-  PutText(&out, id);
-  PutText(&out, to_origin);
-  PutText(&out, to_holder);
-  PutU64(&out, static_cast<uint64_t>(answer_by));
-  PutU64(&out, static_cast<uint64_t>(publication_ends));
-  out.push_back(static_cast<char>(subject_kind));
-  PutText(&out, subject_key ? AsString(subject_key->span()) : std::string_view());
-  return out;
+  const std::string_view key = subject_key ? AsString(subject_key->span()) : std::string_view();
+  return EncodeFields(kRecordVersion, kind, id, to_origin, to_holder, answer_by, publication_ends, subject_kind, key);
 }
 
 std::optional<TargetRecord> TargetRecord::Decode(std::string_view bytes) {
-  Reader r(bytes);
   TargetRecord t;
-  if (r.U8() != kRecordVersion) return std::nullopt;
-  uint8_t kind = r.U8();
-  if (kind < 1 || kind > 3) return std::nullopt;
-  t.kind = static_cast<TargetKind>(kind);
-  t.id = r.Text();
-  t.to_origin = r.Text();
-  t.to_holder = r.Text();
-  t.answer_by = static_cast<int64_t>(r.U64());
-  t.publication_ends = static_cast<int64_t>(r.U64());
-  t.subject_kind = r.U8();
-  std::string key = r.Text();
-  if (!r.done()) return std::nullopt;
+  uint8_t version = 0;
+  std::string_view key;
+  if (!DecodeFields(bytes, version, t.kind, t.id, t.to_origin, t.to_holder, t.answer_by, t.publication_ends,
+                    t.subject_kind, key) ||
+      version != kRecordVersion || !InRange(t.kind, TargetKind::kTransfer, TargetKind::kListing)) {
+    return std::nullopt;
+  }
   if (!key.empty()) {
     t.subject_key = Hash::FromSpan(AsBytes(key));
     if (!t.subject_key) return std::nullopt;
@@ -150,15 +73,12 @@ std::optional<TargetRecord> TargetRecord::Decode(std::string_view bytes) {
   return t;
 }
 
-std::string EncodeUse(uint64_t by) {
-  std::string out;
-  PutU64(&out, by);
-  return out;
-}
+std::string EncodeUse(uint64_t by) { return EncodeFields(by); }
 
 std::optional<uint64_t> DecodeUse(std::string_view bytes) {
-  if (bytes.size() != 8) return std::nullopt;
-  return GetBigEndian64(reinterpret_cast<const uint8_t*>(bytes.data()));
+  uint64_t by = 0;
+  if (!DecodeFields(bytes, by)) return std::nullopt;
+  return by;
 }
 
 std::string EncodeKind(Which kind) { return std::string(1, static_cast<char>(kind)); }

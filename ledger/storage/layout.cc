@@ -2,115 +2,111 @@
 
 #include <algorithm>
 
+#include "crypto/binary.h"
+
 namespace custos::layout {
 
 namespace {
-std::string Prefixed(char prefix, LogNumber log) {
-  std::string k(1, prefix);
-  PutBigEndian32(&k, log);
+// prefix || log (u32): the start of every per-log key.
+BinaryWriter Prefixed(char prefix, LogNumber log) {
+  BinaryWriter k;
+  k.PutU8(static_cast<uint8_t>(prefix));
+  k.PutU32(log);
   return k;
+}
+
+// prefix || log || an index or size (u64).
+std::string PrefixedIndex(char prefix, LogNumber log, uint64_t index) {
+  BinaryWriter k = Prefixed(prefix, log);
+  k.PutU64(index);
+  return k.Take();
+}
+
+// prefix || log || an id, or a fixed-size key.
+std::string PrefixedId(char prefix, LogNumber log, std::string_view id) {
+  BinaryWriter k = Prefixed(prefix, log);
+  k.PutBytes(id);
+  return k.Take();
 }
 }  // namespace
 
 std::string OriginKey(std::string_view origin) { return std::string(1, kOriginPrefix).append(origin); }
 
-std::string HeadKey(LogNumber log) { return Prefixed(kHeadPrefix, log); }
+std::string HeadKey(LogNumber log) { return Prefixed(kHeadPrefix, log).Take(); }
 
-std::string EntryKey(LogNumber log, uint64_t index) {
-  std::string k = Prefixed(kEntryPrefix, log);
-  PutBigEndian64(&k, index);
-  return k;
-}
+std::string EntryKey(LogNumber log, uint64_t index) { return PrefixedIndex(kEntryPrefix, log, index); }
 
 std::string TileKey(LogNumber log, merkle::TileId id) {
-  std::string k = Prefixed(kTilePrefix, log);
-  k.push_back(static_cast<char>(id.level));
-  PutBigEndian64(&k, id.index);
-  return k;
+  BinaryWriter k = Prefixed(kTilePrefix, log);
+  k.PutU8(id.level);
+  k.PutU64(id.index);
+  return k.Take();
 }
 
 std::string ReplayKey(LogNumber log, int64_t statement_time, const Hash& statement_hash) {
-  std::string k = Prefixed(kReplayPrefix, log);
+  BinaryWriter k = Prefixed(kReplayPrefix, log);
   // Offset binary: bytewise order is the order of the signed times.
-  PutBigEndian64(&k, static_cast<uint64_t>(statement_time) ^ (uint64_t{1} << 63));
-  return k.append(AsString(statement_hash.span()));
+  k.PutU64(static_cast<uint64_t>(statement_time) ^ (uint64_t{1} << 63));
+  k.PutHash(statement_hash);
+  return k.Take();
 }
 
 std::string KeyStateKey(LogNumber log, const PublicKey& key) {
-  return Prefixed(kKeyPrefix, log).append(AsString(key.span()));
+  return PrefixedId(kKeyPrefix, log, AsString(key.span()));
 }
 
-std::string CheckpointKey(LogNumber log, uint64_t size) {
-  std::string k = Prefixed(kCheckpointPrefix, log);
-  PutBigEndian64(&k, size);
-  return k;
-}
+std::string CheckpointKey(LogNumber log, uint64_t size) { return PrefixedIndex(kCheckpointPrefix, log, size); }
 
-std::string CosignaturePrefix(LogNumber log, uint64_t size) {
-  std::string k = Prefixed(kCosignaturePrefix, log);
-  PutBigEndian64(&k, size);
-  return k;
-}
+std::string CosignaturePrefix(LogNumber log, uint64_t size) { return PrefixedIndex(kCosignaturePrefix, log, size); }
 
 std::string CosignatureKey(LogNumber log, uint64_t size, uint32_t key_id, std::string_view witness_name) {
-  std::string k = CosignaturePrefix(log, size);
-  PutBigEndian32(&k, key_id);
-  return k.append(witness_name);
+  BinaryWriter k(CosignaturePrefix(log, size));
+  k.PutU32(key_id);
+  k.PutBytes(witness_name);
+  return k.Take();
 }
 
-std::string WitnessKey(LogNumber log) { return Prefixed(kWitnessPrefix, log); }
+std::string WitnessKey(LogNumber log) { return Prefixed(kWitnessPrefix, log).Take(); }
 
 std::string EquivocationKey(std::string_view origin) {
   return std::string(1, kEquivocationPrefix).append(origin);
 }
 
-std::string LogPrefix(char prefix, LogNumber log) { return Prefixed(prefix, log); }
+std::string LogPrefix(char prefix, LogNumber log) { return Prefixed(prefix, log).Take(); }
 
+// The checkpoint is the rest of the record, with no length.
 std::string LogHead::Encode() const {
-  std::string out;
-  PutBigEndian64(&out, size);
-  out.append(AsString(root.span()));
-  out.append(AsString(last_leaf.span()));
-  out.append(checkpoint);
-  return out;
+  BinaryWriter w;
+  w.Put(size, root, last_leaf);
+  w.PutBytes(checkpoint);
+  return w.Take();
 }
 
 std::optional<LogHead> LogHead::Decode(std::string_view bytes) {
-  if (bytes.size() < 8 + 2 * Hash::kSize) return std::nullopt;
-  auto p = reinterpret_cast<const uint8_t*>(bytes.data());
+  BinaryReader r(bytes);
   LogHead h;
-  h.size = GetBigEndian64(p);
-  std::memcpy(h.root.bytes.data(), p + 8, Hash::kSize);
-  std::memcpy(h.last_leaf.bytes.data(), p + 8 + Hash::kSize, Hash::kSize);
-  h.checkpoint = std::string(bytes.substr(8 + 2 * Hash::kSize));
+  r.Get(h.size, h.root, h.last_leaf);
+  h.checkpoint = r.GetRest();
+  if (!r.AtEnd()) return std::nullopt;
   return h;
 }
 
-std::string WitnessState::Encode() const {
-  std::string out;
-  PutBigEndian64(&out, size);
-  out.append(AsString(root.span()));
-  PutBigEndian64(&out, timestamp);
-  return out;
-}
+std::string WitnessState::Encode() const { return EncodeFields(size, root, timestamp); }
 
 std::optional<WitnessState> WitnessState::Decode(std::string_view bytes) {
-  if (bytes.size() != 8 + Hash::kSize + 8) return std::nullopt;
-  auto p = reinterpret_cast<const uint8_t*>(bytes.data());
   WitnessState w;
-  w.size = GetBigEndian64(p);
-  std::memcpy(w.root.bytes.data(), p + 8, Hash::kSize);
-  w.timestamp = GetBigEndian64(p + 8 + Hash::kSize);
+  if (!DecodeFields(bytes, w.size, w.root, w.timestamp)) return std::nullopt;
   return w;
 }
 
 // ------------------------------------------------------------ rules
 
 namespace {
-std::string WithEntry(std::string k, LogNumber log, uint64_t index) {
-  PutBigEndian32(&k, log);
-  PutBigEndian64(&k, index);
-  return k;
+std::string WithEntry(std::string prefix, LogNumber log, uint64_t index) {
+  BinaryWriter k(std::move(prefix));
+  k.PutU32(log);
+  k.PutU64(index);
+  return k.Take();
 }
 std::string Terminated(char prefix, std::string_view id) {
   std::string k(1, prefix);
@@ -121,34 +117,25 @@ std::string Terminated(char prefix, std::string_view id) {
 }  // namespace
 
 std::string EvidenceStateKey(LogNumber log, std::string_view evidence_id) {
-  return Prefixed(kEvidenceStatePrefix, log).append(evidence_id);
+  return PrefixedId(kEvidenceStatePrefix, log, evidence_id);
 }
 
-std::string CaseStateKey(LogNumber log, std::string_view case_id) {
-  return Prefixed(kCaseStatePrefix, log).append(case_id);
-}
+std::string CaseStateKey(LogNumber log, std::string_view case_id) { return PrefixedId(kCaseStatePrefix, log, case_id); }
 
-std::string PrivateKey(LogNumber log, uint64_t index) {
-  std::string k = Prefixed(kPrivatePrefix, log);
-  PutBigEndian64(&k, index);
-  return k;
-}
+std::string PrivateKey(LogNumber log, uint64_t index) { return PrefixedIndex(kPrivatePrefix, log, index); }
 
 std::string ListingSetKey(LogNumber log, const Hash& subject_key) {
-  return Prefixed(kListingSetPrefix, log).append(AsString(subject_key.span()));
+  return PrefixedId(kListingSetPrefix, log, AsString(subject_key.span()));
 }
 
-std::string TargetKey(LogNumber log, uint64_t index) {
-  std::string k = Prefixed(kTargetPrefix, log);
-  PutBigEndian64(&k, index);
-  return k;
-}
+std::string TargetKey(LogNumber log, uint64_t index) { return PrefixedIndex(kTargetPrefix, log, index); }
 
 std::string UsedKey(LogNumber log, std::string_view target_origin, uint64_t target_index) {
-  std::string k = Prefixed(kUsedPrefix, log).append(target_origin);
-  k.push_back('\0');
-  PutBigEndian64(&k, target_index);
-  return k;
+  BinaryWriter k = Prefixed(kUsedPrefix, log);
+  k.PutBytes(target_origin);
+  k.PutU8(0);  // origins never hold 0x00
+  k.PutU64(target_index);
+  return k.Take();
 }
 
 std::string DigestIndexPrefix(uint8_t algorithm, ByteSpan digest) {
@@ -182,8 +169,11 @@ std::string SubjectIndexKey(const Hash& subject_key, LogNumber log, uint64_t ind
 }
 
 IndexedEntry IndexedEntryAtEnd(std::string_view key) {
-  const auto* end = reinterpret_cast<const uint8_t*>(key.data() + key.size());
-  return IndexedEntry{GetBigEndian32(end - 12), GetBigEndian64(end - 8)};
+  BinaryReader r(key.substr(key.size() - 12));
+  IndexedEntry at;
+  at.log = r.GetU32();
+  at.index = r.GetU64();
+  return at;
 }
 
 }  // namespace custos::layout

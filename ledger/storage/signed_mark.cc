@@ -3,33 +3,35 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "crypto/binary.h"
 #include "crypto/bytes.h"
 #include "crypto/sha256.h"
 
 namespace custos {
 
 namespace {
-constexpr size_t kHeaderBytes = 4 + 8 + 8;
 constexpr size_t kMaxNoteBytes = 64 * 1024;
 // Past this the file is rewritten with its latest record: ~4,000 batches of
 // ~250-byte notes.
 constexpr uint64_t kRewriteAtBytes = 1 << 20;
 
+constexpr size_t kCheckBytes = 8;
+
 std::string Check(uint64_t size, std::string_view note) {
-  std::string covered;
-  PutBigEndian64(&covered, size);
-  covered.append(note);
-  const Hash digest = Sha256::Digest(covered);
-  return std::string(reinterpret_cast<const char*>(digest.bytes.data()), 8);
+  BinaryWriter covered;
+  covered.PutU64(size);
+  covered.PutBytes(note);
+  const Hash digest = Sha256::Digest(covered.Take());
+  return std::string(AsString(digest.span().first(kCheckBytes)));
 }
 
 std::string EncodeRecord(uint64_t size, std::string_view note) {
-  std::string record;
-  PutBigEndian32(&record, static_cast<uint32_t>(note.size()));
-  PutBigEndian64(&record, size);
-  record += Check(size, note);
-  record.append(note);
-  return record;
+  BinaryWriter record;
+  record.PutU32(static_cast<uint32_t>(note.size()));
+  record.PutU64(size);
+  record.PutBytes(Check(size, note));
+  record.PutBytes(note);
+  return record.Take();
 }
 
 Status FromLevelDbIo(const leveldb::Status& s, const std::string& what) {
@@ -65,23 +67,25 @@ Status SignedMark::Load() {
   if (!env_->FileExists(path_)) return Status::OK();
   std::string bytes;
   CUSTOS_RETURN_IF_ERROR(FromLevelDbIo(leveldb::ReadFileToString(env_, path_, &bytes), "reading " + path_));
-  size_t at = 0;
+  BinaryReader whole(bytes);  // after the last whole record read
   bool skipped = false;
-  while (bytes.size() - at >= kHeaderBytes) {
-    const auto* p = reinterpret_cast<const uint8_t*>(bytes.data() + at);
-    const uint32_t length = GetBigEndian32(p);
-    const uint64_t size = GetBigEndian64(p + 4);
-    if (length > kMaxNoteBytes || bytes.size() - at - kHeaderBytes < length) break;
-    const std::string_view note(bytes.data() + at + kHeaderBytes, length);
-    if (Check(size, note) == std::string_view(bytes.data() + at + 12, 8)) {
+  while (whole.remaining() > 0) {
+    BinaryReader r = whole;
+    const uint32_t length = r.GetU32();
+    const uint64_t size = r.GetU64();
+    const std::string_view check = r.GetBytes(kCheckBytes);
+    if (length > kMaxNoteBytes) break;
+    const std::string_view note = r.GetBytes(length);
+    if (!r.ok()) break;
+    if (Check(size, note) == check) {
       if (!latest_ || size >= latest_->size) latest_ = Mark{size, std::string(note)};
     } else {
       skipped = true;
     }
-    at += kHeaderBytes + length;
+    whole = r;
   }
   file_bytes_ = bytes.size();
-  if ((at == bytes.size() && !skipped) || read_only_) return Status::OK();
+  if ((whole.AtEnd() && !skipped) || read_only_) return Status::OK();
   return Rewrite();
 }
 
