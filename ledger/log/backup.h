@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "crypto/status.h"
-#include "ledger/storage/store.h"
 #include "ledger/log/verify.h"
+#include "ledger/storage/store.h"
 
 namespace custos {
 

@@ -5,9 +5,10 @@
 #include <algorithm>
 
 #include "crypto/note.h"
+#include "ledger/admission/submission.h"
+#include "ledger/log/verify.h"
 #include "ledger/tlog/checkpoint.h"
 #include "ledger/tlog/merkle.h"
-#include "ledger/admission/submission.h"
 
 namespace custos {
 
@@ -317,5 +318,9 @@ Result<std::string> Log::CosignedCheckpointAt(uint64_t tree_size) const {
 }
 
 Result<std::optional<uint64_t>> Log::LatestCosignedSize() const { return stored_->LatestCosignedSize(); }
+
+Result<VerifyReport> Log::VerifyAll(const std::function<void(uint64_t, uint64_t)>& progress) const {
+  return VerifyEntries(*stored_, std::nullopt, /*replica=*/false, progress);
+}
 
 }  // namespace custos

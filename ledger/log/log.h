@@ -32,13 +32,13 @@
 #include "crypto/keyfile.h"
 #include "crypto/status.h"
 #include "ledger/admission/authority.h"
-#include "ledger/storage/clock.h"
-#include "ledger/log/entry_batch.h"
 #include "ledger/admission/key_table.h"
-#include "ledger/storage/layout.h"
 #include "ledger/listings/listings_state.h"
+#include "ledger/log/entry_batch.h"
 #include "ledger/personal/private_data.h"
 #include "ledger/rules/rule_state.h"
+#include "ledger/storage/clock.h"
+#include "ledger/storage/layout.h"
 #include "ledger/storage/store.h"
 
 namespace custos {
@@ -153,7 +153,7 @@ class Log {
   // Append itself is such a batch).
   void SetBeforeLockHookForTesting(std::function<void()> hook) { before_lock_for_testing_ = std::move(hook); }
 
-  // Full verification (ledger/log/verify.h); defined in verify.cc.
+  // Full verification (ledger/log/verify.h).
   Result<struct VerifyReport> VerifyAll(const std::function<void(uint64_t, uint64_t)>& progress) const;
 
  private:

@@ -6,12 +6,12 @@
 #include <map>
 #include <utility>
 
+#include "ledger/log/replica.h"
+#include "ledger/log/verify.h"
 #include "ledger/storage/checked_reads.h"
+#include "ledger/storage/tile_store.h"
 #include "ledger/tlog/checkpoint.h"
 #include "ledger/tlog/merkle.h"
-#include "ledger/log/replica.h"
-#include "ledger/storage/tile_store.h"
-#include "ledger/log/verify.h"
 
 namespace custos {
 

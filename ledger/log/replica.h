@@ -9,7 +9,7 @@
 // same roots, proofs and checkpoints can be served from either.
 //
 // The witness side (C2SP tlog-witness, tlog-cosignature) and equivocation
-// detection are in ledger/log/equivocation.cc: Observe classifies a checkpoint the
+// detection (the proofs: ledger/log/equivocation.h): Observe classifies a checkpoint the
 // origin announces, Cosign signs one the replica holds, and two inconsistent
 // checkpoints become an EquivocationProof kept per origin, after which the
 // replica never cosigns for that origin again.
@@ -31,12 +31,12 @@
 #include "crypto/keyfile.h"
 #include "crypto/note.h"
 #include "crypto/status.h"
+#include "ledger/admission/key_table.h"
+#include "ledger/listings/listings_state.h"
 #include "ledger/log/entry_batch.h"
 #include "ledger/log/equivocation.h"
-#include "ledger/admission/key_table.h"
-#include "ledger/storage/layout.h"
-#include "ledger/listings/listings_state.h"
 #include "ledger/personal/private_data.h"
+#include "ledger/storage/layout.h"
 #include "ledger/storage/store.h"
 
 namespace custos {
@@ -142,11 +142,11 @@ class Replica final {
   // and not stored yet, if the replica stores that very note text at its
   // size; other lines and other notes are ignored. Each kept line is
   // verified (AddCosignature). IOError if a read or write fails; Corruption
-  // if a witness's line does not verify. Defined in equivocation.cc.
+  // if a witness's line does not verify.
   Status KeepCosignatures(std::string_view note, std::span<const NoteVerifier> witnesses);
   Result<std::string> CosignedCheckpointAt(uint64_t tree_size) const { return stored_->CosignedCheckpointAt(tree_size); }
 
-  // --- Witnessing and equivocation (defined in equivocation.cc).
+  // --- Witnessing and equivocation.
 
   // Classifies `note`, a checkpoint the origin announced (kHeld, kAhead,
   // kEquivocation, kBadProof: ledger/log/equivocation.h). `consistency` is the
@@ -182,7 +182,7 @@ class Replica final {
   // The proof kept for this origin; nullopt if none.
   std::optional<EquivocationProof> equivocation() const;
 
-  // Full verification (ledger/log/verify.h); defined in verify.cc.
+  // Full verification (ledger/log/verify.h).
   Result<struct VerifyReport> VerifyAll(const std::function<void(uint64_t, uint64_t)>& progress) const;
 
  private:
@@ -203,7 +203,7 @@ class Replica final {
   Result<Observation> ObserveAhead(std::string_view note, Observation obs, uint64_t old_size,
                                    std::span<const Hash> consistency) const;
   Status KeepEquivocation(const EquivocationProof& proof);
-  // Cosign's check of the note's listings root (equivocation.cc).
+  // Cosign's check of the note's listings root.
   Status CheckCosignedListings(const Checkpoint& cp, std::string_view text,
                                const std::optional<std::string>& held) const;
 

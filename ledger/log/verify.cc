@@ -6,16 +6,16 @@
 
 #include "crypto/note.h"
 #include "crypto/sha256.h"
-#include "ledger/tlog/checkpoint.h"
 #include "ledger/admission/entry_checker.h"
-#include "ledger/log/equivocation.h"
 #include "ledger/admission/key_table.h"
+#include "ledger/admission/submission.h"
 #include "ledger/listings/listings_state.h"
-#include "ledger/tlog/merkle.h"
+#include "ledger/log/equivocation.h"
 #include "ledger/log/replica.h"
 #include "ledger/rules/rule_state.h"
 #include "ledger/rules/rules.h"
-#include "ledger/admission/submission.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/tlog/merkle.h"
 
 namespace custos {
 
@@ -394,31 +394,9 @@ class LogVerifier {
   uint64_t unchecked_references_ = 0;
 };
 
-Result<VerifyReport> Log::VerifyAll(const std::function<void(uint64_t, uint64_t)>& progress) const {
-  return LogVerifier(*stored_, std::nullopt, /*replica=*/false).Run(progress);
-}
-
-// A replica is checked like the origin's own log, against the origin's key,
-// and then what only a witness keeps: what it cosigned, and any proof of
-// equivocation it holds.
-Result<VerifyReport> Replica::VerifyAll(const std::function<void(uint64_t, uint64_t)>& progress) const {
-  CUSTOS_ASSIGN_OR_RETURN(VerifyReport report,
-                          LogVerifier(*stored_, origin_key_.key, /*replica=*/true).Run(progress));
-  CUSTOS_ASSIGN_OR_RETURN(auto witness, store_.Get(layout::WitnessKey(stored_->number())));
-  if (witness) {
-    auto state = layout::WitnessState::Decode(*witness);
-    if (!state) return Status::Corruption("witness state: malformed record");
-    auto root = stored_->RootAt(state->size);
-    if (!root.ok() || *root != state->root) {
-      return Status::Corruption("witness state: cosigned size " + std::to_string(state->size) +
-                                " does not match the entries");
-    }
-  }
-  if (auto proof = equivocation()) {
-    Status st = CheckEquivocationProof(*proof, origin_key_);
-    if (!st.ok()) return Status::Corruption("equivocation proof: " + st.message());
-  }
-  return report;
+Result<VerifyReport> VerifyEntries(const StoredLog& log, std::optional<PublicKey> origin_key, bool replica,
+                                   const ProgressFn& progress) {
+  return LogVerifier(log, origin_key, replica).Run(progress);
 }
 
 Result<VerifyReport> VerifyStoredReplica(Store& store, const NoteVerifier& origin_key, const ProgressFn& progress) {

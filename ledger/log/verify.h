@@ -10,11 +10,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "crypto/status.h"
 #include "crypto/note.h"
+#include "crypto/status.h"
 #include "ledger/log/log.h"
 #include "ledger/storage/store.h"
 
@@ -33,6 +34,13 @@ struct VerifyReport {
 
 // Called after each chunk of entries with (entries checked, total).
 using ProgressFn = std::function<void(uint64_t done, uint64_t total)>;
+
+// Checks every entry, tile, state record and checkpoint of `log`, as
+// verification of the origin's own log does: for a replica (`replica`), the
+// genesis must name `origin_key` and the head's note may be older than the
+// head. The walk behind Log::VerifyAll and Replica::VerifyAll.
+Result<VerifyReport> VerifyEntries(const StoredLog& log, std::optional<PublicKey> origin_key, bool replica,
+                                   const ProgressFn& progress);
 
 // Opens the log at options.path read-only (it changes nothing on disk, and
 // may run beside a live node) and checks all of it. OK with a report, or
