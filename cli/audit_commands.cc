@@ -8,11 +8,11 @@
 #include <set>
 #include <sstream>
 
+#include "crypto/text.h"
 #include "ledger/query/audit.h"
 #include "trust/answer_checker.h"
 #include "trust/federation.h"
 #include "trust/trail_check.h"
-#include "crypto/text.h"
 
 namespace custos::cli {
 

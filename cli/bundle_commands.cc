@@ -12,10 +12,10 @@
 #include <iostream>
 #include <memory>
 
+#include "crypto/text.h"
 #include "ledger/query/bundle.h"
 #include "trust/bundle_verify.h"
 #include "trust/federation.h"
-#include "crypto/text.h"
 
 namespace custos::cli {
 

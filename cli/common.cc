@@ -10,8 +10,8 @@
 #include <iostream>
 #include <sstream>
 
-#include "ledger/tlog/checkpoint.h"
 #include "ledger/admission/submission.h"
+#include "ledger/tlog/checkpoint.h"
 #include "node/config.h"
 #include "schema/json.h"
 

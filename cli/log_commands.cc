@@ -9,10 +9,10 @@
 #include "cli/private_data.h"
 #include "cli/repair_commands.h"
 #include "crypto/note.h"
-#include "ledger/log/backup.h"
-#include "ledger/tlog/checkpoint.h"
 #include "ledger/admission/submission.h"
+#include "ledger/log/backup.h"
 #include "ledger/log/verify.h"
+#include "ledger/tlog/checkpoint.h"
 #include "node/config.h"
 #include "schema/json.h"
 

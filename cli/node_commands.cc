@@ -10,9 +10,9 @@
 
 #include "cli/private_data.h"
 #include "crypto/note.h"
+#include "ledger/admission/submission.h"
 #include "ledger/tlog/checkpoint.h"
 #include "ledger/tlog/merkle.h"
-#include "ledger/admission/submission.h"
 #include "node/rpc_errors.h"
 #include "node/rpc_limits.h"
 #include "schema/json.h"
@@ -24,7 +24,6 @@ namespace {
 constexpr size_t kMaxCallBytes = node::kRpcMessageLimitBytes / 2;
 
 // ------------------------------------------------------------ submit
-
 
 // Calls of at most `per_call` submissions and kMaxCallBytes each: [begin, end).
 std::vector<std::pair<size_t, size_t>> Chunks(const std::vector<Bytes>& subs, size_t per_call) {

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <iostream>
 
-#include "ledger/storage/clock.h"
 #include "ledger/admission/validate.h"
+#include "ledger/storage/clock.h"
 
 namespace custos::cli {
 

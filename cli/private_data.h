@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "crypto/bytes.h"
 #include "cli/common.h"
+#include "crypto/bytes.h"
 #include "crypto/status.h"
 #include "ledger/personal/private_data.h"
 

@@ -19,11 +19,11 @@
 #include "node/federation.h"
 #include "node/group_commit.h"
 #include "node/listener.h"
-#include "node/maintenance.h"
 #include "node/log_view.h"
+#include "node/maintenance.h"
 #include "node/payload_sweeper.h"
-#include "node/store_scrubber.h"
 #include "node/server.h"
+#include "node/store_scrubber.h"
 #include "node/tls.h"
 
 namespace custos::node {

@@ -7,16 +7,15 @@
 
 #include "crypto/cosignature.h"
 #include "crypto/note.h"
-#include "ledger/tlog/checkpoint.h"
 #include "ledger/log/log.h"
 #include "ledger/log/replica.h"
+#include "ledger/tlog/checkpoint.h"
 #include "node/rpc_errors.h"
 
 namespace custos::node {
 
 namespace {
 
-[[noreturn]] void Throw(const Status& status) { kj::throwFatalException(ToException(status)); }
 
 Result<Checkpoint> ParseNote(std::string_view note) {
   CUSTOS_ASSIGN_OR_RETURN(Note parsed, Note::Parse(note));

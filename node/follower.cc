@@ -6,9 +6,9 @@
 #include <algorithm>
 
 #include "crypto/note.h"
-#include "ledger/tlog/checkpoint.h"
-#include "ledger/personal/private_data.h"
 #include "ledger/log/replica.h"
+#include "ledger/personal/private_data.h"
+#include "ledger/tlog/checkpoint.h"
 #include "node/rpc_errors.h"
 #include "schema/text.h"
 
@@ -16,9 +16,6 @@ namespace custos::node {
 
 namespace {
 
-capnp::Data::Reader DataOf(ByteSpan b) { return {b.data(), b.size()}; }
-
-[[noreturn]] void Throw(const Status& status) { kj::throwFatalException(ToException(status)); }
 
 // The size a checkpoint note states (its signature is checked later, by the replica).
 Result<uint64_t> NoteSize(std::string_view note) {

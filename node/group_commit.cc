@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
-#include "ledger/tlog/checkpoint.h"
 #include "ledger/log/log.h"
+#include "ledger/tlog/checkpoint.h"
 
 namespace custos::node {
 

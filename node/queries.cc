@@ -4,12 +4,13 @@
 #include <utility>
 #include <vector>
 
+#include "schema/text.h"
+
 
 namespace custos::node {
 
 namespace {
 
-capnp::Data::Reader DataOf(ByteSpan b) { return {b.data(), b.size()}; }
 
 Status AddLogs(ProvedAnswer& proved, audit::AnswerProofs& proofs, const std::vector<audit::LogBound>& logs) {
   for (const auto& log : logs) {

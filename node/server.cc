@@ -3,15 +3,15 @@
 #include <spdlog/spdlog.h>
 
 #include "crypto/note.h"
+#include "ledger/listings/listing_check.h"
+#include "ledger/listings/listings_state.h"
 #include "ledger/personal/private_data.h"
+#include "ledger/query/bundle.h"
+#include "ledger/storage/store.h"
 #include "ledger/storage/store.h"
 #include "node/maintenance.h"
 #include "node/offload.h"
 #include "node/queries.h"
-#include "ledger/listings/listing_check.h"
-#include "ledger/listings/listings_state.h"
-#include "ledger/query/bundle.h"
-#include "ledger/storage/store.h"
 #include "node/rpc_errors.h"
 #include "node/rpc_limits.h"
 #include "schema/text.h"
@@ -20,9 +20,7 @@ namespace custos::node {
 
 namespace {
 
-[[noreturn]] void Throw(const Status& status) { kj::throwFatalException(ToException(status)); }
 
-capnp::Data::Reader DataOf(ByteSpan b) { return {b.data(), b.size()}; }
 capnp::MessageSize Hint(size_t bytes) { return {bytes / sizeof(capnp::word) + 64, 0}; }
 
 // Cosignature lines on a checkpoint note: signatures not made by its origin.

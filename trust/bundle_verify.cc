@@ -11,8 +11,8 @@
 
 #include "ledger/admission/authority.h"
 #include "ledger/admission/bundle_entry.h"
-#include "ledger/tlog/checkpoint.h"
 #include "ledger/admission/entry_checker.h"
+#include "ledger/tlog/checkpoint.h"
 #include "ledger/tlog/merkle.h"
 #include "schema/text.h"
 
@@ -21,8 +21,6 @@ namespace custos::bundle {
 namespace {
 
 using Which = schema::Statement::Body::Which;
-
-ByteSpan Span(capnp::Data::Reader d) { return ByteSpan(d.begin(), d.size()); }
 
 // One log of the bundle as the verifier has checked it so far.
 struct LogState {

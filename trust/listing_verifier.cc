@@ -3,8 +3,8 @@
 // checkpoint.
 #include "trust/listing_verifier.h"
 
-#include "ledger/tlog/checkpoint.h"
 #include "ledger/listings/listings_state.h"
+#include "ledger/tlog/checkpoint.h"
 #include "ledger/tlog/merkle.h"
 #include "schema/canonical.h"
 

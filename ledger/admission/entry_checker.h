@@ -21,8 +21,8 @@
 #include "crypto/ed25519.h"
 #include "crypto/status.h"
 #include "ledger/admission/authority.h"
-#include "ledger/storage/layout.h"
 #include "ledger/admission/submission.h"
+#include "ledger/storage/layout.h"
 
 namespace custos {
 

@@ -5,12 +5,11 @@
 #include "crypto/sha256.h"
 #include "ledger/admission/authority.h"
 #include "ledger/admission/validate.h"
+#include "schema/text.h"
 
 namespace custos {
 
 namespace {
-ByteSpan Span(capnp::Data::Reader d) { return {d.begin(), d.size()}; }
-capnp::Data::Reader DataOf(ByteSpan b) { return {b.data(), b.size()}; }
 
 Bytes SigningMessage(ByteSpan statement) {
   const size_t prefix = kStatementSigningContext.size();

@@ -4,18 +4,17 @@
 
 #include <set>
 
-#include "ledger/tlog/checkpoint.h"
-#include "ledger/storage/layout.h"
-#include "ledger/listings/listings_state.h"
-#include "ledger/storage/store.h"
-#include "schema/canonical.h"
 #include "crypto/text.h"
+#include "ledger/listings/listings_state.h"
+#include "ledger/storage/layout.h"
+#include "ledger/storage/store.h"
+#include "ledger/tlog/checkpoint.h"
+#include "schema/canonical.h"
 
 namespace custos::listings {
 
 namespace {
 constexpr std::string_view kAnswerHeader = "custos/listing-answer/v1";
-
 
 std::vector<std::string_view> Words(std::string_view line) {
   std::vector<std::string_view> out;

@@ -12,10 +12,10 @@
 
 #include "crypto/binary.h"
 #include "crypto/sha256.h"
+#include "crypto/text.h"
 #include "ledger/storage/checked_reads.h"
 #include "ledger/tlog/merkle.h"
 #include "schema/custos.capnp.h"
-#include "crypto/text.h"
 
 namespace custos::listings {
 
@@ -669,7 +669,6 @@ Status SiblingCountMismatch(size_t got, size_t want) {
 std::string Describe(const std::optional<Hash>& value) {
   return value ? "listed with value " + Hex(value->span()) : "not listed";
 }
-
 
 Result<Hash> Base64Hash(std::string_view b64, const std::string& what) {
   auto bytes = Base64Decode(b64);

@@ -9,9 +9,9 @@
 #include "crypto/binary.h"
 #include "crypto/sha256.h"
 #include "ledger/admission/entry_checker.h"
+#include "ledger/admission/validate.h"
 #include "ledger/storage/layout.h"
 #include "ledger/storage/store.h"
-#include "ledger/admission/validate.h"
 
 namespace custos::listings {
 

@@ -4,9 +4,9 @@
 #include <sodium.h>
 
 #include "crypto/sha256.h"
+#include "ledger/admission/validate.h"
 #include "ledger/rules/rules.h"
 #include "ledger/storage/store.h"
-#include "ledger/admission/validate.h"
 #include "schema/canonical.h"
 
 namespace custos::personal {

@@ -9,13 +9,13 @@
 #include <tuple>
 
 #include "crypto/note.h"
-#include "ledger/tlog/checkpoint.h"
+#include "crypto/text.h"
 #include "ledger/rules/indexes.h"
 #include "ledger/rules/rules.h"
+#include "ledger/tlog/checkpoint.h"
 #include "ledger/tlog/merkle.h"
 #include "schema/canonical.h"
 #include "schema/text.h"
-#include "crypto/text.h"
 
 namespace custos::audit {
 
@@ -24,7 +24,6 @@ namespace {
 using Which = schema::Statement::Body::Which;
 
 std::string_view ViewOf(const leveldb::Slice& s) { return {s.data(), s.size()}; }
-ByteSpan Span(capnp::Data::Reader d) { return {d.begin(), d.size()}; }
 
 constexpr size_t kMaxCaseIdBytes = 256;  // far above any valid case id (ledger/admission/validate.h)
 constexpr uint64_t kProgressEvery = 4096;
@@ -47,7 +46,6 @@ Result<LogBound> BoundOf(std::string origin, layout::LogNumber number, std::stri
 }
 
 }  // namespace
-
 
 bool CitedEntry::operator<(const CitedEntry& o) const {
   return std::tie(log_time, origin, index) < std::tie(o.log_time, o.origin, o.index);

@@ -37,10 +37,10 @@
 
 #include "crypto/bytes.h"
 #include "crypto/note.h"
-#include "ledger/tlog/checkpoint.h"
 #include "crypto/status.h"
 #include "ledger/storage/layout.h"
 #include "ledger/storage/store.h"
+#include "ledger/tlog/checkpoint.h"
 #include "schema/custos.capnp.h"
 
 namespace leveldb {

@@ -8,11 +8,11 @@
 #include <map>
 #include <set>
 
-#include "ledger/query/bundle.h"
 #include "ledger/admission/bundle_entry.h"
-#include "ledger/tlog/checkpoint.h"
+#include "ledger/query/bundle.h"
 #include "ledger/rules/indexes.h"
 #include "ledger/rules/rules.h"
+#include "ledger/tlog/checkpoint.h"
 
 namespace custos::bundle {
 

@@ -16,9 +16,9 @@
 #include <filesystem>
 #include <vector>
 
-#include "trust/bundle_verify.h"
 #include "tests/bench/raw_verify.h"
 #include "tests/ledger/custody_federation.h"
+#include "trust/bundle_verify.h"
 
 namespace custos::bench {
 namespace {

@@ -5,8 +5,8 @@
 #include <string_view>
 #include <vector>
 
-#include "ledger/storage/clock.h"
 #include "ledger/log/log.h"
+#include "ledger/storage/clock.h"
 #include "schema/rpc.capnp.h"
 #include "tests/bench/bench_util.h"
 #include "tests/bench/node_process.h"

@@ -29,9 +29,9 @@
 #include <mutex>
 #include <thread>
 
-#include "ledger/storage/clock.h"
 #include "ledger/log/log.h"
 #include "ledger/log/verify.h"
+#include "ledger/storage/clock.h"
 #include "tests/bench/bench_util.h"
 #include "tests/bench/disk_usage.h"
 #include "tests/bench/phase_meter.h"

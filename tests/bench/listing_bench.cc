@@ -34,15 +34,15 @@
 #include <thread>
 
 #include "crypto/sha256.h"
-#include "ledger/listings/listing_check.h"
-#include "trust/listing_verifier.h"
-#include "ledger/listings/listings_state.h"
 #include "ledger/admission/submission.h"
 #include "ledger/admission/validate.h"
+#include "ledger/listings/listing_check.h"
+#include "ledger/listings/listings_state.h"
 #include "schema/canonical.h"
 #include "schema/json.h"
 #include "tests/bench/bench_util.h"
 #include "tests/bench/workload.h"
+#include "trust/listing_verifier.h"
 
 namespace custos::bench {
 namespace {

@@ -13,8 +13,8 @@
 #include <cstdlib>
 
 #include "crypto/sha256.h"
-#include "ledger/tlog/merkle.h"
 #include "ledger/admission/submission.h"
+#include "ledger/tlog/merkle.h"
 #include "schema/canonical.h"
 #include "tests/bench/workload.h"
 

@@ -1,9 +1,9 @@
 // Fuzz target: an evidence bundle, as a court receives it: PeekDigest and
 // VerifyEvidenceBundle against the federation of tests/fixtures/ (the keys
 // of tests/ledger/custody_federation.h), with and without the file's digest.
-#include "trust/bundle_verify.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/ledger/custody_federation.h"
+#include "trust/bundle_verify.h"
 
 using namespace custos;
 

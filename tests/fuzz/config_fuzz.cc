@@ -2,9 +2,9 @@
 // a federation file, a node configuration, a data directory's custos.json
 // and a HOST:PORT (trust/federation_config.h, node/config.h).
 #include "node/config.h"
+#include "tests/fuzz/fuzz.h"
 #include "trust/federation_config.h"
 #include "trust/host_port.h"
-#include "tests/fuzz/fuzz.h"
 
 using namespace custos;
 

@@ -4,9 +4,9 @@
 // for each log's answer. What Parse accepts, Format gives back byte for
 // byte (it is the strict inverse).
 #include "ledger/listings/listing_check.h"
-#include "trust/listing_verifier.h"
 #include "tests/fuzz/fuzz.h"
 #include "tests/ledger/custody_federation.h"
+#include "trust/listing_verifier.h"
 
 using namespace custos;
 

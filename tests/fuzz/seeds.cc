@@ -16,13 +16,13 @@
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 
-#include "ledger/tlog/checkpoint.h"
-#include "ledger/listings/listing_check.h"
-#include "schema/rpc.capnp.h"
-#include "ledger/personal/private_data.h"
 #include "ledger/admission/submission.h"
+#include "ledger/listings/listing_check.h"
+#include "ledger/personal/private_data.h"
+#include "ledger/tlog/checkpoint.h"
 #include "schema/canonical.h"
 #include "schema/json.h"
+#include "schema/rpc.capnp.h"
 
 namespace custos::fuzz {
 namespace {

@@ -24,8 +24,8 @@
 #include <thread>
 
 #include "ledger/log/log.h"
-#include "ledger/tlog/merkle.h"
 #include "ledger/log/verify.h"
+#include "ledger/tlog/merkle.h"
 #include "tests/crypto/test_seed.h"
 #include "tests/ledger/log_test_util.h"
 

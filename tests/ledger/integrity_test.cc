@@ -15,11 +15,11 @@
 
 #include "ledger/log/backup.h"
 #include "ledger/log/log.h"
-#include "ledger/tlog/merkle.h"
 #include "ledger/log/repair.h"
+#include "ledger/log/verify.h"
 #include "ledger/storage/signed_mark.h"
 #include "ledger/storage/store.h"
-#include "ledger/log/verify.h"
+#include "ledger/tlog/merkle.h"
 #include "tests/ledger/log_test_util.h"
 
 namespace custos {

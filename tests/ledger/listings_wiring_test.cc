@@ -17,20 +17,20 @@
 
 #include "crypto/cosignature.h"
 #include "crypto/sha256.h"
-#include "ledger/tlog/checkpoint.h"
-#include "ledger/storage/layout.h"
+#include "ledger/admission/validate.h"
 #include "ledger/listings/listing_check.h"
 #include "ledger/listings/listings_state.h"
 #include "ledger/log/log.h"
-#include "ledger/personal/private_data.h"
 #include "ledger/log/replica.h"
-#include "ledger/admission/validate.h"
 #include "ledger/log/verify.h"
-#include "trust/federation.h"
-#include "trust/listing_verifier.h"
+#include "ledger/personal/private_data.h"
+#include "ledger/storage/layout.h"
+#include "ledger/tlog/checkpoint.h"
 #include "tests/crypto/test_seed.h"
 #include "tests/ledger/log_test_util.h"
 #include "tests/ledger/replica_test_util.h"
+#include "trust/federation.h"
+#include "trust/listing_verifier.h"
 
 namespace custos::listings {
 namespace {

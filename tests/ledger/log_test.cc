@@ -18,10 +18,10 @@
 
 #include "crypto/note.h"
 #include "crypto/sha256.h"
-#include "ledger/tlog/checkpoint.h"
-#include "ledger/storage/layout.h"
-#include "ledger/tlog/merkle.h"
 #include "ledger/log/verify.h"
+#include "ledger/storage/layout.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/tlog/merkle.h"
 #include "schema/canonical.h"
 #include "tests/crypto/test_seed.h"
 #include "tests/ledger/log_test_util.h"

@@ -15,12 +15,12 @@
 #include <iterator>
 #include <thread>
 
-#include "ledger/log/log.h"
-#include "ledger/tlog/merkle.h"
-#include "ledger/log/replica.h"
-#include "ledger/storage/store.h"
 #include "ledger/admission/submission.h"
+#include "ledger/log/log.h"
+#include "ledger/log/replica.h"
 #include "ledger/log/verify.h"
+#include "ledger/storage/store.h"
+#include "ledger/tlog/merkle.h"
 #include "node/logging.h"
 #include "node/payload_sweeper.h"
 #include "tests/ledger/log_test_util.h"

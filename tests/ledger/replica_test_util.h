@@ -22,11 +22,11 @@
 #include <vector>
 
 #include "crypto/note.h"
-#include "ledger/tlog/checkpoint.h"
-#include "ledger/tlog/merkle.h"
+#include "ledger/admission/submission.h"
 #include "ledger/log/replica.h"
 #include "ledger/storage/store.h"
-#include "ledger/admission/submission.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/tlog/merkle.h"
 #include "schema/canonical.h"
 #include "tests/ledger/log_test_util.h"
 

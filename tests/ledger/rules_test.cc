@@ -15,11 +15,11 @@
 
 #include "crypto/sha256.h"
 #include "ledger/listings/listings_map.h"
-#include "ledger/rules/indexes.h"
 #include "ledger/log/log.h"
 #include "ledger/log/replica.h"
-#include "ledger/storage/store.h"
 #include "ledger/log/verify.h"
+#include "ledger/rules/indexes.h"
+#include "ledger/storage/store.h"
 #include "tests/ledger/agency_test_util.h"
 #include "tests/ledger/log_test_util.h"
 #include "tests/ledger/replica_test_util.h"

@@ -9,11 +9,11 @@
 
 #include "crypto/note.h"
 #include "crypto/sha256.h"
-#include "ledger/tlog/checkpoint.h"
-#include "ledger/storage/layout.h"
-#include "ledger/tlog/merkle.h"
-#include "ledger/rules/rules.h"
 #include "ledger/log/verify.h"
+#include "ledger/rules/rules.h"
+#include "ledger/storage/layout.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/tlog/merkle.h"
 #include "tests/ledger/log_test_util.h"
 
 namespace custos {

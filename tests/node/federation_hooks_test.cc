@@ -23,19 +23,19 @@
 
 #include "crypto/cosignature.h"
 #include "crypto/note.h"
-#include "ledger/tlog/checkpoint.h"
 #include "ledger/log/equivocation.h"
 #include "ledger/log/log.h"
 #include "ledger/log/replica.h"
 #include "ledger/storage/store.h"
+#include "ledger/tlog/checkpoint.h"
 #include "node/checkpoint_hub.h"
 #include "node/config.h"
 #include "node/federation.h"
 #include "node/logging.h"
 #include "node/rpc_errors.h"
 #include "node/tls.h"
-#include "tests/node/collector.h"
 #include "tests/ledger/replica_test_util.h"
+#include "tests/node/collector.h"
 
 namespace custos::node {
 namespace {

@@ -17,10 +17,10 @@
 #include <vector>
 
 #include "crypto/note.h"
-#include "ledger/tlog/checkpoint.h"
 #include "ledger/listings/listing_check.h"
-#include "ledger/tlog/merkle.h"
 #include "ledger/personal/private_data.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/tlog/merkle.h"
 #include "node/access.h"
 #include "node/checkpoint_hub.h"
 #include "node/config.h"
@@ -33,8 +33,8 @@
 #include "node/rpc_limits.h"
 #include "node/server.h"
 #include "node/tls.h"
-#include "tests/node/collector.h"
 #include "tests/ledger/log_test_util.h"
+#include "tests/node/collector.h"
 #include "tests/trust/federation_json.h"
 
 namespace custos::node {
