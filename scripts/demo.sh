@@ -12,6 +12,8 @@
 #        CUSTOS_DEMO_NO_BUILD=1 scripts/demo.sh   skip install and build
 #        BUILD_DIR=DIR scripts/demo.sh            binaries from DIR (no build)
 #        CUSTOS_DEMO_REMOVE=1 scripts/demo.sh     remove the folder after a success
+#        CUSTOS_DEMO_CATCHUP=N scripts/demo.sh    N entries written while the court is
+#                                                 down (default 20000)
 # The single-log walkthrough, offline, is scripts/demo-log.sh.
 # Exit status: 0 when every step did what it should, 1 otherwise. The nodes are
 # stopped at the end, whatever happens.
@@ -200,7 +202,7 @@ say "Look at: the trail holds the bureau's and the police's entries about the" \
 step "the court's node goes down; the bureau keeps writing"
 fed_stop crt KILL
 echo "   (custosd crt killed with SIGKILL)"
-python3 - "$repo/examples/evidence-examined.json" "$IPB" 20000 >more.jsonl <<'PY'
+python3 - "$repo/examples/evidence-examined.json" "$IPB" "${CUSTOS_DEMO_CATCHUP:-20000}" >more.jsonl <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 s["origin"] = sys.argv[2]

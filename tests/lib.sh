@@ -7,8 +7,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/python.sh"
 passed=0
 failed=0
 
-ok() { passed=$((passed + 1)); echo "ok   - $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
+# Each line ends with the seconds since the test began, to show where its time goes.
+ok() { passed=$((passed + 1)); echo "ok   - $1  [${SECONDS}s]"; }
+bad() { failed=$((failed + 1)); echo "FAIL - $1  [${SECONDS}s]"; }
 # expect CODE DESCRIPTION -- COMMAND...: runs COMMAND (at most 60 s) with its
 # output in out.txt and err.txt, and checks its exit code.
 expect() {

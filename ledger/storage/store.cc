@@ -7,15 +7,15 @@
 #include <limits>
 
 #include "crypto/cosignature.h"
+#include "ledger/storage/read_only_env.h"
 #include "ledger/tlog/checkpoint.h"
 #include "ledger/tlog/merkle.h"
-#include "ledger/storage/read_only_env.h"
 #include "schema/canonical.h"
+#include "schema/text.h"
 
 namespace custos {
 
 namespace {
-ByteSpan Span(capnp::Data::Reader d) { return {d.begin(), d.size()}; }
 leveldb::Slice SliceOf(ByteSpan b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 std::string_view ViewOf(const leveldb::Slice& s) { return {s.data(), s.size()}; }
 
@@ -91,7 +91,7 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options, OpenMode
   // for them; the destructor flushes them, so that a clean reopen replays no
   // write-ahead log. The measurements behind both: docs/performance.md.
   db_options.max_file_size = 4 << 20;
-  db_options.write_buffer_size = 64 << 20;
+  db_options.write_buffer_size = options.write_buffer_bytes;
   db_options.compression = options.compress ? leveldb::kSnappyCompression : leveldb::kNoCompression;
   // A damaged write-ahead log record, MANIFEST or table block is an error
   // at open or at the read, never dropped or read as other bytes: dropping

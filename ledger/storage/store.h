@@ -40,8 +40,8 @@
 #include "ledger/storage/layout.h"
 #include "ledger/storage/signed_mark.h"
 #include "ledger/storage/tile_store.h"
-#include "ledger/tlog/tiles.h"
 #include "ledger/storage/worker_pool.h"
+#include "ledger/tlog/tiles.h"
 
 namespace leveldb {
 class Cache;
@@ -62,6 +62,9 @@ struct StoreOptions {
   // fills it. How the default was chosen: docs/performance.md.
   size_t block_cache_bytes = 256 << 20;
   size_t tile_cache_tiles = 4096;  // per log; ~64 MiB at most
+  // LevelDB's write buffer (memtable) per database: appends reach a new table
+  // file each time it fills. How the default was chosen: docs/performance.md.
+  size_t write_buffer_bytes = 64 << 20;
   // Snappy-compress LevelDB blocks. Off by default: CPU, not disk, limits
   // appends (docs/performance.md).
   bool compress = false;

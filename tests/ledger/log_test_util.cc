@@ -11,16 +11,16 @@
 
 #include "crypto/note.h"
 #include "crypto/sha256.h"
-#include "ledger/tlog/merkle.h"
-#include "ledger/storage/store.h"
 #include "ledger/admission/submission.h"
+#include "ledger/storage/store.h"
+#include "ledger/tlog/merkle.h"
 #include "schema/canonical.h"
 #include "schema/json.h"
+#include "schema/text.h"
 
 namespace custos::testing {
 
 namespace {
-capnp::Data::Reader DataOf(ByteSpan b) { return {b.data(), b.size()}; }
 capnp::Text::Reader TextOf(const std::string& s) { return {s.c_str(), s.size()}; }
 
 std::string Printable(const std::string& bytes) {
@@ -257,8 +257,9 @@ std::string DescribeDifference(const DbContents& before, const DbContents& after
 
 // ------------------------------------------------------------ a test log
 
-TestLog::TestLog(const std::string& dir, leveldb::Env* env) {
+TestLog::TestLog(const std::string& dir, leveldb::Env* env, size_t write_buffer_bytes) {
   options_.path = dir + "/db";
+  if (write_buffer_bytes != 0) options_.write_buffer_bytes = write_buffer_bytes;
   options_.clock = &clock_;
   options_.env = env;
   options_.verify_threads = 2;

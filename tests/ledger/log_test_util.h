@@ -26,9 +26,9 @@
 #include "crypto/ed25519.h"
 #include "crypto/keyfile.h"
 #include "crypto/status.h"
-#include "ledger/tlog/checkpoint.h"
-#include "ledger/storage/clock.h"
 #include "ledger/log/log.h"
+#include "ledger/storage/clock.h"
+#include "ledger/tlog/checkpoint.h"
 #include "schema/custos.capnp.h"
 
 namespace custos::testing {
@@ -147,7 +147,8 @@ T Must(Result<T> r, std::string_view what) {
 // NodeKey() and AdminKey() as its only admin. `dir` must exist (FreshTempDir).
 class TestLog {
  public:
-  explicit TestLog(const std::string& dir, leveldb::Env* env = nullptr);
+  // `write_buffer_bytes`: LevelDB's write buffer (0: the store's default).
+  explicit TestLog(const std::string& dir, leveldb::Env* env = nullptr, size_t write_buffer_bytes = 0);
   ~TestLog();
 
   Log& log() { return *log_; }
