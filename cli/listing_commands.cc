@@ -8,11 +8,11 @@
 #include <iostream>
 #include <map>
 
+#include "crypto/text.h"
 #include "ledger/listings/listing_check.h"
 #include "ledger/listings/listings_state.h"
 #include "trust/federation.h"
 #include "trust/listing_verifier.h"
-#include "crypto/text.h"
 
 namespace custos::cli {
 
@@ -112,7 +112,7 @@ Result<std::vector<std::string>> Ids(const ListingOpts& o) {
   return ids;
 }
 
-int Run(NodeSession& session, const ListingOpts& o) {
+int CheckListing(NodeSession& session, const ListingOpts& o) {
   auto trust = trust::LoadFederationFile(o.trust);
   if (!trust.ok()) return Fail(trust.status());
   auto ids = Ids(o);
@@ -162,7 +162,7 @@ void RegisterListingCommands(CLI::App& app, Globals& globals, int& exit_code) {
   check->add_option("--origin", o->origin, "Only this log (default: every log the node holds)");
   check->add_option("--batch", o->batch, "A file of ids, one per line, instead of ID");
   check->add_flag("--json", o->json, "Print the verified result as JSON");
-  RunOnNode(check, globals, exit_code, [o](NodeSession& s) { return Run(s, *o); });
+  RunOnNode(check, globals, exit_code, [o](NodeSession& s) { return CheckListing(s, *o); });
 }
 
 }  // namespace custos::cli

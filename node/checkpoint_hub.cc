@@ -8,13 +8,6 @@
 namespace custos::node {
 
 namespace {
-struct Subscriber {
-  std::string origin;
-  rpc::CheckpointSubscriber::Client cap;
-  bool in_flight = false;
-  std::optional<std::string> queued;  // the newest note not yet sent
-};
-
 capnp::MessageSize HintFor(std::string_view a, std::string_view b) {
   return {(a.size() + b.size()) / sizeof(capnp::word) + 16, 0};
 }
@@ -22,6 +15,12 @@ capnp::MessageSize HintFor(std::string_view a, std::string_view b) {
 
 struct CheckpointHub::State : private kj::TaskSet::ErrorHandler {
   class SubscriptionImpl;
+  struct Subscriber {
+    std::string origin;
+    rpc::CheckpointSubscriber::Client cap;
+    bool in_flight = false;
+    std::optional<std::string> queued;  // the newest note not yet sent
+  };
   explicit State(std::shared_ptr<spdlog::logger> l) : logger(std::move(l)) {}
   virtual ~State() = default;
 
@@ -87,7 +86,7 @@ rpc::Subscription::Client CheckpointHub::Subscribe(std::string_view origin,
                                                    rpc::CheckpointSubscriber::Client subscriber,
                                                    std::string_view current) {
   uint64_t id = state_->next_id++;
-  state_->subs.emplace(id, Subscriber{std::string(origin), kj::mv(subscriber), false, std::nullopt});
+  state_->subs.emplace(id, State::Subscriber{std::string(origin), kj::mv(subscriber), false, std::nullopt});
   if (!current.empty()) state_->Send(id, std::string(current));
   return kj::heap<State::SubscriptionImpl>(state_, id);
 }

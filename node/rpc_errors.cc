@@ -87,4 +87,6 @@ Status FromError(rpc::Error::Reader error) {
   return Status::InvalidArgument(message);
 }
 
+[[noreturn]] void Throw(const Status& status) { kj::throwFatalException(ToException(status)); }
+
 }  // namespace custos::node

@@ -19,6 +19,8 @@
 namespace custos::node {
 
 kj::Exception ToException(const Status& status);
+// Throws ToException(status): how a server or client method fails a call.
+[[noreturn]] void Throw(const Status& status);
 
 // The Status a failed call stands for, on the client side: the "<kind>: "
 // prefix gives the code back; KJ's "remote exception: " prefix is dropped.

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "crypto/bytes.h"
+#include "node/access.h"
 
 namespace custos::node {
 
@@ -55,7 +56,6 @@ constexpr size_t kHandshakeReadBytes = 4 * 1024;
 constexpr size_t kEstablishedReadBytes = kTlsRecordPlaintext + 512;
 
 // How many bytes of a refused key go into the error message.
-constexpr size_t kKeyPrefixBytes = 8;
 
 // OpenSSL's error queue (per thread) as one line of reasons. Draining it also
 // keeps one connection's errors from being blamed on the next.
@@ -81,10 +81,6 @@ kj::Exception TlsError(kj::Exception::Type type, const std::string& message) {
 // For bugs and out-of-memory only: a valid identity cannot make these fail.
 void CheckOpenSsl(bool ok, const char* what) {
   if (!ok) KJ_FAIL_ASSERT("OpenSSL failed", what, TakeOpenSslErrors().c_str());
-}
-
-std::string KeyPrefix(const PublicKey& key) {
-  return HexEncode(key.span().first(kKeyPrefixBytes)) + "\u2026";
 }
 
 // True if OpenSSL's first queued error is `reason` from libssl.
