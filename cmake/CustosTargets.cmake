@@ -32,7 +32,10 @@ function(custos_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
   add_library(${name} STATIC ${ARG_SOURCES})
   add_library(custos::${name} ALIAS ${name})
-  set_target_properties(${name} PROPERTIES OUTPUT_NAME custos_${name})
+  # Unity builds (eight files per translation unit): the headers every file
+  # of a library includes are parsed, and their inline code compiled, once per
+  # unit instead of once per file (docs/testing.md).
+  set_target_properties(${name} PROPERTIES OUTPUT_NAME custos_${name} UNITY_BUILD ON)
   target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
   target_link_libraries(${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
   custos_add_warnings(${name})

@@ -16,7 +16,7 @@
 namespace custos {
 
 namespace {
-constexpr uint32_t kChunk = 1000;
+constexpr uint32_t kEntriesPerFetch = 1000;
 
 std::string Damaged(const std::string& what) {
   return what + "; this repair cannot mend that: restore a backup (docs/operations.md), then repair it";
@@ -65,7 +65,7 @@ Result<std::vector<Bytes>> Fetch(EntrySource& source, const std::string& origin,
   while (start + out.size() < end) {
     const uint64_t at = start + out.size();
     CUSTOS_ASSIGN_OR_RETURN(auto got,
-                            source.Entries(origin, at, static_cast<uint32_t>(std::min<uint64_t>(kChunk, end - at))));
+                            source.Entries(origin, at, static_cast<uint32_t>(std::min<uint64_t>(kEntriesPerFetch, end - at))));
     if (got.empty()) {
       return Status::FailedPrecondition("the source holds no entry " + std::to_string(at) + " of " + origin +
                                         " (its copy is shorter); try another peer");
@@ -175,13 +175,13 @@ class Repairer {
     return got;
   }
 
-  // Entry `index` of `log` from the source, which is asked for up to kChunk
+  // Entry `index` of `log` from the source, which is asked for up to kEntriesPerFetch
   // entries at a time: what a store loses is usually a run of entries.
   Result<Bytes> FromSource(const HeldLog& log, uint64_t index) {
     if (fetched_origin_ != log.origin || !fetched_.count(index)) {
       fetched_.clear();
       fetched_origin_ = log.origin;
-      const uint64_t count = std::min<uint64_t>(kChunk, log.head.size - index);
+      const uint64_t count = std::min<uint64_t>(kEntriesPerFetch, log.head.size - index);
       CUSTOS_ASSIGN_OR_RETURN(auto got, source_.Entries(log.origin, index, static_cast<uint32_t>(std::max<uint64_t>(count, 1))));
       for (uint64_t i = 0; i < got.size() && i < count; ++i) fetched_[index + i] = std::move(got[i]);
     }

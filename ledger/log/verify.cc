@@ -20,7 +20,7 @@
 namespace custos {
 
 namespace {
-constexpr size_t kChunk = 4096;
+constexpr size_t kEntriesPerRead = 4096;
 
 // A tile source for an empty tree: there is nothing to read.
 class NoTiles final : public merkle::TileSource {
@@ -92,15 +92,6 @@ std::string DescribeStateKey(std::string_view key) {
   }
 }
 
-}  // namespace
-
-Result<VerifyReport> VerifyStoredLog(const LogOptions& options, const ProgressFn& progress) {
-  CUSTOS_ASSIGN_OR_RETURN(auto reports, VerifyStoredLogs(options, {}, [&](const std::string&, uint64_t done, uint64_t total) {
-    if (progress) progress(done, total);
-  }));
-  return std::move(reports.front());
-}
-
 // Walks a whole log once, rebuilding what a node derives from the entries
 // (key table, tree) and comparing it with what is stored. The same walk
 // serves the own log and the replicas; they differ only in where the node
@@ -157,7 +148,7 @@ class LogVerifier {
   // The next chunk of raw entries; every index must be present, in order.
   Result<std::vector<std::string>> ReadChunk(leveldb::Iterator* it, uint64_t index, uint64_t size) {
     std::vector<std::string> raw;
-    for (; it->Valid() && raw.size() < kChunk && index + raw.size() < size; it->Next()) {
+    for (; it->Valid() && raw.size() < kEntriesPerRead && index + raw.size() < size; it->Next()) {
       if (it->key().ToString() != layout::EntryKey(log_.number(), index + raw.size())) break;
       raw.push_back(it->value().ToString());
     }
@@ -393,6 +384,15 @@ class LogVerifier {
   RecordSetDigest indexes_;
   uint64_t unchecked_references_ = 0;
 };
+
+}  // namespace
+
+Result<VerifyReport> VerifyStoredLog(const LogOptions& options, const ProgressFn& progress) {
+  CUSTOS_ASSIGN_OR_RETURN(auto reports, VerifyStoredLogs(options, {}, [&](const std::string&, uint64_t done, uint64_t total) {
+    if (progress) progress(done, total);
+  }));
+  return std::move(reports.front());
+}
 
 Result<VerifyReport> VerifyEntries(const StoredLog& log, std::optional<PublicKey> origin_key, bool replica,
                                    const ProgressFn& progress) {

@@ -14,7 +14,6 @@ namespace {
 constexpr uint8_t kLeafPrefix = 0x00;
 constexpr uint8_t kNodePrefix = 0x01;
 
-bool Odd(uint64_t v) { return (v & 1) != 0; }
 
 std::string Hex(const Hash& h) { return HexEncode(h.span()); }
 

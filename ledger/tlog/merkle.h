@@ -17,6 +17,10 @@
 
 namespace custos::merkle {
 
+// Whether bit 0 of a tree size or index is set: the walks over a tree's
+// perfect subtrees (proofs here, tiles in tiles.h) turn on it.
+inline bool Odd(uint64_t v) { return (v & 1) != 0; }
+
 Hash LeafHash(ByteSpan leaf);
 Hash NodeHash(const Hash& left, const Hash& right);
 Hash EmptyRoot();
