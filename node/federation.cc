@@ -16,7 +16,6 @@ namespace custos::node {
 
 namespace {
 
-
 Result<Checkpoint> ParseNote(std::string_view note) {
   CUSTOS_ASSIGN_OR_RETURN(Note parsed, Note::Parse(note));
   return Checkpoint::Parse(parsed.text);

@@ -16,7 +16,6 @@ namespace custos::node {
 
 namespace {
 
-
 // The size a checkpoint note states (its signature is checked later, by the replica).
 Result<uint64_t> NoteSize(std::string_view note) {
   CUSTOS_ASSIGN_OR_RETURN(Note parsed, Note::Parse(note));

@@ -6,11 +6,9 @@
 
 #include "schema/text.h"
 
-
 namespace custos::node {
 
 namespace {
-
 
 Status AddLogs(ProvedAnswer& proved, audit::AnswerProofs& proofs, const std::vector<audit::LogBound>& logs) {
   for (const auto& log : logs) {

@@ -20,7 +20,6 @@ namespace custos::node {
 
 namespace {
 
-
 capnp::MessageSize Hint(size_t bytes) { return {bytes / sizeof(capnp::word) + 64, 0}; }
 
 // Cosignature lines on a checkpoint note: signatures not made by its origin.

@@ -1,10 +1,6 @@
 #include "ledger/log/equivocation.h"
 
-#include <bit>
-#include <limits>
-
 #include "crypto/binary.h"
-#include "crypto/cosignature.h"
 #include "ledger/tlog/merkle.h"
 
 namespace custos {

@@ -83,7 +83,6 @@ struct StoreOptions {
   bool allow_damaged = false;
 };
 
-
 enum class OpenMode {
   kCreateNew,     // AlreadyExists if a database is at the path
   kOpenExisting,  // NotFound if none is

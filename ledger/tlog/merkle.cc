@@ -14,7 +14,6 @@ namespace {
 constexpr uint8_t kLeafPrefix = 0x00;
 constexpr uint8_t kNodePrefix = 0x01;
 
-
 std::string Hex(const Hash& h) { return HexEncode(h.span()); }
 
 // Length of the RFC 9162 inclusion proof for (index, size), index < size: the

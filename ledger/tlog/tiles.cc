@@ -15,7 +15,6 @@ namespace {
 constexpr int kMaxLevel = 63;
 constexpr int kMaxTileLevels = 8;  // tile level 8 would start at tree level 64
 
-
 // Offset, in hashes, of row `row` inside a stored tile of width w.
 size_t RowStart(uint64_t width, int row) {
   size_t start = 0;
