@@ -1,6 +1,5 @@
 #include "cli/audit_commands.h"
 
-#include <ctime>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -20,28 +19,6 @@ namespace {
 
 constexpr const char* kCompleteness =
     "complete up to the checkpoints above: each log's entries up to that size are held and verified here";
-
-// ------------------------------------------------------------ times
-
-// Milliseconds since the epoch, or an RFC 3339 UTC time ("2024-05-01T00:00:00Z",
-// optionally with .mmm).
-Result<int64_t> ParseTime(const std::string& text, const char* flag) {
-  uint64_t ms = 0;
-  if (ParseDecimal(text, &ms) && ms > 0 && ms < (uint64_t{1} << 62)) return static_cast<int64_t>(ms);
-  std::tm tm{};
-  const char* rest = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  int millis = 0;
-  if (rest != nullptr && *rest == '.') {
-    char* end = nullptr;
-    millis = static_cast<int>(std::strtol(rest + 1, &end, 10));
-    rest = end - rest == 4 ? end : nullptr;
-  }
-  if (rest == nullptr || std::string_view(rest) != "Z") {
-    return Status::InvalidArgument(std::string(flag) + ": \"" + text +
-                                   "\" is neither milliseconds since the epoch nor a UTC time like 2024-05-01T00:00:00Z");
-  }
-  return static_cast<int64_t>(timegm(&tm)) * 1000 + millis;
-}
 
 // ------------------------------------------------------------ checking an answer
 

@@ -331,10 +331,10 @@ class NodeServer final : public rpc::Node::Server {
           Throw(part.status().WithContext("listingCheck: " + log->origin()));
         }
       }
-      return kj::heap<std::string>(answer.Format());
+      return kj::heap<listings::ListingAnswer>(std::move(answer));
     };
-    return RunOn(s_.listing_checks, std::move(build)).then([context](kj::Own<std::string>&& text) mutable {
-      context.initResults(Hint(text->size())).setAnswer(*text);
+    return RunOn(s_.listing_checks, std::move(build)).then([context](kj::Own<listings::ListingAnswer>&& built) mutable {
+      built->Fill(context.initResults(Hint(built->BlobBytes())).initAnswer());
     });
   }
 

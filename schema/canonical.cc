@@ -100,5 +100,6 @@ template Result<CanonicalMessage<Statement>> ReadCanonical<Statement>(ByteSpan, 
 template Result<CanonicalMessage<SignedSubmission>> ReadCanonical<SignedSubmission>(ByteSpan, size_t, const char*);
 template Result<CanonicalMessage<LogEntry>> ReadCanonical<LogEntry>(ByteSpan, size_t, const char*);
 template Result<CanonicalMessage<EvidenceBundle>> ReadCanonical<EvidenceBundle>(ByteSpan, size_t, const char*);
+template Result<CanonicalMessage<ListingAnswer>> ReadCanonical<ListingAnswer>(ByteSpan, size_t, const char*);
 
 }  // namespace custos::schema

@@ -12,6 +12,7 @@
 #include "crypto/status.h"
 #include "schema/bundle.capnp.h"
 #include "schema/custos.capnp.h"
+#include "schema/listing.capnp.h"
 
 namespace custos::schema {
 
@@ -72,5 +73,6 @@ extern template Result<CanonicalMessage<Statement>> ReadCanonical<Statement>(Byt
 extern template Result<CanonicalMessage<SignedSubmission>> ReadCanonical<SignedSubmission>(ByteSpan, size_t, const char*);
 extern template Result<CanonicalMessage<LogEntry>> ReadCanonical<LogEntry>(ByteSpan, size_t, const char*);
 extern template Result<CanonicalMessage<EvidenceBundle>> ReadCanonical<EvidenceBundle>(ByteSpan, size_t, const char*);
+extern template Result<CanonicalMessage<ListingAnswer>> ReadCanonical<ListingAnswer>(ByteSpan, size_t, const char*);
 
 }  // namespace custos::schema

@@ -17,6 +17,7 @@
 @0x89a05297315f759e;
 
 using Cxx = import "/capnp/c++.capnp";
+using Listing = import "listing.capnp";
 $Cxx.namespace("custos::rpc");
 
 enum ErrorCode {
@@ -161,13 +162,13 @@ interface Node {
 
   # --- queries: every answer carries what a client needs to check
   # it against a cosigned checkpoint; the command line checks before printing.
-  listingCheck @10 (kind :Text, id :Text, origin :Text) -> (answer :Text);
+  listingCheck @10 (kind :Text, id :Text, origin :Text) -> (answer :Listing.ListingAnswer);
   # Is a subject listed? kind "org" (id: unified social credit code) or
   # "person" (id: the listing's hex privateDigest, for now). For every log the
   # node holds, or only `origin` if given: its latest cosigned checkpoint, the
   # map proof against that checkpoint's "listings" root, and the subject's
-  # live listing entries with inclusion proofs; a custos/listing-answer/v1
-  # text (docs/listings-map.md). A replica caught between two checkpoints is
+  # live listing entries with inclusion proofs (schema/listing.capnp,
+  # docs/listings-map.md). A replica caught between two checkpoints is
   # left out (named origin: FAILED, retry). Any authenticated caller.
   evidenceBundle @11 (algorithm :Text, digest :Data) -> (bundle :Data);
   caseTrail @12 (caseId :Text) -> (trail :CaseTrail);

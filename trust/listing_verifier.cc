@@ -23,17 +23,17 @@ Result<trust::TrustedCheckpoint> ListingVerifier::CheckNote(std::string_view ori
 namespace {
 
 // Checks one listing entry of the answer and returns what it says.
-Result<ListingFound> CheckListing(const LogListingAnswer::Listing& l, const Checkpoint& cp, const SubjectKey& key,
-                                  int64_t now_ms, LiveListing* live) {
-  const std::string at = "listing at entry " + std::to_string(l.index) + ": ";
+Result<ListingFound> CheckListing(const LogListingAnswer::Listing& l, size_t position, const Checkpoint& cp,
+                                  const SubjectKey& key, int64_t now_ms, LiveListing* live) {
   // The author's signature and authority are not checked again: the origin
   // checked them before appending, and every witness of the quorum before
   // cosigning (a signature without the key table would prove nothing more).
   auto entry = schema::ReadCanonical<schema::LogEntry>(l.entry, schema::kMaxEntryBytes, "entry");
-  if (!entry.ok()) return Status::Corruption(at + entry.status().message());
-  if (entry->get().getIndex() != l.index) return Status::Corruption(at + "the entry says another index");
+  if (!entry.ok()) return Status::Corruption("listing " + std::to_string(position) + ": " + entry.status().message());
+  const uint64_t index = entry->get().getIndex();
+  const std::string at = "listing at entry " + std::to_string(index) + ": ";
   const Hash leaf = merkle::LeafHash(l.entry);
-  Status included = merkle::VerifyInclusion(leaf, l.index, cp.size, l.inclusion, cp.root);
+  Status included = merkle::VerifyInclusion(leaf, index, cp.size, l.inclusion, cp.root);
   if (!included.ok()) return Status::Corruption(at + "inclusion proof: " + included.message());
   auto statement_bytes = entry->get().getSubmission().getStatement();
   auto statement = schema::ReadCanonical<schema::Statement>(ByteSpan(statement_bytes.begin(), statement_bytes.size()),
@@ -43,9 +43,9 @@ Result<ListingFound> CheckListing(const LogListingAnswer::Listing& l, const Chec
   if (body.which() != schema::Statement::Body::SUBJECT_LISTED) return Status::Corruption(at + "not a subjectListed entry");
   auto listed = body.getSubjectListed();
   if (SubjectKeyOfListing(listed) != key) return Status::Corruption(at + "lists another subject");
-  *live = LiveListing{l.index, leaf};
+  *live = LiveListing{index, leaf};
   ListingFound found;
-  found.index = l.index;
+  found.index = index;
   found.publication_ends = listed.getPublicationEnds();
   found.lapsed = found.publication_ends <= now_ms;
   found.cause = listed.getCause().cStr();
@@ -65,11 +65,11 @@ Result<LogVerdict> ListingVerifier::Verify(const LogListingAnswer& answer, const
   const auto cosignatures = static_cast<uint32_t>(checked.cosignatures.cosigners.size());
   LogVerdict verdict{answer.origin, cp.size, cosignatures, false, {}};
   std::vector<LiveListing> live;
-  for (const auto& l : answer.listings) {
+  for (size_t i = 0; i < answer.listings.size(); ++i) {
     LiveListing item;
-    CUSTOS_ASSIGN_OR_RETURN(ListingFound found, CheckListing(l, cp, key, now_ms, &item));
+    CUSTOS_ASSIGN_OR_RETURN(ListingFound found, CheckListing(answer.listings[i], i, cp, key, now_ms, &item));
     if (!live.empty() && live.back().index >= item.index) {
-      return Status::Corruption("listing at entry " + std::to_string(l.index) + ": listings out of index order");
+      return Status::Corruption("listing at entry " + std::to_string(item.index) + ": listings out of index order");
     }
     live.push_back(item);
     verdict.listed = verdict.listed || !found.lapsed;

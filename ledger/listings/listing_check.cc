@@ -5,6 +5,8 @@
 #include <set>
 
 #include "crypto/text.h"
+#include "schema/text.h"
+#include "schema/well_formed.h"
 #include "ledger/listings/listings_state.h"
 #include "ledger/storage/layout.h"
 #include "ledger/storage/store.h"
@@ -14,56 +16,79 @@
 namespace custos::listings {
 
 namespace {
-constexpr std::string_view kAnswerHeader = "custos/listing-answer/v1";
 
-std::vector<std::string_view> Words(std::string_view line) {
-  std::vector<std::string_view> out;
-  while (!line.empty()) {
-    size_t sp = line.find(' ');
-    out.push_back(line.substr(0, sp));
-    if (sp == std::string_view::npos) break;
-    line.remove_prefix(sp + 1);
+void FillHashes(const std::vector<Hash>& hashes, capnp::List<capnp::Data>::Builder out) {
+  for (size_t i = 0; i < hashes.size(); ++i) out.set(static_cast<capnp::uint>(i), DataOf(hashes[i].span()));
+}
+
+template <size_t N>
+Status Exactly(capnp::Data::Reader in, std::array<uint8_t, N>* out, const std::string& field) {
+  if (in.size() != N) {
+    return Status::InvalidArgument(field + ": " + std::to_string(in.size()) + " bytes, not " + std::to_string(N));
+  }
+  std::copy(in.begin(), in.end(), out->begin());
+  return Status::OK();
+}
+
+Result<std::vector<Hash>> ReadHashes(capnp::List<capnp::Data>::Reader in, const std::string& field) {
+  std::vector<Hash> out(in.size());
+  for (capnp::uint i = 0; i < in.size(); ++i) {
+    CUSTOS_RETURN_IF_ERROR(Exactly(in[i], &out[i].bytes, field + "[" + std::to_string(i) + "]"));
   }
   return out;
 }
 
-Result<Bytes> Base64Field(std::string_view b64, const std::string& what) {
-  auto bytes = Base64Decode(b64);
-  if (!bytes) return Status::InvalidArgument("listing answer: " + what + " is not base64");
-  return std::move(*bytes);
+void FillMapProof(const MapProof& proof, schema::MapProof::Builder out) {
+  out.setKey(DataOf(proof.key.span()));
+  if (proof.value) out.setValue(DataOf(proof.value->span()));
+  out.setBitmap(DataOf(ByteSpan(proof.bitmap.data(), proof.bitmap.size())));
+  FillHashes(proof.siblings, out.initSiblings(static_cast<capnp::uint>(proof.siblings.size())));
 }
 
-Status ParseListingLine(std::string_view line, LogListingAnswer* log) {
-  auto words = Words(line);
-  LogListingAnswer::Listing l;
-  if (words.size() < 3 || !ParseDecimal(words[1], &l.index)) {
-    return Status::InvalidArgument("listing answer: \"listing\" line needs an index and an entry");
+Result<MapProof> ReadMapProof(schema::MapProof::Reader in, const std::string& field) {
+  MapProof proof;
+  CUSTOS_RETURN_IF_ERROR(Exactly(in.getKey(), &proof.key.bytes, field + ".key"));
+  if (in.hasValue()) {
+    proof.value.emplace();
+    CUSTOS_RETURN_IF_ERROR(Exactly(in.getValue(), &proof.value->bytes, field + ".value"));
   }
-  CUSTOS_ASSIGN_OR_RETURN(l.entry, Base64Field(words[2], "listing entry"));
-  for (size_t i = 3; i < words.size(); ++i) {
-    CUSTOS_ASSIGN_OR_RETURN(Bytes h, Base64Field(words[i], "inclusion hash"));
-    auto hash = Hash::FromSpan(h);
-    if (!hash) return Status::InvalidArgument("listing answer: an inclusion hash is not 32 bytes");
-    l.inclusion.push_back(*hash);
-  }
-  log->listings.push_back(std::move(l));
-  return Status::OK();
+  CUSTOS_RETURN_IF_ERROR(Exactly(in.getBitmap(), &proof.bitmap, field + ".bitmap"));
+  CUSTOS_ASSIGN_OR_RETURN(proof.siblings, ReadHashes(in.getSiblings(), field + ".siblings"));
+  return proof;
 }
 
-Status ParseLogLine(std::string_view keyword, std::string_view rest, std::string_view line, LogListingAnswer* log) {
-  if (keyword == "checkpoint" && log->checkpoint.empty()) {
-    CUSTOS_ASSIGN_OR_RETURN(Bytes note, Base64Field(rest, "checkpoint"));
-    log->checkpoint.assign(note.begin(), note.end());
-    return Status::OK();
+Result<LogListingAnswer> ReadLog(schema::LogListingAnswer::Reader in, const std::string& field) {
+  LogListingAnswer log;
+  log.origin = Str(in.getOrigin());
+  log.checkpoint = Str(in.getCheckpoint());
+  if (log.checkpoint.empty()) return Status::InvalidArgument(field + ".checkpoint: missing");
+  CUSTOS_ASSIGN_OR_RETURN(log.proof, ReadMapProof(in.getMapProof(), field + ".mapProof"));
+  for (capnp::uint i = 0; i < in.getListings().size(); ++i) {
+    auto proved = in.getListings()[i];
+    const std::string at = field + ".listings[" + std::to_string(i) + "]";
+    LogListingAnswer::Listing l;
+    const ByteSpan entry = Span(proved.getEntry());
+    l.entry.assign(entry.begin(), entry.end());
+    CUSTOS_ASSIGN_OR_RETURN(l.inclusion, ReadHashes(proved.getProof(), at + ".proof"));
+    log.listings.push_back(std::move(l));
   }
-  if (keyword == "map-proof") {
-    CUSTOS_ASSIGN_OR_RETURN(Bytes proof, Base64Field(rest, "map-proof"));
-    CUSTOS_ASSIGN_OR_RETURN(log->proof, MapProof::Decode(proof));
-    return Status::OK();
-  }
-  if (keyword == "listing") return ParseListingLine(line, log);
-  return Status::InvalidArgument("listing answer: unexpected line \"" + std::string(keyword) + " …\"");
+  return log;
 }
+
+Result<ListingAnswer> ReadAnswer(schema::ListingAnswer::Reader in) {
+  if (in.getVersion() != 1) {
+    return Status::InvalidArgument("version: " + std::to_string(in.getVersion()) + " is not 1");
+  }
+  ListingAnswer answer;
+  CUSTOS_ASSIGN_OR_RETURN(answer.kind, ParseSubjectKind(Str(in.getKind())));
+  answer.id = Str(in.getId());
+  for (capnp::uint i = 0; i < in.getLogs().size(); ++i) {
+    CUSTOS_ASSIGN_OR_RETURN(auto log, ReadLog(in.getLogs()[i], "logs[" + std::to_string(i) + "]"));
+    answer.logs.push_back(std::move(log));
+  }
+  return answer;
+}
+
 }  // namespace
 
 std::string_view SubjectKindName(SubjectKind kind) {
@@ -76,57 +101,54 @@ Result<SubjectKind> ParseSubjectKind(std::string_view name) {
   return Status::InvalidArgument("kind: \"" + std::string(name) + "\" is not org or person");
 }
 
-std::string ListingAnswer::Format() const {
-  std::string out = std::string(kAnswerHeader) + "\nsubject " + std::string(SubjectKindName(kind)) + " " + id + "\n";
-  for (const auto& log : logs) {
-    out += "log " + log.origin + "\n";
-    out += "checkpoint " + Base64Encode(AsBytes(log.checkpoint)) + "\n";
-    out += "map-proof " + Base64Encode(log.proof.Encode()) + "\n";
-    for (const auto& l : log.listings) {
-      out += "listing " + std::to_string(l.index) + " " + Base64Encode(l.entry);
-      for (const auto& h : l.inclusion) out += " " + Base64Encode(h.span());
-      out += "\n";
+void ListingAnswer::Fill(schema::ListingAnswer::Builder out) const {
+  out.setVersion(1);
+  out.setKind(std::string(SubjectKindName(kind)));
+  out.setId(id);
+  auto out_logs = out.initLogs(static_cast<capnp::uint>(logs.size()));
+  for (size_t i = 0; i < logs.size(); ++i) {
+    const LogListingAnswer& log = logs[i];
+    auto o = out_logs[static_cast<capnp::uint>(i)];
+    o.setOrigin(log.origin);
+    o.setCheckpoint(log.checkpoint);
+    FillMapProof(log.proof, o.initMapProof());
+    auto out_listings = o.initListings(static_cast<capnp::uint>(log.listings.size()));
+    for (size_t j = 0; j < log.listings.size(); ++j) {
+      auto l = out_listings[static_cast<capnp::uint>(j)];
+      l.setEntry(DataOf(log.listings[j].entry));
+      FillHashes(log.listings[j].inclusion, l.initProof(static_cast<capnp::uint>(log.listings[j].inclusion.size())));
     }
   }
-  return out;
 }
 
-Result<ListingAnswer> ListingAnswer::Parse(std::string_view text) {
-  const std::string_view whole = text;
-  ListingAnswer a;
-  std::string_view line;
-  if (!NextLine(&text, &line) || line != kAnswerHeader) {
-    return Status::InvalidArgument("listing answer: first line must be \"" + std::string(kAnswerHeader) + "\"");
+size_t ListingAnswer::BlobBytes() const {
+  size_t bytes = 0;
+  for (const auto& log : logs) {
+    bytes += log.origin.size() + log.checkpoint.size() + Hash::kSize * (log.proof.siblings.size() + 3);
+    for (const auto& l : log.listings) bytes += l.entry.size() + Hash::kSize * l.inclusion.size();
   }
-  if (!NextLine(&text, &line) || !line.starts_with("subject ")) {
-    return Status::InvalidArgument("listing answer: second line must be \"subject KIND ID\"");
-  }
-  auto words = Words(line);
-  if (words.size() != 3) return Status::InvalidArgument("listing answer: \"subject\" line needs a kind and an id");
-  CUSTOS_ASSIGN_OR_RETURN(a.kind, ParseSubjectKind(words[1]));
-  a.id = std::string(words[2]);
-  while (NextLine(&text, &line)) {
-    size_t sp = line.find(' ');
-    if (sp == std::string_view::npos) return Status::InvalidArgument("listing answer: malformed line");
-    std::string_view keyword = line.substr(0, sp), rest = line.substr(sp + 1);
-    if (keyword == "log") {
-      a.logs.emplace_back().origin = std::string(rest);
-      continue;
-    }
-    if (a.logs.empty()) return Status::InvalidArgument("listing answer: a \"log\" line must come first");
-    CUSTOS_RETURN_IF_ERROR(ParseLogLine(keyword, rest, line, &a.logs.back()));
-  }
-  if (!text.empty()) return Status::InvalidArgument("listing answer: the last line has no newline");
-  for (const auto& log : a.logs) {
-    if (log.checkpoint.empty()) return Status::InvalidArgument("listing answer: log " + log.origin + " has no checkpoint");
-  }
-  // One answer, one text: lines read one by one could also come out of
-  // order, twice, or without a map proof.
-  if (a.Format() != whole) {
-    return Status::InvalidArgument(
-        "listing answer: lines out of order, repeated or missing (each log: checkpoint, map-proof, then its listings)");
-  }
-  return a;
+  return bytes;
+}
+
+Bytes ListingAnswer::Encode() const {
+  capnp::MallocMessageBuilder message;
+  Fill(message.initRoot<schema::ListingAnswer>());
+  return schema::Canonicalize(message.getRoot<schema::ListingAnswer>().asReader());
+}
+
+Result<ListingAnswer> ListingAnswer::Read(schema::ListingAnswer::Reader in) {
+  // A received message is walked whole first, so that no accessor below throws.
+  Status whole = schema::CheckWellFormed(capnp::toDynamic(in), schema::Unknown::kAllow);
+  if (!whole.ok()) return Status::InvalidArgument("listing answer: " + whole.message());
+  auto answer = ReadAnswer(in);
+  if (!answer.ok()) return answer.status().WithContext("listing answer");
+  return answer;
+}
+
+Result<ListingAnswer> ListingAnswer::Decode(ByteSpan bytes) {
+  CUSTOS_ASSIGN_OR_RETURN(auto message,
+                          schema::ReadCanonical<schema::ListingAnswer>(bytes, kMaxAnswerBytes, "listing answer"));
+  return Read(message.get());
 }
 
 Result<LogListingAnswer> BuildLogAnswer(const LogListings& listings, const SubjectKey& key) {
@@ -155,7 +177,7 @@ Result<LogListingAnswer> BuildLogAnswer(const LogListings& listings, const Subje
   snapshot.reset();
   // Entries, inclusion proofs and cosignatures below the pinned size never change.
   for (const auto& l : live) {
-    LogListingAnswer::Listing item{l.index, {}, {}};
+    LogListingAnswer::Listing item;
     CUSTOS_ASSIGN_OR_RETURN(item.entry, log.Entry(l.index));
     CUSTOS_ASSIGN_OR_RETURN(item.inclusion, log.InclusionProof(l.index, head->size));
     answer.listings.push_back(std::move(item));

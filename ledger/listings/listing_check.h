@@ -1,5 +1,6 @@
 // The answer to "is this subject listed?" (`custos listing check`, RPC
-// listingCheck): its text form and how a node builds it. A client verifies
+// listingCheck): its Cap'n Proto form (schema/listing.capnp) and how a node
+// builds it. A client verifies
 // it with trust/listing_verifier.h. See docs/listings-map.md, "Listing
 // checks".
 //
@@ -19,6 +20,7 @@
 #include "crypto/note.h"
 #include "crypto/status.h"
 #include "ledger/listings/listings_map.h"
+#include "schema/listing.capnp.h"
 
 namespace custos::listings {
 
@@ -27,8 +29,7 @@ class LogListings;
 // One log's part of an answer.
 struct LogListingAnswer {
   struct Listing {
-    uint64_t index = 0;
-    Bytes entry;                  // canonical LogEntry bytes
+    Bytes entry;                  // canonical LogEntry bytes; the entry names its index
     std::vector<Hash> inclusion;  // RFC 9162 proof to the checkpoint's tree
   };
   std::string origin;
@@ -42,13 +43,25 @@ struct ListingAnswer {
   std::string id;
   std::vector<LogListingAnswer> logs;
 
-  // "custos/listing-answer/v1\n" "subject <org|person> <id>\n", then per log:
-  // "log <origin>\n" "checkpoint <base64 note>\n" "map-proof <base64 MapProof::Encode>\n"
-  // and per listing "listing <index> <base64 entry>[ <base64 hash>]...\n".
-  std::string Format() const;
-  // Strict inverse of Format: InvalidArgument naming the line that is wrong.
-  static Result<ListingAnswer> Parse(std::string_view text);
+  // Into `out` (an RPC result, or a message of its own), version 1.
+  void Fill(schema::ListingAnswer::Builder out) const;
+  // The bytes of its blobs (checkpoints, entries, hashes): a size hint for Fill's message.
+  size_t BlobBytes() const;
+  // The canonical bytes of Fill's message: what a client keeps.
+  Bytes Encode() const;
+  // From a received struct, which a newer node may have extended (fields this
+  // build does not know are ignored). InvalidArgument naming the field that
+  // is wrong: a version other than 1, an unknown kind, a map proof's key,
+  // value or bitmap that is not 32 bytes, a sibling or inclusion hash that is
+  // not, a pointer that leads outside the message. Never throws.
+  static Result<ListingAnswer> Read(schema::ListingAnswer::Reader in);
+  // Strict inverse of Encode: canonical bytes of at most kMaxAnswerBytes
+  // (schema::ReadCanonical), then Read. InvalidArgument as they say.
+  static Result<ListingAnswer> Decode(ByteSpan bytes);
 };
+
+// A bound on an answer's bytes: a few listings of one subject per log.
+inline constexpr size_t kMaxAnswerBytes = 16 << 20;
 
 // "org" / "person"; ParseSubjectKind is its inverse (InvalidArgument naming "kind").
 std::string_view SubjectKindName(SubjectKind kind);

@@ -155,14 +155,14 @@ Status CheckLoop(const Log& log, const trust::Federation& trust, const Subjects&
     auto t0 = SteadyClock::now();
     CUSTOS_ASSIGN_OR_RETURN(auto part, listings::BuildLogAnswer(log.listings(), key));
     listings::ListingAnswer answer{listings::SubjectKind::kUnifiedSocialCreditCode, id, {std::move(part)}};
-    std::string wire = answer.Format();
+    const Bytes wire = answer.Encode();
     auto t1 = SteadyClock::now();
     if (!verify) {
       out->server_us.push_back(Seconds(t1 - t0) * 1e6);
       ++out->checks;
       continue;
     }
-    CUSTOS_ASSIGN_OR_RETURN(auto received, listings::ListingAnswer::Parse(wire));
+    CUSTOS_ASSIGN_OR_RETURN(auto received, listings::ListingAnswer::Decode(wire));
     CUSTOS_ASSIGN_OR_RETURN(auto verdict, verifier.Verify(received.logs.at(0), key, now));
     auto t2 = SteadyClock::now();
     if (verdict.listed != listed) return Status::Corruption("subject " + id + ": the verdict is wrong");

@@ -93,7 +93,7 @@ Status SeedBundle(Corpus& corpus, const fs::path& fixtures) {
     listings::ListingAnswer answer;
     answer.id = "91320500MA1MXXXX0X";
     answer.logs.push_back({log.getOrigin().cStr(), note, {}, {}});
-    corpus.Put("listing", "answer-" + std::to_string(n++), answer.Format());
+    corpus.Put("listing", "answer-" + std::to_string(n++), answer.Encode());
   }
   return Status::OK();
 }

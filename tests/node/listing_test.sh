@@ -58,6 +58,14 @@ expect 0 "listing check --json" -- ./pro-cli listing check "$COMPANY" --trust fe
 check "the JSON names the listing entry and its publication end" \
   [ "$(json_field out.txt "['logs'][0]['listings'][0]['index']")" = "$index" ]
 check "the JSON shows the 2 cosignatures checked" [ "$(json_field out.txt "['logs'][0]['cosignatures']")" -ge 2 ]
+expect 0 "--save keeps the verified answer" -- \
+  ./ipb-cli listing check "$COMPANY" --trust federation.json --origin "$IPB" --save listed-answer.bin
+check "the kept answer is a Cap'n Proto message" [ -s listed-answer.bin ]
+expect 0 "capnp renders the kept answer as text" -- \
+  capnp decode --flat --short "$REPO/schema/listing.capnp" ListingAnswer <listed-answer.bin
+contains out.txt "$COMPANY" "the text names the subject"
+expect 2 "--save keeps one answer, not a --batch" -- \
+  ./ipb-cli listing check --batch /dev/null --trust federation.json --save x.bin
 
 # A query names the subject as GB 32100 allows it to be typed: lower case and
 # surrounding white space name the same company; a code that names nobody is
@@ -85,6 +93,19 @@ check "the delisting is appended" officer_submits delisted.jsonl
 eventually 30 "delisted: ipb's verified answer says not listed" is ipb "not listed"
 eventually 30 "delisted: psb's replica says not listed" is psb "not listed"
 
+# The answer kept while listed still verifies offline, as what the node said
+# then; judged after its publication end, the listing has lapsed.
+expect 0 "listing verify checks a kept answer offline" -- \
+  "$CUSTOS" listing verify listed-answer.bin --trust federation.json --json
+check "the kept answer says listed" [ "$(json_field out.txt "['listed']")" = True ]
+expect 0 "listing verify --at after the publication end" -- \
+  "$CUSTOS" listing verify listed-answer.bin --trust federation.json --at 2027-06-01T00:00:00Z
+contains out.txt "$COMPANY (org): not listed" "the lapsed listing counts as not listed"
+contains out.txt "publication ended" "the listing is shown as lapsed"
+head -c 100 listed-answer.bin >truncated.bin
+expect 2 "a truncated answer is refused" -- "$CUSTOS" listing verify truncated.bin --trust federation.json
+contains err.txt "truncated.bin: listing answer" "the refusal names the file"
+
 printf '%s\n91350100M000100Y43\n' "$COMPANY" >ids.txt
 expect 0 "--batch checks every id of the file" -- ./ipb-cli listing check --batch ids.txt --trust federation.json --json
 check "--batch prints one result per id" [ "$(json_field out.txt "[1]['id']")" = 91350100M000100Y43 ]
@@ -102,6 +123,8 @@ json.dump(fed, open("quorum-3.json", "w"))
 PY
 expect 1 "another key for the origin fails the check" -- ./ipb-cli listing check "$COMPANY" --trust wrong-key.json --origin "$IPB"
 contains err.txt "checkpoint of $IPB: the origin's signature" "the reason names the log's checkpoint and the signature"
+expect 1 "a kept answer does not verify against another key either" -- \
+  "$CUSTOS" listing verify listed-answer.bin --trust wrong-key.json
 expect 1 "a policy of 3 cosigners fails on ipb's log (it has 2 peers to cosign)" -- \
   ./ipb-cli listing check "$COMPANY" --trust quorum-3.json --origin "$IPB"
 contains err.txt "witness policy: 3 of 2" "the reason names the witness policy"

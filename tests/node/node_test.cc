@@ -450,7 +450,7 @@ TEST_F(NodeServerTest, ListingCheckNormalisesTheIdAndRefusesAnInvalidOne) {
     return request.send();
   };
   auto answer = ask("org", " 91320583ma1wr6t306 ").wait(ws_);
-  auto parsed = Must(listings::ListingAnswer::Parse(answer.getAnswer().cStr()), "ListingAnswer::Parse");
+  auto parsed = Must(listings::ListingAnswer::Read(answer.getAnswer()), "ListingAnswer::Read");
   EXPECT_EQ(parsed.id, "91320583MA1WR6T306");
   kj::Exception::Type type = kj::Exception::Type::OVERLOADED;
   EXPECT_NE(FailureOf(ask("org", "91320583MA1WR6T307"), &type).find("invalid argument: id: \"91320583MA1WR6T307\" has a bad check character (want 6)"),
