@@ -7,6 +7,13 @@
 // Dropping the promise Run returned does not cancel a job that has started;
 // its result is then thrown away. Run rejects with OVERLOADED when the
 // queue is at its bound (if it has one).
+//
+// Why not kj::Executor::executeAsync on a thread with its own event loop: a
+// promise it returned, when dropped, blocks the requesting thread until the
+// executor thread acknowledges the cancellation, i.e. until the job running
+// there ends. An RPC call whose client went away would then stall the node's
+// event loop for as long as a synced write or a bundle query takes. Here a
+// dropped promise costs nothing, and a full queue is refused at once.
 #pragma once
 
 #include <kj/async.h>
