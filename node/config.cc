@@ -47,6 +47,25 @@ Result<ConnectionLimits> ParseLimits(const ObjectReader& r) {
   return l;
 }
 
+Result<HttpConfig> ParseHttp(const ObjectReader& parent, const std::string& label) {
+  const json& object = parent.Get("http");
+  if (!object.is_object()) return parent.Error("http", "must be a JSON object");
+  ObjectReader r(object, label, "http.");
+  CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"listen", "maxConnections", "maxHeaderBytes", "maxBodyBytes", "timeoutSeconds",
+                                      "requestsPerSecond", "burst", "threads"}));
+  HttpConfig h;
+  CUSTOS_ASSIGN_OR_RETURN(std::string listen, r.String("listen"));
+  CUSTOS_ASSIGN_OR_RETURN(h.listen, ParseHostPort(listen, label + ": http.listen", /*allow_port_zero=*/true));
+  CUSTOS_ASSIGN_OR_RETURN(h.max_connections, r.Whole("maxConnections", h.max_connections, 1, 65536));
+  CUSTOS_ASSIGN_OR_RETURN(h.max_header_bytes, r.Whole("maxHeaderBytes", h.max_header_bytes, 1024, 1 << 20));
+  CUSTOS_ASSIGN_OR_RETURN(h.max_body_bytes, r.Whole("maxBodyBytes", h.max_body_bytes, 0, 64 << 20));
+  CUSTOS_ASSIGN_OR_RETURN(h.timeout_s, r.Whole("timeoutSeconds", h.timeout_s, 1, 3600));
+  CUSTOS_ASSIGN_OR_RETURN(h.requests_per_second, r.Whole("requestsPerSecond", h.requests_per_second, 0, 1000000));
+  CUSTOS_ASSIGN_OR_RETURN(h.burst, r.Whole("burst", h.burst, 1, 1000000));
+  CUSTOS_ASSIGN_OR_RETURN(h.threads, r.Whole("threads", h.threads, 1, 64));
+  return h;
+}
+
 Status CheckLevel(const std::string& level, const ObjectReader& r) {
   for (auto l : kLogLevels) {
     if (level == l) return Status::OK();
@@ -87,7 +106,7 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view label
   CUSTOS_ASSIGN_OR_RETURN(json j, trust::ParseJsonObject(text, label));
   ObjectReader r(j, label, "");
   CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"dataDir", "nodeKeyFile", "listen", "federationFile", "logLevel", "backupDirectory",
-                                      "maxUnauthenticated", "handshakeTimeoutSeconds", "idleTimeoutSeconds"}));
+                                      "maxUnauthenticated", "handshakeTimeoutSeconds", "idleTimeoutSeconds", "http"}));
   NodeConfig c;
   CUSTOS_ASSIGN_OR_RETURN(std::string data_dir, r.String("dataDir"));
   c.data_dir = Resolve(base_dir, data_dir);
@@ -102,6 +121,9 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view label
   CUSTOS_ASSIGN_OR_RETURN(std::string backup_dir, r.String("backupDirectory", std::string()));
   c.backup_dir = backup_dir.empty() ? c.data_dir + "/backups" : Resolve(base_dir, backup_dir);
   CUSTOS_ASSIGN_OR_RETURN(c.limits, ParseLimits(r));
+  if (r.Has("http")) {
+    CUSTOS_ASSIGN_OR_RETURN(c.http, ParseHttp(r, label));
+  }
   return c;
 }
 

@@ -61,6 +61,19 @@ struct ConnectionLimits {
   uint32_t idle_timeout_s = kDefaultIdleTimeoutSeconds;  // "idleTimeoutSeconds", 0 (never)..86400
 };
 
+// The HTTP read plane (node/http_server.h; docs/http-api.md): where it
+// listens and what it allows one client. Present iff the config has "http".
+struct HttpConfig {
+  HostPort listen;                      // "listen", HOST:PORT (port 0: any free port)
+  uint32_t max_connections = 512;       // "maxConnections", 1..65536: open at once; more get 503
+  uint32_t max_header_bytes = 16384;    // "maxHeaderBytes", 1024..1048576: request line and headers; more: 431
+  uint32_t max_body_bytes = 1 << 20;    // "maxBodyBytes", 0..67108864: a request's body; more: 413
+  uint32_t timeout_s = 30;              // "timeoutSeconds", 1..3600: to read a request, or write a response
+  uint32_t requests_per_second = 100;   // "requestsPerSecond", 0 (no limit)..1000000: per client address; more: 429
+  uint32_t burst = 200;                 // "burst", 1..1000000: requests a quiet client may send at once
+  uint32_t threads = 1;                 // "threads", 1..64: threads serving requests
+};
+
 // Log levels, lowest first; the config's "logLevel" is one of these.
 inline constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 
@@ -76,6 +89,7 @@ struct NodeConfig {
   // DATA_DIR/backups); verifyStore's scratch copy goes there too.
   std::string backup_dir;
   ConnectionLimits limits;
+  std::optional<HttpConfig> http;  // "http": the read plane; none without it
   FederationConfig federation;
 
   std::string ledger_path() const { return data_dir + "/ledger"; }
@@ -85,7 +99,8 @@ struct NodeConfig {
 // Relative paths are resolved against `base_dir` (the config file's
 // directory). Fields: dataDir, listen, federationFile (required);
 // nodeKeyFile, logLevel, backupDirectory, maxUnauthenticated, handshakeTimeoutSeconds,
-// idleTimeoutSeconds (optional; ConnectionLimits gives their ranges).
+// idleTimeoutSeconds (optional; ConnectionLimits gives their ranges), http
+// (optional; an object with the fields of HttpConfig, "listen" required).
 Result<NodeConfig> ParseNodeConfig(std::string_view json, std::string_view label, const std::string& base_dir);
 
 // Reads the config file, then DIR/custos.json and the federation file, and

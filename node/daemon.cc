@@ -18,6 +18,7 @@
 #include "node/checkpoint_hub.h"
 #include "node/federation.h"
 #include "node/group_commit.h"
+#include "node/http_server.h"
 #include "node/listener.h"
 #include "node/log_view.h"
 #include "node/maintenance.h"
@@ -30,17 +31,17 @@ namespace custos::node {
 
 namespace {
 
-Status WriteAddressFile(const std::string& path, const std::string& address) {
+Status WriteAddressFile(const std::string& path, const std::string& address, const std::string& flag) {
   std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
     out << address << "\n";
     out.close();
-    if (!out) return Status::IOError("--address-file: cannot write " + tmp);
+    if (!out) return Status::IOError(flag + ": cannot write " + tmp);
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::IOError("--address-file: cannot rename " + tmp + " to " + path + ": " + ec.message());
+  if (ec) return Status::IOError(flag + ": cannot rename " + tmp + " to " + path + ": " + ec.message());
   return Status::OK();
 }
 
@@ -141,9 +142,13 @@ class Node {
       st = logs_.Add(NewReplicaView(*replica));
       KJ_ASSERT(st.ok(), st.ToString().c_str());
     }
+    if (config.http) {
+      http_ = std::make_unique<HttpServer>(*config.http, std::make_shared<HttpRoutes>(logs_.All()), logger);
+    }
   }
 
   RpcListener& listener() { return listener_; }
+  HttpServer* http() { return http_.get(); }
   Federation& federation() { return federation_; }
 
  private:
@@ -165,6 +170,8 @@ class Node {
   RpcListener listener_;
   PayloadSweeper sweeper_;  // deletes the payloads of lapsed listings
   StoreScrubber scrubber_;  // reads the whole store once, for damage opening did not see
+  // The HTTP read plane, if configured: stopped first, as it reads the logs.
+  std::unique_ptr<HttpServer> http_;
 };
 
 Status Serve(const NodeConfig& config, Ledger& ledger, const NamedKey& node_key, const TlsIdentity& identity,
@@ -174,7 +181,16 @@ Status Serve(const NodeConfig& config, Ledger& ledger, const NamedKey& node_key,
   auto address = io.provider->getNetwork().parseAddress(config.listen.host, config.listen.port).wait(io.waitScope);
   auto receiver = address->listen();
   std::string bound = HostPort{config.listen.host, static_cast<uint16_t>(receiver->getPort())}.ToString();
-  if (!options.address_file.empty()) CUSTOS_RETURN_IF_ERROR(WriteAddressFile(options.address_file, bound));
+  if (HttpServer* http = node.http()) {
+    CUSTOS_RETURN_IF_ERROR(http->Start());
+    logger->info("HTTP read plane on {}", http->address());
+    if (!options.http_address_file.empty()) {
+      CUSTOS_RETURN_IF_ERROR(WriteAddressFile(options.http_address_file, http->address(), "--http-address-file"));
+    }
+  }
+  if (!options.address_file.empty()) {
+    CUSTOS_RETURN_IF_ERROR(WriteAddressFile(options.address_file, bound, "--address-file"));
+  }
   logger->info("log {} at size {}; {} peer logs held; listening on {}", ledger.log->origin(), ledger.log->size(),
                ledger.replicas.size(), bound);
   node.federation().Start();

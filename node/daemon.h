@@ -20,6 +20,9 @@ struct DaemonOptions {
   // (useful with port 0) is written to this file (atomically: written aside,
   // then renamed). Empty: no file.
   std::string address_file;
+  // The same for the HTTP read plane's socket (config "http"), written
+  // before address_file. Empty: no file.
+  std::string http_address_file;
 };
 
 // What `custosd --check-config` runs: every check RunNode makes before it

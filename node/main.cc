@@ -30,6 +30,7 @@ void PrintConfig(const custos::node::NodeConfig& c) {
             << "listen: " << c.listen.ToString() << "\n"
             << "federation: " << c.federation_file << " (" << c.federation.peers.size() << " peers; witness quorum "
             << c.federation.policy.quorum << " of " << c.federation.policy.cosigners.size() << ")\n";
+  if (c.http) std::cout << "http: " << c.http->listen.ToString() << "\n";
 }
 
 }  // namespace
@@ -37,11 +38,12 @@ void PrintConfig(const custos::node::NodeConfig& c) {
 int main(int argc, char** argv) {
   custos::InitCrypto();
   CLI::App app{
-      "custosd: one node of a Custos federation. It serves its own log (and, to come, the\n"
-      "replicas of its peers' logs) over Cap'n Proto RPC on mutually authenticated TLS.\n"
+      "custosd: one node of a Custos federation. It serves its own log and the replicas of\n"
+      "its peers' logs over Cap'n Proto RPC on mutually authenticated TLS and, with \"http\" in\n"
+      "its config, as C2SP tlog-tiles over HTTP (docs/http-api.md).\n"
       "Stop it with SIGTERM or SIGINT. Exit codes: 0 clean stop, 2 bad usage or config,\n"
       "3 I/O error. See docs/node.md."};
-  std::string config_path, address_file;
+  std::string config_path, address_file, http_address_file;
   bool check_only = false;
   app.add_option("--config", config_path, "The node's JSON config file (examples/node/)")->required();
   app.add_flag("--check-config", check_only,
@@ -49,6 +51,8 @@ int main(int argc, char** argv) {
                "the replicas it holds) without listening, then exit");
   app.add_option("--address-file", address_file,
                  "Write the address it listens on (host:port) to this file once it accepts connections");
+  app.add_option("--http-address-file", http_address_file,
+                 "Write the address of the HTTP read plane (config \"http\") to this file once it listens");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -77,7 +81,7 @@ int main(int argc, char** argv) {
   }
   auto logger = custos::node::NewNodeLogger(config->origin, config->log_level);
   if (!logger.ok()) return Fail(logger.status());
-  custos::Status st = custos::node::RunNode(*config, *key, *logger, {address_file});
+  custos::Status st = custos::node::RunNode(*config, *key, *logger, {address_file, http_address_file});
   if (!st.ok()) {
     (*logger)->error("{}", st.ToString());
     return Fail(st);

@@ -19,6 +19,7 @@ PACKAGES=(
   golang-go golang-golang-x-mod-dev
   tmux
   python3 jq  # the tests and scripts read JSON with them
+  curl        # the HTTP read plane tests (tests/node/http_test.sh)
 )
 
 is_installed() {

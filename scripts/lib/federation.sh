@@ -7,7 +7,8 @@
 #
 #   fed_init NAME ORIGIN KIND [NAME ORIGIN KIND ...]
 #       per node: NAME/node.key, NAME/admin.key, NAME/data (custos log init,
-#       the admin key as genesis admin), NAME/node.json on a free port; then
+#       the admin key as genesis admin), NAME/node.json on a free port, with
+#       the HTTP read plane on another (docs/http-api.md); then
 #       one FED_DIR/federation.json listing every node, with every other node
 #       as cosigner and a quorum of 2.
 #   fed_start NAME          start custosd, wait until it listens
@@ -25,11 +26,12 @@
 #                           prints the JSON statement in FILE for ORIGIN's log,
 #                           changed by PYTHON over `b` (its body) and `s` (all of it)
 #   fed_origin NAME, fed_vkey NAME, fed_addr NAME
+#   fed_http NAME           its HTTP read plane's base URL, http://127.0.0.1:PORT
 
 # shellcheck source=python.sh
 source "$(dirname "${BASH_SOURCE[0]}")/python.sh"
 
-declare -gA FED_ORIGIN=() FED_PID=() FED_PORT=() FED_KIND=()
+declare -gA FED_ORIGIN=() FED_PID=() FED_PORT=() FED_HTTP_PORT=() FED_KIND=()
 declare -ga FED_NAMES=()
 
 fed_free_ports() {
@@ -46,6 +48,7 @@ PY
 
 fed_origin() { printf '%s' "${FED_ORIGIN[$1]}"; }
 fed_addr() { printf '127.0.0.1:%s' "${FED_PORT[$1]}"; }
+fed_http() { printf 'http://127.0.0.1:%s' "${FED_HTTP_PORT[$1]}"; }
 fed_vkey() { "$CUSTOS" key show --key "$FED_DIR/$1/node.key"; }
 
 fed_init() {
@@ -57,12 +60,13 @@ fed_init() {
     shift 3
   done
   local -a ports
-  read -r -a ports <<<"$(fed_free_ports "${#names[@]}")"
+  read -r -a ports <<<"$(fed_free_ports $((2 * ${#names[@]})))"
   local i name
   for i in "${!names[@]}"; do
     name=${names[$i]}
     FED_NAMES+=("$name")
-    FED_PORT[$name]=${ports[$i]}
+    FED_PORT[$name]=${ports[$((2 * i))]}
+    FED_HTTP_PORT[$name]=${ports[$((2 * i + 1))]}
     mkdir -p "$FED_DIR/$name"
     "$CUSTOS" key generate --name "${FED_ORIGIN[$name]}" --out "$FED_DIR/$name/node.key" >/dev/null
     "$CUSTOS" key generate --name "admin.$name" --out "$FED_DIR/$name/admin.key" >/dev/null
@@ -70,7 +74,8 @@ fed_init() {
       --node-key "$FED_DIR/$name/node.key" --admin "$("$CUSTOS" key show --key "$FED_DIR/$name/admin.key")" >/dev/null
     cat >"$FED_DIR/$name/node.json" <<JSON
 {"dataDir": "data", "nodeKeyFile": "node.key", "listen": "127.0.0.1:${FED_PORT[$name]}",
- "federationFile": "../federation.json", "logLevel": "${FED_LOG_LEVEL:-info}"}
+ "federationFile": "../federation.json", "logLevel": "${FED_LOG_LEVEL:-info}",
+ "http": {"listen": "127.0.0.1:${FED_HTTP_PORT[$name]}"}}
 JSON
   done
   {

@@ -127,6 +127,35 @@ TEST(NodeConfigTest, ErrorsNameTheFileAndTheField) {
   ExpectError(parse("{"), "config n.json: not valid JSON");
 }
 
+// "http" turns the read plane on; its limits have defaults and ranges.
+TEST(NodeConfigTest, HttpIsOptionalAndStrict) {
+  EXPECT_FALSE(Must(ParseNodeConfig(R"({"dataDir": "d", "listen": "h:1", "federationFile": "f"})", "n.json", "/"),
+                    "ParseNodeConfig")
+                   .http.has_value());
+  auto c = Must(ParseNodeConfig(R"({"dataDir": "d", "listen": "h:1", "federationFile": "f",
+                                    "http": {"listen": "127.0.0.1:8080", "requestsPerSecond": 0, "threads": 2}})",
+                                "n.json", "/"),
+                "ParseNodeConfig");
+  ASSERT_TRUE(c.http.has_value());
+  EXPECT_EQ(c.http->listen.ToString(), "127.0.0.1:8080");
+  EXPECT_EQ(c.http->requests_per_second, 0u);
+  EXPECT_EQ(c.http->threads, 2u);
+  EXPECT_EQ(c.http->max_connections, 512u);
+  EXPECT_EQ(c.http->max_header_bytes, 16384u);
+  EXPECT_EQ(c.http->timeout_s, 30u);
+  auto parse = [](const std::string& http) {
+    return ParseNodeConfig(R"({"dataDir": "d", "listen": "h:1", "federationFile": "f", "http": )" + http + "}",
+                           "config n.json", "/d")
+        .status();
+  };
+  ExpectError(parse("{}"), "config n.json: http.listen: missing");
+  ExpectError(parse(R"({"listen": "localhost"})"), "http.listen: \"localhost\" is not HOST:PORT");
+  ExpectError(parse(R"({"listen": "h:1", "maxConections": 5})"), "http.maxConections: unknown field");
+  ExpectError(parse(R"({"listen": "h:1", "maxHeaderBytes": 100})"), "http.maxHeaderBytes: must be a whole number from 1024");
+  ExpectError(parse(R"({"listen": "h:1", "threads": 0})"), "http.threads: must be a whole number from 1 to 64");
+  ExpectError(parse(R"("h:1")"), "config n.json: http: must be a JSON object");
+}
+
 TEST(NodeConfigTest, DataDirInfoNamesOriginAndKey) {
   auto info = ParseDataDirInfo(R"({"format": 1, "origin": "o", "nodeKeyFile": "/k"})", "d/custos.json", "/srv/d");
   ASSERT_TRUE(info.ok());

@@ -8,6 +8,7 @@
 //	goverify inclusion VKEY PROOFFILE ENTRYFILE
 //	goverify consistency VKEY OLDCHECKPOINT NEWCHECKPOINT PROOFFILE
 //	goverify cosignature WITNESS_VKEY NOTEFILE
+//	goverify tiles PREFIX_URL VKEY   (tiles.go: a log over HTTP, from tiles alone)
 //
 // VKEY is a note verifier key "<name>+<hex id>+<base64(0x01 || pub)>".
 // PROOFFILE for inclusion is a c2sp.org/tlog-proof@v1 text; its entry's
@@ -59,6 +60,9 @@ func main() {
 	case "cosignature":
 		needArgs(args, 2)
 		err = checkCosignature(args[0], args[1])
+	case "tiles":
+		needArgs(args, 2)
+		err = checkTiles(args[0], args[1])
 	default:
 		usage()
 	}
@@ -73,7 +77,8 @@ func usage() {
 	fmt.Fprintln(os.Stderr, "usage: goverify note VKEY NOTEFILE\n"+
 		"       goverify inclusion VKEY PROOFFILE ENTRYFILE\n"+
 		"       goverify consistency VKEY OLDCHECKPOINT NEWCHECKPOINT PROOFFILE\n"+
-		"       goverify cosignature WITNESS_VKEY NOTEFILE")
+		"       goverify cosignature WITNESS_VKEY NOTEFILE\n"+
+		"       goverify tiles PREFIX_URL VKEY")
 	os.Exit(2)
 }
 

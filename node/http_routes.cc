@@ -1,0 +1,115 @@
+#include "node/http_routes.h"
+
+#include <nlohmann/json.hpp>
+
+#include "ledger/query/published.h"
+#include "ledger/storage/store.h"
+#include "ledger/tlog/tile_path.h"
+
+namespace custos::node {
+
+namespace {
+
+constexpr std::string_view kTlogRoot = "/tlog/";
+// Full and partial tiles alike never change (a partial tile of width W is
+// the first W hashes for ever); the checkpoint moves with every batch.
+constexpr std::string_view kImmutable = "public, max-age=31536000, immutable";
+constexpr std::string_view kCheckpointCaching = "public, max-age=5";
+
+HttpResponse FromStatus(const Status& status) {
+  switch (status.code()) {
+    case Status::Code::kNotFound: return Problem(404, "not-found", status.message());
+    case Status::Code::kInvalidArgument: return Problem(400, "bad-request", status.message());
+    case Status::Code::kCorruption: return Problem(500, "damaged-store", status.message());
+    case Status::Code::kFailedPrecondition: return Problem(500, "cannot-serve", status.message());
+    default: return Problem(500, "internal", status.ToString());
+  }
+}
+
+}  // namespace
+
+HttpResponse Problem(unsigned status, std::string_view code, std::string_view detail) {
+  static const std::pair<unsigned, const char*> kTitles[] = {
+      {400, "Bad Request"}, {404, "Not Found"}, {405, "Method Not Allowed"}, {413, "Content Too Large"},
+      {429, "Too Many Requests"}, {431, "Request Header Fields Too Large"}, {500, "Internal Server Error"},
+      {503, "Service Unavailable"}};
+  std::string title = "Error";
+  for (const auto& [s, t] : kTitles) {
+    if (s == status) title = t;
+  }
+  nlohmann::json j = {{"type", "urn:custos:problem:" + std::string(code)},
+                      {"title", title},
+                      {"status", status},
+                      {"detail", std::string(detail)},
+                      {"code", std::string(code)}};
+  return HttpResponse{status, "application/problem+json", "no-store",
+                      j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", {}};
+}
+
+std::string TlogPrefix(std::string_view origin) { return std::string(kTlogRoot) + std::string(origin) + "/"; }
+
+HttpRoutes::HttpRoutes(std::vector<std::shared_ptr<LogView>> logs) : logs_(std::move(logs)) {}
+
+HttpResponse HttpRoutes::Handle(const HttpRequest& request) const {
+  if (request.method != "GET" && request.method != "HEAD") {
+    HttpResponse r = Problem(405, "method-not-allowed", request.method + " is not served here; use GET");
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    return r;
+  }
+  std::string_view path = request.target;
+  path = path.substr(0, path.find('?'));
+  if (path == "/healthz") return Health();
+  if (path == "/v1/logs") return Logs();
+  if (path.starts_with(kTlogRoot)) {
+    // The longest origin that prefixes the path (an origin may hold '/').
+    const LogView* found = nullptr;
+    size_t found_length = 0;
+    for (const auto& log : logs_) {
+      const std::string prefix = TlogPrefix(log->origin());
+      if (path.starts_with(prefix) && prefix.size() > found_length) {
+        found = log.get();
+        found_length = prefix.size();
+      }
+    }
+    if (found == nullptr) return Problem(404, "unknown-log", "this node holds no log whose origin begins the path");
+    return Tlog(*found, path.substr(found_length));
+  }
+  return Problem(404, "not-found", "no resource at " + std::string(path) + " (docs/http-api.md lists them)");
+}
+
+HttpResponse HttpRoutes::Tlog(const LogView& log, std::string_view resource) const {
+  if (resource == "checkpoint") {
+    std::string note = log.checkpoint();
+    if (note.empty()) return Problem(404, "no-checkpoint", "log " + log.origin() + " has no checkpoint yet");
+    return HttpResponse{200, "text/plain; charset=utf-8", std::string(kCheckpointCaching), std::move(note), {}};
+  }
+  auto path = merkle::ParseTilePath(resource);
+  if (!path.ok()) {
+    if (!resource.starts_with("tile/")) return Problem(404, "not-found", "a log serves checkpoint and tile/…");
+    return Problem(400, "bad-tile-path", path.status().message());
+  }
+  auto bytes = query::ReadTileResource(log.stored(), log.size(), *path);
+  if (!bytes.ok()) return FromStatus(bytes.status());
+  return HttpResponse{200, "application/octet-stream", std::string(kImmutable), std::move(bytes).value(), {}};
+}
+
+HttpResponse HttpRoutes::Logs() const {
+  nlohmann::json logs = nlohmann::json::array();
+  for (const auto& log : logs_) {
+    logs.push_back({{"origin", log->origin()},
+                    {"role", log->role() == LogRole::kOwn ? "own" : "replica"},
+                    {"size", log->size()},
+                    {"tiles", TlogPrefix(log->origin())}});
+  }
+  return HttpResponse{200, "application/json", "no-cache", nlohmann::json{{"logs", logs}}.dump(2) + "\n", {}};
+}
+
+HttpResponse HttpRoutes::Health() const {
+  for (const auto& log : logs_) {
+    Status damaged = log->stored().store().damage();
+    if (!damaged.ok()) return Problem(503, "damaged-store", damaged.message());
+  }
+  return HttpResponse{200, "text/plain; charset=utf-8", "no-store", "ok\n", {}};
+}
+
+}  // namespace custos::node

@@ -1,0 +1,60 @@
+// What the HTTP read plane answers (docs/http-api.md), apart from sockets:
+// a request's method and target in, a response's status, headers and body
+// out. node/http_server.h carries them over HTTP/1.1.
+//
+//   GET /healthz                        "ok", or 503 when the store is damaged
+//   GET /v1/logs                        the logs the node holds (JSON)
+//   GET /tlog/<origin>/checkpoint       C2SP tlog-tiles, for the node's own log
+//   GET /tlog/<origin>/tile/<L>/<N>[.p/<W>]         and for every replica it
+//   GET /tlog/<origin>/tile/entries/<N>[.p/<W>]     holds
+//
+// Errors are RFC 9457 problem details (application/problem+json) with a
+// stable "code". Thread-safe: the logs are fixed when it is made, and each
+// LogView is thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "node/log_view.h"
+
+namespace custos::node {
+
+struct HttpRequest {
+  std::string method;  // "GET", "HEAD", …
+  std::string target;  // origin-form: path, then an optional "?query"
+};
+
+struct HttpResponse {
+  unsigned status = 200;
+  std::string content_type;
+  std::string cache_control;  // empty: no Cache-Control header
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // others (Allow, Retry-After)
+};
+
+// An RFC 9457 problem: {"type": "urn:custos:problem:<code>", "title", "status",
+// "detail", "code"}, not cached.
+HttpResponse Problem(unsigned status, std::string_view code, std::string_view detail);
+
+// The URL path prefix of a log's tlog-tiles resources: "/tlog/<origin>/".
+std::string TlogPrefix(std::string_view origin);
+
+class HttpRoutes {
+ public:
+  explicit HttpRoutes(std::vector<std::shared_ptr<LogView>> logs);
+
+  HttpResponse Handle(const HttpRequest& request) const;
+
+ private:
+  HttpResponse Tlog(const LogView& log, std::string_view resource) const;
+  HttpResponse Logs() const;
+  HttpResponse Health() const;
+
+  std::vector<std::shared_ptr<LogView>> logs_;
+};
+
+}  // namespace custos::node

@@ -1,0 +1,267 @@
+#include <utility>  // before Boost (Boost 1.74 in C++20)
+
+#include "node/http_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace custos::node {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+// A token bucket per client address: `rate` tokens a second, up to `burst`.
+class RateLimiter {
+ public:
+  RateLimiter(uint32_t rate, uint32_t burst) : rate_(rate), burst_(burst) {}
+
+  bool Allow(const std::string& client) {
+    if (rate_ == 0) return true;
+    std::lock_guard lock(mu_);
+    const Clock::time_point now = Clock::now();
+    if (buckets_.size() >= kMaxClients) Forget(now);
+    auto [it, fresh] = buckets_.try_emplace(client, Bucket{static_cast<double>(burst_), now});
+    Bucket& b = it->second;
+    if (!fresh) {
+      b.tokens = std::min<double>(burst_, b.tokens + rate_ * std::chrono::duration<double>(now - b.at).count());
+      b.at = now;
+    }
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+ private:
+  struct Bucket {
+    double tokens;
+    Clock::time_point at;
+  };
+  static constexpr size_t kMaxClients = 65536;
+  // Drops the buckets that have refilled (their clients are back to a full
+  // burst anyway), so that many addresses cannot grow the map without bound.
+  void Forget(Clock::time_point now) {
+    std::erase_if(buckets_, [&](const auto& kv) {
+      return kv.second.tokens + rate_ * std::chrono::duration<double>(now - kv.second.at).count() >= burst_;
+    });
+    if (buckets_.size() >= kMaxClients) buckets_.clear();
+  }
+
+  const uint32_t rate_, burst_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Bucket> buckets_;  // guarded by mu_
+};
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(const HttpConfig& config, std::shared_ptr<const HttpRoutes> routes, std::shared_ptr<spdlog::logger> logger)
+      : config_(config),
+        routes_(std::move(routes)),
+        logger_(std::move(logger)),
+        io_(static_cast<int>(config.threads)),
+        acceptor_(io_),
+        limiter_(config.requests_per_second, config.burst) {}
+
+  ~Impl() { Stop(); }
+
+  Status Start() {
+    const std::string where = "http.listen " + config_.listen.ToString();
+    boost::system::error_code ec;
+    tcp::resolver resolver(io_);
+    auto endpoints = resolver.resolve(config_.listen.host, std::to_string(config_.listen.port), ec);
+    if (ec || endpoints.empty()) return Status::IOError(where + ": cannot resolve: " + ec.message());
+    const tcp::endpoint endpoint = endpoints.begin()->endpoint();
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return Status::IOError(where + ": cannot listen: " + ec.message());
+    Accept();
+    for (uint32_t i = 0; i < config_.threads; ++i) threads_.emplace_back([this] { io_.run(); });
+    return Status::OK();
+  }
+
+  std::string address() const {
+    boost::system::error_code ec;
+    const tcp::endpoint bound = acceptor_.local_endpoint(ec);
+    return HostPort{config_.listen.host, ec ? uint16_t{0} : bound.port()}.ToString();
+  }
+
+  void Stop() {
+    io_.stop();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+  const HttpConfig& config() const { return config_; }
+  const HttpRoutes& routes() const { return *routes_; }
+  spdlog::logger& logger() const { return *logger_; }
+  RateLimiter& limiter() { return limiter_; }
+  std::atomic<uint32_t>& open() { return open_; }
+
+ private:
+  void Accept();
+
+  const HttpConfig config_;
+  std::shared_ptr<const HttpRoutes> routes_;
+  std::shared_ptr<spdlog::logger> logger_;
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  RateLimiter limiter_;
+  std::atomic<uint32_t> open_{0};
+  std::vector<std::thread> threads_;
+};
+
+namespace {
+
+// One connection: reads requests one after another (keep-alive) and answers
+// each; counted in the server's open connections while it lives.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer::Impl& server)
+      : stream_(std::move(socket)), server_(server), timeout_(std::chrono::seconds(server.config().timeout_s)) {
+    boost::system::error_code ec;
+    const auto remote = stream_.socket().remote_endpoint(ec);
+    client_ = ec ? "?" : remote.address().to_string();
+    counted_ = server_.open().fetch_add(1) < server_.config().max_connections;
+  }
+  ~Session() { server_.open().fetch_sub(1); }
+
+  void Start() {
+    if (!counted_) {
+      HttpResponse busy = Problem(503, "too-many-connections", "the node has as many connections open as it takes; retry");
+      busy.headers.emplace_back("Retry-After", "1");
+      Send(std::move(busy), /*close=*/true, /*head=*/false);
+      return;
+    }
+    Read();
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->header_limit(server_.config().max_header_bytes);
+    parser_->body_limit(server_.config().max_body_bytes);
+    stream_.expires_after(timeout_);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
+        ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+      Close();
+      return;
+    }
+    if (ec == http::error::header_limit) {
+      Send(Problem(431, "headers-too-large",
+                   "the request line and headers exceed " + std::to_string(server_.config().max_header_bytes) + " bytes"),
+           true, false);
+      return;
+    }
+    if (ec == http::error::body_limit) {
+      Send(Problem(413, "body-too-large",
+                   "the request body exceeds " + std::to_string(server_.config().max_body_bytes) + " bytes"),
+           true, false);
+      return;
+    }
+    if (ec) {
+      Send(Problem(400, "malformed-request", "not an HTTP/1.1 request: " + ec.message()), true, false);
+      return;
+    }
+    const auto& request = parser_->get();
+    const bool head = request.method() == http::verb::head;
+    HttpResponse response;
+    if (!server_.limiter().Allow(client_)) {
+      response = Problem(429, "rate-limited", "more than " + std::to_string(server_.config().requests_per_second) +
+                                                  " requests a second from " + client_ + "; retry");
+      response.headers.emplace_back("Retry-After", "1");
+    } else {
+      response = server_.routes().Handle(
+          HttpRequest{std::string(request.method_string()), std::string(request.target())});
+    }
+    server_.logger().debug("http {} {} {} {}", client_, std::string(request.method_string()),
+                           std::string(request.target()), response.status);
+    Send(std::move(response), !request.keep_alive(), head);
+  }
+
+  void Send(HttpResponse r, bool close, bool head) {
+    response_ = {};
+    response_.version(11);
+    response_.result(r.status);
+    response_.set(http::field::server, "custosd");
+    if (!r.content_type.empty()) response_.set(http::field::content_type, r.content_type);
+    if (!r.cache_control.empty()) response_.set(http::field::cache_control, r.cache_control);
+    for (auto& [name, value] : r.headers) response_.set(name, value);
+    response_.keep_alive(!close);
+    const size_t length = r.body.size();
+    if (!head) response_.body() = std::move(r.body);
+    response_.content_length(length);
+    stream_.expires_after(timeout_);
+    http::async_write(stream_, response_, [self = shared_from_this(), close](beast::error_code ec, size_t) {
+      if (ec || close) {
+        self->Close();
+        return;
+      }
+      self->Read();
+    });
+  }
+
+  void Close() {
+    boost::system::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl& server_;
+  const std::chrono::seconds timeout_;
+  std::string client_;
+  bool counted_ = false;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> response_;
+};
+
+}  // namespace
+
+void HttpServer::Impl::Accept() {
+  acceptor_.async_accept(asio::make_strand(io_), [this](boost::system::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) {
+      std::make_shared<Session>(std::move(socket), *this)->Start();
+    } else {
+      logger_->warn("http: accept failed: {}", ec.message());
+    }
+    Accept();
+  });
+}
+
+HttpServer::HttpServer(const HttpConfig& config, std::shared_ptr<const HttpRoutes> routes,
+                       std::shared_ptr<spdlog::logger> logger)
+    : impl_(std::make_unique<Impl>(config, std::move(routes), std::move(logger))) {}
+
+HttpServer::~HttpServer() = default;
+
+Status HttpServer::Start() { return impl_->Start(); }
+std::string HttpServer::address() const { return impl_->address(); }
+void HttpServer::Stop() { impl_->Stop(); }
+
+}  // namespace custos::node

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The HTTP read plane of real custosd processes (docs/http-api.md): ipb's log
+# of 600+ entries and psb's replica of it, read as C2SP tlog-tiles by an
+# independent client (tests/interop/goverify, Go's x/mod tlog: every entry's
+# inclusion proved from tiles alone) and with curl: content types, caching,
+# problem details for what is not there or malformed, the logs list, health,
+# the header limit and the per-client rate limit.
+# Usage: http_test.sh CUSTOSD CUSTOS EXAMPLES_DIR GOVERIFY
+set -uo pipefail
+source "$(dirname "$0")/federation_setup.sh" "$1" "$2" "$3"
+GOVERIFY=$4
+
+IPB=suzhou-ipb.example/custos
+PSB=suzhou-psb.example/custos
+fed_init ipb "$IPB" ip-bureau psb "$PSB" public-security-bureau
+install -m 600 "$EXAMPLES/keys/officer.key" officer.key
+for n in ipb psb; do check "custosd $n starts" fed_start $n; done
+
+# statements FILE COUNT: COUNT copies of an example for ipb's log, as JSON lines.
+statements() {
+  python3 - "$EXAMPLES/$1.json" "$IPB" "$2" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["origin"] = sys.argv[2]
+print("\n".join([json.dumps(s, ensure_ascii=False)] * int(sys.argv[3])))
+PY
+}
+statements key-grant 1 >grant.jsonl
+granted() { fed_cli ipb submit --batch grant.jsonl >/dev/null; }
+check "officer granted on ipb" granted
+statements case-opened 600 >cases.jsonl
+FED_KEY=officer.key fed_cli ipb submit --batch cases.jsonl >/dev/null
+size=$(fed_json ipb "s['logs'][0]['size']")
+check "ipb's log has $size entries: two full tiles, a partial one, a level-1 tile" [ "$size" -gt 512 ]
+holds() { [ "$(fed_json psb "[l['size'] for l in s['logs'] if l['origin'] == '$IPB'][0]")" = "$size" ]; }
+eventually 60 "psb's replica holds ipb's $size entries" holds
+
+IPB_URL="$(fed_http ipb)/tlog/$IPB/"
+VKEY=$(fed_vkey ipb)
+check "goverify is built (golang-go, golang-golang-x-mod-dev)" [ -x "$GOVERIFY" ]
+expect 0 "Go's tlog proves every entry of ipb's log from ipb's tiles" -- "$GOVERIFY" tiles "$IPB_URL" "$VKEY"
+contains err.txt "$size entries proved from tiles" "all $size entries"
+# psb's replica can lag ipb's last note by a batch: the replica's own checkpoint is checked.
+expect 0 "the same from psb's replica of ipb's log" -- "$GOVERIFY" tiles "$(fed_http psb)/tlog/$IPB/" "$VKEY"
+expect 1 "another key does not verify ipb's checkpoint" -- "$GOVERIFY" tiles "$IPB_URL" "$(fed_vkey psb)"
+
+# curl_to NAME URL [CURL ARGS...]: body in NAME.body, headers in NAME.head; prints the status.
+curl_to() {
+  local name=$1 url=$2
+  shift 2
+  curl -s -o "$name.body" -D "$name.head" -w '%{http_code}' "$@" "$url"
+}
+header() { grep -i "^$2:" "$1.head" | head -1 | cut -d' ' -f2- | tr -d '\r'; }
+check "the checkpoint: 200" [ "$(curl_to cp "${IPB_URL}checkpoint")" = 200 ]
+check "the checkpoint is text/plain; charset=utf-8" [ "$(header cp Content-Type)" = "text/plain; charset=utf-8" ]
+check "the checkpoint is cached a few seconds at most" [ "$(header cp Cache-Control)" = "public, max-age=5" ]
+cosigned() { curl -s "${IPB_URL}checkpoint" | grep -q "^— $PSB "; }
+eventually 30 "the checkpoint carries psb's cosignature" cosigned
+check "a full tile: 200" [ "$(curl_to t0 "${IPB_URL}tile/0/000")" = 200 ]
+check "a full tile is 256 hashes" [ "$(stat -c %s t0.body)" = 8192 ]
+check "a full tile is immutable" [ "$(header t0 Cache-Control)" = "public, max-age=31536000, immutable" ]
+check "a partial entry bundle: 200" [ "$(curl_to eb "${IPB_URL}tile/entries/002.p/$((size - 512))")" = 200 ]
+check "HEAD gives the headers and no body" [ "$(curl_to head "${IPB_URL}tile/0/000" -I)" = 200 ]
+check "HEAD says the length" [ "$(header head Content-Length)" = 8192 ]
+check "a tile past the tree: 404" [ "$(curl_to past "${IPB_URL}tile/0/009")" = 404 ]
+check "the 404 is a problem detail" [ "$(header past Content-Type)" = "application/problem+json" ]
+check "  with a stable code" [ "$(json_field past.body "['code']")" = not-found ]
+check "a malformed tile path: 400" [ "$(curl_to bad "${IPB_URL}tile/0/1234")" = 400 ]
+contains bad.body "three digits" "the 400 says what is wrong"
+check "a log the node does not hold: 404" [ "$(curl_to unknown "$(fed_http ipb)/tlog/nobody.example/log/checkpoint")" = 404 ]
+check "  code unknown-log" [ "$(json_field unknown.body "['code']")" = unknown-log ]
+check "POST: 405" [ "$(curl_to post "${IPB_URL}checkpoint" -X POST -d x)" = 405 ]
+check "  Allow: GET, HEAD" [ "$(header post Allow)" = "GET, HEAD" ]
+check "/v1/logs: 200" [ "$(curl_to logs "$(fed_http psb)/v1/logs")" = 200 ]
+check "/v1/logs lists psb's own log first, then its replica of ipb" \
+  [ "$(python3 -c "import json; j=json.load(open('logs.body')); print([(l['origin'], l['role']) for l in j['logs']])")" = \
+    "[('$PSB', 'own'), ('$IPB', 'replica')]" ]
+check "/healthz: ok" [ "$(curl_to health "$(fed_http ipb)/healthz")" = 200 ]
+check "a 20 KB header: 431" [ "$(curl_to big "${IPB_URL}checkpoint" -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)")" = 431 ]
+check "ipb still serves after the refusals" [ "$(curl_to again "${IPB_URL}checkpoint")" = 200 ]
+
+# A tight rate limit: 1 request a second, bursts of 3.
+fed_stop ipb
+python3 - ipb/node.json <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["http"].update(requestsPerSecond=1, burst=3)
+json.dump(c, open(sys.argv[1], "w"))
+PY
+check "ipb restarts with a rate limit" fed_start ipb
+codes=""
+for _ in 1 2 3 4 5; do codes+="$(curl_to rl "${IPB_URL}checkpoint") "; done
+check "the burst passes, then 429 ($codes)" [ "$codes" = "200 200 200 429 429 " ]
+check "  with Retry-After" [ "$(header rl Retry-After)" = 1 ]
+check "  code rate-limited" [ "$(json_field rl.body "['code']")" = rate-limited ]
+sleep 1.2
+check "a second later the client may ask again" [ "$(curl_to rl2 "${IPB_URL}checkpoint")" = 200 ]
+
+fed_stop ipb TERM
+check "ipb stopped cleanly with the HTTP plane running" grep -q "stopped cleanly" ipb/node.log
+finish http_end_to_end
