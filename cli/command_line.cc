@@ -29,12 +29,6 @@ std::string FullName(const CLI::App* cmd) {
   return name;
 }
 
-// The first word of the command: "log" for `log verify`.
-std::string TopLevelName(const CLI::App* cmd) {
-  while (cmd->get_parent() != nullptr && cmd->get_parent()->get_parent() != nullptr) cmd = cmd->get_parent();
-  return cmd->get_name();
-}
-
 // Appends `text` to the command's help footer (after its own examples).
 void AddFooter(CLI::App* cmd, const char* text) {
   std::string footer = cmd->get_footer();
@@ -83,7 +77,7 @@ Status RefuseGiven(const std::vector<const CLI::Option*>& options, const std::st
 
 void RunOffline(CLI::App* cmd, Globals& globals, int& exit_code, std::function<int()> run) {
   cmd->callback([cmd, &globals, &exit_code, run] {
-    Status refused = RefuseGiven(globals.node.options(), "`" + TopLevelName(cmd) + "` runs offline");
+    Status refused = RefuseGiven(globals.node.options(), "`" + FullName(cmd) + "` runs offline");
     exit_code = refused.ok() ? run() : Fail(refused);
   });
 }

@@ -59,7 +59,7 @@ Status RefuseGiven(const std::vector<const CLI::Option*>& options, const std::st
 
 // Sets the callback of a command with no node form. --node, --key or
 // --node-vkey on the command line is refused, naming the top-level command
-// ("--node: `log` runs offline; leave out --node"); the environment is not read.
+// ("--node: `log verify` runs offline; leave out --node"); the environment is not read.
 void RunOffline(CLI::App* cmd, Globals& globals, int& exit_code, std::function<int()> run);
 
 // Sets the callback of a command with no offline form: it connects to the

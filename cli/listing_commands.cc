@@ -89,11 +89,13 @@ void PrintText(const Checked& c) {
     std::cout << "  " << log.origin << ": " << (log.listed ? "listed" : "not listed") << " (checkpoint size "
               << log.size << ", " << log.cosignatures << " cosignatures)\n";
     for (const auto& l : log.listings) {
-      std::cout << "    entry " << l.index << ": " << l.cause << ", " << l.deciding_agency << " " << l.decision_number
-                << ", publication " << (l.lapsed ? "ended " : "ends ") << FormatUtcSeconds(l.publication_ends) << "\n";
+      std::cout << "    entry " << l.index << ": " << (l.subject_name.empty() ? "" : l.subject_name + ", ") << l.cause
+                << ", " << l.deciding_agency << " " << l.decision_number << ", listed from "
+                << FormatUtcSeconds(l.listed_from) << ", publication " << (l.lapsed ? "ended " : "ends ")
+                << FormatUtcSeconds(l.publication_ends) << "\n";
     }
   }
-  for (const auto& origin : c.unanswered) std::cout << "  " << origin << ": no answer (the node does not hold it)\n";
+  for (const auto& origin : c.unanswered) std::cout << "  " << origin << ": no answer for this log\n";
 }
 
 nlohmann::json ToJson(const Checked& c) {
@@ -101,9 +103,18 @@ nlohmann::json ToJson(const Checked& c) {
   for (const auto& log : c.logs) {
     nlohmann::json listings = nlohmann::json::array();
     for (const auto& l : log.listings) {
-      listings.push_back({{"index", l.index}, {"publicationEnds", l.publication_ends}, {"lapsed", l.lapsed},
-                          {"cause", l.cause}, {"decidingAgency", l.deciding_agency},
-                          {"decisionNumber", l.decision_number}});
+      listings.push_back({{"index", l.index},
+                          {"leafHash", Base64Encode(l.leaf.span())},
+                          {"subjectId", l.subject_id},
+                          {"subjectName", l.subject_name},
+                          {"listedFrom", l.listed_from},
+                          {"publicationEnds", l.publication_ends},
+                          {"lapsed", l.lapsed},
+                          {"cause", l.cause},
+                          {"legalBasis", l.legal_basis},
+                          {"decidingAgency", l.deciding_agency},
+                          {"decisionNumber", l.decision_number},
+                          {"caseRef", l.case_ref}});
     }
     logs.push_back({{"origin", log.origin}, {"listed", log.listed}, {"checkpointSize", log.size},
                     {"cosignatures", log.cosignatures}, {"listings", listings}});

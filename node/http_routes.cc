@@ -2,9 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
+#include <chrono>
+#include <optional>
+
 #include "ledger/query/published.h"
 #include "ledger/storage/store.h"
 #include "ledger/tlog/tile_path.h"
+#include "node/http_queries.h"
 
 namespace custos::node {
 
@@ -15,6 +20,30 @@ constexpr std::string_view kTlogRoot = "/tlog/";
 // the first W hashes for ever); the checkpoint moves with every batch.
 constexpr std::string_view kImmutable = "public, max-age=31536000, immutable";
 constexpr std::string_view kCheckpointCaching = "public, max-age=5";
+
+constexpr std::string_view kListingsRoot = "/v1/listings/";
+
+HttpResponse NotAllowed(const std::string& method, const char* allow) {
+  HttpResponse r = Problem(405, "method-not-allowed", method + " is not served here; use " + allow);
+  r.headers.emplace_back("Allow", allow);
+  return r;
+}
+
+// "%20" and the like to their bytes; nullopt for a '%' without two hex digits.
+std::optional<std::string> PercentDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+    if (i + 2 >= s.size() || !hex(s[i + 1]) || !hex(s[i + 2])) return std::nullopt;
+    out.push_back(static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16)));
+    i += 2;
+  }
+  return out;
+}
 
 HttpResponse FromStatus(const Status& status) {
   switch (status.code()) {
@@ -51,13 +80,10 @@ std::string TlogPrefix(std::string_view origin) { return std::string(kTlogRoot) 
 HttpRoutes::HttpRoutes(std::vector<std::shared_ptr<LogView>> logs) : logs_(std::move(logs)) {}
 
 HttpResponse HttpRoutes::Handle(const HttpRequest& request) const {
-  if (request.method != "GET" && request.method != "HEAD") {
-    HttpResponse r = Problem(405, "method-not-allowed", request.method + " is not served here; use GET");
-    r.headers.emplace_back("Allow", "GET, HEAD");
-    return r;
-  }
   std::string_view path = request.target;
   path = path.substr(0, path.find('?'));
+  if (path.starts_with(kListingsRoot)) return Listings(request, path.substr(kListingsRoot.size()));
+  if (request.method != "GET" && request.method != "HEAD") return NotAllowed(request.method, "GET, HEAD");
   if (path == "/healthz") return Health();
   if (path == "/v1/logs") return Logs();
   if (path.starts_with(kTlogRoot)) {
@@ -75,6 +101,23 @@ HttpResponse HttpRoutes::Handle(const HttpRequest& request) const {
     return Tlog(*found, path.substr(found_length));
   }
   return Problem(404, "not-found", "no resource at " + std::string(path) + " (docs/http-api.md lists them)");
+}
+
+HttpResponse HttpRoutes::Listings(const HttpRequest& request, std::string_view rest) const {
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch()).count();
+  const size_t slash = rest.find('/');
+  if (request.method == "POST") {
+    if (slash != std::string_view::npos) return NotAllowed(request.method, "GET, HEAD");
+    return ListingBatch(logs_, rest, request.body, now);
+  }
+  if (request.method != "GET" && request.method != "HEAD") return NotAllowed(request.method, "GET, HEAD, POST");
+  if (slash == std::string_view::npos) {
+    return Problem(404, "not-found", "ask GET /v1/listings/<kind>/<id>, or POST /v1/listings/<kind>");
+  }
+  auto id = PercentDecode(rest.substr(slash + 1));
+  if (!id) return Problem(400, "invalid-id", "id: a bad percent-encoding");
+  return ListingLookup(logs_, rest.substr(0, slash), *id, now);
 }
 
 HttpResponse HttpRoutes::Tlog(const LogView& log, std::string_view resource) const {

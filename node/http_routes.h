@@ -4,6 +4,8 @@
 //
 //   GET /healthz                        "ok", or 503 when the store is damaged
 //   GET /v1/logs                        the logs the node holds (JSON)
+//   GET /v1/listings/<kind>/<id>        is a subject listed, with proof (node/http_queries.h)
+//   POST /v1/listings/<kind>            the same for {"ids": [...]}
 //   GET /tlog/<origin>/checkpoint       C2SP tlog-tiles, for the node's own log
 //   GET /tlog/<origin>/tile/<L>/<N>[.p/<W>]         and for every replica it
 //   GET /tlog/<origin>/tile/entries/<N>[.p/<W>]     holds
@@ -26,6 +28,7 @@ namespace custos::node {
 struct HttpRequest {
   std::string method;  // "GET", "HEAD", …
   std::string target;  // origin-form: path, then an optional "?query"
+  std::string body;
 };
 
 struct HttpResponse {
@@ -50,6 +53,7 @@ class HttpRoutes {
   HttpResponse Handle(const HttpRequest& request) const;
 
  private:
+  HttpResponse Listings(const HttpRequest& request, std::string_view rest) const;
   HttpResponse Tlog(const LogView& log, std::string_view resource) const;
   HttpResponse Logs() const;
   HttpResponse Health() const;

@@ -195,7 +195,7 @@ class Session : public std::enable_shared_from_this<Session> {
       response.headers.emplace_back("Retry-After", "1");
     } else {
       response = server_.routes().Handle(
-          HttpRequest{std::string(request.method_string()), std::string(request.target())});
+          HttpRequest{std::string(request.method_string()), std::string(request.target()), request.body()});
     }
     server_.logger().debug("http {} {} {} {}", client_, std::string(request.method_string()),
                            std::string(request.target()), response.status);

@@ -19,6 +19,7 @@ PACKAGES=(
   golang-go golang-golang-x-mod-dev
   tmux
   python3 jq  # the tests and scripts read JSON with them
+  python3-yaml  # tests/node/http_test.sh reads docs/openapi.yaml
   curl        # the HTTP read plane tests (tests/node/http_test.sh)
 )
 

@@ -24,33 +24,19 @@ namespace {
 
 // Checks one listing entry of the answer and returns what it says.
 Result<ListingFound> CheckListing(const LogListingAnswer::Listing& l, size_t position, const Checkpoint& cp,
-                                  const SubjectKey& key, int64_t now_ms, LiveListing* live) {
+                                  const SubjectKey& key, int64_t now_ms) {
   // The author's signature and authority are not checked again: the origin
   // checked them before appending, and every witness of the quorum before
   // cosigning (a signature without the key table would prove nothing more).
-  auto entry = schema::ReadCanonical<schema::LogEntry>(l.entry, schema::kMaxEntryBytes, "entry");
-  if (!entry.ok()) return Status::Corruption("listing " + std::to_string(position) + ": " + entry.status().message());
-  const uint64_t index = entry->get().getIndex();
-  const std::string at = "listing at entry " + std::to_string(index) + ": ";
-  const Hash leaf = merkle::LeafHash(l.entry);
-  Status included = merkle::VerifyInclusion(leaf, index, cp.size, l.inclusion, cp.root);
+  auto listed = ReadListedEntry(l.entry);
+  if (!listed.ok()) return Status::Corruption("listing " + std::to_string(position) + ": " + listed.status().message());
+  const std::string at = "listing at entry " + std::to_string(listed->index) + ": ";
+  Status included = merkle::VerifyInclusion(listed->leaf, listed->index, cp.size, l.inclusion, cp.root);
   if (!included.ok()) return Status::Corruption(at + "inclusion proof: " + included.message());
-  auto statement_bytes = entry->get().getSubmission().getStatement();
-  auto statement = schema::ReadCanonical<schema::Statement>(ByteSpan(statement_bytes.begin(), statement_bytes.size()),
-                                                            schema::kMaxStatementBytes, "statement");
-  if (!statement.ok()) return Status::Corruption(at + statement.status().message());
-  auto body = statement->get().getBody();
-  if (body.which() != schema::Statement::Body::SUBJECT_LISTED) return Status::Corruption(at + "not a subjectListed entry");
-  auto listed = body.getSubjectListed();
-  if (SubjectKeyOfListing(listed) != key) return Status::Corruption(at + "lists another subject");
-  *live = LiveListing{index, leaf};
+  if (listed->key != key) return Status::Corruption(at + "lists another subject");
   ListingFound found;
-  found.index = index;
-  found.publication_ends = listed.getPublicationEnds();
+  static_cast<ListedEntry&>(found) = std::move(listed).value();
   found.lapsed = found.publication_ends <= now_ms;
-  found.cause = listed.getCause().cStr();
-  found.deciding_agency = listed.getDecidingAgency().cStr();
-  found.decision_number = listed.getDecisionNumber().cStr();
   return found;
 }
 
@@ -66,8 +52,8 @@ Result<LogVerdict> ListingVerifier::Verify(const LogListingAnswer& answer, const
   LogVerdict verdict{answer.origin, cp.size, cosignatures, false, {}};
   std::vector<LiveListing> live;
   for (size_t i = 0; i < answer.listings.size(); ++i) {
-    LiveListing item;
-    CUSTOS_ASSIGN_OR_RETURN(ListingFound found, CheckListing(answer.listings[i], i, cp, key, now_ms, &item));
+    CUSTOS_ASSIGN_OR_RETURN(ListingFound found, CheckListing(answer.listings[i], i, cp, key, now_ms));
+    const LiveListing item{found.index, found.leaf};
     if (!live.empty() && live.back().index >= item.index) {
       return Status::Corruption("listing at entry " + std::to_string(item.index) + ": listings out of index order");
     }

@@ -21,13 +21,8 @@
 namespace custos::listings {
 
 // A listing found live in the map, as its entry says.
-struct ListingFound {
-  uint64_t index = 0;
-  int64_t publication_ends = 0;  // ms since the epoch
-  bool lapsed = false;           // publication_ends <= the verifier's time
-  std::string cause;
-  std::string deciding_agency;
-  std::string decision_number;
+struct ListingFound : ListedEntry {
+  bool lapsed = false;  // publication_ends <= the verifier's time
 };
 
 struct LogVerdict {

@@ -11,6 +11,7 @@
 #include "ledger/storage/layout.h"
 #include "ledger/storage/store.h"
 #include "ledger/tlog/checkpoint.h"
+#include "ledger/tlog/merkle.h"
 #include "schema/canonical.h"
 
 namespace custos::listings {
@@ -90,6 +91,32 @@ Result<ListingAnswer> ReadAnswer(schema::ListingAnswer::Reader in) {
 }
 
 }  // namespace
+
+Result<ListedEntry> ReadListedEntry(ByteSpan bytes) {
+  CUSTOS_ASSIGN_OR_RETURN(auto entry, schema::ReadCanonical<schema::LogEntry>(bytes, schema::kMaxEntryBytes, "entry"));
+  auto statement_bytes = entry.get().getSubmission().getStatement();
+  CUSTOS_ASSIGN_OR_RETURN(auto statement, schema::ReadCanonical<schema::Statement>(
+                                              Span(statement_bytes), schema::kMaxStatementBytes, "statement"));
+  auto body = statement.get().getBody();
+  if (body.which() != schema::Statement::Body::SUBJECT_LISTED) {
+    return Status::InvalidArgument("entry " + std::to_string(entry.get().getIndex()) + ": not a subjectListed entry");
+  }
+  auto listed = body.getSubjectListed();
+  ListedEntry out;
+  out.index = entry.get().getIndex();
+  out.leaf = merkle::LeafHash(bytes);
+  out.key = SubjectKeyOfListing(listed);
+  out.subject_id = Str(listed.getSubjectId());
+  out.subject_name = Str(listed.getSubjectName());
+  out.cause = Str(listed.getCause());
+  out.legal_basis = Str(listed.getLegalBasis());
+  out.deciding_agency = Str(listed.getDecidingAgency());
+  out.decision_number = Str(listed.getDecisionNumber());
+  out.case_ref = Str(listed.getCaseRef());
+  out.listed_from = listed.getListedFrom();
+  out.publication_ends = listed.getPublicationEnds();
+  return out;
+}
 
 std::string_view SubjectKindName(SubjectKind kind) {
   return kind == SubjectKind::kResidentId ? "person" : "org";

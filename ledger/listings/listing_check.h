@@ -63,6 +63,23 @@ struct ListingAnswer {
 // A bound on an answer's bytes: a few listings of one subject per log.
 inline constexpr size_t kMaxAnswerBytes = 16 << 20;
 
+// What a subjectListed entry of an answer says, read from its bytes.
+struct ListedEntry {
+  uint64_t index = 0;
+  Hash leaf;                 // its RFC 6962 leaf hash
+  SubjectKey key;            // the map key of the subject it lists
+  std::string subject_id;    // empty for a person (the id is in the private payload)
+  std::string subject_name;  // empty for a person
+  std::string cause, legal_basis, deciding_agency, decision_number, case_ref;
+  int64_t listed_from = 0, publication_ends = 0;  // ms since the epoch
+};
+
+// Reads a canonical LogEntry whose statement is a subjectListed. Its
+// signature and authority are not checked (see ListingVerifier).
+// InvalidArgument naming what is wrong: not a canonical LogEntry or
+// statement, or another kind of statement.
+Result<ListedEntry> ReadListedEntry(ByteSpan entry);
+
 // "org" / "person"; ParseSubjectKind is its inverse (InvalidArgument naming "kind").
 std::string_view SubjectKindName(SubjectKind kind);
 Result<SubjectKind> ParseSubjectKind(std::string_view name);

@@ -66,7 +66,7 @@ contains err.txt "custos: invalid argument: --data: give --data (offline) or --n
 expect 2 "checkpoint with neither --data nor --node is refused" -- "${OFFLINE[@]}" checkpoint
 contains err.txt "custos: invalid argument: --data" "the error names --data"
 expect 2 "an offline command refuses --node" -- "${OFFLINE[@]}" --node 127.0.0.1:1 key show --key node.key
-contains err.txt "custos: invalid argument: --node: \`key\` runs offline; leave out --node" "the error says it runs offline"
+contains err.txt "custos: invalid argument: --node: \`key show\` runs offline; leave out --node" "the error says it runs offline"
 expect 2 "an option only a node takes is refused with --data" -- "${OFFLINE[@]}" checkpoint --data d --origin x
 contains err.txt "custos: invalid argument: --origin: " "the error names --origin"
 

@@ -79,6 +79,86 @@ check "/healthz: ok" [ "$(curl_to health "$(fed_http ipb)/healthz")" = 200 ]
 check "a 20 KB header: 431" [ "$(curl_to big "${IPB_URL}checkpoint" -H "X-Big: $(head -c 20000 /dev/zero | tr '\0' a)")" = 431 ]
 check "ipb still serves after the refusals" [ "$(curl_to again "${IPB_URL}checkpoint")" = 200 ]
 
+# Listing checks over HTTP, as a credit platform's web service makes them.
+COMPANY=91320583MA1WR6T306
+python3 - "$EXAMPLES/subject-listed.json" "$IPB" >listed.jsonl <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["origin"] = sys.argv[2]
+print(json.dumps(s, ensure_ascii=False))
+PY
+listed() { FED_KEY=officer.key fed_cli ipb submit --batch listed.jsonl >/dev/null; }
+check "the example listing is appended to ipb's log" listed
+lower=$(printf '%s' "$COMPANY" | tr 'A-Z' 'a-z')
+check "GET /v1/listings/org/<code in lower case>: 200" [ "$(curl_to lst "$(fed_http ipb)/v1/listings/org/$lower")" = 200 ]
+check "  application/json, not cached" [ "$(header lst Content-Type) $(header lst Cache-Control)" = "application/json no-store" ]
+python3 - lst.body "$COMPANY" "$IPB" >lst.check <<'PY'
+import base64, json, sys
+j = json.load(open(sys.argv[1]))
+assert j["id"] == sys.argv[2] and j["kind"] == "org" and j["listed"] is True, (j["id"], j["listed"])
+log = [l for l in j["logs"] if l["origin"] == sys.argv[3]][0]
+l = log["listings"][0]
+assert l["subjectName"] and l["legalBasis"] and l["listedFrom"] > 0 and l["publicationEnds"] > l["listedFrom"], l
+assert log["checkpoint"].startswith(sys.argv[3] + "\n"), log["checkpoint"][:40]
+assert len(base64.b64decode(log["mapProof"]["key"])) == 32 and log["mapProof"]["value"] is not None
+assert all(len(base64.b64decode(h)) == 32 for h in l["inclusionProof"])
+open("answer.bin", "wb").write(base64.b64decode(j["answer"]))
+print(l["subjectName"])
+PY
+check "  Python finds it listed under the canonical code, with its fields and proofs" [ -s lst.check ]
+# ipb's answer is checked offline against a policy its two-node federation can meet.
+python3 - <<'PY'
+import json
+fed = json.load(open("federation.json"))
+fed["witnessPolicy"]["quorum"] = 1
+json.dump(fed, open("quorum-1.json", "w"))
+PY
+verified() {
+  curl -s "$(fed_http ipb)/v1/listings/org/$COMPANY" |
+    python3 -c 'import base64,json,sys; open("answer.bin","wb").write(base64.b64decode(json.load(sys.stdin)["answer"]))' &&
+    "$CUSTOS" listing verify answer.bin --trust quorum-1.json --json >verify.json
+}
+eventually 30 "the answer's bytes verify with custos listing verify" verified
+check "  and say listed" [ "$(json_field verify.json "['listed']")" = True ]
+# docs/openapi.yaml: every field it requires is in the live answers.
+openapi_fields() {
+  python3 - "$REPO/docs/openapi.yaml" lst.body logs.body inv.body <<'PY'
+import json, sys, yaml
+spec = yaml.safe_load(open(sys.argv[1]))
+schemas = spec["components"]["schemas"]
+def check(value, schema, where):
+    if "$ref" in schema:
+        schema = schemas[schema["$ref"].split("/")[-1]]
+    if schema.get("type") == "object":
+        missing = [k for k in schema.get("required", []) if k not in value]
+        assert not missing, f"{where}: missing {missing}"
+        for k, sub in schema.get("properties", {}).items():
+            if k in value and value[k] is not None:
+                check(value[k], sub, f"{where}.{k}")
+    if schema.get("type") == "array":
+        for i, item in enumerate(value):
+            check(item, schema["items"], f"{where}[{i}]")
+ok = lambda path, method="get": spec["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+check(json.load(open(sys.argv[2])), ok("/v1/listings/{kind}/{id}"), "listing")
+check(json.load(open(sys.argv[3])), ok("/v1/logs"), "logs")
+check(json.load(open(sys.argv[4])), {"$ref": "#/components/schemas/Problem"}, "problem")
+PY
+}
+
+check "an invalid code: 400" [ "$(curl_to inv "$(fed_http ipb)/v1/listings/org/${COMPANY%?}7")" = 400 ]
+check "  code invalid-id" [ "$(json_field inv.body "['code']")" = invalid-id ]
+contains inv.body "bad check character (want 6)" "  with the reason"
+check "the answers have every field docs/openapi.yaml requires" openapi_fields
+check "an unknown kind: 400 invalid-kind" [ "$(curl_to kind "$(fed_http ipb)/v1/listings/robot/$COMPANY")" = 400 ]
+printf '{"ids": ["%s", "%s", "91350100M000100Y43"]}' "$COMPANY" "${COMPANY%?}7" >batch.json
+check "POST a batch of 3: 200" [ "$(curl_to batch "$(fed_http ipb)/v1/listings/org" -X POST --data-binary @batch.json)" = 200 ]
+check "  one result per id: listed, a problem, not listed" \
+  [ "$(python3 -c "import json; r=json.load(open('batch.body'))['results']; print(r[0]['listed'], r[1]['problem']['code'], r[2]['listed'])")" = \
+    "True invalid-id False" ]
+python3 -c 'import json; print(json.dumps({"ids": ["91350100M000100Y43"] * 1001}))' >big.json
+check "a batch of 1001 ids: 400" [ "$(curl_to big "$(fed_http ipb)/v1/listings/org" -X POST --data-binary @big.json)" = 400 ]
+check "a body that is not {\"ids\": [...]}: 400" [ "$(curl_to junk "$(fed_http ipb)/v1/listings/org" -X POST -d '[1]')" = 400 ]
+
 # A tight rate limit: 1 request a second, bursts of 3.
 fed_stop ipb
 python3 - ipb/node.json <<'PY'
