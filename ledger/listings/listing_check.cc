@@ -1,5 +1,6 @@
 #include "ledger/listings/listing_check.h"
 
+#include <kj/exception.h>
 #include <leveldb/db.h>
 
 #include <set>
@@ -58,14 +59,22 @@ Result<MapProof> ReadMapProof(schema::MapProof::Reader in, const std::string& fi
   return proof;
 }
 
+// A text field that holds no NUL byte (no origin, note or id does).
+Result<std::string> Text(capnp::Text::Reader in, const std::string& field) {
+  std::string out = Str(in);
+  if (out.find('\0') != std::string::npos) return Status::InvalidArgument(field + ": holds a NUL byte");
+  return out;
+}
+
 Result<LogListingAnswer> ReadLog(schema::LogListingAnswer::Reader in, const std::string& field) {
   LogListingAnswer log;
-  log.origin = Str(in.getOrigin());
-  log.checkpoint = Str(in.getCheckpoint());
+  CUSTOS_ASSIGN_OR_RETURN(log.origin, Text(in.getOrigin(), field + ".origin"));
+  CUSTOS_ASSIGN_OR_RETURN(log.checkpoint, Text(in.getCheckpoint(), field + ".checkpoint"));
   if (log.checkpoint.empty()) return Status::InvalidArgument(field + ".checkpoint: missing");
   CUSTOS_ASSIGN_OR_RETURN(log.proof, ReadMapProof(in.getMapProof(), field + ".mapProof"));
-  for (capnp::uint i = 0; i < in.getListings().size(); ++i) {
-    auto proved = in.getListings()[i];
+  const auto listings = in.getListings();  // once: each get is charged to the traversal limit
+  for (capnp::uint i = 0; i < listings.size(); ++i) {
+    auto proved = listings[i];
     const std::string at = field + ".listings[" + std::to_string(i) + "]";
     LogListingAnswer::Listing l;
     const ByteSpan entry = Span(proved.getEntry());
@@ -82,9 +91,10 @@ Result<ListingAnswer> ReadAnswer(schema::ListingAnswer::Reader in) {
   }
   ListingAnswer answer;
   CUSTOS_ASSIGN_OR_RETURN(answer.kind, ParseSubjectKind(Str(in.getKind())));
-  answer.id = Str(in.getId());
-  for (capnp::uint i = 0; i < in.getLogs().size(); ++i) {
-    CUSTOS_ASSIGN_OR_RETURN(auto log, ReadLog(in.getLogs()[i], "logs[" + std::to_string(i) + "]"));
+  CUSTOS_ASSIGN_OR_RETURN(answer.id, Text(in.getId(), "id"));
+  const auto logs = in.getLogs();
+  for (capnp::uint i = 0; i < logs.size(); ++i) {
+    CUSTOS_ASSIGN_OR_RETURN(auto log, ReadLog(logs[i], "logs[" + std::to_string(i) + "]"));
     answer.logs.push_back(std::move(log));
   }
   return answer;
@@ -130,14 +140,14 @@ Result<SubjectKind> ParseSubjectKind(std::string_view name) {
 
 void ListingAnswer::Fill(schema::ListingAnswer::Builder out) const {
   out.setVersion(1);
-  out.setKind(std::string(SubjectKindName(kind)));
-  out.setId(id);
+  out.setKind(TextOf(SubjectKindName(kind)));
+  out.setId(TextOf(id));
   auto out_logs = out.initLogs(static_cast<capnp::uint>(logs.size()));
   for (size_t i = 0; i < logs.size(); ++i) {
     const LogListingAnswer& log = logs[i];
     auto o = out_logs[static_cast<capnp::uint>(i)];
-    o.setOrigin(log.origin);
-    o.setCheckpoint(log.checkpoint);
+    o.setOrigin(TextOf(log.origin));
+    o.setCheckpoint(TextOf(log.checkpoint));
     FillMapProof(log.proof, o.initMapProof());
     auto out_listings = o.initListings(static_cast<capnp::uint>(log.listings.size()));
     for (size_t j = 0; j < log.listings.size(); ++j) {
@@ -167,7 +177,12 @@ Result<ListingAnswer> ListingAnswer::Read(schema::ListingAnswer::Reader in) {
   // A received message is walked whole first, so that no accessor below throws.
   Status whole = schema::CheckWellFormed(capnp::toDynamic(in), schema::Unknown::kAllow);
   if (!whole.ok()) return Status::InvalidArgument("listing answer: " + whole.message());
-  auto answer = ReadAnswer(in);
+  // The walk may have used up most of a received message's traversal limit;
+  // reading it again can then throw.
+  Result<ListingAnswer> answer = Status::InvalidArgument("unread");
+  KJ_IF_MAYBE(e, kj::runCatchingExceptions([&] { answer = ReadAnswer(in); })) {
+    return Status::InvalidArgument("listing answer: " + schema::DescribeReadError(*e));
+  }
   if (!answer.ok()) return answer.status().WithContext("listing answer");
   return answer;
 }
