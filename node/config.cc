@@ -66,6 +66,18 @@ Result<HttpConfig> ParseHttp(const ObjectReader& parent, const std::string& labe
   return h;
 }
 
+Result<PublishConfig> ParsePublish(const ObjectReader& parent, const std::string& label, const std::string& base_dir) {
+  const json& object = parent.Get("publish");
+  if (!object.is_object()) return parent.Error("publish", "must be a JSON object");
+  ObjectReader r(object, label, "publish.");
+  CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"directory", "intervalMilliseconds"}));
+  PublishConfig p;
+  CUSTOS_ASSIGN_OR_RETURN(std::string directory, r.String("directory"));
+  p.directory = Resolve(base_dir, directory);
+  CUSTOS_ASSIGN_OR_RETURN(p.interval_ms, r.Whole("intervalMilliseconds", p.interval_ms, 10, 3600000));
+  return p;
+}
+
 Status CheckLevel(const std::string& level, const ObjectReader& r) {
   for (auto l : kLogLevels) {
     if (level == l) return Status::OK();
@@ -106,7 +118,8 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view label
   CUSTOS_ASSIGN_OR_RETURN(json j, trust::ParseJsonObject(text, label));
   ObjectReader r(j, label, "");
   CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"dataDir", "nodeKeyFile", "listen", "federationFile", "logLevel", "backupDirectory",
-                                      "maxUnauthenticated", "handshakeTimeoutSeconds", "idleTimeoutSeconds", "http"}));
+                                      "maxUnauthenticated", "handshakeTimeoutSeconds", "idleTimeoutSeconds", "http",
+                                      "publish"}));
   NodeConfig c;
   CUSTOS_ASSIGN_OR_RETURN(std::string data_dir, r.String("dataDir"));
   c.data_dir = Resolve(base_dir, data_dir);
@@ -123,6 +136,9 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view label
   CUSTOS_ASSIGN_OR_RETURN(c.limits, ParseLimits(r));
   if (r.Has("http")) {
     CUSTOS_ASSIGN_OR_RETURN(c.http, ParseHttp(r, label));
+  }
+  if (r.Has("publish")) {
+    CUSTOS_ASSIGN_OR_RETURN(c.publish, ParsePublish(r, label, base_dir));
   }
   return c;
 }

@@ -74,6 +74,13 @@ struct HttpConfig {
   uint32_t threads = 1;                 // "threads", 1..64: threads serving requests
 };
 
+// Static publishing (node/tile_publisher.h; docs/http-api.md): every log as
+// tlog-tiles files under a directory. Present iff the config has "publish".
+struct PublishConfig {
+  std::string directory;              // "directory", relative to the config file's directory
+  uint32_t interval_ms = 1000;        // "intervalMilliseconds", 10..3600000: between passes
+};
+
 // Log levels, lowest first; the config's "logLevel" is one of these.
 inline constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 
@@ -90,6 +97,7 @@ struct NodeConfig {
   std::string backup_dir;
   ConnectionLimits limits;
   std::optional<HttpConfig> http;  // "http": the read plane; none without it
+  std::optional<PublishConfig> publish;  // "publish": tiles as files; none without it
   FederationConfig federation;
 
   std::string ledger_path() const { return data_dir + "/ledger"; }
@@ -100,7 +108,8 @@ struct NodeConfig {
 // directory). Fields: dataDir, listen, federationFile (required);
 // nodeKeyFile, logLevel, backupDirectory, maxUnauthenticated, handshakeTimeoutSeconds,
 // idleTimeoutSeconds (optional; ConnectionLimits gives their ranges), http
-// (optional; an object with the fields of HttpConfig, "listen" required).
+// (optional; an object with the fields of HttpConfig, "listen" required),
+// publish (optional; PublishConfig's fields, "directory" required).
 Result<NodeConfig> ParseNodeConfig(std::string_view json, std::string_view label, const std::string& base_dir);
 
 // Reads the config file, then DIR/custos.json and the federation file, and

@@ -19,6 +19,7 @@
 #include "node/federation.h"
 #include "node/group_commit.h"
 #include "node/http_server.h"
+#include "node/tile_publisher.h"
 #include "node/listener.h"
 #include "node/log_view.h"
 #include "node/maintenance.h"
@@ -145,10 +146,15 @@ class Node {
     if (config.http) {
       http_ = std::make_unique<HttpServer>(*config.http, std::make_shared<HttpRoutes>(logs_.All()), logger);
     }
+    if (config.publish) {
+      publisher_ = std::make_unique<TilePublisher>(config.publish->directory, logs_.All(),
+                                                   std::chrono::milliseconds(config.publish->interval_ms), logger);
+    }
   }
 
   RpcListener& listener() { return listener_; }
   HttpServer* http() { return http_.get(); }
+  TilePublisher* publisher() { return publisher_.get(); }
   Federation& federation() { return federation_; }
 
  private:
@@ -172,6 +178,7 @@ class Node {
   StoreScrubber scrubber_;  // reads the whole store once, for damage opening did not see
   // The HTTP read plane, if configured: stopped first, as it reads the logs.
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<TilePublisher> publisher_;  // if configured; stopped first
 };
 
 Status Serve(const NodeConfig& config, Ledger& ledger, const NamedKey& node_key, const TlsIdentity& identity,
@@ -187,6 +194,10 @@ Status Serve(const NodeConfig& config, Ledger& ledger, const NamedKey& node_key,
     if (!options.http_address_file.empty()) {
       CUSTOS_RETURN_IF_ERROR(WriteAddressFile(options.http_address_file, http->address(), "--http-address-file"));
     }
+  }
+  if (TilePublisher* publisher = node.publisher()) {
+    publisher->Start();
+    logger->info("publishing tiles under {}", config.publish->directory);
   }
   if (!options.address_file.empty()) {
     CUSTOS_RETURN_IF_ERROR(WriteAddressFile(options.address_file, bound, "--address-file"));

@@ -21,6 +21,7 @@ PACKAGES=(
   python3 jq  # the tests and scripts read JSON with them
   python3-yaml  # tests/node/http_test.sh reads docs/openapi.yaml
   curl        # the HTTP read plane tests (tests/node/http_test.sh)
+  nginx-light # the same test serves published tiles with it (its own config, on 127.0.0.1)
 )
 
 is_installed() {
@@ -46,7 +47,23 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 echo "install-deps: installing ${missing[*]}"
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Packages with a service (nginx) must not start it: the tests run their own
+# instances on 127.0.0.1, and a system nginx would listen on every address.
+# A policy-rc.d that says "no" (exit 101) is in place during the install only,
+# unless the machine has one of its own.
+policy=/usr/sbin/policy-rc.d
+own_policy=
+if [[ ! -e $policy ]]; then
+  own_policy=1
+  printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee "$policy" >/dev/null
+  "${SUDO[@]}" chmod 755 "$policy"
+fi
+status=0
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq || status=$?
+if [[ $status -eq 0 ]]; then
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
+fi
+[[ -n $own_policy ]] && "${SUDO[@]}" rm -f "$policy"
+[[ $status -eq 0 ]] || exit "$status"
 echo "install-deps: done"

@@ -107,15 +107,20 @@ bool TreeHasTile(uint64_t size, const TilePath& path) {
   return path.index * 256 + path.width <= hashes;
 }
 
-std::vector<TilePath> TreeTiles(uint64_t size) {
+std::vector<TilePath> NewTiles(uint64_t old_size, uint64_t new_size) {
   std::vector<TilePath> out;
-  uint64_t hashes = size;
-  for (uint8_t level = 0; hashes > 0 && level < 64; ++level, hashes /= 256) {
-    for (uint64_t n = 0; n < hashes / 256; ++n) out.push_back(TilePath{false, level, n, 256});
-    if (hashes % 256 != 0) out.push_back(TilePath{false, level, hashes / 256, static_cast<uint32_t>(hashes % 256)});
+  // At one level: `old_hashes` and `new_hashes` hashes (or entries) there.
+  auto level = [&](bool entries, uint8_t l, uint64_t old_hashes, uint64_t new_hashes) {
+    for (uint64_t n = old_hashes / 256; n < new_hashes / 256; ++n) out.push_back(TilePath{entries, l, n, 256});
+    if (new_hashes % 256 != 0 && new_hashes != old_hashes) {
+      out.push_back(TilePath{entries, l, new_hashes / 256, static_cast<uint32_t>(new_hashes % 256)});
+    }
+  };
+  uint64_t old_hashes = old_size, new_hashes = new_size;
+  for (uint8_t l = 0; new_hashes > 0 && l < 64; ++l, old_hashes /= 256, new_hashes /= 256) {
+    level(false, l, old_hashes, new_hashes);
   }
-  for (uint64_t n = 0; n < size / 256; ++n) out.push_back(TilePath{true, 0, n, 256});
-  if (size % 256 != 0) out.push_back(TilePath{true, 0, size / 256, static_cast<uint32_t>(size % 256)});
+  level(true, 0, old_size, new_size);
   return out;
 }
 

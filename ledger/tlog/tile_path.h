@@ -46,10 +46,12 @@ bool TreeHasTile(uint64_t size, const TilePath& path);
 // The first entry (or, at level L, the first level-8L hash) of the resource.
 inline uint64_t TileStart(const TilePath& path) { return path.index * 256; }
 
-// Every resource of a tree of `size` leaves that a static copy holds: each
-// full tile and full entry bundle, and the partial tile and bundle at the
-// right edge of each level, in path order. Used to publish a directory.
-std::vector<TilePath> TreeTiles(uint64_t size);
+// The resources a tree of `new_size` leaves has and one of `old_size` has
+// not: the full tiles and full entry bundles completed in between, and the
+// partial tile (and bundle) at the right edge of each level of the new tree
+// where it differs from the old one. NewTiles(0, size) is every resource a
+// static copy of the tree holds. old_size <= new_size.
+std::vector<TilePath> NewTiles(uint64_t old_size, uint64_t new_size);
 
 // Largest entry an entry bundle can hold: its length is a big-endian uint16.
 inline constexpr size_t kMaxBundledEntryBytes = 65535;

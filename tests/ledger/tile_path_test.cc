@@ -69,7 +69,7 @@ TEST(TilePath, TheTreeOf70000HasTheSpecsTiles) {
   EXPECT_FALSE(TreeHasTile(size, {true, 0, UINT64_MAX, 256}));
   EXPECT_FALSE(TreeHasTile(0, {false, 0, 0, 1}));
 
-  std::vector<TilePath> tiles = TreeTiles(size);
+  std::vector<TilePath> tiles = NewTiles(0, size);
   auto count = [&](bool entries, uint8_t level, bool full) {
     return std::count_if(tiles.begin(), tiles.end(), [&](const TilePath& p) {
       return p.entries == entries && p.level == level && p.full() == full;
@@ -85,8 +85,22 @@ TEST(TilePath, TheTreeOf70000HasTheSpecsTiles) {
   EXPECT_EQ(tiles.size(), 273u + 1 + 1 + 1 + 1 + 273 + 1);
   for (const TilePath& p : tiles) EXPECT_TRUE(TreeHasTile(size, p)) << FormatTilePath(p);
   // A tree of 256 leaves: a full level-0 tile and a level-1 tile of width 1.
-  EXPECT_EQ(TreeTiles(256).size(), 3u);
+  EXPECT_EQ(NewTiles(0, 256).size(), 3u);
   EXPECT_TRUE(TreeHasTile(256, {false, 1, 0, 1}));
+}
+
+// Growing from 70,000 to 70,300 completes level-0 tile 273 and bundle 273,
+// makes new partial ones at 274 (width 156) and a level-1 partial of width
+// 18; the level-2 tile (width 1) does not change.
+TEST(TilePath, NewTilesAreWhatGrowthAdds) {
+  std::vector<TilePath> added = NewTiles(70000, 70300);
+  const std::vector<TilePath> want = {{false, 0, 273, 256}, {false, 0, 274, 156}, {false, 1, 1, 18},
+                                      {true, 0, 273, 256},  {true, 0, 274, 156}};
+  EXPECT_EQ(added, want);
+  EXPECT_TRUE(NewTiles(70000, 70000).empty());
+  for (uint64_t size : {1u, 255u, 256u, 257u, 65536u, 65537u}) {
+    for (const TilePath& p : NewTiles(size - 1, size)) EXPECT_TRUE(TreeHasTile(size, p)) << size;
+  }
 }
 
 TEST(EntryBundle, LengthPrefixesEachEntryAndRefusesWhatItCannotHold) {
@@ -122,7 +136,7 @@ TEST(PublishedTiles, ALogsTilesAndBundlesAreItsHashesAndEntries) {
   const StoredLog& log = t.log().stored();
   const uint64_t size = log.size();
   ASSERT_GE(size, 600u);
-  for (const TilePath& p : TreeTiles(size)) {
+  for (const TilePath& p : NewTiles(0, size)) {
     auto bytes = query::ReadTileResource(log, size, p);
     ASSERT_TRUE(bytes.ok()) << FormatTilePath(p) << ": " << bytes.status().ToString();
     if (p.entries) {

@@ -14,6 +14,13 @@ IPB=suzhou-ipb.example/custos
 PSB=suzhou-psb.example/custos
 fed_init ipb "$IPB" ip-bureau psb "$PSB" public-security-bureau
 install -m 600 "$EXAMPLES/keys/officer.key" officer.key
+# ipb also publishes its tiles as files (node/tile_publisher.h), for nginx below.
+python3 - ipb/node.json <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["publish"] = {"directory": "published", "intervalMilliseconds": 100}
+json.dump(c, open(sys.argv[1], "w"))
+PY
 for n in ipb psb; do check "custosd $n starts" fed_start $n; done
 
 # statements FILE COUNT: COUNT copies of an example for ipb's log, as JSON lines.
@@ -43,6 +50,42 @@ contains err.txt "$size entries proved from tiles" "all $size entries"
 # psb's replica can lag ipb's last note by a batch: the replica's own checkpoint is checked.
 expect 0 "the same from psb's replica of ipb's log" -- "$GOVERIFY" tiles "$(fed_http psb)/tlog/$IPB/" "$VKEY"
 expect 1 "another key does not verify ipb's checkpoint" -- "$GOVERIFY" tiles "$IPB_URL" "$(fed_vkey psb)"
+
+# nginx (the Debian package) serves ipb's published directory; the same Go
+# client proves every entry from it, without touching the node.
+NGINX_PORT=$(fed_free_ports 1)
+mkdir -p nginx/tmp
+cat >nginx/nginx.conf <<CONF
+daemon off;
+master_process off;
+pid $PWD/nginx/nginx.pid;
+error_log $PWD/nginx/error.log;
+events {}
+http {
+  access_log off;
+  client_body_temp_path $PWD/nginx/tmp; proxy_temp_path $PWD/nginx/tmp; fastcgi_temp_path $PWD/nginx/tmp;
+  uwsgi_temp_path $PWD/nginx/tmp; scgi_temp_path $PWD/nginx/tmp;
+  types {}
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    root $PWD/ipb/published;
+    location ~ /checkpoint\$ { default_type "text/plain; charset=utf-8"; add_header Cache-Control "public, max-age=5"; }
+    location ~ /tile/ { default_type application/octet-stream; add_header Cache-Control "public, max-age=31536000, immutable"; }
+  }
+}
+CONF
+nginx -p "$PWD/nginx" -c "$PWD/nginx/nginx.conf" &
+NGINX_PID=$!
+trap 'kill $NGINX_PID 2>/dev/null; fed_cleanup' EXIT
+published() { [ "$(sed -n 2p "ipb/published/$IPB/checkpoint" 2>/dev/null)" = "$size" ]; }
+eventually 30 "ipb publishes its checkpoint of size $size as a file" published
+nginx_up() { curl -sf "http://127.0.0.1:$NGINX_PORT/$IPB/checkpoint" >/dev/null; }
+eventually 10 "nginx serves the published directory" nginx_up
+expect 0 "Go's tlog proves every entry from nginx's files alone" -- \
+  "$GOVERIFY" tiles "http://127.0.0.1:$NGINX_PORT/$IPB/" "$VKEY"
+contains err.txt "$size entries proved from tiles" "all $size entries"
+check "no file is left half written" [ -z "$(find ipb/published -name '*.tmp')" ]
+kill $NGINX_PID 2>/dev/null
 
 # curl_to NAME URL [CURL ARGS...]: body in NAME.body, headers in NAME.head; prints the status.
 curl_to() {
