@@ -7,8 +7,10 @@
 namespace custos::cli {
 
 namespace {
-void PrintKey(const NamedKey& key, bool json) {
-  NoteVerifier v = NoteVerifier::ForKey(key.name, key.key.public_key());
+// `witness`: the cosignature/v1 key (algorithm 0x04) under which the key
+// cosigns as a witness, instead of its note signer key.
+void PrintKey(const NamedKey& key, bool json, bool witness = false) {
+  NoteVerifier v = NoteVerifier::ForKey(key.name, key.key.public_key(), witness ? kAlgCosignatureV1 : kAlgEd25519);
   if (!json) {
     std::cout << v.ToString() << "\n";
     return;
@@ -30,10 +32,10 @@ int Generate(const std::string& name, const std::string& out, bool json) {
   return kExitOk;
 }
 
-int Show(const std::string& path, bool json) {
+int Show(const std::string& path, bool json, bool witness) {
   auto key = ReadKeyFile(path);
   if (!key.ok()) return Fail(key.status().WithContext("--key"));
-  PrintKey(*key, json);
+  PrintKey(*key, json, witness);
   return kExitOk;
 }
 }  // namespace
@@ -42,6 +44,7 @@ void RegisterKeyCommands(CLI::App& app, Globals& globals, int& exit_code) {
   // Option values live as long as the callbacks that read them.
   struct Opts {
     std::string name, out, key;
+    bool witness = false;
   };
   auto o = std::make_shared<Opts>();
   auto* key = app.add_subcommand("key", "Make and inspect Ed25519 signing keys");
@@ -59,8 +62,11 @@ void RegisterKeyCommands(CLI::App& app, Globals& globals, int& exit_code) {
 
   auto* show = key->add_subcommand("show", "Print the verifier key string of a key file");
   show->add_option("--key", o->key, "Key file")->required();
+  show->add_flag("--witness", o->witness,
+                 "Print the key's cosignature/v1 verifier key (algorithm 0x04): how a node's key is\n"
+                 "named when it witnesses a log (a federation peer's, or one given in tlogWitness)");
   show->add_flag("--json", globals.json, "Print as JSON");
-  RunOffline(show, globals, exit_code, [&globals, o] { return Show(o->key, globals.json); });
+  RunOffline(show, globals, exit_code, [&globals, o] { return Show(o->key, globals.json, o->witness); });
 }
 
 }  // namespace custos::cli

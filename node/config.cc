@@ -78,6 +78,34 @@ Result<PublishConfig> ParsePublish(const ObjectReader& parent, const std::string
   return p;
 }
 
+Result<TlogWitnessConfig> ParseTlogWitness(const ObjectReader& parent, const std::string& label) {
+  const json& object = parent.Get("tlogWitness");
+  if (!object.is_object()) return parent.Error("tlogWitness", "must be a JSON object");
+  ObjectReader r(object, label, "tlogWitness.");
+  CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"logs"}));
+  if (!r.Has("logs") || !r.Get("logs").is_array() || r.Get("logs").empty()) {
+    return r.Error("logs", "must be a non-empty list of {\"origin\", \"verifierKey\"}");
+  }
+  TlogWitnessConfig w;
+  for (size_t i = 0; i < r.Get("logs").size(); ++i) {
+    const json& entry = r.Get("logs")[i];
+    const std::string at = "logs[" + std::to_string(i) + "]";
+    if (!entry.is_object()) return r.Error(at, "must be a JSON object");
+    ObjectReader e(entry, label, "tlogWitness." + at + ".");
+    CUSTOS_RETURN_IF_ERROR(e.OnlyKnown({"origin", "verifierKey"}));
+    CUSTOS_ASSIGN_OR_RETURN(std::string origin, e.String("origin"));
+    CUSTOS_ASSIGN_OR_RETURN(std::string vkey, e.String("verifierKey"));
+    auto key = NoteVerifier::Parse(vkey);
+    if (!key.ok()) return e.Error("verifierKey", key.status().message());
+    if (key->alg != kAlgEd25519) return e.Error("verifierKey", "must be a note signer key (algorithm 0x01)");
+    for (const auto& [o, k] : w.logs) {
+      if (o == origin) return e.Error("origin", "\"" + origin + "\" is listed twice");
+    }
+    w.logs.emplace_back(origin, *key);
+  }
+  return w;
+}
+
 Status CheckLevel(const std::string& level, const ObjectReader& r) {
   for (auto l : kLogLevels) {
     if (level == l) return Status::OK();
@@ -119,7 +147,7 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view label
   ObjectReader r(j, label, "");
   CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"dataDir", "nodeKeyFile", "listen", "federationFile", "logLevel", "backupDirectory",
                                       "maxUnauthenticated", "handshakeTimeoutSeconds", "idleTimeoutSeconds", "http",
-                                      "publish"}));
+                                      "publish", "tlogWitness"}));
   NodeConfig c;
   CUSTOS_ASSIGN_OR_RETURN(std::string data_dir, r.String("dataDir"));
   c.data_dir = Resolve(base_dir, data_dir);
@@ -139,6 +167,10 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view label
   }
   if (r.Has("publish")) {
     CUSTOS_ASSIGN_OR_RETURN(c.publish, ParsePublish(r, label, base_dir));
+  }
+  if (r.Has("tlogWitness")) {
+    if (!c.http) return r.Error("tlogWitness", "needs \"http\": witnesses are asked over HTTP");
+    CUSTOS_ASSIGN_OR_RETURN(c.tlog_witness, ParseTlogWitness(r, label));
   }
   return c;
 }

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "crypto/keyfile.h"
@@ -81,6 +82,12 @@ struct PublishConfig {
   uint32_t interval_ms = 1000;        // "intervalMilliseconds", 10..3600000: between passes
 };
 
+// Logs outside the federation that the node witnesses (C2SP tlog-witness,
+// node/tlog_witness.h). Present iff the config has "tlogWitness".
+struct TlogWitnessConfig {
+  std::vector<std::pair<std::string, NoteVerifier>> logs;  // "logs": [{"origin", "verifierKey"}]
+};
+
 // Log levels, lowest first; the config's "logLevel" is one of these.
 inline constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 
@@ -98,6 +105,7 @@ struct NodeConfig {
   ConnectionLimits limits;
   std::optional<HttpConfig> http;  // "http": the read plane; none without it
   std::optional<PublishConfig> publish;  // "publish": tiles as files; none without it
+  std::optional<TlogWitnessConfig> tlog_witness;  // "tlogWitness": POST /add-checkpoint
   FederationConfig federation;
 
   std::string ledger_path() const { return data_dir + "/ledger"; }
@@ -109,7 +117,8 @@ struct NodeConfig {
 // nodeKeyFile, logLevel, backupDirectory, maxUnauthenticated, handshakeTimeoutSeconds,
 // idleTimeoutSeconds (optional; ConnectionLimits gives their ranges), http
 // (optional; an object with the fields of HttpConfig, "listen" required),
-// publish (optional; PublishConfig's fields, "directory" required).
+// publish (optional; PublishConfig's fields, "directory" required),
+// tlogWitness (optional; {"logs": [{"origin", "verifierKey"}]}, which needs http).
 Result<NodeConfig> ParseNodeConfig(std::string_view json, std::string_view label, const std::string& base_dir);
 
 // Reads the config file, then DIR/custos.json and the federation file, and

@@ -20,6 +20,7 @@
 #include "node/group_commit.h"
 #include "node/http_server.h"
 #include "node/tile_publisher.h"
+#include "node/tlog_witness.h"
 #include "node/listener.h"
 #include "node/log_view.h"
 #include "node/maintenance.h"
@@ -121,7 +122,7 @@ Result<Prepared> Prepare(const NodeConfig& config, const NamedKey& node_key) {
 class Node {
  public:
   Node(kj::AsyncIoProvider& io, const NodeConfig& config, Ledger& ledger, const NamedKey& node_key,
-       const TlsIdentity& identity, std::shared_ptr<spdlog::logger> logger)
+       const TlsIdentity& identity, std::shared_ptr<spdlog::logger> logger, std::shared_ptr<TlogWitness> witness)
       : access_(config.federation, *ledger.log),
         hub_(logger),
         committer_(*ledger.log, logger),
@@ -144,7 +145,7 @@ class Node {
       KJ_ASSERT(st.ok(), st.ToString().c_str());
     }
     if (config.http) {
-      http_ = std::make_unique<HttpServer>(*config.http, std::make_shared<HttpRoutes>(logs_.All()), logger);
+      http_ = std::make_unique<HttpServer>(*config.http, std::make_shared<HttpRoutes>(logs_.All(), witness), logger);
     }
     if (config.publish) {
       publisher_ = std::make_unique<TilePublisher>(config.publish->directory, logs_.All(),
@@ -183,8 +184,16 @@ class Node {
 
 Status Serve(const NodeConfig& config, Ledger& ledger, const NamedKey& node_key, const TlsIdentity& identity,
              std::shared_ptr<spdlog::logger> logger, const DaemonOptions& options) {
+  std::shared_ptr<TlogWitness> witness;
+  if (config.tlog_witness) {
+    std::vector<WitnessedLog> logs;
+    for (const auto& [origin, key] : config.tlog_witness->logs) logs.push_back(WitnessedLog{origin, key});
+    CUSTOS_ASSIGN_OR_RETURN(witness, TlogWitness::Open(std::move(logs), config.data_dir + "/tlog-witness.json", node_key));
+    logger->info("witnessing {} outside log(s) at POST /add-checkpoint; cosignature key {}",
+                 config.tlog_witness->logs.size(), witness->VerifierKey());
+  }
   auto io = kj::setupAsyncIo();
-  Node node(*io.provider, config, ledger, node_key, identity, logger);
+  Node node(*io.provider, config, ledger, node_key, identity, logger, witness);
   auto address = io.provider->getNetwork().parseAddress(config.listen.host, config.listen.port).wait(io.waitScope);
   auto receiver = address->listen();
   std::string bound = HostPort{config.listen.host, static_cast<uint16_t>(receiver->getPort())}.ToString();

@@ -10,6 +10,7 @@
 #include "ledger/storage/store.h"
 #include "ledger/tlog/tile_path.h"
 #include "node/http_queries.h"
+#include "node/tlog_witness.h"
 
 namespace custos::node {
 
@@ -59,7 +60,8 @@ HttpResponse FromStatus(const Status& status) {
 
 HttpResponse Problem(unsigned status, std::string_view code, std::string_view detail) {
   static const std::pair<unsigned, const char*> kTitles[] = {
-      {400, "Bad Request"}, {404, "Not Found"}, {405, "Method Not Allowed"}, {413, "Content Too Large"},
+      {400, "Bad Request"}, {403, "Forbidden"}, {404, "Not Found"}, {405, "Method Not Allowed"},
+      {413, "Content Too Large"}, {422, "Unprocessable Content"},
       {429, "Too Many Requests"}, {431, "Request Header Fields Too Large"}, {500, "Internal Server Error"},
       {503, "Service Unavailable"}};
   std::string title = "Error";
@@ -77,12 +79,18 @@ HttpResponse Problem(unsigned status, std::string_view code, std::string_view de
 
 std::string TlogPrefix(std::string_view origin) { return std::string(kTlogRoot) + std::string(origin) + "/"; }
 
-HttpRoutes::HttpRoutes(std::vector<std::shared_ptr<LogView>> logs) : logs_(std::move(logs)) {}
+HttpRoutes::HttpRoutes(std::vector<std::shared_ptr<LogView>> logs, std::shared_ptr<TlogWitness> witness)
+    : logs_(std::move(logs)), witness_(std::move(witness)) {}
 
 HttpResponse HttpRoutes::Handle(const HttpRequest& request) const {
   std::string_view path = request.target;
   path = path.substr(0, path.find('?'));
   if (path.starts_with(kListingsRoot)) return Listings(request, path.substr(kListingsRoot.size()));
+  if (path == "/add-checkpoint") {
+    if (witness_ == nullptr) return Problem(404, "not-a-witness", "this node witnesses no log outside its federation");
+    if (request.method != "POST") return NotAllowed(request.method, "POST");
+    return witness_->AddCheckpoint(request.body);
+  }
   if (request.method != "GET" && request.method != "HEAD") return NotAllowed(request.method, "GET, HEAD");
   if (path == "/healthz") return Health();
   if (path == "/v1/logs") return Logs();

@@ -6,6 +6,7 @@
 //   GET /v1/logs                        the logs the node holds (JSON)
 //   GET /v1/listings/<kind>/<id>        is a subject listed, with proof (node/http_queries.h)
 //   POST /v1/listings/<kind>            the same for {"ids": [...]}
+//   POST /add-checkpoint                C2SP tlog-witness, if configured (node/tlog_witness.h)
 //   GET /tlog/<origin>/checkpoint       C2SP tlog-tiles, for the node's own log
 //   GET /tlog/<origin>/tile/<L>/<N>[.p/<W>]         and for every replica it
 //   GET /tlog/<origin>/tile/entries/<N>[.p/<W>]     holds
@@ -46,9 +47,12 @@ HttpResponse Problem(unsigned status, std::string_view code, std::string_view de
 // The URL path prefix of a log's tlog-tiles resources: "/tlog/<origin>/".
 std::string TlogPrefix(std::string_view origin);
 
+class TlogWitness;
+
 class HttpRoutes {
  public:
-  explicit HttpRoutes(std::vector<std::shared_ptr<LogView>> logs);
+  // `witness` may be null: the node witnesses no outside log.
+  explicit HttpRoutes(std::vector<std::shared_ptr<LogView>> logs, std::shared_ptr<TlogWitness> witness = nullptr);
 
   HttpResponse Handle(const HttpRequest& request) const;
 
@@ -59,6 +63,7 @@ class HttpRoutes {
   HttpResponse Health() const;
 
   std::vector<std::shared_ptr<LogView>> logs_;
+  std::shared_ptr<TlogWitness> witness_;
 };
 
 }  // namespace custos::node

@@ -1,19 +1,12 @@
 #include "ledger/tlog/checkpoint.h"
 
+#include "crypto/text.h"
+
 namespace custos {
 
 namespace {
 constexpr std::string_view kProofHeader = "c2sp.org/tlog-proof@v1";
 constexpr size_t kMaxProofHashes = 64;  // a tree of 2^64 leaves needs fewer
-
-// Splits off the next '\n'-terminated line; false if there is none.
-bool NextLine(std::string_view* text, std::string_view* line) {
-  size_t nl = text->find('\n');
-  if (nl == std::string_view::npos) return false;
-  *line = text->substr(0, nl);
-  text->remove_prefix(nl + 1);
-  return true;
-}
 
 Result<Hash> ParseHashLine(std::string_view line, const std::string& what) {
   auto bytes = Base64Decode(line);

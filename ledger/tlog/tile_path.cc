@@ -1,7 +1,8 @@
 #include "ledger/tlog/tile_path.h"
 
-#include <charconv>
 #include <cstdio>
+
+#include "ledger/tlog/checkpoint.h"
 
 namespace custos::merkle {
 
@@ -13,9 +14,7 @@ bool AllDigits(std::string_view s) {
 
 // A decimal number with no leading zero (or "0"), at most `max`.
 bool ParseCanonicalDecimal(std::string_view s, uint64_t max, uint64_t* out) {
-  if (!AllDigits(s) || (s.size() > 1 && s[0] == '0')) return false;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && end == s.data() + s.size() && *out <= max;
+  return ParseDecimal(s, out) && *out <= max;
 }
 
 // Splits off the element before the next '/' (or the rest).

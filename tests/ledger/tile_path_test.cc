@@ -11,6 +11,7 @@
 #include "ledger/log/log.h"
 #include "ledger/query/published.h"
 #include "ledger/tlog/merkle.h"
+#include "ledger/tlog/witness_request.h"
 #include "tests/ledger/log_test_util.h"
 
 namespace custos::merkle {
@@ -100,6 +101,33 @@ TEST(TilePath, NewTilesAreWhatGrowthAdds) {
   EXPECT_TRUE(NewTiles(70000, 70000).empty());
   for (uint64_t size : {1u, 255u, 256u, 257u, 65536u, 65537u}) {
     for (const TilePath& p : NewTiles(size - 1, size)) EXPECT_TRUE(TreeHasTile(size, p)) << size;
+  }
+}
+
+// The body of a tlog-witness add-checkpoint request, as the spec writes it.
+TEST(AddCheckpointBody, ParsesTheSpecsFormAndRefusesTheRest) {
+  const std::string note = "example.com/log\n20\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n\n— example.com/log Az3g\n";
+  const std::string hash = "PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=";
+  auto parsed = ParseAddCheckpoint("old 12\n" + hash + "\n" + hash + "\n\n" + note);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->old_size, 12u);
+  EXPECT_EQ(parsed->proof.size(), 2u);
+  EXPECT_EQ(parsed->checkpoint, note);
+  EXPECT_EQ(FormatAddCheckpoint(*parsed), "old 12\n" + hash + "\n" + hash + "\n\n" + note);
+  EXPECT_TRUE(ParseAddCheckpoint("old 0\n\n" + note).ok());
+  std::string many = "old 1\n";
+  for (int i = 0; i < 64; ++i) many += hash + "\n";
+  const std::pair<std::string, const char*> refused[] = {
+      {"old 012\n\n" + note, "leading zeros"},
+      {"new 1\n\n" + note, "\"old <size>\""},
+      {"old 1\n" + hash, "no empty line"},
+      {"old 1\nAAAA\n\n" + note, "proof line 1"},
+      {many + "\n" + note, "more than 63"},
+  };
+  for (const auto& [body, why] : refused) {
+    Status st = ParseAddCheckpoint(body).status();
+    EXPECT_EQ(st.code(), Status::Code::kInvalidArgument) << body;
+    EXPECT_NE(st.message().find(why), std::string::npos) << st.ToString();
   }
 }
 

@@ -14,6 +14,17 @@ IPB=suzhou-ipb.example/custos
 PSB=suzhou-psb.example/custos
 fed_init ipb "$IPB" ip-bureau psb "$PSB" public-security-bureau
 install -m 600 "$EXAMPLES/keys/officer.key" officer.key
+# psb witnesses a log outside the federation (node/tlog_witness.h), which the
+# Go client below plays, with a key of its own.
+check "goverify is built (golang-go, golang-golang-x-mod-dev)" [ -x "$GOVERIFY" ]
+OUTSIDE=outside.example/log
+read -r OUTSIDE_SKEY OUTSIDE_VKEY <<<"$("$GOVERIFY" gen-key "$OUTSIDE")"
+python3 - psb/node.json "$OUTSIDE" "$OUTSIDE_VKEY" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["tlogWitness"] = {"logs": [{"origin": sys.argv[2], "verifierKey": sys.argv[3]}]}
+json.dump(c, open(sys.argv[1], "w"))
+PY
 # ipb also publishes its tiles as files (node/tile_publisher.h), for nginx below.
 python3 - ipb/node.json <<'PY'
 import json, sys
@@ -44,7 +55,6 @@ eventually 60 "psb's replica holds ipb's $size entries" holds
 
 IPB_URL="$(fed_http ipb)/tlog/$IPB/"
 VKEY=$(fed_vkey ipb)
-check "goverify is built (golang-go, golang-golang-x-mod-dev)" [ -x "$GOVERIFY" ]
 expect 0 "Go's tlog proves every entry of ipb's log from ipb's tiles" -- "$GOVERIFY" tiles "$IPB_URL" "$VKEY"
 contains err.txt "$size entries proved from tiles" "all $size entries"
 # psb's replica can lag ipb's last note by a batch: the replica's own checkpoint is checked.
@@ -201,6 +211,20 @@ check "  one result per id: listed, a problem, not listed" \
 python3 -c 'import json; print(json.dumps({"ids": ["91350100M000100Y43"] * 1001}))' >big.json
 check "a batch of 1001 ids: 400" [ "$(curl_to big "$(fed_http ipb)/v1/listings/org" -X POST --data-binary @big.json)" = 400 ]
 check "a body that is not {\"ids\": [...]}: 400" [ "$(curl_to junk "$(fed_http ipb)/v1/listings/org" -X POST -d '[1]')" = 400 ]
+
+# C2SP tlog-witness: a client written from the spec (Go) drives psb's
+# /add-checkpoint through every answer the spec prescribes.
+PSB_WITNESS=$("$CUSTOS" key show --witness --key psb/node.key)
+expect 0 "a tlog-witness client drives psb: 200, 409, 422, 403, 404, 400 as the spec says" -- \
+  "$GOVERIFY" witness-client "$(fed_http psb)" "$OUTSIDE" "$OUTSIDE_SKEY" "$PSB_WITNESS"
+contains err.txt "ok old 5 with a consistency proof to 8: 200" "  a consistent checkpoint is cosigned"
+contains err.txt "ok a damaged consistency proof: 422" "  a damaged proof is refused"
+check "psb keeps what it cosigned in its data directory" grep -q "$OUTSIDE" psb/data/tlog-witness.json
+fed_stop psb
+check "psb restarts" fed_start psb
+expect 0 "after a restart psb still holds size 13 (409, text/x.tlog.size)" -- \
+  "$GOVERIFY" witness-client "$(fed_http psb)" "$OUTSIDE" "$OUTSIDE_SKEY" "$PSB_WITNESS" 13
+check "ipb witnesses no outside log: 404" [ "$(curl_to nw "$(fed_http ipb)/add-checkpoint" -X POST -d x)" = 404 ]
 
 # A tight rate limit: 1 request a second, bursts of 3.
 fed_stop ipb

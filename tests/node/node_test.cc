@@ -156,6 +156,24 @@ TEST(NodeConfigTest, HttpIsOptionalAndStrict) {
   ExpectError(parse(R"("h:1")"), "config n.json: http: must be a JSON object");
 }
 
+// "tlogWitness" names the outside logs the node witnesses; it needs "http".
+TEST(NodeConfigTest, TlogWitnessNamesLogsAndNeedsHttp) {
+  const std::string vkey = "test.example/log+d778c620+AeyRmb+we7lLJAh5Fs3z41LeyyeqSXaggsMzPUwi7JQe";
+  auto parse = [](const std::string& extra) {
+    return ParseNodeConfig(R"({"dataDir": "d", "listen": "h:1", "federationFile": "f", )" + extra + "}", "config n.json",
+                           "/d");
+  };
+  auto c = Must(parse(R"("http": {"listen": "h:2"}, "tlogWitness": {"logs": [{"origin": "test.example/log", "verifierKey": ")" +
+                      vkey + R"("}]})"),
+                "ParseNodeConfig");
+  ASSERT_TRUE(c.tlog_witness.has_value());
+  EXPECT_EQ(c.tlog_witness->logs.at(0).first, "test.example/log");
+  ExpectError(parse(R"("tlogWitness": {"logs": []})").status(), "tlogWitness: needs \"http\"");
+  ExpectError(parse(R"("http": {"listen": "h:2"}, "tlogWitness": {"logs": []})").status(), "tlogWitness.logs: must be a non-empty list");
+  ExpectError(parse(R"("http": {"listen": "h:2"}, "tlogWitness": {"logs": [{"origin": "o", "verifierKey": "x"}]})").status(),
+              "tlogWitness.logs[0].verifierKey:");
+}
+
 TEST(NodeConfigTest, DataDirInfoNamesOriginAndKey) {
   auto info = ParseDataDirInfo(R"({"format": 1, "origin": "o", "nodeKeyFile": "/k"})", "d/custos.json", "/srv/d");
   ASSERT_TRUE(info.ok());

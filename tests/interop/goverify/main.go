@@ -9,6 +9,9 @@
 //	goverify consistency VKEY OLDCHECKPOINT NEWCHECKPOINT PROOFFILE
 //	goverify cosignature WITNESS_VKEY NOTEFILE
 //	goverify tiles PREFIX_URL VKEY   (tiles.go: a log over HTTP, from tiles alone)
+//	goverify gen-key NAME            (witness.go: a note signer key pair)
+//	goverify witness-client URL ORIGIN SKEY WITNESS_VKEY [FIRST_OLD]
+//	                                 (witness.go: drives a C2SP tlog-witness)
 //
 // VKEY is a note verifier key "<name>+<hex id>+<base64(0x01 || pub)>".
 // PROOFFILE for inclusion is a c2sp.org/tlog-proof@v1 text; its entry's
@@ -63,6 +66,22 @@ func main() {
 	case "tiles":
 		needArgs(args, 2)
 		err = checkTiles(args[0], args[1])
+	case "gen-key":
+		needArgs(args, 1)
+		if err = genKey(args[0]); err == nil {
+			return
+		}
+	case "witness-client":
+		if len(args) != 4 && len(args) != 5 {
+			usage()
+		}
+		var first int64
+		if len(args) == 5 {
+			if first, err = parseDecimal(args[4]); err != nil {
+				usage()
+			}
+		}
+		err = witnessClient(args[0], args[1], args[2], args[3], first)
 	default:
 		usage()
 	}
@@ -78,7 +97,9 @@ func usage() {
 		"       goverify inclusion VKEY PROOFFILE ENTRYFILE\n"+
 		"       goverify consistency VKEY OLDCHECKPOINT NEWCHECKPOINT PROOFFILE\n"+
 		"       goverify cosignature WITNESS_VKEY NOTEFILE\n"+
-		"       goverify tiles PREFIX_URL VKEY")
+		"       goverify tiles PREFIX_URL VKEY\n"+
+		"       goverify gen-key NAME\n"+
+		"       goverify witness-client URL ORIGIN SKEY WITNESS_VKEY [FIRST_OLD]")
 	os.Exit(2)
 }
 
