@@ -1,8 +1,11 @@
-// custos key generate | key show
+// custos key generate | key show | key token
+#include <sodium.h>
+
 #include <iostream>
 
 #include "cli/command_line.h"
 #include "crypto/note.h"
+#include "crypto/sha256.h"
 
 namespace custos::cli {
 
@@ -29,6 +32,25 @@ int Generate(const std::string& name, const std::string& out, bool json) {
   Status st = WriteKeyFile(out, key);
   if (!st.ok()) return Fail(st.WithContext("--out"));
   PrintKey(key, json);
+  return kExitOk;
+}
+
+// A read token for the HTTP read plane: 32 random bytes as hex, shown once;
+// the node keeps only its SHA-256 (http.readTokens).
+int Token(const std::string& name, bool json) {
+  if (name.empty()) return Fail(Status::InvalidArgument("--name: give the client's name, e.g. credit-platform-a"));
+  uint8_t secret[32];
+  randombytes_buf(secret, sizeof secret);
+  const std::string token = HexEncode(ByteSpan(secret, sizeof secret));
+  sodium_memzero(secret, sizeof secret);
+  const std::string hash = HexEncode(Sha256::Digest(token).span());
+  if (json) {
+    PrintJson({{"name", name}, {"token", token}, {"sha256", hash}});
+    return kExitOk;
+  }
+  std::cout << "token: " << token << "\n"
+            << "give the token to " << name << " (it is shown only here); put this in the node's http.readTokens:\n"
+            << nlohmann::json{{"name", name}, {"sha256", hash}}.dump() << "\n";
   return kExitOk;
 }
 
@@ -59,6 +81,16 @@ void RegisterKeyCommands(CLI::App& app, Globals& globals, int& exit_code) {
   gen->add_option("--out", o->out, "Key file to create; never overwritten")->required();
   gen->add_flag("--json", globals.json, "Print name, verifierKey, publicKey and keyId as JSON");
   RunOffline(gen, globals, exit_code, [&globals, o] { return Generate(o->name, o->out, globals.json); });
+
+  auto* token = key->add_subcommand(
+      "token",
+      "Make a read token for a node's HTTP read plane (docs/http-api.md, \"Read tokens\"):\n"
+      "prints the token, for the client to send as \"Authorization: Bearer TOKEN\", and the\n"
+      "line for the node's http.readTokens, which holds only the token's SHA-256. Revoke it\n"
+      "by removing that line and restarting the node.");
+  token->add_option("--name", o->name, "Who the token is for, e.g. credit-platform-a")->required();
+  token->add_flag("--json", globals.json, "Print name, token and sha256 as JSON");
+  RunOffline(token, globals, exit_code, [&globals, o] { return Token(o->name, globals.json); });
 
   auto* show = key->add_subcommand("show", "Print the verifier key string of a key file");
   show->add_option("--key", o->key, "Key file")->required();

@@ -52,7 +52,7 @@ Result<HttpConfig> ParseHttp(const ObjectReader& parent, const std::string& labe
   if (!object.is_object()) return parent.Error("http", "must be a JSON object");
   ObjectReader r(object, label, "http.");
   CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"listen", "maxConnections", "maxHeaderBytes", "maxBodyBytes", "timeoutSeconds",
-                                      "requestsPerSecond", "burst", "threads"}));
+                                      "requestsPerSecond", "burst", "threads", "readTokens", "publicListings"}));
   HttpConfig h;
   CUSTOS_ASSIGN_OR_RETURN(std::string listen, r.String("listen"));
   CUSTOS_ASSIGN_OR_RETURN(h.listen, ParseHostPort(listen, label + ": http.listen", /*allow_port_zero=*/true));
@@ -63,6 +63,26 @@ Result<HttpConfig> ParseHttp(const ObjectReader& parent, const std::string& labe
   CUSTOS_ASSIGN_OR_RETURN(h.requests_per_second, r.Whole("requestsPerSecond", h.requests_per_second, 0, 1000000));
   CUSTOS_ASSIGN_OR_RETURN(h.burst, r.Whole("burst", h.burst, 1, 1000000));
   CUSTOS_ASSIGN_OR_RETURN(h.threads, r.Whole("threads", h.threads, 1, 64));
+  if (r.Has("publicListings")) {
+    if (!r.Get("publicListings").is_boolean()) return r.Error("publicListings", "must be true or false");
+    h.public_listings = r.Get("publicListings").get<bool>();
+  }
+  if (r.Has("readTokens")) {
+    const json& tokens = r.Get("readTokens");
+    if (!tokens.is_array()) return r.Error("readTokens", "must be a list of {\"name\", \"sha256\"}");
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      const std::string at = "readTokens[" + std::to_string(i) + "]";
+      if (!tokens[i].is_object()) return r.Error(at, "must be a JSON object");
+      ObjectReader t(tokens[i], label, "http." + at + ".");
+      CUSTOS_RETURN_IF_ERROR(t.OnlyKnown({"name", "sha256"}));
+      CUSTOS_ASSIGN_OR_RETURN(std::string name, t.String("name"));
+      CUSTOS_ASSIGN_OR_RETURN(std::string hex, t.String("sha256"));
+      auto bytes = HexDecode(hex);
+      auto hash = bytes ? Hash::FromSpan(*bytes) : std::nullopt;
+      if (!hash) return t.Error("sha256", "must be 64 hex digits (the SHA-256 of the token; custos key token prints it)");
+      h.read_tokens.emplace_back(name, *hash);
+    }
+  }
   return h;
 }
 

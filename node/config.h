@@ -73,6 +73,10 @@ struct HttpConfig {
   uint32_t requests_per_second = 100;   // "requestsPerSecond", 0 (no limit)..1000000: per client address; more: 429
   uint32_t burst = 200;                 // "burst", 1..1000000: requests a quiet client may send at once
   uint32_t threads = 1;                 // "threads", 1..64: threads serving requests
+  // "readTokens": [{"name", "sha256"}]: the SHA-256 (hex) of each read token
+  // a client may present as "Authorization: Bearer <token>" (custos key token).
+  std::vector<std::pair<std::string, Hash>> read_tokens;
+  bool public_listings = true;          // "publicListings": listing checks without a token
 };
 
 // Static publishing (node/tile_publisher.h; docs/http-api.md): every log as

@@ -145,7 +145,9 @@ class Node {
       KJ_ASSERT(st.ok(), st.ToString().c_str());
     }
     if (config.http) {
-      http_ = std::make_unique<HttpServer>(*config.http, std::make_shared<HttpRoutes>(logs_.All(), witness), logger);
+      HttpAccess access{config.http->read_tokens, config.http->public_listings};
+      http_ = std::make_unique<HttpServer>(
+          *config.http, std::make_shared<HttpRoutes>(logs_.All(), witness, std::move(access)), logger);
     }
     if (config.publish) {
       publisher_ = std::make_unique<TilePublisher>(config.publish->directory, logs_.All(),

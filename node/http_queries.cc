@@ -4,6 +4,11 @@
 
 #include "ledger/listings/listing_check.h"
 #include "ledger/listings/listings_state.h"
+#include "ledger/storage/store.h"
+#include "ledger/tlog/checkpoint.h"
+#include "ledger/tlog/merkle.h"
+#include "schema/canonical.h"
+#include "schema/json.h"
 
 namespace custos::node {
 
@@ -92,7 +97,96 @@ HttpResponse JsonResponse(const json& j) {
                       j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n", {}};
 }
 
+json Hashes(const std::vector<Hash>& hashes) {
+  json out = json::array();
+  for (const auto& h : hashes) out.push_back(B64(h.span()));
+  return out;
+}
+
+// The tree size `size` names (default: the latest checkpoint's) and the
+// cosigned checkpoint of that size.
+Result<std::pair<uint64_t, std::string>> CheckpointFor(const LogView& log, std::optional<uint64_t> size) {
+  if (!size) {
+    const std::string latest = log.checkpoint();
+    auto note = Note::Parse(latest);
+    auto cp = note.ok() ? Checkpoint::Parse(note->text) : Result<Checkpoint>(note.status());
+    if (!cp.ok()) return Status::NotFound("log " + log.origin() + " has no checkpoint yet");
+    return std::make_pair(cp->size, latest);
+  }
+  auto note = log.stored().CosignedCheckpointAt(*size);
+  if (!note.ok()) {
+    if (note.status().code() == Status::Code::kNotFound) {
+      return Status::NotFound("log " + log.origin() + " has no checkpoint of size " + std::to_string(*size) +
+                              "; leave out size for the latest");
+    }
+    return note.status();
+  }
+  return std::make_pair(*size, std::move(note).value());
+}
+
+HttpResponse FromStatus(const Status& status) {
+  switch (status.code()) {
+    case Status::Code::kNotFound: return Problem(404, "not-found", status.message());
+    case Status::Code::kInvalidArgument: return Problem(400, "bad-request", status.message());
+    case Status::Code::kCorruption: return Problem(500, "damaged-store", status.message());
+    default: return Problem(500, "internal", status.ToString());
+  }
+}
+
 }  // namespace
+
+HttpResponse EntryAnswer(const LogView& log, uint64_t index, std::optional<uint64_t> size) {
+  auto at = CheckpointFor(log, size);
+  if (!at.ok()) return FromStatus(at.status());
+  const auto& [tree_size, checkpoint] = *at;
+  if (index >= tree_size) {
+    return Problem(404, "not-found", "entry " + std::to_string(index) + " is not below the tree size " +
+                                         std::to_string(tree_size));
+  }
+  auto entry = log.Entry(index);
+  if (!entry.ok()) return FromStatus(entry.status());
+  auto proof = log.InclusionProof(index, tree_size);
+  if (!proof.ok()) return FromStatus(proof.status());
+  auto parsed = schema::ReadCanonical<schema::LogEntry>(*entry, schema::kMaxEntryBytes, "entry");
+  if (!parsed.ok()) return Problem(500, "damaged-store", parsed.status().message());
+  return JsonResponse(json{{"origin", log.origin()},
+                           {"index", index},
+                           {"entry", B64(*entry)},
+                           {"leafHash", B64(merkle::LeafHash(*entry).span())},
+                           {"decoded", json::parse(schema::LogEntryToJson(parsed->get()))},
+                           {"treeSize", tree_size},
+                           {"inclusionProof", Hashes(*proof)},
+                           {"checkpoint", checkpoint}});
+}
+
+HttpResponse ConsistencyAnswer(const LogView& log, uint64_t old_size, std::optional<uint64_t> size) {
+  auto at = CheckpointFor(log, size);
+  if (!at.ok()) return FromStatus(at.status());
+  const auto& [tree_size, checkpoint] = *at;
+  if (old_size > tree_size) {
+    return Problem(400, "bad-request", "old " + std::to_string(old_size) + " is above the size " +
+                                           std::to_string(tree_size));
+  }
+  auto proof = log.ConsistencyProof(old_size, tree_size);
+  if (!proof.ok()) return FromStatus(proof.status());
+  return JsonResponse(json{{"origin", log.origin()},
+                           {"old", old_size},
+                           {"treeSize", tree_size},
+                           {"consistencyProof", Hashes(*proof)},
+                           {"checkpoint", checkpoint}});
+}
+
+HttpResponse StatusAnswer(const std::vector<std::shared_ptr<LogView>>& logs) {
+  json out = json::array();
+  for (const auto& log : logs) {
+    out.push_back({{"origin", log->origin()},
+                   {"role", log->role() == LogRole::kOwn ? "own" : "replica"},
+                   {"size", log->size()},
+                   {"checkpoint", log->checkpoint()}});
+  }
+  const bool damaged = !logs.empty() && !logs.front()->stored().store().damage().ok();
+  return JsonResponse(json{{"logs", out}, {"storeDamaged", damaged}});
+}
 
 HttpResponse ListingLookup(const std::vector<std::shared_ptr<LogView>>& logs, std::string_view kind,
                            std::string_view id, int64_t now_ms) {

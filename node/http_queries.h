@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -31,5 +32,20 @@ HttpResponse ListingLookup(const std::vector<std::shared_ptr<LogView>>& logs, st
 // not such an object.
 HttpResponse ListingBatch(const std::vector<std::shared_ptr<LogView>>& logs, std::string_view kind,
                           std::string_view body, int64_t now_ms);
+
+// GET /v1/logs/<origin>/entries/<index>[?size=N]: the entry (canonical bytes
+// and as JSON), its leaf hash, its RFC 9162 inclusion proof to the tree of
+// size N (default: the latest checkpoint's) and that checkpoint with the
+// cosignatures the node holds. 404 if the entry or a checkpoint of that size
+// is not there.
+HttpResponse EntryAnswer(const LogView& log, uint64_t index, std::optional<uint64_t> size);
+
+// GET /v1/logs/<origin>/consistency?old=M[&size=N]: the RFC 9162 consistency
+// proof from M to N (default: the latest checkpoint's size) and the
+// checkpoint of size N. 400 if M > N.
+HttpResponse ConsistencyAnswer(const LogView& log, uint64_t old_size, std::optional<uint64_t> size);
+
+// GET /v1/status: every log held, with its size and latest checkpoint.
+HttpResponse StatusAnswer(const std::vector<std::shared_ptr<LogView>>& logs);
 
 }  // namespace custos::node

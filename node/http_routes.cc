@@ -1,13 +1,16 @@
 #include "node/http_routes.h"
 
 #include <nlohmann/json.hpp>
+#include <sodium.h>
 
 #include <cctype>
 #include <chrono>
 #include <optional>
 
+#include "crypto/sha256.h"
 #include "ledger/query/published.h"
 #include "ledger/storage/store.h"
+#include "ledger/tlog/checkpoint.h"
 #include "ledger/tlog/tile_path.h"
 #include "node/http_queries.h"
 #include "node/tlog_witness.h"
@@ -60,7 +63,7 @@ HttpResponse FromStatus(const Status& status) {
 
 HttpResponse Problem(unsigned status, std::string_view code, std::string_view detail) {
   static const std::pair<unsigned, const char*> kTitles[] = {
-      {400, "Bad Request"}, {403, "Forbidden"}, {404, "Not Found"}, {405, "Method Not Allowed"},
+      {400, "Bad Request"}, {401, "Unauthorized"}, {403, "Forbidden"}, {404, "Not Found"}, {405, "Method Not Allowed"},
       {413, "Content Too Large"}, {422, "Unprocessable Content"},
       {429, "Too Many Requests"}, {431, "Request Header Fields Too Large"}, {500, "Internal Server Error"},
       {503, "Service Unavailable"}};
@@ -79,12 +82,61 @@ HttpResponse Problem(unsigned status, std::string_view code, std::string_view de
 
 std::string TlogPrefix(std::string_view origin) { return std::string(kTlogRoot) + std::string(origin) + "/"; }
 
-HttpRoutes::HttpRoutes(std::vector<std::shared_ptr<LogView>> logs, std::shared_ptr<TlogWitness> witness)
-    : logs_(std::move(logs)), witness_(std::move(witness)) {}
+HttpRoutes::HttpRoutes(std::vector<std::shared_ptr<LogView>> logs, std::shared_ptr<TlogWitness> witness,
+                       HttpAccess access)
+    : logs_(std::move(logs)), witness_(std::move(witness)), access_(std::move(access)) {}
+
+void HttpRoutes::Count(unsigned status) const {
+  std::lock_guard lock(counts_mu_);
+  ++counts_[status];
+}
 
 HttpResponse HttpRoutes::Handle(const HttpRequest& request) const {
+  HttpResponse response = Route(request);
+  Count(response.status);
+  return response;
+}
+
+std::optional<std::string> HttpRoutes::Reader(const HttpRequest& request) const {
+  std::string_view header = request.authorization;
+  if (!header.starts_with("Bearer ")) return std::nullopt;
+  const Hash presented = Sha256::Digest(header.substr(7));
+  for (const auto& [name, hash] : access_.read_tokens) {
+    if (sodium_memcmp(hash.bytes.data(), presented.bytes.data(), Hash::kSize) == 0) return name;
+  }
+  return std::nullopt;
+}
+
+const LogView* HttpRoutes::FindLog(std::string_view path, std::string_view root, size_t* prefix_length) const {
+  // The longest origin that prefixes the path (an origin may hold '/').
+  const LogView* found = nullptr;
+  *prefix_length = 0;
+  for (const auto& log : logs_) {
+    const std::string prefix = std::string(root) + log->origin() + "/";
+    if (path.starts_with(prefix) && prefix.size() > *prefix_length) {
+      found = log.get();
+      *prefix_length = prefix.size();
+    }
+  }
+  return found;
+}
+
+HttpResponse HttpRoutes::Route(const HttpRequest& request) const {
   std::string_view path = request.target;
-  path = path.substr(0, path.find('?'));
+  const size_t question = path.find('?');
+  const std::string_view query = question == std::string_view::npos ? "" : path.substr(question + 1);
+  path = path.substr(0, question);
+  const bool needs_token = path == "/v1/status" || path == "/metrics" ||
+                           (path.starts_with("/v1/logs/") && path != "/v1/logs/") ||
+                           (path.starts_with(kListingsRoot) && !access_.public_listings);
+  if (needs_token && !Reader(request)) {
+    HttpResponse r = Problem(401, "unauthorized",
+                             access_.read_tokens.empty()
+                                 ? "this needs a read token, and the node has none configured (http.readTokens)"
+                                 : "this needs a read token: Authorization: Bearer <token>");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"custos\"");
+    return r;
+  }
   if (path.starts_with(kListingsRoot)) return Listings(request, path.substr(kListingsRoot.size()));
   if (path == "/add-checkpoint") {
     if (witness_ == nullptr) return Problem(404, "not-a-witness", "this node witnesses no log outside its federation");
@@ -94,19 +146,14 @@ HttpResponse HttpRoutes::Handle(const HttpRequest& request) const {
   if (request.method != "GET" && request.method != "HEAD") return NotAllowed(request.method, "GET, HEAD");
   if (path == "/healthz") return Health();
   if (path == "/v1/logs") return Logs();
+  if (path == "/v1/status") return StatusAnswer(logs_);
+  if (path == "/metrics") return Metrics();
+  if (path.starts_with("/v1/logs/")) return LogQuery(path, query);
   if (path.starts_with(kTlogRoot)) {
-    // The longest origin that prefixes the path (an origin may hold '/').
-    const LogView* found = nullptr;
-    size_t found_length = 0;
-    for (const auto& log : logs_) {
-      const std::string prefix = TlogPrefix(log->origin());
-      if (path.starts_with(prefix) && prefix.size() > found_length) {
-        found = log.get();
-        found_length = prefix.size();
-      }
-    }
+    size_t prefix = 0;
+    const LogView* found = FindLog(path, kTlogRoot, &prefix);
     if (found == nullptr) return Problem(404, "unknown-log", "this node holds no log whose origin begins the path");
-    return Tlog(*found, path.substr(found_length));
+    return Tlog(*found, path.substr(prefix));
   }
   return Problem(404, "not-found", "no resource at " + std::string(path) + " (docs/http-api.md lists them)");
 }
@@ -126,6 +173,65 @@ HttpResponse HttpRoutes::Listings(const HttpRequest& request, std::string_view r
   auto id = PercentDecode(rest.substr(slash + 1));
   if (!id) return Problem(400, "invalid-id", "id: a bad percent-encoding");
   return ListingLookup(logs_, rest.substr(0, slash), *id, now);
+}
+
+HttpResponse HttpRoutes::LogQuery(std::string_view path, std::string_view query) const {
+  size_t prefix = 0;
+  const LogView* log = FindLog(path, "/v1/logs/", &prefix);
+  if (log == nullptr) return Problem(404, "unknown-log", "this node holds no log whose origin begins the path");
+  const std::string_view rest = path.substr(prefix);
+  auto param = [&](std::string_view name) -> std::optional<std::string_view> {
+    std::string_view q = query;
+    while (!q.empty()) {
+      const size_t amp = q.find('&');
+      std::string_view pair = q.substr(0, amp);
+      if (pair.starts_with(name) && pair.size() > name.size() && pair[name.size()] == '=') {
+        return pair.substr(name.size() + 1);
+      }
+      q.remove_prefix(amp == std::string_view::npos ? q.size() : amp + 1);
+    }
+    return std::nullopt;
+  };
+  std::optional<uint64_t> size;
+  if (auto s = param("size")) {
+    uint64_t n = 0;
+    if (!ParseDecimal(*s, &n)) return Problem(400, "bad-request", "size: not a decimal number");
+    size = n;
+  }
+  if (rest.starts_with("entries/")) {
+    uint64_t index = 0;
+    if (!ParseDecimal(rest.substr(8), &index)) return Problem(400, "bad-request", "the entry index is not a decimal number");
+    return EntryAnswer(*log, index, size);
+  }
+  if (rest == "consistency") {
+    uint64_t old = 0;
+    auto o = param("old");
+    if (!o || !ParseDecimal(*o, &old)) return Problem(400, "bad-request", "old: give ?old=N, a decimal number");
+    return ConsistencyAnswer(*log, old, size);
+  }
+  return Problem(404, "not-found", "a log answers entries/<index> and consistency?old=N");
+}
+
+HttpResponse HttpRoutes::Metrics() const {
+  std::string out =
+      "# HELP custos_http_responses_total HTTP responses of the read plane, by status code.\n"
+      "# TYPE custos_http_responses_total counter\n";
+  {
+    std::lock_guard lock(counts_mu_);
+    for (const auto& [status, n] : counts_) {
+      out += "custos_http_responses_total{code=\"" + std::to_string(status) + "\"} " + std::to_string(n) + "\n";
+    }
+  }
+  out += "# HELP custos_log_entries Entries of a log held by this node.\n# TYPE custos_log_entries gauge\n";
+  for (const auto& log : logs_) {
+    out += "custos_log_entries{origin=\"" + log->origin() + "\",role=\"" +
+           (log->role() == LogRole::kOwn ? "own" : "replica") + "\"} " + std::to_string(log->size()) + "\n";
+  }
+  out += "# HELP custos_store_damaged 1 if the store found damage (docs/operations.md).\n"
+         "# TYPE custos_store_damaged gauge\n";
+  const bool damaged = !logs_.empty() && !logs_.front()->stored().store().damage().ok();
+  out += std::string("custos_store_damaged ") + (damaged ? "1" : "0") + "\n";
+  return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", "no-store", std::move(out), {}};
 }
 
 HttpResponse HttpRoutes::Tlog(const LogView& log, std::string_view resource) const {

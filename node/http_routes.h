@@ -7,6 +7,11 @@
 //   GET /v1/listings/<kind>/<id>        is a subject listed, with proof (node/http_queries.h)
 //   POST /v1/listings/<kind>            the same for {"ids": [...]}
 //   POST /add-checkpoint                C2SP tlog-witness, if configured (node/tlog_witness.h)
+//   with a read token (Authorization: Bearer):
+//   GET /v1/status                      the logs held, their sizes and checkpoints
+//   GET /v1/logs/<origin>/entries/<i>[?size=N]     an entry, its inclusion proof, the checkpoint
+//   GET /v1/logs/<origin>/consistency?old=M[&size=N]   a consistency proof
+//   GET /metrics                        Prometheus text: requests by status, log sizes
 //   GET /tlog/<origin>/checkpoint       C2SP tlog-tiles, for the node's own log
 //   GET /tlog/<origin>/tile/<L>/<N>[.p/<W>]         and for every replica it
 //   GET /tlog/<origin>/tile/entries/<N>[.p/<W>]     holds
@@ -16,12 +21,16 @@
 // LogView is thread-safe.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "crypto/bytes.h"
 #include "node/log_view.h"
 
 namespace custos::node {
@@ -30,6 +39,14 @@ struct HttpRequest {
   std::string method;  // "GET", "HEAD", …
   std::string target;  // origin-form: path, then an optional "?query"
   std::string body;
+  std::string authorization;  // the Authorization header, if any
+};
+
+// Who may read what: the read tokens (by the SHA-256 of each) and whether
+// listing checks are public. Checkpoints, tiles, /v1/logs and /healthz are.
+struct HttpAccess {
+  std::vector<std::pair<std::string, Hash>> read_tokens;  // name, SHA-256 of the token
+  bool public_listings = true;
 };
 
 struct HttpResponse {
@@ -52,18 +69,32 @@ class TlogWitness;
 class HttpRoutes {
  public:
   // `witness` may be null: the node witnesses no outside log.
-  explicit HttpRoutes(std::vector<std::shared_ptr<LogView>> logs, std::shared_ptr<TlogWitness> witness = nullptr);
+  explicit HttpRoutes(std::vector<std::shared_ptr<LogView>> logs, std::shared_ptr<TlogWitness> witness = nullptr,
+                      HttpAccess access = {});
 
+  // Answers and counts the request (for /metrics).
   HttpResponse Handle(const HttpRequest& request) const;
+  // Counts a response the server made itself (429, 431, 413, 400, 503).
+  void Count(unsigned status) const;
 
  private:
+  HttpResponse Route(const HttpRequest& request) const;
+  // The name of the read token the request carries; nullopt if none is valid.
+  std::optional<std::string> Reader(const HttpRequest& request) const;
+  HttpResponse LogQuery(std::string_view path, std::string_view query) const;
+  HttpResponse Metrics() const;
   HttpResponse Listings(const HttpRequest& request, std::string_view rest) const;
   HttpResponse Tlog(const LogView& log, std::string_view resource) const;
   HttpResponse Logs() const;
   HttpResponse Health() const;
 
+  const LogView* FindLog(std::string_view path, std::string_view root, size_t* prefix_length) const;
+
   std::vector<std::shared_ptr<LogView>> logs_;
   std::shared_ptr<TlogWitness> witness_;
+  HttpAccess access_;
+  mutable std::mutex counts_mu_;
+  mutable std::map<unsigned, uint64_t> counts_;  // responses by status; guarded by counts_mu_
 };
 
 }  // namespace custos::node

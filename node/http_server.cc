@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
@@ -148,7 +149,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!counted_) {
       HttpResponse busy = Problem(503, "too-many-connections", "the node has as many connections open as it takes; retry");
       busy.headers.emplace_back("Retry-After", "1");
-      Send(std::move(busy), /*close=*/true, /*head=*/false);
+      Refuse(std::move(busy));
       return;
     }
     Read();
@@ -171,19 +172,17 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     if (ec == http::error::header_limit) {
-      Send(Problem(431, "headers-too-large",
-                   "the request line and headers exceed " + std::to_string(server_.config().max_header_bytes) + " bytes"),
-           true, false);
+      Refuse(Problem(431, "headers-too-large",
+                     "the request line and headers exceed " + std::to_string(server_.config().max_header_bytes) + " bytes"));
       return;
     }
     if (ec == http::error::body_limit) {
-      Send(Problem(413, "body-too-large",
-                   "the request body exceeds " + std::to_string(server_.config().max_body_bytes) + " bytes"),
-           true, false);
+      Refuse(Problem(413, "body-too-large",
+                     "the request body exceeds " + std::to_string(server_.config().max_body_bytes) + " bytes"));
       return;
     }
     if (ec) {
-      Send(Problem(400, "malformed-request", "not an HTTP/1.1 request: " + ec.message()), true, false);
+      Refuse(Problem(400, "malformed-request", "not an HTTP/1.1 request: " + ec.message()));
       return;
     }
     const auto& request = parser_->get();
@@ -193,13 +192,21 @@ class Session : public std::enable_shared_from_this<Session> {
       response = Problem(429, "rate-limited", "more than " + std::to_string(server_.config().requests_per_second) +
                                                   " requests a second from " + client_ + "; retry");
       response.headers.emplace_back("Retry-After", "1");
+      server_.routes().Count(429);
     } else {
-      response = server_.routes().Handle(
-          HttpRequest{std::string(request.method_string()), std::string(request.target()), request.body()});
+      response = server_.routes().Handle(HttpRequest{std::string(request.method_string()),
+                                                     std::string(request.target()), request.body(),
+                                                     std::string(request[http::field::authorization])});
     }
     server_.logger().debug("http {} {} {} {}", client_, std::string(request.method_string()),
                            std::string(request.target()), response.status);
     Send(std::move(response), !request.keep_alive(), head);
+  }
+
+  // Sends a response the routes did not make (they count their own).
+  void Refuse(HttpResponse r) {
+    server_.routes().Count(r.status);
+    Send(std::move(r), /*close=*/true, /*head=*/false);
   }
 
   void Send(HttpResponse r, bool close, bool head) {
@@ -224,10 +231,25 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // Ends the connection: no more to send, then what the client still sends
+  // is read and dropped (for at most a second) before the socket closes.
+  // Closing with unread bytes would reset the connection, and a client still
+  // sending an oversized request could lose the 413/431 answer to the reset.
   void Close() {
     boost::system::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.close();
+    stream_.expires_after(std::chrono::seconds(1));
+    Drain();
+  }
+
+  void Drain() {
+    stream_.async_read_some(asio::buffer(drain_), [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) {
+        self->stream_.close();
+        return;
+      }
+      self->Drain();
+    });
   }
 
   beast::tcp_stream stream_;
@@ -237,6 +259,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool counted_ = false;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::array<char, 4096> drain_;
   http::response<http::string_body> response_;
 };
 
