@@ -124,29 +124,20 @@ Result<std::pair<uint64_t, std::string>> CheckpointFor(const LogView& log, std::
   return std::make_pair(*size, std::move(note).value());
 }
 
-HttpResponse FromStatus(const Status& status) {
-  switch (status.code()) {
-    case Status::Code::kNotFound: return Problem(404, "not-found", status.message());
-    case Status::Code::kInvalidArgument: return Problem(400, "bad-request", status.message());
-    case Status::Code::kCorruption: return Problem(500, "damaged-store", status.message());
-    default: return Problem(500, "internal", status.ToString());
-  }
-}
-
 }  // namespace
 
 HttpResponse EntryAnswer(const LogView& log, uint64_t index, std::optional<uint64_t> size) {
   auto at = CheckpointFor(log, size);
-  if (!at.ok()) return FromStatus(at.status());
+  if (!at.ok()) return ProblemFromStatus(at.status());
   const auto& [tree_size, checkpoint] = *at;
   if (index >= tree_size) {
     return Problem(404, "not-found", "entry " + std::to_string(index) + " is not below the tree size " +
                                          std::to_string(tree_size));
   }
   auto entry = log.Entry(index);
-  if (!entry.ok()) return FromStatus(entry.status());
+  if (!entry.ok()) return ProblemFromStatus(entry.status());
   auto proof = log.InclusionProof(index, tree_size);
-  if (!proof.ok()) return FromStatus(proof.status());
+  if (!proof.ok()) return ProblemFromStatus(proof.status());
   auto parsed = schema::ReadCanonical<schema::LogEntry>(*entry, schema::kMaxEntryBytes, "entry");
   if (!parsed.ok()) return Problem(500, "damaged-store", parsed.status().message());
   return JsonResponse(json{{"origin", log.origin()},
@@ -161,14 +152,14 @@ HttpResponse EntryAnswer(const LogView& log, uint64_t index, std::optional<uint6
 
 HttpResponse ConsistencyAnswer(const LogView& log, uint64_t old_size, std::optional<uint64_t> size) {
   auto at = CheckpointFor(log, size);
-  if (!at.ok()) return FromStatus(at.status());
+  if (!at.ok()) return ProblemFromStatus(at.status());
   const auto& [tree_size, checkpoint] = *at;
   if (old_size > tree_size) {
     return Problem(400, "bad-request", "old " + std::to_string(old_size) + " is above the size " +
                                            std::to_string(tree_size));
   }
   auto proof = log.ConsistencyProof(old_size, tree_size);
-  if (!proof.ok()) return FromStatus(proof.status());
+  if (!proof.ok()) return ProblemFromStatus(proof.status());
   return JsonResponse(json{{"origin", log.origin()},
                            {"old", old_size},
                            {"treeSize", tree_size},

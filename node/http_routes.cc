@@ -49,15 +49,6 @@ std::optional<std::string> PercentDecode(std::string_view s) {
   return out;
 }
 
-HttpResponse FromStatus(const Status& status) {
-  switch (status.code()) {
-    case Status::Code::kNotFound: return Problem(404, "not-found", status.message());
-    case Status::Code::kInvalidArgument: return Problem(400, "bad-request", status.message());
-    case Status::Code::kCorruption: return Problem(500, "damaged-store", status.message());
-    case Status::Code::kFailedPrecondition: return Problem(500, "cannot-serve", status.message());
-    default: return Problem(500, "internal", status.ToString());
-  }
-}
 
 }  // namespace
 
@@ -78,6 +69,16 @@ HttpResponse Problem(unsigned status, std::string_view code, std::string_view de
                       {"code", std::string(code)}};
   return HttpResponse{status, "application/problem+json", "no-store",
                       j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", {}};
+}
+
+HttpResponse ProblemFromStatus(const Status& status) {
+  switch (status.code()) {
+    case Status::Code::kNotFound: return Problem(404, "not-found", status.message());
+    case Status::Code::kInvalidArgument: return Problem(400, "bad-request", status.message());
+    case Status::Code::kCorruption: return Problem(500, "damaged-store", status.message());
+    case Status::Code::kFailedPrecondition: return Problem(500, "cannot-serve", status.message());
+    default: return Problem(500, "internal", status.ToString());
+  }
 }
 
 std::string TlogPrefix(std::string_view origin) { return std::string(kTlogRoot) + std::string(origin) + "/"; }
@@ -246,7 +247,7 @@ HttpResponse HttpRoutes::Tlog(const LogView& log, std::string_view resource) con
     return Problem(400, "bad-tile-path", path.status().message());
   }
   auto bytes = query::ReadTileResource(log.stored(), log.size(), *path);
-  if (!bytes.ok()) return FromStatus(bytes.status());
+  if (!bytes.ok()) return ProblemFromStatus(bytes.status());
   return HttpResponse{200, "application/octet-stream", std::string(kImmutable), std::move(bytes).value(), {}};
 }
 

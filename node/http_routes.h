@@ -61,6 +61,11 @@ struct HttpResponse {
 // "detail", "code"}, not cached.
 HttpResponse Problem(unsigned status, std::string_view code, std::string_view detail);
 
+// A failed read as a problem: NotFound 404 not-found, InvalidArgument 400
+// bad-request, Corruption 500 damaged-store, FailedPrecondition 500
+// cannot-serve, anything else 500 internal.
+HttpResponse ProblemFromStatus(const Status& status);
+
 // The URL path prefix of a log's tlog-tiles resources: "/tlog/<origin>/".
 std::string TlogPrefix(std::string_view origin);
 

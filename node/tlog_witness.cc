@@ -23,7 +23,7 @@ using nlohmann::json;
 constexpr size_t kMaxStateFileBytes = 16 << 20;
 
 // Syncs a file or directory to disk.
-Status Sync(const std::string& path) {
+Status SyncPath(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY);
   if (fd < 0) return Status::IOError("cannot open " + path + " to sync it");
   int rc = ::fsync(fd);
@@ -76,11 +76,11 @@ Status TlogWitness::Save(const std::map<std::string, Held>& held) const {
     out.close();
     if (!out) return Status::IOError("cannot write " + aside);
   }
-  CUSTOS_RETURN_IF_ERROR(Sync(aside));
+  CUSTOS_RETURN_IF_ERROR(SyncPath(aside));
   std::error_code ec;
   std::filesystem::rename(aside, state_file_, ec);
   if (ec) return Status::IOError("cannot rename " + aside + ": " + ec.message());
-  return Sync(std::filesystem::path(state_file_).parent_path().string());
+  return SyncPath(std::filesystem::path(state_file_).parent_path().string());
 }
 
 std::string TlogWitness::VerifierKey() const {
