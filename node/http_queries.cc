@@ -4,6 +4,7 @@
 
 #include "ledger/listings/listing_check.h"
 #include "ledger/listings/listings_state.h"
+#include "ledger/query/bundle.h"
 #include "ledger/storage/store.h"
 #include "ledger/tlog/checkpoint.h"
 #include "ledger/tlog/merkle.h"
@@ -165,6 +166,24 @@ HttpResponse ConsistencyAnswer(const LogView& log, uint64_t old_size, std::optio
                            {"treeSize", tree_size},
                            {"consistencyProof", Hashes(*proof)},
                            {"checkpoint", checkpoint}});
+}
+
+HttpResponse EvidenceAnswer(const std::vector<std::shared_ptr<LogView>>& logs, std::string_view algorithm,
+                            std::string_view hex_digest) {
+  auto alg = bundle::ParseDigestAlgorithm(algorithm);
+  if (!alg) return Problem(400, "bad-request", "algorithm: \"" + std::string(algorithm) + "\" is not sha256 or sm3");
+  auto digest = HexDecode(hex_digest);
+  if (!digest || digest->size() != Hash::kSize) return Problem(400, "bad-request", "digest: not 64 hex digits");
+  if (logs.empty()) return Problem(404, "not-found", "this node holds no log");
+  std::vector<const StoredLog*> stored;
+  for (const auto& log : logs) stored.push_back(&log->stored());
+  const int64_t now = stored.front()->store().clock().NowMillis();
+  auto built = bundle::BuildEvidenceBundle(stored, *alg, *digest, logs.front()->origin(), now);
+  if (!built.ok()) return ProblemFromStatus(built.status());
+  HttpResponse r{200, "application/octet-stream", "no-store", std::string(AsString(*built)), {}};
+  r.headers.emplace_back("Content-Disposition",
+                         "attachment; filename=\"evidence-" + std::string(hex_digest.substr(0, 12)) + ".bundle\"");
+  return r;
 }
 
 HttpResponse StatusAnswer(const std::vector<std::shared_ptr<LogView>>& logs) {

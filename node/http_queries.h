@@ -45,6 +45,14 @@ HttpResponse EntryAnswer(const LogView& log, uint64_t index, std::optional<uint6
 // checkpoint of size N. 400 if M > N.
 HttpResponse ConsistencyAnswer(const LogView& log, uint64_t old_size, std::optional<uint64_t> size);
 
+// GET /v1/evidence/<algorithm>/<hex digest>: the evidence bundle of a
+// content digest (ledger/query/bundle.h) from every log held, as the
+// canonical EvidenceBundle bytes that `custos verify --bundle` checks
+// offline (application/octet-stream). 404 if no log registered the digest;
+// 400 for an unknown algorithm or a digest that is not 64 hex digits.
+HttpResponse EvidenceAnswer(const std::vector<std::shared_ptr<LogView>>& logs, std::string_view algorithm,
+                            std::string_view hex_digest);
+
 // GET /v1/status: every log held, with its size and latest checkpoint.
 HttpResponse StatusAnswer(const std::vector<std::shared_ptr<LogView>>& logs);
 

@@ -127,7 +127,7 @@ HttpResponse HttpRoutes::Route(const HttpRequest& request) const {
   const size_t question = path.find('?');
   const std::string_view query = question == std::string_view::npos ? "" : path.substr(question + 1);
   path = path.substr(0, question);
-  const bool needs_token = path == "/v1/status" || path == "/metrics" ||
+  const bool needs_token = path == "/v1/status" || path == "/metrics" || path.starts_with("/v1/evidence/") ||
                            (path.starts_with("/v1/logs/") && path != "/v1/logs/") ||
                            (path.starts_with(kListingsRoot) && !access_.public_listings);
   if (needs_token && !Reader(request)) {
@@ -150,6 +150,12 @@ HttpResponse HttpRoutes::Route(const HttpRequest& request) const {
   if (path == "/v1/status") return StatusAnswer(logs_);
   if (path == "/metrics") return Metrics();
   if (path.starts_with("/v1/logs/")) return LogQuery(path, query);
+  if (path.starts_with("/v1/evidence/")) {
+    const std::string_view rest = path.substr(13);
+    const size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) return Problem(404, "not-found", "ask /v1/evidence/<algorithm>/<hex digest>");
+    return EvidenceAnswer(logs_, rest.substr(0, slash), rest.substr(slash + 1));
+  }
   if (path.starts_with(kTlogRoot)) {
     size_t prefix = 0;
     const LogView* found = FindLog(path, kTlogRoot, &prefix);

@@ -11,6 +11,7 @@
 //   GET /v1/status                      the logs held, their sizes and checkpoints
 //   GET /v1/logs/<origin>/entries/<i>[?size=N]     an entry, its inclusion proof, the checkpoint
 //   GET /v1/logs/<origin>/consistency?old=M[&size=N]   a consistency proof
+//   GET /v1/evidence/<alg>/<hex>        the evidence bundle of a content digest
 //   GET /metrics                        Prometheus text: requests by status, log sizes
 //   GET /tlog/<origin>/checkpoint       C2SP tlog-tiles, for the node's own log
 //   GET /tlog/<origin>/tile/<L>/<N>[.p/<W>]         and for every replica it

@@ -223,6 +223,29 @@ python3 -c 'import json; print(json.dumps({"ids": ["91350100M000100Y43"] * 1001}
 check "a batch of 1001 ids: 400" [ "$(curl_to big "$(fed_http ipb)/v1/listings/org" -X POST --data-binary @big.json)" = 400 ]
 check "a body that is not {\"ids\": [...]}: 400" [ "$(curl_to junk "$(fed_http ipb)/v1/listings/org" -X POST -d '[1]')" = 400 ]
 
+# An evidence bundle over HTTP, checked offline as a court would.
+python3 - "$EXAMPLES/evidence-registered.json" "$IPB" >evidence.jsonl <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["origin"] = sys.argv[2]
+print(json.dumps(s, ensure_ascii=False))
+PY
+registered() { FED_KEY=officer.key fed_cli ipb submit --batch evidence.jsonl >/dev/null; }
+check "the example evidence is registered in ipb's log" registered
+DIGEST=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["body"]["evidenceRegistered"]["digests"][0]["value"])' \
+  "$EXAMPLES/evidence-registered.json")
+check "the bundle without a token: 401" [ "$(curl_to ev0 "$(fed_http ipb)/v1/evidence/sha256/$DIGEST")" = 401 ]
+bundle_verifies() {
+  curl -sf -H "Authorization: Bearer $TOKEN" -o video.bundle "$(fed_http ipb)/v1/evidence/sha256/$DIGEST" &&
+    "$CUSTOS" verify --bundle video.bundle --trust quorum-1.json >bundle.txt
+}
+eventually 30 "GET /v1/evidence/sha256/<digest>: the bundle verifies with custos verify --bundle" bundle_verifies
+contains bundle.txt "OK" "  custos says OK"
+check "an unknown digest: 404" \
+  [ "$(curl_to ev1 "$(fed_http ipb)/v1/evidence/sha256/$(printf '%064d' 0)" -H "Authorization: Bearer $TOKEN")" = 404 ]
+check "a digest that is not 64 hex digits: 400" \
+  [ "$(curl_to ev2 "$(fed_http ipb)/v1/evidence/sha256/abc" -H "Authorization: Bearer $TOKEN")" = 400 ]
+
 # Queries that need a read token: status, entries with proofs, consistency, metrics.
 check "/v1/status without a token: 401" [ "$(curl_to st0 "$(fed_http ipb)/v1/status")" = 401 ]
 check "  WWW-Authenticate: Bearer" [ "$(header st0 WWW-Authenticate)" = 'Bearer realm="custos"' ]
