@@ -39,8 +39,8 @@ json.dump(c, open(sys.argv[1], "w"))
 PY
 for n in ipb psb; do check "custosd $n starts" fed_start $n; done
 
-# statements FILE COUNT: COUNT copies of an example for ipb's log, as JSON lines.
-statements() {
+# example FILE COUNT: COUNT copies of an example statement for ipb's log, as JSON lines.
+example() {
   python3 - "$EXAMPLES/$1.json" "$IPB" "$2" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -48,10 +48,10 @@ s["origin"] = sys.argv[2]
 print("\n".join([json.dumps(s, ensure_ascii=False)] * int(sys.argv[3])))
 PY
 }
-statements key-grant 1 >grant.jsonl
+example key-grant 1 >grant.jsonl
 granted() { fed_cli ipb submit --batch grant.jsonl >/dev/null; }
 check "officer granted on ipb" granted
-statements case-opened 600 >cases.jsonl
+example case-opened 600 >cases.jsonl
 FED_KEY=officer.key fed_cli ipb submit --batch cases.jsonl >/dev/null
 size=$(fed_json ipb "s['logs'][0]['size']")
 check "ipb's log has $size entries: two full tiles, a partial one, a level-1 tile" [ "$size" -gt 512 ]
@@ -139,12 +139,7 @@ check "ipb still serves after the refusals" [ "$(curl_to again "${IPB_URL}checkp
 
 # Listing checks over HTTP, as a credit platform's web service makes them.
 COMPANY=91320583MA1WR6T306
-python3 - "$EXAMPLES/subject-listed.json" "$IPB" >listed.jsonl <<'PY'
-import json, sys
-s = json.load(open(sys.argv[1]))
-s["origin"] = sys.argv[2]
-print(json.dumps(s, ensure_ascii=False))
-PY
+example subject-listed 1 >listed.jsonl
 listed() { FED_KEY=officer.key fed_cli ipb submit --batch listed.jsonl >/dev/null; }
 check "the example listing is appended to ipb's log" listed
 lower=$(printf '%s' "$COMPANY" | tr 'A-Z' 'a-z')
@@ -224,12 +219,7 @@ check "a batch of 1001 ids: 400" [ "$(curl_to big "$(fed_http ipb)/v1/listings/o
 check "a body that is not {\"ids\": [...]}: 400" [ "$(curl_to junk "$(fed_http ipb)/v1/listings/org" -X POST -d '[1]')" = 400 ]
 
 # An evidence bundle over HTTP, checked offline as a court would.
-python3 - "$EXAMPLES/evidence-registered.json" "$IPB" >evidence.jsonl <<'PY'
-import json, sys
-s = json.load(open(sys.argv[1]))
-s["origin"] = sys.argv[2]
-print(json.dumps(s, ensure_ascii=False))
-PY
+example evidence-registered 1 >evidence.jsonl
 registered() { FED_KEY=officer.key fed_cli ipb submit --batch evidence.jsonl >/dev/null; }
 check "the example evidence is registered in ipb's log" registered
 DIGEST=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["body"]["evidenceRegistered"]["digests"][0]["value"])' \
