@@ -87,10 +87,10 @@ Result<json> Lookup(const std::vector<std::shared_ptr<LogView>>& logs, listings:
               {"answer", B64(answer.Encode())}};
 }
 
+// A query that names nobody is "invalid-id"; the rest as any failed read.
 HttpResponse ProblemOf(const Status& status) {
   if (status.code() == Status::Code::kInvalidArgument) return Problem(400, "invalid-id", status.message());
-  if (status.code() == Status::Code::kCorruption) return Problem(500, "damaged-store", status.message());
-  return Problem(500, "internal", status.ToString());
+  return ProblemFromStatus(status);
 }
 
 HttpResponse JsonResponse(const json& j) {
@@ -190,7 +190,7 @@ HttpResponse StatusAnswer(const std::vector<std::shared_ptr<LogView>>& logs) {
   json out = json::array();
   for (const auto& log : logs) {
     out.push_back({{"origin", log->origin()},
-                   {"role", log->role() == LogRole::kOwn ? "own" : "replica"},
+                   {"role", RoleName(log->role())},
                    {"size", log->size()},
                    {"checkpoint", log->checkpoint()}});
   }

@@ -49,7 +49,6 @@ std::optional<std::string> PercentDecode(std::string_view s) {
   return out;
 }
 
-
 }  // namespace
 
 HttpResponse Problem(unsigned status, std::string_view code, std::string_view detail) {
@@ -232,7 +231,7 @@ HttpResponse HttpRoutes::Metrics() const {
   out += "# HELP custos_log_entries Entries of a log held by this node.\n# TYPE custos_log_entries gauge\n";
   for (const auto& log : logs_) {
     out += "custos_log_entries{origin=\"" + log->origin() + "\",role=\"" +
-           (log->role() == LogRole::kOwn ? "own" : "replica") + "\"} " + std::to_string(log->size()) + "\n";
+           RoleName(log->role()) + "\"} " + std::to_string(log->size()) + "\n";
   }
   out += "# HELP custos_store_damaged 1 if the store found damage (docs/operations.md).\n"
          "# TYPE custos_store_damaged gauge\n";
@@ -261,7 +260,7 @@ HttpResponse HttpRoutes::Logs() const {
   nlohmann::json logs = nlohmann::json::array();
   for (const auto& log : logs_) {
     logs.push_back({{"origin", log->origin()},
-                    {"role", log->role() == LogRole::kOwn ? "own" : "replica"},
+                    {"role", RoleName(log->role())},
                     {"size", log->size()},
                     {"tiles", TlogPrefix(log->origin())}});
   }

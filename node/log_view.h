@@ -30,6 +30,9 @@ enum class LogRole {
   kReplica,  // a peer's log, followed, verified and cosigned here
 };
 
+// "own" / "replica", as JSON answers name the role.
+inline const char* RoleName(LogRole role) { return role == LogRole::kOwn ? "own" : "replica"; }
+
 // A read-only view of one log. Implementations must be thread-safe: the RPC
 // event loop and the node's own worker threads read concurrently with appends,
 // and every method sees some committed state.

@@ -8,8 +8,6 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "ledger/log/log.h"
 #include "ledger/query/published.h"
@@ -20,13 +18,6 @@ namespace custos::node {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string ReadAll(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 class TilePublisherTest : public ::testing::Test {
  protected:
@@ -46,6 +37,17 @@ class TilePublisherTest : public ::testing::Test {
     }
   }
   fs::path Root() const { return fs::path(dir_) / "tiles" / log_->log().origin(); }
+  static std::string ReadFile(const fs::path& path) { return testing::ReadTextFile(path.string()); }
+  // Every resource of the tree of the log's size is a file with its bytes,
+  // and the checkpoint file is the log's.
+  void ExpectPublished(const LogView& view) {
+    const uint64_t size = log_->log().size();
+    EXPECT_EQ(ReadFile(Root() / "checkpoint"), view.checkpoint());
+    for (const merkle::TilePath& p : merkle::NewTiles(0, size)) {
+      EXPECT_EQ(ReadFile(Root() / merkle::FormatTilePath(p)), *query::ReadTileResource(view.stored(), size, p))
+          << merkle::FormatTilePath(p);
+    }
+  }
 
   std::string dir_;
   std::unique_ptr<testing::TestLog> log_;
@@ -58,23 +60,14 @@ TEST_F(TilePublisherTest, PublishesTheLogAsTilesAndGrowsWithIt) {
                           std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>()));
   ASSERT_TRUE(publisher.PublishOnce().ok());
   const uint64_t size = log_->log().size();
-  EXPECT_EQ(ReadAll(Root() / "checkpoint"), view->checkpoint());
-  for (const merkle::TilePath& p : merkle::NewTiles(0, size)) {
-    EXPECT_EQ(ReadAll(Root() / merkle::FormatTilePath(p)), *query::ReadTileResource(view->stored(), size, p))
-        << merkle::FormatTilePath(p);
-  }
+  ExpectPublished(*view);
   const fs::path partial = Root() / merkle::FormatTilePath({false, 0, 1, static_cast<uint32_t>(size - 256)});
   ASSERT_TRUE(fs::exists(partial));
   const auto written = fs::last_write_time(Root() / "tile/0/000");
 
   Grow(600);
   ASSERT_TRUE(publisher.PublishOnce().ok());
-  const uint64_t grown = log_->log().size();
-  EXPECT_EQ(ReadAll(Root() / "checkpoint"), view->checkpoint());
-  for (const merkle::TilePath& p : merkle::NewTiles(0, grown)) {
-    EXPECT_EQ(ReadAll(Root() / merkle::FormatTilePath(p)), *query::ReadTileResource(view->stored(), grown, p))
-        << merkle::FormatTilePath(p);
-  }
+  ExpectPublished(*view);
   EXPECT_FALSE(fs::exists(partial)) << "tile 1 is full now: its partial files go";
   EXPECT_FALSE(fs::exists(Root() / "tile/0/001.p"));
   EXPECT_EQ(fs::last_write_time(Root() / "tile/0/000"), written) << "a full tile is never rewritten";
