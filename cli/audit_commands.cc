@@ -127,13 +127,6 @@ const char* KindName(rpc::AuditFindingKind kind) {
   return "unknown";
 }
 
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 struct ShownFinding {
   nlohmann::json json;
   std::vector<const trust::CheckedEntry*> entries;
@@ -164,9 +157,9 @@ void PrintAuditCsv(const std::vector<ShownFinding>& findings) {
     std::string cited;
     for (const auto* e : f.entries) cited += (cited.empty() ? "" : " ") + e->origin + "#" + std::to_string(e->index);
     const auto& j = f.json;
-    std::cout << CsvField(j["kind"]) << "," << CsvField(j["origin"]) << "," << CsvField(j["caseId"]) << ","
-              << CsvField(j["subject"]) << "," << j["deadline"].get<int64_t>() << "," << CsvField(j["detail"]) << ","
-              << CsvField(cited) << "\n";
+    auto field = [&](const char* name) { return CsvField(j[name].get<std::string>()); };
+    std::cout << field("kind") << "," << field("origin") << "," << field("caseId") << "," << field("subject") << ","
+              << j["deadline"].get<int64_t>() << "," << field("detail") << "," << CsvField(cited) << "\n";
   }
 }
 

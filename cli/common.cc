@@ -49,24 +49,6 @@ Status WriteFile(const std::string& path, std::string_view contents) {
   return Status::OK();
 }
 
-Result<int64_t> ParseTime(const std::string& text, const char* flag) {
-  uint64_t ms = 0;
-  if (ParseDecimal(text, &ms) && ms > 0 && ms < (uint64_t{1} << 62)) return static_cast<int64_t>(ms);
-  std::tm tm{};
-  const char* rest = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  int millis = 0;
-  if (rest != nullptr && *rest == '.') {
-    char* end = nullptr;
-    millis = static_cast<int>(std::strtol(rest + 1, &end, 10));
-    rest = end - rest == 4 ? end : nullptr;
-  }
-  if (rest == nullptr || std::string_view(rest) != "Z") {
-    return Status::InvalidArgument(std::string(flag) + ": \"" + text +
-                                   "\" is neither milliseconds since the epoch nor a UTC time like 2024-05-01T00:00:00Z");
-  }
-  return static_cast<int64_t>(timegm(&tm)) * 1000 + millis;
-}
-
 Result<DataDir> DataDir::Load(const std::string& dir) {
   // One reader of custos.json for custos and custosd (node/config.h).
   auto info = node::LoadDataDirInfo(dir);

@@ -38,10 +38,6 @@ int FailParse(CLI::App& app, const CLI::ParseError& e);
 // Writes a file (0644), replacing it.
 Status WriteFile(const std::string& path, std::string_view contents);
 
-// Milliseconds since the epoch, or an RFC 3339 UTC time ("2024-05-01T00:00:00Z",
-// optionally with .mmm). InvalidArgument naming `flag` otherwise.
-Result<int64_t> ParseTime(const std::string& text, const char* flag);
-
 // A log's data directory: DIR/custos.json names the origin and the node key
 // file; DIR/ledger is the LevelDB database (docs/leveldb-layout.md).
 struct DataDir {

@@ -1,6 +1,9 @@
 #include "crypto/text.h"
 
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <limits>
 
@@ -65,6 +68,48 @@ std::string FormatBeijing(int64_t ms) {
   const int64_t local = ms > std::numeric_limits<int64_t>::max() - kBeijingOffsetMs ? std::numeric_limits<int64_t>::max()
                                                                                      : ms + kBeijingOffsetMs;
   return Format(ToCivil(local), "%04d-%02d-%02d %02d:%02d:%02d UTC+08:00", false);
+}
+
+bool ParseDecimal(std::string_view s, uint64_t* out) {
+  if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0')) return false;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    uint64_t d = static_cast<uint64_t>(c - '0');
+    if (v > (UINT64_MAX - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  *out = v;
+  return true;
+}
+
+Result<int64_t> ParseTime(std::string_view text, std::string_view field) {
+  uint64_t ms = 0;
+  if (ParseDecimal(text, &ms) && ms > 0 && ms < (uint64_t{1} << 62)) return static_cast<int64_t>(ms);
+  const std::string copy(text);  // strptime wants a NUL-terminated string
+  std::tm tm{};
+  const char* rest = strptime(copy.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  int millis = 0;
+  if (rest != nullptr && *rest == '.') {
+    char* end = nullptr;
+    millis = static_cast<int>(std::strtol(rest + 1, &end, 10));
+    rest = end - rest == 4 ? end : nullptr;
+  }
+  if (rest == nullptr || std::string_view(rest) != "Z" || copy.size() != std::strlen(copy.c_str())) {
+    return Status::InvalidArgument(std::string(field) + ": \"" + copy +
+                                   "\" is neither milliseconds since the epoch nor a UTC time like 2024-05-01T00:00:00Z");
+  }
+  return static_cast<int64_t>(timegm(&tm)) * 1000 + millis;
+}
+
+std::string CsvField(std::string_view field) {
+  if (field.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(field);
+  std::string out = "\"";
+  for (char c : field) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
 }
 
 }  // namespace custos

@@ -17,19 +17,6 @@ Result<Hash> ParseHashLine(std::string_view line, const std::string& what) {
 }
 }  // namespace
 
-bool ParseDecimal(std::string_view s, uint64_t* out) {
-  if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0')) return false;
-  uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    uint64_t d = static_cast<uint64_t>(c - '0');
-    if (v > (UINT64_MAX - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  *out = v;
-  return true;
-}
-
 std::string Checkpoint::Format() const {
   std::string out = origin + "\n" + std::to_string(size) + "\n" + Base64Encode(root.span()) + "\n";
   for (const auto& ext : extensions) out += ext + "\n";

@@ -11,6 +11,7 @@
 
 #include "crypto/bytes.h"
 #include "crypto/status.h"
+#include "crypto/text.h"  // ParseDecimal, which checkpoint readers use
 
 namespace custos {
 
@@ -35,8 +36,5 @@ struct TlogProof {
   std::string Format() const;
   static Result<TlogProof> Parse(std::string_view text);
 };
-
-// Parses a decimal u64 with no sign, no leading zeros (except "0"), no overflow.
-bool ParseDecimal(std::string_view s, uint64_t* out);
 
 }  // namespace custos
