@@ -52,7 +52,8 @@ Result<HttpConfig> ParseHttp(const ObjectReader& parent, const std::string& labe
   if (!object.is_object()) return parent.Error("http", "must be a JSON object");
   ObjectReader r(object, label, "http.");
   CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"listen", "maxConnections", "maxHeaderBytes", "maxBodyBytes", "timeoutSeconds",
-                                      "requestsPerSecond", "burst", "threads", "readTokens", "publicListings"}));
+                                      "requestsPerSecond", "burst", "threads", "readTokens", "publicListings",
+                                      "publicStatus"}));
   HttpConfig h;
   CUSTOS_ASSIGN_OR_RETURN(std::string listen, r.String("listen"));
   CUSTOS_ASSIGN_OR_RETURN(h.listen, ParseHostPort(listen, label + ": http.listen", /*allow_port_zero=*/true));
@@ -63,9 +64,10 @@ Result<HttpConfig> ParseHttp(const ObjectReader& parent, const std::string& labe
   CUSTOS_ASSIGN_OR_RETURN(h.requests_per_second, r.Whole("requestsPerSecond", h.requests_per_second, 0, 1000000));
   CUSTOS_ASSIGN_OR_RETURN(h.burst, r.Whole("burst", h.burst, 1, 1000000));
   CUSTOS_ASSIGN_OR_RETURN(h.threads, r.Whole("threads", h.threads, 1, 64));
-  if (r.Has("publicListings")) {
-    if (!r.Get("publicListings").is_boolean()) return r.Error("publicListings", "must be true or false");
-    h.public_listings = r.Get("publicListings").get<bool>();
+  for (auto [name, field] : {std::pair{"publicListings", &h.public_listings}, {"publicStatus", &h.public_status}}) {
+    if (!r.Has(name)) continue;
+    if (!r.Get(name).is_boolean()) return r.Error(name, "must be true or false");
+    *field = r.Get(name).get<bool>();
   }
   if (r.Has("readTokens")) {
     const json& tokens = r.Get("readTokens");

@@ -77,6 +77,7 @@ struct HttpConfig {
   // a client may present as "Authorization: Bearer <token>" (custos key token).
   std::vector<std::pair<std::string, Hash>> read_tokens;
   bool public_listings = true;          // "publicListings": listing checks without a token
+  bool public_status = true;            // "publicStatus": the status page at / without a token
 };
 
 // Static publishing (node/tile_publisher.h; docs/http-api.md): every log as

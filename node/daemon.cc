@@ -5,6 +5,7 @@
 #include <kj/debug.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
@@ -24,6 +25,7 @@
 #include "node/listener.h"
 #include "node/log_view.h"
 #include "node/maintenance.h"
+#include "node/metrics.h"
 #include "node/payload_sweeper.h"
 #include "node/server.h"
 #include "node/store_scrubber.h"
@@ -122,11 +124,14 @@ Result<Prepared> Prepare(const NodeConfig& config, const NamedKey& node_key) {
 class Node {
  public:
   Node(kj::AsyncIoProvider& io, const NodeConfig& config, Ledger& ledger, const NamedKey& node_key,
-       const TlsIdentity& identity, std::shared_ptr<spdlog::logger> logger, std::shared_ptr<TlogWitness> witness)
-      : access_(config.federation, *ledger.log),
+       const TlsIdentity& identity, std::shared_ptr<spdlog::logger> logger, std::shared_ptr<TlogWitness> witness,
+       std::shared_ptr<NodeMetrics> metrics)
+      : metrics_(std::move(metrics)),
+        access_(config.federation, *ledger.log),
         hub_(logger),
-        committer_(*ledger.log, logger),
-        federation_(io, config.federation, *ledger.log, ledger.ReplicaPointers(), identity, node_key, hub_, logger),
+        committer_(*ledger.log, logger, GroupCommitOptions{.metrics = metrics_.get()}),
+        federation_(io, config.federation, *ledger.log, ledger.ReplicaPointers(), identity, node_key, hub_, logger,
+                    FollowerOptions{.metrics = metrics_.get()}),
         maintenance_(*ledger.store, config, io.getTimer()),
         services_{config.origin, &logs_, &committer_, &hub_, &access_, &federation_, logger, ledger.log->size()},
         tls_(identity, [this](const PublicKey& key) { return access_.MayConnect(key); }),
@@ -145,9 +150,14 @@ class Node {
       KJ_ASSERT(st.ok(), st.ToString().c_str());
     }
     if (config.http) {
-      HttpAccess access{config.http->read_tokens, config.http->public_listings};
-      http_ = std::make_unique<HttpServer>(
-          *config.http, std::make_shared<HttpRoutes>(logs_.All(), witness, std::move(access)), logger);
+      HttpSources sources{.origin = ledger.log->origin(),
+                          .logs = logs_.All(),
+                          .witness = witness,
+                          .access = {config.http->read_tokens, config.http->public_listings, config.http->public_status},
+                          .metrics = metrics_,
+                          .store = ledger.store.get(),
+                          .federation = config.federation};
+      http_ = std::make_unique<HttpServer>(*config.http, std::make_shared<HttpRoutes>(std::move(sources)), logger);
     }
     if (config.publish) {
       publisher_ = std::make_unique<TilePublisher>(config.publish->directory, logs_.All(),
@@ -155,12 +165,38 @@ class Node {
     }
   }
 
+  // Copies what /metrics, /readyz and the status page need from the event
+  // loop into the metrics, now and every second until the node is destroyed.
+  void StartReporting(kj::Timer& timer) { reporting_ = Report(timer).eagerlyEvaluate(nullptr); }
+
   RpcListener& listener() { return listener_; }
   HttpServer* http() { return http_.get(); }
   TilePublisher* publisher() { return publisher_.get(); }
   Federation& federation() { return federation_; }
 
  private:
+  kj::Promise<void> Report(kj::Timer& timer) {
+    LoopState state;
+    state.peers = federation_.Peers();
+    state.alarms = federation_.Alarms();
+    state.rpc_connections = listener_.open_connections();
+    state.rpc_connections_refused = listener_.refused();
+    if (http_) {
+      state.http_connections = http_->open_connections();
+      state.http_connections_refused = http_->refused_connections();
+    }
+    state.queued_submissions = committer_.queued();
+    state.queued_queries = queries_.queued();
+    state.queued_listing_checks = listing_checks_.queued();
+    state.queries_refused = queries_.refused();
+    state.listing_checks_refused = listing_checks_.refused();
+    state.published_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+    metrics_->Publish(std::move(state));
+    return timer.afterDelay(1 * kj::SECONDS).then([this, &timer] { return Report(timer); });
+  }
+
+  std::shared_ptr<NodeMetrics> metrics_;
   AccessPolicy access_;
   LogRegistry logs_;
   CheckpointHub hub_;
@@ -182,20 +218,24 @@ class Node {
   // The HTTP read plane, if configured: stopped first, as it reads the logs.
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<TilePublisher> publisher_;  // if configured; stopped first
+  kj::Promise<void> reporting_ = nullptr;      // StartReporting; destroyed first
 };
 
 Status Serve(const NodeConfig& config, Ledger& ledger, const NamedKey& node_key, const TlsIdentity& identity,
              std::shared_ptr<spdlog::logger> logger, const DaemonOptions& options) {
+  auto metrics = std::make_shared<NodeMetrics>();
   std::shared_ptr<TlogWitness> witness;
   if (config.tlog_witness) {
     std::vector<WitnessedLog> logs;
     for (const auto& [origin, key] : config.tlog_witness->logs) logs.push_back(WitnessedLog{origin, key});
-    CUSTOS_ASSIGN_OR_RETURN(witness, TlogWitness::Open(std::move(logs), config.data_dir + "/tlog-witness.json", node_key));
+    CUSTOS_ASSIGN_OR_RETURN(witness, TlogWitness::Open(std::move(logs), config.data_dir + "/tlog-witness.json",
+                                                       node_key, metrics.get()));
     logger->info("witnessing {} outside log(s) at POST /add-checkpoint; cosignature key {}",
                  config.tlog_witness->logs.size(), witness->VerifierKey());
   }
   auto io = kj::setupAsyncIo();
-  Node node(*io.provider, config, ledger, node_key, identity, logger, witness);
+  Node node(*io.provider, config, ledger, node_key, identity, logger, witness, metrics);
+  node.StartReporting(io.provider->getTimer());
   auto address = io.provider->getNetwork().parseAddress(config.listen.host, config.listen.port).wait(io.waitScope);
   auto receiver = address->listen();
   std::string bound = HostPort{config.listen.host, static_cast<uint16_t>(receiver->getPort())}.ToString();

@@ -10,6 +10,7 @@
 #include "ledger/log/log.h"
 #include "ledger/log/replica.h"
 #include "ledger/tlog/checkpoint.h"
+#include "node/metrics.h"
 #include "node/rpc_errors.h"
 
 namespace custos::node {
@@ -39,6 +40,7 @@ Federation::Federation(kj::AsyncIoProvider& io, const FederationConfig& federati
     : federation_(federation), own_log_(own_log), node_key_(node_key), hub_(hub), logger_(std::move(logger)) {
   FollowerEvents& events = *this;
   witness_wait_ = options.witness_wait;
+  metrics_ = options.metrics;
   for (const auto& peer : federation.peers) {
     if (peer.origin != node_key.name) {
       options.witnesses.push_back(NoteVerifier::ForKey(peer.origin, peer.verifier.key, kAlgCosignatureV1));
@@ -152,6 +154,7 @@ kj::Promise<std::string> Federation::Cosign(Follower& follower, std::string note
       })
       .then([this, &follower](Result<std::string> line) {
         if (!line.ok()) Throw(line.status());
+        if (metrics_ != nullptr) metrics_->CosignatureGiven(follower.origin());
         ReplicaAdvanced(follower.origin());
         return std::move(line).value();
       });
@@ -173,6 +176,7 @@ kj::Promise<void> Federation::AddCosignature(const Caller& caller, std::string c
       })
       .then([this, origin = peer->origin, size = cp->size](Status stored) {
         if (!stored.ok()) Throw(stored.WithContext("cosignature"));
+        if (metrics_ != nullptr) metrics_->CosignatureReceived();
         logger_->debug("{} cosigned size {}", origin, size);
         if (size != own_log_.size()) return;
         auto cosigned = own_log_.CosignedCheckpoint();

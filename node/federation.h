@@ -72,6 +72,7 @@ class Federation final : public FederationHooks, private FollowerEvents {
   const NamedKey& node_key_;
   CheckpointHub& hub_;
   kj::Duration witness_wait_;
+  NodeMetrics* metrics_ = nullptr;  // FollowerOptions::metrics
   std::shared_ptr<spdlog::logger> logger_;
   std::vector<std::string> own_alarms_;  // proofs that the own key signed two histories
   std::set<std::string> alarmed_;        // origins whose equivocation was logged

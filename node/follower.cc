@@ -4,11 +4,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "crypto/note.h"
 #include "ledger/log/replica.h"
 #include "ledger/personal/private_data.h"
 #include "ledger/tlog/checkpoint.h"
+#include "node/metrics.h"
 #include "node/rpc_errors.h"
 #include "schema/text.h"
 
@@ -74,8 +76,14 @@ PeerState Follower::state() const {
   s.connected = connected_;
   s.held_size = replica_.size();
   s.known_size = std::max(known_size_, s.held_size);
+  s.last_contact_ms = last_contact_ms_;
   s.last_error = last_error_;
   return s;
+}
+
+void Follower::Touch() {
+  last_contact_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 void Follower::Announce(std::string note) {
@@ -85,6 +93,7 @@ void Follower::Announce(std::string note) {
     return;
   }
   logger_->trace("peer {}: announced size {}", peer_.origin, *size);
+  Touch();
   announced_ = std::move(note);
   Wake();
 }
@@ -190,6 +199,7 @@ kj::Promise<void> Follower::Session() {
       .then([this](kj::Own<NodeClient> client) {
         client_ = kj::mv(client);
         connected_ = true;
+        Touch();
         backoff_ = options_.min_backoff;
         handed_over_.clear();
         if (failed_note_.empty()) last_error_.clear();
@@ -368,6 +378,7 @@ kj::Promise<void> Follower::ApplyFrom(std::string note, uint64_t start, uint64_t
             failed_note_.clear();
             stopped_reason_.clear();
             last_error_.clear();
+            Touch();
             events_.ReplicaAdvanced(peer_.origin);
             return CosignAndReturn(std::move(note), target);
           }
@@ -431,6 +442,7 @@ kj::Promise<void> Follower::CosignAndReturn(std::string note, uint64_t size) {
           Fail("cosigning size " + std::to_string(size) + ": " + line.status().ToString());
           return kj::READY_NOW;
         }
+        if (options_.metrics != nullptr) options_.metrics->CosignatureGiven(peer_.origin);
         events_.ReplicaAdvanced(peer_.origin);
         if (!relay_.empty()) return kj::READY_NOW;  // handed to the peer once it is back
         auto request = Source().addCosignatureRequest();

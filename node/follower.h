@@ -54,6 +54,8 @@ class Replica;
 
 namespace custos::node {
 
+class NodeMetrics;
+
 struct FollowerOptions {
   uint32_t chunk_entries = 4096;  // entries asked for per call (the RPC limit)
   kj::Duration poll_interval = 2 * kj::SECONDS;
@@ -72,7 +74,10 @@ struct FollowerOptions {
   // note the origin serves are kept with the replica's copy of that note,
   // so a listing check answered from the replica carries the quorum
   // (Replica::KeepCosignatures). Empty: only this node's own is kept.
-  std::vector<NoteVerifier> witnesses;
+  std::vector<NoteVerifier> witnesses{};
+  // If set (it must outlive the federation), cosignatures given and
+  // received are counted there.
+  NodeMetrics* metrics = nullptr;
 };
 
 class Follower;
@@ -128,6 +133,8 @@ class Follower {
 
  private:
   class Subscriber;
+  // Records that the peer was heard from now.
+  void Touch();
   kj::Promise<void> Session();
   kj::Promise<void> Relay();
   rpc::Node::Client Source();
@@ -177,6 +184,7 @@ class Follower {
   bool connected_ = false;
   uint64_t known_size_ = 0;
   std::string last_error_;
+  int64_t last_contact_ms_ = 0;  // see PeerState
   std::string stopped_reason_;
   std::string failed_note_;       // a note whose entries failed a check: not retried
   uint64_t delivered_size_ = 0;   // the size whose cosignature the peer accepted

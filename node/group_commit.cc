@@ -4,9 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "ledger/log/log.h"
 #include "ledger/tlog/checkpoint.h"
+#include "node/metrics.h"
 
 namespace custos::node {
 
@@ -42,6 +44,7 @@ kj::Promise<CommitOutcome> GroupCommitter::Submit(std::vector<Bytes> submissions
     std::lock_guard lock(mu_);
     if (stopping_) return KJ_EXCEPTION(DISCONNECTED, "the node is shutting down");
     if (queued_ + submissions.size() > options_.max_queued_submissions) {
+      if (options_.metrics != nullptr) options_.metrics->SubmissionsRefused(submissions.size());
       return KJ_EXCEPTION(OVERLOADED, "the node is busy: too many submissions are waiting; retry later");
     }
     queued_ += submissions.size();
@@ -75,7 +78,13 @@ std::vector<GroupCommitter::Request> GroupCommitter::TakeBatch() {
   return batch;
 }
 
+size_t GroupCommitter::queued() const {
+  std::lock_guard lock(mu_);
+  return queued_;
+}
+
 void GroupCommitter::Commit(std::vector<Request>& batch) {
+  const auto started = std::chrono::steady_clock::now();
   std::vector<Bytes> all;
   std::vector<std::optional<personal::Attachment>> privates;  // stays empty unless a request has some
   for (auto& r : batch) {
@@ -105,6 +114,12 @@ void GroupCommitter::Commit(std::vector<Request>& batch) {
   }
   batches_.fetch_add(1);
   submissions_.fetch_add(all.size());
+  if (options_.metrics != nullptr) {
+    const auto appended = static_cast<size_t>(
+        std::count_if(results.begin(), results.end(), [](const auto& r) { return r.ok(); }));
+    options_.metrics->BatchCommitted(all.size(), appended,
+                                     std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
   logger_->debug("committed a batch of {} submissions from {} calls; size {}", all.size(), batch.size(), tree_size);
 
   size_t next = 0;

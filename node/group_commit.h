@@ -36,6 +36,8 @@ class Log;
 
 namespace custos::node {
 
+class NodeMetrics;
+
 // An appended submission: where it is, and a c2sp.org/tlog-proof@v1 text for
 // it against the checkpoint of the batch that appended it. `proof` is empty
 // only if the proof could not be read back (an I/O error, logged).
@@ -65,6 +67,9 @@ struct GroupCommitOptions {
   size_t max_queued_submissions = 65536;
   // Writer threads, each with one batch in flight (at least 1).
   size_t writers = 2;
+  // If set (it must outlive the committer), every batch and every refusal
+  // for a full queue is counted there.
+  NodeMetrics* metrics = nullptr;
 };
 
 class GroupCommitter {
@@ -93,6 +98,8 @@ class GroupCommitter {
   // Batches committed and submissions taken so far (any thread).
   uint64_t batches() const { return batches_.load(); }
   uint64_t submissions() const { return submissions_.load(); }
+  // Submissions waiting now (any thread).
+  size_t queued() const;
 
  private:
   struct Request;
@@ -107,7 +114,7 @@ class GroupCommitter {
   std::atomic<uint64_t> batches_{0};
   std::atomic<uint64_t> submissions_{0};
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable wake_;
   std::vector<Request> queue_;  // guarded by mu_
   size_t queued_ = 0;           // submissions in queue_; guarded by mu_

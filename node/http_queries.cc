@@ -2,12 +2,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "crypto/text.h"
 #include "ledger/listings/listing_check.h"
 #include "ledger/listings/listings_state.h"
 #include "ledger/query/bundle.h"
 #include "ledger/storage/store.h"
 #include "ledger/tlog/checkpoint.h"
 #include "ledger/tlog/merkle.h"
+#include "node/queries.h"
 #include "schema/canonical.h"
 #include "schema/json.h"
 
@@ -125,7 +127,112 @@ Result<std::pair<uint64_t, std::string>> CheckpointFor(const LogView& log, std::
   return std::make_pair(*size, std::move(note).value());
 }
 
+// What completeness rests on, as the CLI says it (docs/audit.md).
+constexpr const char* kCompleteness =
+    "complete up to the checkpoints given: each log's entries up to that size are held and verified by this node";
+
+Result<json> DecodedEntry(ByteSpan entry) {
+  CUSTOS_ASSIGN_OR_RETURN(auto parsed, schema::ReadCanonical<schema::LogEntry>(entry, schema::kMaxEntryBytes, "entry"));
+  return json::parse(schema::LogEntryToJson(parsed.get()));
+}
+
+// The statement kind as the CLI names it ("case-opened").
+Result<std::string> EntryKind(ByteSpan entry) {
+  CUSTOS_ASSIGN_OR_RETURN(auto parsed, schema::ReadCanonical<schema::LogEntry>(entry, schema::kMaxEntryBytes, "entry"));
+  auto bytes = parsed.get().getSubmission().getStatement();
+  CUSTOS_ASSIGN_OR_RETURN(auto statement, schema::ReadCanonical<schema::Statement>(
+                                              ByteSpan(bytes.begin(), bytes.size()), schema::kMaxStatementBytes, "statement"));
+  return schema::StatementKind(statement.get());
+}
+
+// A cited entry with its proof, for the case trail and the audit.
+Result<json> CitedJson(const ProvedAnswer::Cited& cited) {
+  const audit::CitedEntry& e = *cited.entry;
+  CUSTOS_ASSIGN_OR_RETURN(json decoded, DecodedEntry(e.entry));
+  CUSTOS_ASSIGN_OR_RETURN(std::string kind, EntryKind(e.entry));
+  return json{{"origin", e.origin},
+              {"index", e.index},
+              {"kind", std::move(kind)},
+              {"logTime", e.log_time},
+              {"logTimeText", FormatUtc(e.log_time)},
+              {"leafHash", B64(e.leaf.span())},
+              {"entry", B64(e.entry)},
+              {"decoded", std::move(decoded)},
+              {"inclusionProof", Hashes(cited.proof)}};
+}
+
+json BoundsJson(const std::vector<audit::LogBound>& logs, const ProvedAnswer& proved) {
+  json out = json::array();
+  for (const auto& l : logs) {
+    out.push_back({{"origin", l.origin}, {"size", l.size}, {"root", B64(l.root.span())},
+                   {"checkpoint", proved.notes.at(l.origin)}});
+  }
+  return out;
+}
+
 }  // namespace
+
+HttpResponse CaseTrailResponse(const Store& store, std::string_view case_id) {
+  auto answer = ComputeCaseTrail(store, case_id);
+  if (!answer.ok()) return ProblemFromStatus(answer.status());
+  json entries = json::array();
+  for (const auto& cited : (*answer)->proved.entries) {
+    auto j = CitedJson(cited);
+    if (!j.ok()) return Problem(500, "damaged-store", j.status().message());
+    entries.push_back(std::move(j).value());
+  }
+  return JsonResponse(json{{"caseId", std::string(case_id)},
+                           {"entries", std::move(entries)},
+                           {"logs", BoundsJson((*answer)->trail.logs, (*answer)->proved)},
+                           {"completeness", kCompleteness}});
+}
+
+HttpResponse ReferralAuditResponse(const Store& store, const FederationConfig& federation, int64_t at_ms, bool csv) {
+  auto computed = ComputeReferralAudit(store, federation, at_ms);
+  if (!computed.ok()) return ProblemFromStatus(computed.status());
+  const ReferralAuditAnswer& answer = **computed;
+  const audit::AuditReport& report = answer.report;
+  if (csv) {
+    std::string out = "kind,origin,case_id,subject,deadline,detail,entries\n";
+    for (const audit::Finding& f : report.findings) {
+      std::string cited;
+      for (const auto& e : f.entries) cited += (cited.empty() ? "" : " ") + e.origin + "#" + std::to_string(e.index);
+      out += CsvField(audit::FindingName(f.kind)) + "," + CsvField(f.origin) + "," + CsvField(f.case_id) + "," +
+             CsvField(f.subject) + "," + std::to_string(f.deadline) + "," + CsvField(f.detail) + "," +
+             CsvField(cited) + "\n";
+    }
+    HttpResponse r{200, "text/csv; charset=utf-8; header=present", "no-store", std::move(out), {}};
+    r.headers.emplace_back("Content-Disposition", "attachment; filename=\"referral-audit-" +
+                                                      FormatUtcSeconds(report.at) + ".csv\"");
+    return r;
+  }
+  json entries = json::array();
+  for (const auto& cited : answer.proved.entries) {
+    auto j = CitedJson(cited);
+    if (!j.ok()) return Problem(500, "damaged-store", j.status().message());
+    entries.push_back(std::move(j).value());
+  }
+  json findings = json::array();
+  for (size_t i = 0; i < report.findings.size(); ++i) {
+    const audit::Finding& f = report.findings[i];
+    findings.push_back({{"kind", audit::FindingName(f.kind)},
+                        {"origin", f.origin},
+                        {"caseId", f.case_id},
+                        {"subject", f.subject},
+                        {"deadline", f.deadline},
+                        {"detail", f.detail},
+                        {"entries", answer.positions[i]}});
+  }
+  return JsonResponse(json{{"at", report.at},
+                           {"atText", FormatUtc(report.at)},
+                           {"audited", BoundsJson(report.audited, answer.proved)},
+                           {"consulted", BoundsJson(report.consulted, answer.proved)},
+                           {"notHeld", report.not_held},
+                           {"entriesScanned", report.entries_scanned},
+                           {"findings", std::move(findings)},
+                           {"entries", std::move(entries)},
+                           {"completeness", kCompleteness}});
+}
 
 HttpResponse EntryAnswer(const LogView& log, uint64_t index, std::optional<uint64_t> size) {
   auto at = CheckpointFor(log, size);
@@ -139,13 +246,13 @@ HttpResponse EntryAnswer(const LogView& log, uint64_t index, std::optional<uint6
   if (!entry.ok()) return ProblemFromStatus(entry.status());
   auto proof = log.InclusionProof(index, tree_size);
   if (!proof.ok()) return ProblemFromStatus(proof.status());
-  auto parsed = schema::ReadCanonical<schema::LogEntry>(*entry, schema::kMaxEntryBytes, "entry");
-  if (!parsed.ok()) return Problem(500, "damaged-store", parsed.status().message());
+  auto decoded = DecodedEntry(*entry);
+  if (!decoded.ok()) return Problem(500, "damaged-store", decoded.status().message());
   return JsonResponse(json{{"origin", log.origin()},
                            {"index", index},
                            {"entry", B64(*entry)},
                            {"leafHash", B64(merkle::LeafHash(*entry).span())},
-                           {"decoded", json::parse(schema::LogEntryToJson(parsed->get()))},
+                           {"decoded", std::move(decoded).value()},
                            {"treeSize", tree_size},
                            {"inclusionProof", Hashes(*proof)},
                            {"checkpoint", checkpoint}});

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ledger/storage/store.h"
+#include "node/config.h"
 #include "node/http_routes.h"
 #include "node/log_view.h"
 
@@ -52,6 +54,20 @@ HttpResponse ConsistencyAnswer(const LogView& log, uint64_t old_size, std::optio
 // 400 for an unknown algorithm or a digest that is not 64 hex digits.
 HttpResponse EvidenceAnswer(const std::vector<std::shared_ptr<LogView>>& logs, std::string_view algorithm,
                             std::string_view hex_digest);
+
+// GET /v1/cases/<case id>: the case trail (ledger/query/audit.h) as JSON:
+// every entry about the case in every log held, in trail order, each with
+// its canonical bytes, decoded statement, leaf hash and inclusion proof
+// against its log's checkpoint, which the answer carries with the
+// cosignatures the node holds. 400 for an empty or over-long id; an unknown
+// case gives no entries.
+HttpResponse CaseTrailResponse(const Store& store, std::string_view case_id);
+
+// GET /v1/audit/referrals[?at=T][&format=csv]: the referral audit at `at_ms`
+// (0: now) over every bureau log held: JSON with the findings, the entries
+// each rests on (proved as in the case trail) and the checkpoints audited;
+// or, with `csv`, one row per finding under a header (text/csv).
+HttpResponse ReferralAuditResponse(const Store& store, const FederationConfig& federation, int64_t at_ms, bool csv);
 
 // GET /v1/status: every log held, with its size and latest checkpoint.
 HttpResponse StatusAnswer(const std::vector<std::shared_ptr<LogView>>& logs);

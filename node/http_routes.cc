@@ -3,9 +3,13 @@
 #include <nlohmann/json.hpp>
 #include <sodium.h>
 
+#include <leveldb/db.h>
+
 #include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <optional>
+#include <sstream>
 
 #include "crypto/sha256.h"
 #include "ledger/query/published.h"
@@ -13,6 +17,8 @@
 #include "ledger/tlog/checkpoint.h"
 #include "ledger/tlog/tile_path.h"
 #include "node/http_queries.h"
+#include "node/metrics.h"
+#include "node/status_page.h"
 #include "node/tlog_witness.h"
 
 namespace custos::node {
@@ -49,6 +55,67 @@ std::optional<std::string> PercentDecode(std::string_view s) {
   return out;
 }
 
+// The value of `name` in a query string ("a=1&b=2"); nullopt if absent.
+std::optional<std::string_view> QueryParam(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    if (pair.starts_with(name) && pair.size() > name.size() && pair[name.size()] == '=') {
+      return pair.substr(name.size() + 1);
+    }
+    query.remove_prefix(amp == std::string_view::npos ? query.size() : amp + 1);
+  }
+  return std::nullopt;
+}
+
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// LevelDB's compaction table ("leveldb.stats") of one database, as metrics:
+// files and bytes per level, and the compactions' time, reads and writes.
+void LevelDbFigures(std::string& out, const char* db_name, leveldb::DB& db, bool head) {
+  std::string stats;
+  if (!db.GetProperty("leveldb.stats", &stats)) return;
+  struct Figure {
+    const char* name;
+    const char* type;
+    const char* help;
+    double scale;
+  };
+  static const Figure kFigures[] = {
+      {"custos_leveldb_files", "gauge", "LevelDB table files, by database and level.", 1},
+      {"custos_leveldb_bytes", "gauge", "LevelDB table bytes, by database and level.", 1048576},
+      {"custos_leveldb_compaction_seconds_total", "counter", "Time LevelDB spent compacting into a level.", 1},
+      {"custos_leveldb_compaction_read_bytes_total", "counter", "Bytes LevelDB read compacting into a level.", 1048576},
+      {"custos_leveldb_compaction_write_bytes_total", "counter", "Bytes LevelDB wrote compacting into a level.",
+       1048576},
+  };
+  std::vector<std::string> lines[5];
+  std::istringstream in(stats);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream row(line);
+    int level = -1;
+    double values[5];
+    if (!(row >> level >> values[0] >> values[1] >> values[2] >> values[3] >> values[4])) continue;
+    for (int i = 0; i < 5; ++i) {
+      char value[48];
+      std::snprintf(value, sizeof value, "%.0f", values[i] * kFigures[i].scale);
+      lines[i].push_back(std::string(kFigures[i].name) + "{db=\"" + db_name + "\",level=\"" + std::to_string(level) +
+                         "\"} " + value + "\n");
+    }
+  }
+  for (int i = 0; i < 5; ++i) {
+    if (head) {
+      out += std::string("# HELP ") + kFigures[i].name + " " + kFigures[i].help + "\n# TYPE " + kFigures[i].name + " " +
+             kFigures[i].type + "\n";
+    }
+    for (const auto& l : lines[i]) out += l;
+  }
+}
+
 }  // namespace
 
 HttpResponse Problem(unsigned status, std::string_view code, std::string_view detail) {
@@ -82,9 +149,7 @@ HttpResponse ProblemFromStatus(const Status& status) {
 
 std::string TlogPrefix(std::string_view origin) { return std::string(kTlogRoot) + std::string(origin) + "/"; }
 
-HttpRoutes::HttpRoutes(std::vector<std::shared_ptr<LogView>> logs, std::shared_ptr<TlogWitness> witness,
-                       HttpAccess access)
-    : logs_(std::move(logs)), witness_(std::move(witness)), access_(std::move(access)) {}
+HttpRoutes::HttpRoutes(HttpSources sources) : s_(std::move(sources)) {}
 
 void HttpRoutes::Count(unsigned status) const {
   std::lock_guard lock(counts_mu_);
@@ -101,7 +166,7 @@ std::optional<std::string> HttpRoutes::Reader(const HttpRequest& request) const 
   std::string_view header = request.authorization;
   if (!header.starts_with("Bearer ")) return std::nullopt;
   const Hash presented = Sha256::Digest(header.substr(7));
-  for (const auto& [name, hash] : access_.read_tokens) {
+  for (const auto& [name, hash] : s_.access.read_tokens) {
     if (sodium_memcmp(hash.bytes.data(), presented.bytes.data(), Hash::kSize) == 0) return name;
   }
   return std::nullopt;
@@ -127,11 +192,13 @@ HttpResponse HttpRoutes::Route(const HttpRequest& request) const {
   const std::string_view query = question == std::string_view::npos ? "" : path.substr(question + 1);
   path = path.substr(0, question);
   const bool needs_token = path == "/v1/status" || path == "/metrics" || path.starts_with("/v1/evidence/") ||
+                           path.starts_with("/v1/cases/") || path.starts_with("/v1/audit/") ||
                            (path.starts_with("/v1/logs/") && path != "/v1/logs/") ||
-                           (path.starts_with(kListingsRoot) && !access_.public_listings);
+                           (path.starts_with(kListingsRoot) && !s_.access.public_listings) ||
+                           (path == "/" && !s_.access.public_status);
   if (needs_token && !Reader(request)) {
     HttpResponse r = Problem(401, "unauthorized",
-                             access_.read_tokens.empty()
+                             s_.access.read_tokens.empty()
                                  ? "this needs a read token, and the node has none configured (http.readTokens)"
                                  : "this needs a read token: Authorization: Bearer <token>");
     r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"custos\"");
@@ -139,13 +206,22 @@ HttpResponse HttpRoutes::Route(const HttpRequest& request) const {
   }
   if (path.starts_with(kListingsRoot)) return Listings(request, path.substr(kListingsRoot.size()));
   if (path == "/add-checkpoint") {
-    if (witness_ == nullptr) return Problem(404, "not-a-witness", "this node witnesses no log outside its federation");
+    if (s_.witness == nullptr) return Problem(404, "not-a-witness", "this node witnesses no log outside its federation");
     if (request.method != "POST") return NotAllowed(request.method, "POST");
-    return witness_->AddCheckpoint(request.body);
+    return s_.witness->AddCheckpoint(request.body);
   }
   if (request.method != "GET" && request.method != "HEAD") return NotAllowed(request.method, "GET, HEAD");
+  if (path == "/") return StatusPage(query);
   if (path == "/healthz") return Health();
+  if (path == "/readyz") return Ready();
   if (path == "/v1/logs") return Logs();
+  if (path.starts_with("/v1/cases/")) {
+    if (s_.store == nullptr) return Problem(404, "not-found", "this node answers no case trails");
+    auto id = PercentDecode(path.substr(10));
+    if (!id) return Problem(400, "bad-request", "case id: a bad percent-encoding");
+    return CaseTrailResponse(*s_.store, *id);
+  }
+  if (path == "/v1/audit/referrals") return Audit(query);
   if (path == "/v1/status") return StatusAnswer(logs_);
   if (path == "/metrics") return Metrics();
   if (path.starts_with("/v1/logs/")) return LogQuery(path, query);
@@ -186,18 +262,7 @@ HttpResponse HttpRoutes::LogQuery(std::string_view path, std::string_view query)
   const LogView* log = FindLog(path, "/v1/logs/", &prefix);
   if (log == nullptr) return Problem(404, "unknown-log", "this node holds no log whose origin begins the path");
   const std::string_view rest = path.substr(prefix);
-  auto param = [&](std::string_view name) -> std::optional<std::string_view> {
-    std::string_view q = query;
-    while (!q.empty()) {
-      const size_t amp = q.find('&');
-      std::string_view pair = q.substr(0, amp);
-      if (pair.starts_with(name) && pair.size() > name.size() && pair[name.size()] == '=') {
-        return pair.substr(name.size() + 1);
-      }
-      q.remove_prefix(amp == std::string_view::npos ? q.size() : amp + 1);
-    }
-    return std::nullopt;
-  };
+  auto param = [&](std::string_view name) { return QueryParam(query, name); };
   std::optional<uint64_t> size;
   if (auto s = param("size")) {
     uint64_t n = 0;
@@ -218,6 +283,54 @@ HttpResponse HttpRoutes::LogQuery(std::string_view path, std::string_view query)
   return Problem(404, "not-found", "a log answers entries/<index> and consistency?old=N");
 }
 
+HttpResponse HttpRoutes::Audit(std::string_view query) const {
+  if (s_.store == nullptr) return Problem(404, "not-found", "this node answers no referral audit");
+  int64_t at = 0;
+  if (auto t = QueryParam(query, "at")) {
+    auto decoded = PercentDecode(*t);
+    auto parsed = decoded ? ParseTime(*decoded, "at") : Result<int64_t>(Status::InvalidArgument("at: a bad percent-encoding"));
+    if (!parsed.ok()) return Problem(400, "bad-request", parsed.status().message());
+    at = *parsed;
+  }
+  const std::string_view format = QueryParam(query, "format").value_or("json");
+  if (format != "json" && format != "csv") {
+    return Problem(400, "bad-request", "format: \"" + std::string(format) + "\" is not json or csv");
+  }
+  // The audit reads every bureau log in full: one at a time, so that a few
+  // clients cannot take every HTTP thread.
+  if (auditing_.exchange(true)) {
+    HttpResponse busy = Problem(503, "busy", "another referral audit is running; retry shortly");
+    busy.headers.emplace_back("Retry-After", "2");
+    return busy;
+  }
+  struct Done {
+    std::atomic<bool>& running;
+    ~Done() { running.store(false); }
+  } done{auditing_};
+  return ReferralAuditResponse(*s_.store, s_.federation, at, format == "csv");
+}
+
+HttpResponse HttpRoutes::StatusPage(std::string_view query) const {
+  const std::string_view lang = QueryParam(query, "lang").value_or("zh");
+  if (lang != "zh" && lang != "en") return Problem(400, "bad-request", "lang: \"" + std::string(lang) + "\" is not zh or en");
+  StatusPageInput in;
+  in.origin = s_.origin;
+  if (const auto* peer = s_.federation.FindPeer(s_.origin)) in.agency_kind = peer->agency_kind;
+  for (const auto& log : logs_) {
+    in.logs.push_back({log->origin(), log->role() == LogRole::kOwn, log->size(), log->checkpoint()});
+  }
+  if (s_.metrics) in.loop = s_.metrics->loop();
+  in.damage = Damage().message();
+  in.now_ms = NowMillis();
+  return HttpResponse{200, "text/html; charset=utf-8", "no-store",
+                      RenderStatusPage(in, lang == "en" ? PageLanguage::kEnglish : PageLanguage::kChinese), {}};
+}
+
+Status HttpRoutes::Damage() const {
+  if (logs_.empty()) return Status::OK();
+  return logs_.front()->stored().store().damage();
+}
+
 HttpResponse HttpRoutes::Metrics() const {
   std::string out =
       "# HELP custos_http_responses_total HTTP responses of the read plane, by status code.\n"
@@ -235,8 +348,13 @@ HttpResponse HttpRoutes::Metrics() const {
   }
   out += "# HELP custos_store_damaged 1 if the store found damage (docs/operations.md).\n"
          "# TYPE custos_store_damaged gauge\n";
-  const bool damaged = !logs_.empty() && !logs_.front()->stored().store().damage().ok();
-  out += std::string("custos_store_damaged ") + (damaged ? "1" : "0") + "\n";
+  out += std::string("custos_store_damaged ") + (Damage().ok() ? "0" : "1") + "\n";
+  if (s_.metrics) s_.metrics->Render(out, NowMillis());
+  if (!logs_.empty()) {
+    const Store& store = logs_.front()->stored().store();
+    LevelDbFigures(out, "main", store.db(), true);
+    LevelDbFigures(out, "entries", store.entries_db(), false);
+  }
   return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", "no-store", std::move(out), {}};
 }
 
@@ -268,11 +386,25 @@ HttpResponse HttpRoutes::Logs() const {
 }
 
 HttpResponse HttpRoutes::Health() const {
-  for (const auto& log : logs_) {
-    Status damaged = log->stored().store().damage();
-    if (!damaged.ok()) return Problem(503, "damaged-store", damaged.message());
-  }
+  Status damaged = Damage();
+  if (!damaged.ok()) return Problem(503, "damaged-store", damaged.message());
   return HttpResponse{200, "text/plain; charset=utf-8", "no-store", "ok\n", {}};
+}
+
+HttpResponse HttpRoutes::Ready() const {
+  Status damaged = Damage();
+  if (!damaged.ok()) return Problem(503, "damaged-store", damaged.message());
+  for (const auto& log : logs_) {
+    if (log->role() == LogRole::kOwn && log->checkpoint().empty()) {
+      return Problem(503, "not-ready", "the own log " + log->origin() + " has no checkpoint yet");
+    }
+  }
+  // The event loop publishes every second; silence for 10 s means it is stuck.
+  const int64_t published = s_.metrics ? s_.metrics->loop().published_ms : 0;
+  if (published == 0 || NowMillis() - published > 10000) {
+    return Problem(503, "not-ready", "the node's event loop has not reported for over 10 s");
+  }
+  return HttpResponse{200, "text/plain; charset=utf-8", "no-store", "ready\n", {}};
 }
 
 }  // namespace custos::node

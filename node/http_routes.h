@@ -2,7 +2,9 @@
 // a request's method and target in, a response's status, headers and body
 // out. node/http_server.h carries them over HTTP/1.1.
 //
+//   GET /                               the status page (node/status_page.h)
 //   GET /healthz                        "ok", or 503 when the store is damaged
+//   GET /readyz                         "ready", or 503 with the reason
 //   GET /v1/logs                        the logs the node holds (JSON)
 //   GET /v1/listings/<kind>/<id>        is a subject listed, with proof (node/http_queries.h)
 //   POST /v1/listings/<kind>            the same for {"ids": [...]}
@@ -12,16 +14,19 @@
 //   GET /v1/logs/<origin>/entries/<i>[?size=N]     an entry, its inclusion proof, the checkpoint
 //   GET /v1/logs/<origin>/consistency?old=M[&size=N]   a consistency proof
 //   GET /v1/evidence/<alg>/<hex>        the evidence bundle of a content digest
-//   GET /metrics                        Prometheus text: requests by status, log sizes
+//   GET /v1/cases/<case id>             the case trail, with proofs
+//   GET /v1/audit/referrals[?at=T][&format=csv]   the referral audit, with proofs
+//   GET /metrics                        Prometheus text (node/metrics.h)
 //   GET /tlog/<origin>/checkpoint       C2SP tlog-tiles, for the node's own log
 //   GET /tlog/<origin>/tile/<L>/<N>[.p/<W>]         and for every replica it
 //   GET /tlog/<origin>/tile/entries/<N>[.p/<W>]     holds
 //
 // Errors are RFC 9457 problem details (application/problem+json) with a
-// stable "code". Thread-safe: the logs are fixed when it is made, and each
-// LogView is thread-safe.
+// stable "code". Thread-safe: what it reads (HttpSources) is fixed when it is
+// made, and each part is thread-safe.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,7 +37,9 @@
 #include <vector>
 
 #include "crypto/bytes.h"
+#include "ledger/storage/store.h"
 #include "node/log_view.h"
+#include "trust/federation_config.h"
 
 namespace custos::node {
 
@@ -44,10 +51,29 @@ struct HttpRequest {
 };
 
 // Who may read what: the read tokens (by the SHA-256 of each) and whether
-// listing checks are public. Checkpoints, tiles, /v1/logs and /healthz are.
+// listing checks and the status page are public. Checkpoints, tiles,
+// /v1/logs, /healthz and /readyz are.
 struct HttpAccess {
   std::vector<std::pair<std::string, Hash>> read_tokens;  // name, SHA-256 of the token
   bool public_listings = true;
+  bool public_status = true;
+};
+
+class TlogWitness;
+class NodeMetrics;
+
+// What the routes read, all of it shared with the rest of the node.
+struct HttpSources {
+  std::string origin;                          // the node's own log
+  std::vector<std::shared_ptr<LogView>> logs;  // the own log and every replica
+  std::shared_ptr<TlogWitness> witness;        // null: the node witnesses no outside log
+  HttpAccess access;
+  // Null: /metrics and the status page without the event loop's figures,
+  // and /readyz never ready.
+  std::shared_ptr<const NodeMetrics> metrics;
+  // For the case trail and the referral audit; null: those answer 404.
+  const Store* store = nullptr;
+  trust::FederationConfig federation;  // which origins are bureaus; agency kinds
 };
 
 struct HttpResponse {
@@ -70,13 +96,9 @@ HttpResponse ProblemFromStatus(const Status& status);
 // The URL path prefix of a log's tlog-tiles resources: "/tlog/<origin>/".
 std::string TlogPrefix(std::string_view origin);
 
-class TlogWitness;
-
 class HttpRoutes {
  public:
-  // `witness` may be null: the node witnesses no outside log.
-  explicit HttpRoutes(std::vector<std::shared_ptr<LogView>> logs, std::shared_ptr<TlogWitness> witness = nullptr,
-                      HttpAccess access = {});
+  explicit HttpRoutes(HttpSources sources);
 
   // Answers and counts the request (for /metrics).
   HttpResponse Handle(const HttpRequest& request) const;
@@ -93,12 +115,17 @@ class HttpRoutes {
   HttpResponse Tlog(const LogView& log, std::string_view resource) const;
   HttpResponse Logs() const;
   HttpResponse Health() const;
+  HttpResponse Ready() const;
+  HttpResponse StatusPage(std::string_view query) const;
+  HttpResponse Audit(std::string_view query) const;
+  // The store's damage, OK if none (or no log).
+  Status Damage() const;
 
   const LogView* FindLog(std::string_view path, std::string_view root, size_t* prefix_length) const;
 
-  std::vector<std::shared_ptr<LogView>> logs_;
-  std::shared_ptr<TlogWitness> witness_;
-  HttpAccess access_;
+  const HttpSources s_;
+  const std::vector<std::shared_ptr<LogView>>& logs_ = s_.logs;
+  mutable std::atomic<bool> auditing_{false};  // one referral audit at a time
   mutable std::mutex counts_mu_;
   mutable std::map<unsigned, uint64_t> counts_;  // responses by status; guarded by counts_mu_
 };

@@ -116,6 +116,7 @@ class HttpServer::Impl {
   spdlog::logger& logger() const { return *logger_; }
   RateLimiter& limiter() { return limiter_; }
   std::atomic<uint32_t>& open() { return open_; }
+  std::atomic<uint64_t>& refused() { return refused_; }
 
  private:
   void Accept();
@@ -127,6 +128,7 @@ class HttpServer::Impl {
   tcp::acceptor acceptor_;
   RateLimiter limiter_;
   std::atomic<uint32_t> open_{0};
+  std::atomic<uint64_t> refused_{0};  // connections refused at max_connections
   std::vector<std::thread> threads_;
 };
 
@@ -147,6 +149,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Start() {
     if (!counted_) {
+      server_.refused().fetch_add(1);
       HttpResponse busy = Problem(503, "too-many-connections", "the node has as many connections open as it takes; retry");
       busy.headers.emplace_back("Retry-After", "1");
       Refuse(std::move(busy));
@@ -286,5 +289,7 @@ HttpServer::~HttpServer() = default;
 Status HttpServer::Start() { return impl_->Start(); }
 std::string HttpServer::address() const { return impl_->address(); }
 void HttpServer::Stop() { impl_->Stop(); }
+size_t HttpServer::open_connections() const { return impl_->open().load(); }
+uint64_t HttpServer::refused_connections() const { return impl_->refused().load(); }
 
 }  // namespace custos::node

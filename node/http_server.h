@@ -37,6 +37,9 @@ class HttpServer {
   Status Start();
   // "host:port" bound (after Start; the real port when the config says 0).
   std::string address() const;
+  // Connections open now, and refused at max_connections so far (any thread).
+  size_t open_connections() const;
+  uint64_t refused_connections() const;
   // Stops accepting, drops every connection, joins the threads. Idempotent.
   void Stop();
 

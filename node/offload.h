@@ -53,12 +53,23 @@ class Offload final {
       std::lock_guard lock(mu_);
       if (stopping_) return KJ_EXCEPTION(DISCONNECTED, "the node is shutting down");
       if (max_queued_ > 0 && queue_.size() >= max_queued_) {
+        ++refused_;
         return KJ_EXCEPTION(OVERLOADED, "the node is busy: too many requests are waiting; retry");
       }
       queue_.push_back(std::move(task));
     }
     wake_.notify_one();
     return kj::mv(paf.promise);
+  }
+
+  // Jobs waiting now, and refused for a full queue so far (any thread).
+  size_t queued() const {
+    std::lock_guard lock(mu_);
+    return queue_.size();
+  }
+  uint64_t refused() const {
+    std::lock_guard lock(mu_);
+    return refused_;
   }
 
   // Finishes the job in progress, rejects the queued ones, joins the thread.
@@ -115,10 +126,11 @@ class Offload final {
     }
   }
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable wake_;
   std::deque<std::unique_ptr<TaskBase>> queue_;  // guarded by mu_
   bool stopping_ = false;                        // guarded by mu_
+  uint64_t refused_ = 0;                         // guarded by mu_
   const size_t max_queued_;
   std::thread thread_;                           // last: starts after the rest is built
 };

@@ -49,6 +49,7 @@ struct PeerState {
   bool connected = false;
   uint64_t held_size = 0;   // entries of its log verified and stored here
   uint64_t known_size = 0;  // the largest size it has announced
+  int64_t last_contact_ms = 0;  // when it last connected, answered or announced (ms since the epoch); 0: never
   std::string last_error;
 };
 

@@ -14,6 +14,7 @@
 #include "ledger/tlog/checkpoint.h"
 #include "ledger/tlog/merkle.h"
 #include "ledger/tlog/witness_request.h"
+#include "node/metrics.h"
 
 namespace custos::node {
 
@@ -38,8 +39,9 @@ HttpResponse SizeConflict(uint64_t size) {
 }  // namespace
 
 Result<std::unique_ptr<TlogWitness>> TlogWitness::Open(std::vector<WitnessedLog> logs, std::string state_file,
-                                                       NamedKey witness_key) {
-  std::unique_ptr<TlogWitness> w(new TlogWitness(std::move(logs), std::move(state_file), std::move(witness_key)));
+                                                       NamedKey witness_key, NodeMetrics* metrics) {
+  std::unique_ptr<TlogWitness> w(
+      new TlogWitness(std::move(logs), std::move(state_file), std::move(witness_key), metrics));
   std::error_code ec;
   if (!std::filesystem::exists(w->state_file_, ec)) return w;
   const std::string what = "witness state " + w->state_file_;
@@ -120,6 +122,7 @@ HttpResponse TlogWitness::AddCheckpoint(std::string_view body) {
   Status saved = Save(next);
   if (!saved.ok()) return Problem(500, "internal", "cannot record the checkpoint: " + saved.message());
   held_ = std::move(next);
+  if (metrics_ != nullptr) metrics_->CosignatureGiven(cp->origin);
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch()).count();
   return HttpResponse{200, "text/plain; charset=utf-8", "no-store",

@@ -26,12 +26,15 @@ struct WitnessedLog {
   NoteVerifier key;  // the log's note key (alg 0x01)
 };
 
+class NodeMetrics;
+
 class TlogWitness {
  public:
   // Reads the state file (none yet: nothing cosigned). InvalidArgument /
-  // IOError naming the file if it cannot be read.
+  // IOError naming the file if it cannot be read. `metrics`, if set, counts
+  // the cosignatures given (it must outlive the witness).
   static Result<std::unique_ptr<TlogWitness>> Open(std::vector<WitnessedLog> logs, std::string state_file,
-                                                   NamedKey witness_key);
+                                                   NamedKey witness_key, NodeMetrics* metrics = nullptr);
 
   // Answers one add-checkpoint request body, per the spec: 404 for an origin
   // it does not witness, 403 if no signature by the log's key verifies, 400
@@ -51,13 +54,14 @@ class TlogWitness {
     uint64_t size = 0;
     Hash root;
   };
-  TlogWitness(std::vector<WitnessedLog> logs, std::string state_file, NamedKey witness_key)
-      : logs_(std::move(logs)), state_file_(std::move(state_file)), key_(std::move(witness_key)) {}
+  TlogWitness(std::vector<WitnessedLog> logs, std::string state_file, NamedKey witness_key, NodeMetrics* metrics)
+      : logs_(std::move(logs)), state_file_(std::move(state_file)), key_(std::move(witness_key)), metrics_(metrics) {}
   Status Save(const std::map<std::string, Held>& held) const;
 
   const std::vector<WitnessedLog> logs_;
   const std::string state_file_;
   const NamedKey key_;
+  NodeMetrics* const metrics_;
   std::mutex mu_;
   std::map<std::string, Held> held_;  // by origin; guarded by mu_
 };

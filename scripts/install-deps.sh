@@ -22,6 +22,8 @@ PACKAGES=(
   python3-yaml  # tests/node/http_test.sh reads docs/openapi.yaml
   curl        # the HTTP read plane tests (tests/node/http_test.sh)
   nginx-light # the same test serves published tiles with it (its own config, on 127.0.0.1)
+  chromium fonts-noto-cjk  # it renders the status page headless (Chinese text needs the CJK fonts)
+  python3-nacl  # clients/python verifies Ed25519 signatures with it
 )
 
 is_installed() {

@@ -4,7 +4,8 @@
 # independent client (tests/interop/goverify, Go's x/mod tlog: every entry's
 # inclusion proved from tiles alone) and with curl: content types, caching,
 # problem details for what is not there or malformed, the logs list, health,
-# the header limit and the per-client rate limit.
+# readiness, metrics, the status page in headless Chromium, the header limit
+# and the per-client rate limit.
 # Usage: http_test.sh CUSTOSD CUSTOS EXAMPLES_DIR GOVERIFY
 set -uo pipefail
 source "$(dirname "$0")/federation_setup.sh" "$1" "$2" "$3"
@@ -284,6 +285,70 @@ contains met.body "custos_log_entries{origin=\"$IPB\",role=\"own\"}" "  the log'
 contains met.body 'custos_http_responses_total{code="401"}' "  responses by status, the 401s among them"
 check "these answers have every field docs/openapi.yaml requires" openapi_fields "/v1/status=st.body" \
   "/v1/logs/{origin}/entries/{index}=ent.body" "/v1/logs/{origin}/consistency=con.body" "problem=st0.body"
+
+# The operator's view: readiness, what the event loop reports in /metrics,
+# and the status page as a browser renders it (headless Chromium).
+check "/readyz: ready" [ "$(curl_to ready "$(fed_http ipb)/readyz")" = 200 ]
+# metric FILE NAME{LABELS}: the value of one sample.
+metric() { awk -v name="$2" '$1 == name { print $2; exit }' "$1"; }
+check "  the append latency histogram counts every batch" \
+  [ "$(metric met.body 'custos_append_batch_seconds_count')" -gt 0 ]
+check "  entries appended since start: at least the $size above" \
+  [ "$(metric met.body 'custos_appended_entries_total')" -ge "$size" ]
+check "  psb's cosignatures of ipb's checkpoints, received" \
+  [ "$(metric met.body 'custos_cosignatures_received_total')" -gt 0 ]
+check "  psb connected, its replica's lag and last contact" \
+  [ "$(metric met.body "custos_peer_connected{origin=\"$PSB\"}") $(grep -c "custos_replica_lag_entries{origin=\"$PSB\"}\|custos_peer_last_contact_seconds{origin=\"$PSB\"}" met.body)" = "1 2" ]
+contains met.body '# TYPE custos_leveldb_compaction_seconds_total counter' "  LevelDB's compaction figures"
+contains met.body 'custos_overload_refusals_total{what="submissions"} 0' "  refusals for overload, none yet"
+chrome() { chromium --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir="$PWD/chromium" "$@" 2>>chromium.err; }
+# page_rows FILE: the rendered page's language, its alarm box, and one line per log and per peer.
+page_rows() {
+  python3 - "$1" <<'PY'
+import html.parser, sys
+class Rows(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(); self.out = []; self.row = None; self.alarms = None; self.lang = None
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "html": self.lang = a.get("lang")
+        if tag == "section" and a.get("id") == "alarms": self.alarms = a.get("class")
+        if tag == "tr" and a.get("class") in ("log", "peer"): self.row = [a["class"]]
+    def handle_endtag(self, tag):
+        if tag == "tr" and self.row: self.out.append(" | ".join(self.row)); self.row = None
+    def handle_data(self, data):
+        if self.row is not None and data.strip(): self.row.append(data.strip())
+p = Rows(); p.feed(open(sys.argv[1], encoding="utf-8").read())
+print(p.lang, p.alarms)
+print("\n".join(p.out))
+PY
+}
+now_size=$(fed_json ipb "s['logs'][0]['size']")
+holds_now() { [ "$(fed_json psb "[l['size'] for l in s['logs'] if l['origin'] == '$IPB'][0]")" = "$now_size" ]; }
+eventually 30 "psb's replica holds ipb's $now_size entries" holds_now
+check "Chromium renders psb's status page" chrome --dump-dom "$(fed_http psb)/" >page.html
+page_rows page.html >page.txt
+check "  in Chinese, with no alarm" [ "$(head -1 page.txt)" = "zh-CN calm" ]
+contains page.html "Custos 节点状态" "  titled in Chinese"
+contains page.txt "log | $PSB | 本节点日志 |" "  psb's own log"
+contains page.txt "log | $IPB | 副本 | $now_size | 规模 $now_size" "  its replica of ipb, at ipb's size"
+contains page.txt "peer | $IPB | 知识产权局 |" "  ipb as a peer, an IP bureau"
+contains page.txt "已连接 | $now_size | $now_size | 0 |" "  connected, nothing to catch up"
+contains page.html "UTC+08:00" "  times in Beijing time, the zone shown"
+check "  no script, and nothing from outside the node" python3 -c '
+import re, sys; h = open("page.html", encoding="utf-8").read()
+assert "<script" not in h and not re.search(r"(src|href)=\"(https?:)?//", h), "outside reference"'
+check "Chromium renders it in English with ?lang=en" chrome --dump-dom "$(fed_http psb)/?lang=en" >page-en.html
+page_rows page-en.html >page-en.txt
+check "  in English" [ "$(head -1 page-en.txt)" = "en calm" ]
+contains page-en.txt "peer | $IPB | IP bureau |" "  ipb as an IP bureau"
+check "a screenshot of it" chrome --screenshot="$PWD/status.png" --window-size=1280,900 "$(fed_http psb)/"
+check "  is a PNG of 1280x900" python3 -c '
+import struct; b = open("status.png", "rb").read(24); assert b[:8] == b"\x89PNG\r\n\x1a\n", b[:8]
+assert struct.unpack(">II", b[16:24]) == (1280, 900), struct.unpack(">II", b[16:24])'
+# CUSTOS_DOCS_PICTURES=1 keeps it as docs/status-page.png.
+[ -z "${CUSTOS_DOCS_PICTURES:-}" ] || cp status.png "$REPO/docs/status-page.png"
+check "?lang=fr: 400" [ "$(curl_to fr "$(fed_http psb)/?lang=fr")" = 400 ]
 
 # C2SP tlog-witness: a client written from the spec (Go) drives psb's
 # /add-checkpoint through every answer the spec prescribes.

@@ -71,6 +71,16 @@ holds() { [ "$(size_of "$1" "$(fed_origin "$2")")" = "$(size_of "$2" "$(fed_orig
 now_ms() { date +%s%3N; }
 
 # ------------------------------------------------------------------ the federation
+# pro answers HTTP queries to one read token (docs/http-api.md).
+"$CUSTOS" key token --name prosecutor --json >token.json
+TOKEN=$(json_field token.json "['token']")
+python3 - pro/node.json token.json <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+t = json.load(open(sys.argv[2]))
+c["http"]["readTokens"] = [{"name": t["name"], "sha256": t["sha256"]}]
+json.dump(c, open(sys.argv[1], "w"))
+PY
 for n in ipb psb pro; do check "custosd $n starts" fed_start $n; done
 check "officer granted on ipb" grant ipb
 check "officer granted on psb" grant psb
@@ -225,6 +235,46 @@ expect 2 "--format must be text, json or csv" -- ./pro-cli audit referrals --for
 contains err.txt "--format" "… and the error names the option"
 expect 2 "--at must be a time" -- ./pro-cli audit referrals --at yesterday
 contains err.txt "--at" "… and the error names the option"
+
+# ------------------------------------------------------------------ the same over HTTP
+# pro_get FILE PATH: GET PATH from pro's HTTP read plane with the read token; prints the status.
+pro_get() { curl -s -H "Authorization: Bearer $TOKEN" -o "$1" -w '%{http_code}' "$(fed_http pro)$2"; }
+# same_entries A B: the two answers cite the same entries (origin, index, leaf hash), in order.
+same_entries() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+def cited(answer):
+    if "findings" not in answer:
+        return [(e["origin"], e["index"], e["leafHash"], e["kind"]) for e in answer["entries"]]
+    # HTTP's findings give positions in the answer's entries; the CLI's the entries.
+    pool = answer.get("entries")
+    return [(f["kind"], [(e["origin"], e["index"], e["leafHash"])
+                         for e in ([pool[i] for i in f["entries"]] if pool is not None else f["entries"])])
+            for f in answer["findings"]]
+assert cited(a) == cited(b), (cited(a), cited(b))
+PY
+}
+check "GET /v1/cases/<case 1> from pro: 200" [ "$(pro_get http-trail.json "/v1/cases/$C1")" = 200 ]
+check "  the same eight entries as the CLI's checked trail, with leaf hashes and kinds" same_entries http-trail.json trail.json
+check "  each with its inclusion proof and canonical bytes" python3 -c '
+import json; e = json.load(open("http-trail.json"))["entries"]; assert all(x["entry"] and "inclusionProof" in x for x in e)'
+check "  and the checkpoints of the three logs searched" [ "$(json_field http-trail.json "['logs'].__len__()")" = 3 ]
+check "GET /v1/cases/… without a token: 401" \
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "$(fed_http pro)/v1/cases/$C1")" = 401 ]
+check "GET /v1/audit/referrals?at=…: 200" [ "$(pro_get http-audit.json "/v1/audit/referrals?at=$AT")" = 200 ]
+check "  the same four findings on the same entries as the CLI's checked audit" same_entries http-audit.json audit.json
+check "  ipb's log audited, every entry scanned" \
+  [ "$(json_field http-audit.json "['audited'][0]['origin'] + ' ' + str(json.load(open('http-audit.json'))['entriesScanned'])")" = \
+    "$IPB $(size_of ipb "$IPB")" ]
+./pro-cli audit referrals --at "$AT" --format csv >cli-audit.csv
+check "GET /v1/audit/referrals?at=…&format=csv: 200" \
+  [ "$(pro_get http-audit.csv "/v1/audit/referrals?at=$AT&format=csv")" = 200 ]
+check "  byte for byte the CSV of custos audit referrals --format csv" cmp http-audit.csv cli-audit.csv
+check "  ?at= takes a UTC time" [ "$(pro_get utc.json "/v1/audit/referrals?at=2030-01-01T00:00:00Z")" = 200 ]
+check "  … as that time" [ "$(json_field utc.json "['at']")" = 1893456000000 ]
+check "  ?at=yesterday: 400" [ "$(pro_get bad-at.json "/v1/audit/referrals?at=yesterday")" = 400 ]
+contains bad-at.json '"at: \"yesterday\" is neither' "  … naming the parameter"
 
 # ------------------------------------------------------------------ listing check
 # Case 2's company: its first listing was delisted, its second lapsed at
