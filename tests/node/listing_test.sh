@@ -99,7 +99,7 @@ expect 0 "listing verify checks a kept answer offline" -- \
   "$CUSTOS" listing verify listed-answer.bin --trust federation.json --json
 check "the kept answer says listed" [ "$(json_field out.txt "['listed']")" = True ]
 expect 0 "listing verify --at after the publication end" -- \
-  "$CUSTOS" listing verify listed-answer.bin --trust federation.json --at 2027-06-01T00:00:00Z
+  "$CUSTOS" listing verify listed-answer.bin --trust federation.json --at 2029-06-01T00:00:00Z
 contains out.txt "$COMPANY (org): not listed" "the lapsed listing counts as not listed"
 contains out.txt "publication ended" "the listing is shown as lapsed"
 head -c 100 listed-answer.bin >truncated.bin

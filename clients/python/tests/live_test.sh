@@ -121,14 +121,14 @@ expect 0 "consistency: verified" -- ./verify consistency --trust federation.json
 contains out.txt "at size 5 extends its checkpoint at size 2" "the verdict names both sizes"
 expect 0 "listing, listed: verified" -- ./verify listing --trust federation.json --id "${COMPANY,,}" listing-listed.json
 contains out.txt "OK: $COMPANY (org) is listed" "the verdict says listed"
-contains out.txt "$IPB listed (entry 2, publication ends 2027-05-31T15:59:00Z, entry 3" "both listings are shown"
+contains out.txt "$IPB listed (entry 2, publication ends 2029-05-31T15:59:00Z, entry 3" "both listings are shown"
 expect 0 "listing, not listed: verified, with a part for every log" -- \
   ./verify listing --trust federation.json --all-logs listing-not-listed.json
 contains out.txt "OK: $OTHER (org) is not listed" "the verdict says not listed"
 expect 0 "listing of a person: verified" -- ./verify listing --trust federation.json --kind person --id "$DIGEST" listing-person.json
 contains out.txt "OK: $DIGEST (person) is listed" "the person is listed"
-expect 0 "listing judged after the publication end" -- ./verify listing --trust federation.json --at 2027-06-01T00:00:00Z listing-listed.json
-contains out.txt "is not listed at 2027-06-01T00:00:00Z" "the lapsed listings count as not listed"
+expect 0 "listing judged after the publication end" -- ./verify listing --trust federation.json --at 2029-06-01T00:00:00Z listing-listed.json
+contains out.txt "is not listed at 2029-06-01T00:00:00Z" "the lapsed listings count as not listed"
 contains out.txt "publication ended" "the listings are shown as lapsed"
 
 # custos listing verify reads the canonical "answer" of the same JSON: the same verdict.
@@ -185,7 +185,7 @@ tamper listing-listed.json dropped.json 'a["logs"][0]["listings"].pop()'
 refused dropped.json "FAILED: logs[0].mapProof: map proof: the proof shows the subject listed with value" \
   "a listing answer that leaves a listing out" listing --trust federation.json
 tamper listing-listed.json ends.json 'a["logs"][0]["listings"][0]["publicationEnds"] += 86400000'
-refused ends.json "FAILED: logs[0].listings[0].publicationEnds: the answer says 1811865540000, the entry it proves says 1811779140000" \
+refused ends.json "FAILED: logs[0].listings[0].publicationEnds: the answer says 1875023940000, the entry it proves says 1874937540000" \
   "a listing answer with a later publication end" listing --trust federation.json
 tamper listing-listed.json proof.json 'a["logs"][0]["listings"][1]["inclusionProof"].pop()'
 refused proof.json "FAILED: logs[0].listings[1].inclusionProof: listing at entry 3: inclusion proof: inclusion proof has" \
