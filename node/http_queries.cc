@@ -70,12 +70,16 @@ Result<json> Lookup(const std::vector<std::shared_ptr<LogView>>& logs, listings:
   CUSTOS_ASSIGN_OR_RETURN(listings::SubjectQuery subject, listings::SubjectOfQuery(kind, typed));
   listings::ListingAnswer answer{kind, subject.id, {}};
   json parts = json::array();
+  json not_answered = json::array();
   bool listed = false;
   for (const auto& log : logs) {
     auto part = log->ListingAnswer(subject.key);
     // A replica between two notes of its origin has no checkpoint for its
-    // map yet: left out, as over RPC.
-    if (part.status().code() == Status::Code::kFailedPrecondition) continue;
+    // map yet: left out, as over RPC, and said so.
+    if (part.status().code() == Status::Code::kFailedPrecondition) {
+      not_answered.push_back({{"origin", log->origin()}, {"reason", part.status().message()}});
+      continue;
+    }
     if (!part.ok()) return part.status();
     CUSTOS_ASSIGN_OR_RETURN(json j, LogJson(*part, now_ms, &listed));
     parts.push_back(std::move(j));
@@ -86,6 +90,7 @@ Result<json> Lookup(const std::vector<std::shared_ptr<LogView>>& logs, listings:
               {"listed", listed},
               {"at", now_ms},
               {"logs", parts},
+              {"notAnswered", std::move(not_answered)},
               {"answer", B64(answer.Encode())}};
 }
 

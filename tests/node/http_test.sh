@@ -174,35 +174,6 @@ verified() {
 }
 eventually 30 "the answer's bytes verify with custos listing verify" verified
 check "  and say listed" [ "$(json_field verify.json "['listed']")" = True ]
-# docs/openapi.yaml: every field it requires is in the live answers.
-# openapi_fields PATH=FILE...: each FILE holds a 200 answer of PATH.
-openapi_fields() {
-  python3 - "$REPO/docs/openapi.yaml" "$@" <<'PY'
-import json, sys, yaml
-spec = yaml.safe_load(open(sys.argv[1]))
-schemas = spec["components"]["schemas"]
-def check(value, schema, where):
-    if "$ref" in schema:
-        schema = schemas[schema["$ref"].split("/")[-1]]
-    if schema.get("type") == "object":
-        missing = [k for k in schema.get("required", []) if k not in value]
-        assert not missing, f"{where}: missing {missing}"
-        for k, sub in schema.get("properties", {}).items():
-            if k in value and value[k] is not None:
-                check(value[k], sub, f"{where}.{k}")
-    if schema.get("type") == "array":
-        for i, item in enumerate(value):
-            check(item, schema["items"], f"{where}[{i}]")
-for arg in sys.argv[2:]:
-    path, file = arg.split("=", 1)
-    if path == "problem":
-        schema = {"$ref": "#/components/schemas/Problem"}
-    else:
-        method = "post" if path == "/v1/listings/{kind}" else "get"
-        schema = spec["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
-    check(json.load(open(file)), schema, path)
-PY
-}
 
 check "an invalid code: 400" [ "$(curl_to inv "$(fed_http ipb)/v1/listings/org/${COMPANY%?}7")" = 400 ]
 check "  code invalid-id" [ "$(json_field inv.body "['code']")" = invalid-id ]

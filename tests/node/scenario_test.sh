@@ -275,6 +275,8 @@ check "  ?at= takes a UTC time" [ "$(pro_get utc.json "/v1/audit/referrals?at=20
 check "  … as that time" [ "$(json_field utc.json "['at']")" = 1893456000000 ]
 check "  ?at=yesterday: 400" [ "$(pro_get bad-at.json "/v1/audit/referrals?at=yesterday")" = 400 ]
 contains bad-at.json '"at: \"yesterday\" is neither' "  … naming the parameter"
+check "the trail and the audit have every field docs/openapi.yaml requires" \
+  openapi_fields "/v1/cases/{caseId}=http-trail.json" "/v1/audit/referrals=http-audit.json" "problem=bad-at.json"
 
 # ------------------------------------------------------------------ listing check
 # Case 2's company: its first listing was delisted, its second lapsed at
