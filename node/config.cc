@@ -47,13 +47,13 @@ Result<ConnectionLimits> ParseLimits(const ObjectReader& r) {
   return l;
 }
 
-Result<HttpConfig> ParseHttp(const ObjectReader& parent, const std::string& label) {
+Result<HttpConfig> ParseHttp(const ObjectReader& parent, const std::string& label, const std::string& base_dir) {
   const json& object = parent.Get("http");
   if (!object.is_object()) return parent.Error("http", "must be a JSON object");
   ObjectReader r(object, label, "http.");
   CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"listen", "maxConnections", "maxHeaderBytes", "maxBodyBytes", "timeoutSeconds",
                                       "requestsPerSecond", "burst", "threads", "readTokens", "publicListings",
-                                      "publicStatus"}));
+                                      "publicStatus", "tls"}));
   HttpConfig h;
   CUSTOS_ASSIGN_OR_RETURN(std::string listen, r.String("listen"));
   CUSTOS_ASSIGN_OR_RETURN(h.listen, ParseHostPort(listen, label + ": http.listen", /*allow_port_zero=*/true));
@@ -84,6 +84,15 @@ Result<HttpConfig> ParseHttp(const ObjectReader& parent, const std::string& labe
       if (!hash) return t.Error("sha256", "must be 64 hex digits (the SHA-256 of the token; custos key token prints it)");
       h.read_tokens.emplace_back(name, *hash);
     }
+  }
+  if (r.Has("tls")) {
+    if (!r.Get("tls").is_object()) return r.Error("tls", "must be {\"certificate\": PEM file, \"key\": PEM file}");
+    ObjectReader t(r.Get("tls"), label, "http.tls.");
+    CUSTOS_RETURN_IF_ERROR(t.OnlyKnown({"certificate", "key"}));
+    CUSTOS_ASSIGN_OR_RETURN(std::string certificate, t.String("certificate"));
+    CUSTOS_ASSIGN_OR_RETURN(std::string key, t.String("key"));
+    h.tls_certificate_file = Resolve(base_dir, certificate);
+    h.tls_key_file = Resolve(base_dir, key);
   }
   return h;
 }
@@ -185,7 +194,7 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view label
   c.backup_dir = backup_dir.empty() ? c.data_dir + "/backups" : Resolve(base_dir, backup_dir);
   CUSTOS_ASSIGN_OR_RETURN(c.limits, ParseLimits(r));
   if (r.Has("http")) {
-    CUSTOS_ASSIGN_OR_RETURN(c.http, ParseHttp(r, label));
+    CUSTOS_ASSIGN_OR_RETURN(c.http, ParseHttp(r, label, base_dir));
   }
   if (r.Has("publish")) {
     CUSTOS_ASSIGN_OR_RETURN(c.publish, ParsePublish(r, label, base_dir));

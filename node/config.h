@@ -78,6 +78,10 @@ struct HttpConfig {
   std::vector<std::pair<std::string, Hash>> read_tokens;
   bool public_listings = true;          // "publicListings": listing checks without a token
   bool public_status = true;            // "publicStatus": the status page at / without a token
+  // "tls": {"certificate", "key"}: PEM files (relative to the config file's
+  // directory); when set the listener speaks only HTTPS (TLS 1.2 and 1.3).
+  std::string tls_certificate_file;     // "" : plain HTTP
+  std::string tls_key_file;
 };
 
 // Static publishing (node/tile_publisher.h; docs/http-api.md): every log as

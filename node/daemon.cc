@@ -266,6 +266,7 @@ Status Serve(const NodeConfig& config, Ledger& ledger, const NamedKey& node_key,
 }  // namespace
 
 Status CheckNode(const NodeConfig& config, const NamedKey& node_key) {
+  if (config.http) CUSTOS_RETURN_IF_ERROR(CheckHttpTls(*config.http));
   auto prepared = Prepare(config, node_key);
   if (!prepared.ok()) return prepared.status();
   prepared->ledger.Close();

@@ -7,13 +7,19 @@
 #include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <fstream>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -68,7 +74,39 @@ class RateLimiter {
   std::unordered_map<std::string, Bucket> buckets_;  // guarded by mu_
 };
 
+// The server side of TLS 1.2 and 1.3 with the configured certificate chain
+// and key; IOError naming the field whose file cannot be used.
+Result<std::unique_ptr<asio::ssl::context>> MakeTlsContext(const HttpConfig& config) {
+  for (const auto& [field, file] : {std::pair{"http.tls.certificate", &config.tls_certificate_file},
+                                    std::pair{"http.tls.key", &config.tls_key_file}}) {
+    if (!std::ifstream(*file).good()) {
+      return Status::IOError(std::string(field) + " " + *file + ": cannot be read: " + std::strerror(errno));
+    }
+  }
+  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  boost::system::error_code ec;
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1,
+                   ec);
+  ctx->use_certificate_chain_file(config.tls_certificate_file, ec);
+  if (ec) {
+    return Status::IOError("http.tls.certificate " + config.tls_certificate_file +
+                           ": not a PEM certificate chain that can be read: " + ec.message());
+  }
+  ctx->use_private_key_file(config.tls_key_file, asio::ssl::context::pem, ec);
+  if (ec) {
+    return Status::IOError("http.tls.key " + config.tls_key_file + ": not a PEM private key that can be read, or not " +
+                           "the certificate's: " + ec.message());
+  }
+  return ctx;
+}
+
 }  // namespace
+
+Status CheckHttpTls(const HttpConfig& config) {
+  if (config.tls_certificate_file.empty()) return Status::OK();
+  return MakeTlsContext(config).status();
+}
 
 class HttpServer::Impl {
  public:
@@ -83,6 +121,11 @@ class HttpServer::Impl {
   ~Impl() { Stop(); }
 
   Status Start() {
+    if (!config_.tls_certificate_file.empty()) {
+      auto tls = MakeTlsContext(config_);
+      if (!tls.ok()) return tls.status();
+      tls_ = std::move(tls).value();
+    }
     const std::string where = "http.listen " + config_.listen.ToString();
     boost::system::error_code ec;
     tcp::resolver resolver(io_);
@@ -117,6 +160,7 @@ class HttpServer::Impl {
   RateLimiter& limiter() { return limiter_; }
   std::atomic<uint32_t>& open() { return open_; }
   std::atomic<uint64_t>& refused() { return refused_; }
+  asio::ssl::context& tls() { return *tls_; }
 
  private:
   void Accept();
@@ -129,25 +173,58 @@ class HttpServer::Impl {
   RateLimiter limiter_;
   std::atomic<uint32_t> open_{0};
   std::atomic<uint64_t> refused_{0};  // connections refused at max_connections
+  std::unique_ptr<asio::ssl::context> tls_;  // set: HTTPS only
   std::vector<std::thread> threads_;
 };
 
 namespace {
 
 // One connection: reads requests one after another (keep-alive) and answers
-// each; counted in the server's open connections while it lives.
-class Session : public std::enable_shared_from_this<Session> {
+// each; counted in the server's open connections while it lives. With kTls,
+// over TLS: the handshake first, a TLS close at the end.
+template <bool kTls>
+class Session : public std::enable_shared_from_this<Session<kTls>> {
  public:
   Session(tcp::socket socket, HttpServer::Impl& server)
-      : stream_(std::move(socket)), server_(server), timeout_(std::chrono::seconds(server.config().timeout_s)) {
+      : stream_(MakeStream(std::move(socket), server)),
+        server_(server),
+        timeout_(std::chrono::seconds(server.config().timeout_s)) {
     boost::system::error_code ec;
-    const auto remote = stream_.socket().remote_endpoint(ec);
+    const auto remote = Socket().remote_endpoint(ec);
     client_ = ec ? "?" : remote.address().to_string();
     counted_ = server_.open().fetch_add(1) < server_.config().max_connections;
   }
   ~Session() { server_.open().fetch_sub(1); }
 
   void Start() {
+    if constexpr (kTls) {
+      Lowest().expires_after(timeout_);
+      stream_.async_handshake(asio::ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+        if (ec) {
+          self->Lowest().close();  // not TLS, or a client that gave up: nothing to answer
+          return;
+        }
+        self->Serve();
+      });
+    } else {
+      Serve();
+    }
+  }
+
+ private:
+  using Stream = std::conditional_t<kTls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
+
+  static Stream MakeStream(tcp::socket socket, HttpServer::Impl& server) {
+    if constexpr (kTls) {
+      return Stream(beast::tcp_stream(std::move(socket)), server.tls());
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+  tcp::socket& Socket() { return Lowest().socket(); }
+
+  void Serve() {
     if (!counted_) {
       server_.refused().fetch_add(1);
       HttpResponse busy = Problem(503, "too-many-connections", "the node has as many connections open as it takes; retry");
@@ -158,14 +235,13 @@ class Session : public std::enable_shared_from_this<Session> {
     Read();
   }
 
- private:
   void Read() {
     parser_.emplace();
     parser_->header_limit(server_.config().max_header_bytes);
     parser_->body_limit(server_.config().max_body_bytes);
-    stream_.expires_after(timeout_);
+    Lowest().expires_after(timeout_);
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -224,8 +300,8 @@ class Session : public std::enable_shared_from_this<Session> {
     const size_t length = r.body.size();
     if (!head) response_.body() = std::move(r.body);
     response_.content_length(length);
-    stream_.expires_after(timeout_);
-    http::async_write(stream_, response_, [self = shared_from_this(), close](beast::error_code ec, size_t) {
+    Lowest().expires_after(timeout_);
+    http::async_write(stream_, response_, [self = this->shared_from_this(), close](beast::error_code ec, size_t) {
       if (ec || close) {
         self->Close();
         return;
@@ -238,24 +314,29 @@ class Session : public std::enable_shared_from_this<Session> {
   // is read and dropped (for at most a second) before the socket closes.
   // Closing with unread bytes would reset the connection, and a client still
   // sending an oversized request could lose the 413/431 answer to the reset.
+  // Over TLS, the close_notify exchange (a second at most) does the same.
   void Close() {
-    boost::system::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(std::chrono::seconds(1));
-    Drain();
+    Lowest().expires_after(std::chrono::seconds(1));
+    if constexpr (kTls) {
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->Lowest().close(); });
+    } else {
+      boost::system::error_code ignored;
+      Socket().shutdown(tcp::socket::shutdown_send, ignored);
+      Drain();
+    }
   }
 
   void Drain() {
-    stream_.async_read_some(asio::buffer(drain_), [self = shared_from_this()](beast::error_code ec, size_t) {
+    Lowest().async_read_some(asio::buffer(drain_), [self = this->shared_from_this()](beast::error_code ec, size_t) {
       if (ec) {
-        self->stream_.close();
+        self->Lowest().close();
         return;
       }
       self->Drain();
     });
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   HttpServer::Impl& server_;
   const std::chrono::seconds timeout_;
   std::string client_;
@@ -272,7 +353,11 @@ void HttpServer::Impl::Accept() {
   acceptor_.async_accept(asio::make_strand(io_), [this](boost::system::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;
     if (!ec) {
-      std::make_shared<Session>(std::move(socket), *this)->Start();
+      if (tls_) {
+        std::make_shared<Session<true>>(std::move(socket), *this)->Start();
+      } else {
+        std::make_shared<Session<false>>(std::move(socket), *this)->Start();
+      }
     } else {
       logger_->warn("http: accept failed: {}", ec.message());
     }

@@ -8,7 +8,9 @@
 // request 400 (each closes the connection); a request not read, or a
 // response not written, within timeout_s closes the connection; a client
 // address that sends more than requests_per_second (bursts of `burst`) gets
-// 429 with Retry-After.
+// 429 with Retry-After. With http.tls, only HTTPS (TLS 1.2 or 1.3) is
+// spoken; a client that does not complete the handshake within timeout_s is
+// closed without an answer.
 #pragma once
 
 #include <memory>
@@ -23,6 +25,11 @@ class logger;
 }  // namespace spdlog
 
 namespace custos::node {
+
+// OK if `config` asks for no TLS, or its certificate and key files can be
+// used; IOError naming http.tls.certificate or http.tls.key otherwise (what
+// Start would fail with; for --check-config).
+Status CheckHttpTls(const HttpConfig& config);
 
 class HttpServer {
  public:

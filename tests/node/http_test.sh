@@ -4,8 +4,8 @@
 # independent client (tests/interop/goverify, Go's x/mod tlog: every entry's
 # inclusion proved from tiles alone) and with curl: content types, caching,
 # problem details for what is not there or malformed, the logs list, health,
-# readiness, metrics, the status page in headless Chromium, the header limit
-# and the per-client rate limit.
+# readiness, metrics, the status page in headless Chromium, the header limit,
+# HTTPS on the listener and the per-client rate limit.
 # Usage: http_test.sh CUSTOSD CUSTOS EXAMPLES_DIR GOVERIFY
 set -uo pipefail
 source "$(dirname "$0")/federation_setup.sh" "$1" "$2" "$3"
@@ -335,24 +335,47 @@ expect 0 "after a restart psb still holds size 13 (409, text/x.tlog.size)" -- \
   "$GOVERIFY" witness-client "$(fed_http psb)" "$OUTSIDE" "$OUTSIDE_SKEY" "$PSB_WITNESS" 13
 check "ipb witnesses no outside log: 404" [ "$(curl_to nw "$(fed_http ipb)/add-checkpoint" -X POST -d x)" = 404 ]
 
-# A tight rate limit: 1 request a second, bursts of 3.
+# HTTPS on the listener itself (http.tls), and a tight rate limit: 1 request
+# a second, bursts of 3. The certificate is for 127.0.0.1, made here with openssl.
 fed_stop ipb
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=127.0.0.1" \
+  -addext "subjectAltName=IP:127.0.0.1" -keyout ipb/http.key -out ipb/http.crt 2>openssl.err
 python3 - ipb/node.json <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
-c["http"].update(requestsPerSecond=1, burst=3)
+c["http"].update(requestsPerSecond=1, burst=3, tls={"certificate": "http.crt", "key": "missing.key"})
 json.dump(c, open(sys.argv[1], "w"))
 PY
-check "ipb restarts with a rate limit" fed_start ipb
+expect 3 "a TLS key file that is not there fails --check-config (exit 3, a file not read)" -- \
+  "$CUSTOSD" --config ipb/node.json --check-config
+contains err.txt "http.tls.key ipb/missing.key: cannot be read: No such file" "  naming http.tls.key and why"
+python3 - ipb/node.json <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["http"]["tls"]["key"] = "http.key"
+json.dump(c, open(sys.argv[1], "w"))
+PY
+check "ipb restarts with HTTPS and a rate limit" fed_start ipb
+HTTPS_URL="https://${IPB_URL#http://}"
+check "HTTPS with the node's certificate: 200" \
+  [ "$(curl -s --cacert ipb/http.crt -o tls.body -w '%{http_code}' "${HTTPS_URL}checkpoint")" = 200 ]
+check "  the checkpoint" [ "$(head -1 tls.body)" = "$IPB" ]
+check "  TLS 1.2 or 1.3 only: TLS 1.1 is refused" \
+  [ "$(curl -s --cacert ipb/http.crt --tls-max 1.1 -o /dev/null -w '%{http_code}' "${HTTPS_URL}checkpoint")" = 000 ]
+check "  a client that does not trust the certificate gets nothing" \
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "${HTTPS_URL}checkpoint")" = 000 ]
+check "  plain HTTP to it gets no answer" [ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "${IPB_URL}checkpoint")" = 000 ]
+sleep 3  # the refused attempts above took tokens from the bucket
 # Five requests on one connection from one curl, well within a second.
-codes=$(curl -s -w '%{http_code} ' -o /dev/null "${IPB_URL}checkpoint" -o /dev/null "${IPB_URL}checkpoint" \
-  -o /dev/null "${IPB_URL}checkpoint" -o /dev/null "${IPB_URL}checkpoint" -o /dev/null "${IPB_URL}checkpoint")
+tls_curl() { curl -s --cacert ipb/http.crt "$@"; }
+codes=$(tls_curl -w '%{http_code} ' -o /dev/null "${HTTPS_URL}checkpoint" -o /dev/null "${HTTPS_URL}checkpoint" \
+  -o /dev/null "${HTTPS_URL}checkpoint" -o /dev/null "${HTTPS_URL}checkpoint" -o /dev/null "${HTTPS_URL}checkpoint")
 check "the burst passes, then 429 ($codes)" [ "$codes" = "200 200 200 429 429 " ]
-curl_to rl "${IPB_URL}checkpoint" >/dev/null
+curl_to rl "${HTTPS_URL}checkpoint" --cacert ipb/http.crt >/dev/null
 check "  with Retry-After" [ "$(header rl Retry-After)" = 1 ]
 check "  code rate-limited" [ "$(json_field rl.body "['code']")" = rate-limited ]
 sleep 1.2
-check "a second later the client may ask again" [ "$(curl_to rl2 "${IPB_URL}checkpoint")" = 200 ]
+check "a second later the client may ask again" [ "$(curl_to rl2 "${HTTPS_URL}checkpoint" --cacert ipb/http.crt)" = 200 ]
 
 fed_stop ipb TERM
 check "ipb stopped cleanly with the HTTP plane running" grep -q "stopped cleanly" ipb/node.log
