@@ -1,4 +1,5 @@
 #include "node/config.h"
+#include "node/witness_asker.h"
 
 #include <nlohmann/json.hpp>
 
@@ -137,6 +138,28 @@ Result<TlogWitnessConfig> ParseTlogWitness(const ObjectReader& parent, const std
   return w;
 }
 
+Result<std::vector<OutsideWitness>> ParseOutsideWitnesses(const ObjectReader& r) {
+  const json& list = r.Get("outsideWitnesses");
+  if (!list.is_array()) return r.Error("outsideWitnesses", "must be a list of {\"url\", \"verifierKey\"}");
+  std::vector<OutsideWitness> out;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const std::string at = "outsideWitnesses[" + std::to_string(i) + "]";
+    if (!list[i].is_object()) return r.Error(at, "must be a JSON object");
+    ObjectReader e(list[i], r.label(), at + ".");
+    CUSTOS_RETURN_IF_ERROR(e.OnlyKnown({"url", "verifierKey"}));
+    CUSTOS_ASSIGN_OR_RETURN(std::string url, e.String("url"));
+    if (auto parsed = ParseWitnessUrl(url); !parsed.ok()) return e.Error("url", parsed.status().message());
+    CUSTOS_ASSIGN_OR_RETURN(std::string vkey, e.String("verifierKey"));
+    auto key = NoteVerifier::Parse(vkey);
+    if (!key.ok()) return e.Error("verifierKey", key.status().message());
+    if (key->alg != kAlgCosignatureV1) {
+      return e.Error("verifierKey", "must be a cosignature/v1 witness key (algorithm 0x04; custos key show --witness)");
+    }
+    out.push_back(OutsideWitness{url, *key});
+  }
+  return out;
+}
+
 Status CheckLevel(const std::string& level, const ObjectReader& r) {
   for (auto l : kLogLevels) {
     if (level == l) return Status::OK();
@@ -178,7 +201,7 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view label
   ObjectReader r(j, label, "");
   CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"dataDir", "nodeKeyFile", "listen", "federationFile", "logLevel", "backupDirectory",
                                       "maxUnauthenticated", "handshakeTimeoutSeconds", "idleTimeoutSeconds", "http",
-                                      "publish", "tlogWitness"}));
+                                      "publish", "tlogWitness", "outsideWitnesses"}));
   NodeConfig c;
   CUSTOS_ASSIGN_OR_RETURN(std::string data_dir, r.String("dataDir"));
   c.data_dir = Resolve(base_dir, data_dir);
@@ -202,6 +225,9 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view label
   if (r.Has("tlogWitness")) {
     if (!c.http) return r.Error("tlogWitness", "needs \"http\": witnesses are asked over HTTP");
     CUSTOS_ASSIGN_OR_RETURN(c.tlog_witness, ParseTlogWitness(r, label));
+  }
+  if (r.Has("outsideWitnesses")) {
+    CUSTOS_ASSIGN_OR_RETURN(c.outside_witnesses, ParseOutsideWitnesses(r));
   }
   return c;
 }

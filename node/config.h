@@ -97,6 +97,13 @@ struct TlogWitnessConfig {
   std::vector<std::pair<std::string, NoteVerifier>> logs;  // "logs": [{"origin", "verifierKey"}]
 };
 
+// A witness outside the federation that the node asks to cosign its own
+// log's checkpoints (node/witness_asker.h).
+struct OutsideWitness {
+  std::string url;        // "http://host[:port][/prefix]" or "https://…"; it answers <url>/add-checkpoint
+  NoteVerifier verifier;  // its cosignature/v1 key (alg 0x04)
+};
+
 // Log levels, lowest first; the config's "logLevel" is one of these.
 inline constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 
@@ -114,7 +121,8 @@ struct NodeConfig {
   ConnectionLimits limits;
   std::optional<HttpConfig> http;  // "http": the read plane; none without it
   std::optional<PublishConfig> publish;  // "publish": tiles as files; none without it
-  std::optional<TlogWitnessConfig> tlog_witness;  // "tlogWitness": POST /add-checkpoint
+  std::optional<TlogWitnessConfig> tlog_witness;
+  std::vector<OutsideWitness> outside_witnesses;  // "outsideWitnesses": [{"url", "verifierKey"}]  // "tlogWitness": POST /add-checkpoint
   FederationConfig federation;
 
   std::string ledger_path() const { return data_dir + "/ledger"; }

@@ -22,6 +22,7 @@
 #include "node/http_server.h"
 #include "node/tile_publisher.h"
 #include "node/tlog_witness.h"
+#include "node/witness_asker.h"
 #include "node/listener.h"
 #include "node/log_view.h"
 #include "node/maintenance.h"
@@ -159,6 +160,9 @@ class Node {
                           .federation = config.federation};
       http_ = std::make_unique<HttpServer>(*config.http, std::make_shared<HttpRoutes>(std::move(sources)), logger);
     }
+    if (!config.outside_witnesses.empty()) {
+      asker_ = std::make_unique<WitnessAsker>(*ledger.log, config.outside_witnesses, logger, metrics_.get());
+    }
     if (config.publish) {
       publisher_ = std::make_unique<TilePublisher>(config.publish->directory, logs_.All(),
                                                    std::chrono::milliseconds(config.publish->interval_ms), logger);
@@ -172,6 +176,7 @@ class Node {
   RpcListener& listener() { return listener_; }
   HttpServer* http() { return http_.get(); }
   TilePublisher* publisher() { return publisher_.get(); }
+  WitnessAsker* asker() { return asker_.get(); }
   Federation& federation() { return federation_; }
 
  private:
@@ -179,6 +184,9 @@ class Node {
     LoopState state;
     state.peers = federation_.Peers();
     state.alarms = federation_.Alarms();
+    if (asker_) {
+      for (auto& alarm : asker_->Alarms()) state.alarms.push_back(std::move(alarm));
+    }
     state.rpc_connections = listener_.open_connections();
     state.rpc_connections_refused = listener_.refused();
     if (http_) {
@@ -218,6 +226,7 @@ class Node {
   // The HTTP read plane, if configured: stopped first, as it reads the logs.
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<TilePublisher> publisher_;  // if configured; stopped first
+  std::unique_ptr<WitnessAsker> asker_;       // if configured ("outsideWitnesses")
   kj::Promise<void> reporting_ = nullptr;      // StartReporting; destroyed first
 };
 
@@ -245,6 +254,10 @@ Status Serve(const NodeConfig& config, Ledger& ledger, const NamedKey& node_key,
     if (!options.http_address_file.empty()) {
       CUSTOS_RETURN_IF_ERROR(WriteAddressFile(options.http_address_file, http->address(), "--http-address-file"));
     }
+  }
+  if (WitnessAsker* asker = node.asker()) {
+    asker->Start();
+    logger->info("asking {} outside witness(es) to cosign", config.outside_witnesses.size());
   }
   if (TilePublisher* publisher = node.publisher()) {
     publisher->Start();

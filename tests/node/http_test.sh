@@ -38,6 +38,24 @@ c["publish"] = {"directory": "published", "intervalMilliseconds": 100}
 c["http"]["readTokens"] = [{"name": t["name"], "sha256": t["sha256"]}]
 json.dump(c, open(sys.argv[1], "w"))
 PY
+# ipb asks two witnesses outside the federation to cosign (node/witness_asker.h),
+# both C2SP tlog-witnesses written from the spec in Go: an honest one, and one
+# that claims a size of ipb's log ipb never reached.
+read -r W1_SEED W1_VKEY <<<"$("$GOVERIFY" gen-witness witness.example/w1)"
+read -r W2_SEED W2_VKEY <<<"$("$GOVERIFY" gen-witness liar.example/w2)"
+"$GOVERIFY" witness-server w1.addr witness.example/w1 "$W1_SEED" "$(fed_vkey ipb)" 2>w1.log &
+W1_PID=$!
+WITNESS_CLAIM=999999 "$GOVERIFY" witness-server w2.addr liar.example/w2 "$W2_SEED" "$(fed_vkey ipb)" 2>w2.log &
+W2_PID=$!
+witnesses_up() { [ -s w1.addr ] && [ -s w2.addr ]; }
+eventually 10 "two Go tlog-witnesses listen" witnesses_up
+python3 - ipb/node.json "$(cat w1.addr)" "$W1_VKEY" "$(cat w2.addr)" "$W2_VKEY" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["outsideWitnesses"] = [{"url": sys.argv[2], "verifierKey": sys.argv[3]},
+                         {"url": sys.argv[4] + "/", "verifierKey": sys.argv[5]}]
+json.dump(c, open(sys.argv[1], "w"))
+PY
 for n in ipb psb; do check "custosd $n starts" fed_start $n; done
 
 # example FILE COUNT: COUNT copies of an example statement for ipb's log, as JSON lines.
@@ -92,7 +110,7 @@ http {
 CONF
 nginx -p "$PWD/nginx" -c "$PWD/nginx/nginx.conf" &
 NGINX_PID=$!
-trap 'kill $NGINX_PID 2>/dev/null; fed_cleanup' EXIT
+trap 'kill $NGINX_PID $W1_PID $W2_PID 2>/dev/null; fed_cleanup' EXIT
 published() { [ "$(sed -n 2p "ipb/published/$IPB/checkpoint" 2>/dev/null)" = "$size" ]; }
 eventually 30 "ipb publishes its checkpoint of size $size as a file" published
 nginx_up() { curl -sf "http://127.0.0.1:$NGINX_PORT/$IPB/checkpoint" >/dev/null; }
@@ -321,6 +339,22 @@ assert struct.unpack(">II", b[16:24]) == (1280, 900), struct.unpack(">II", b[16:
 [ -z "${CUSTOS_DOCS_PICTURES:-}" ] || cp status.png "$REPO/docs/status-page.png"
 check "?lang=fr: 400" [ "$(curl_to fr "$(fed_http psb)/?lang=fr")" = 400 ]
 
+# The other direction of tlog-witness: ipb asked the outside witnesses.
+outside_cosigned() { curl -s "${IPB_URL}checkpoint" >cp-outside.txt && grep -q "^— witness.example/w1 " cp-outside.txt; }
+eventually 30 "ipb's checkpoint carries the outside witness's cosignature" outside_cosigned
+expect 0 "  which Go verifies with the witness's key (x/mod note, cosignature/v1)" -- \
+  "$GOVERIFY" cosignature "$W1_VKEY" cp-outside.txt
+# After its first 200 (old 0) every 200 verified a consistency proof from the size it held (tlog.CheckTree).
+check "  cosigned more than once: consistency proofs from the size it held verified" \
+  [ "$(grep -c '^witness-server: 200 — witness.example/w1' w1.log)" -ge 2 ]
+check "  and never answered anything but 200 or 409" \
+  [ -z "$(grep '^witness-server: ' w1.log | grep -v '^witness-server: 200 \|^witness-server: 409 ')" ]
+check "the witness that claims size 999999: an alarm on ipb's status page" \
+  grep -q "liar.example/w2.*holds size 999999 of this log" <(curl -s "$(fed_http ipb)/?lang=en")
+check "  and in ipb's metrics" [ "$(curl -s -H "Authorization: Bearer $TOKEN" "$(fed_http ipb)/metrics" |
+  awk '$1 == "custos_equivocation_alarms" {print $2}')" = 1 ]
+check "  asked once, then no more" [ "$(grep -c '^witness-server: 409 999999' w2.log)" = 1 ]
+
 # C2SP tlog-witness: a client written from the spec (Go) drives psb's
 # /add-checkpoint through every answer the spec prescribes.
 PSB_WITNESS=$("$CUSTOS" key show --witness --key psb/node.key)
@@ -356,6 +390,8 @@ c["http"]["tls"]["key"] = "http.key"
 json.dump(c, open(sys.argv[1], "w"))
 PY
 check "ipb restarts with HTTPS and a rate limit" fed_start ipb
+asks_from_held() { grep -q "outside witness witness.example/w1 .* holds size [1-9][0-9]*; asking from there" ipb/node.log; }
+eventually 15 "  after the restart ipb learns the size the outside witness holds (409) and goes on from it" asks_from_held
 HTTPS_URL="https://${IPB_URL#http://}"
 check "HTTPS with the node's certificate: 200" \
   [ "$(curl -s --cacert ipb/http.crt -o tls.body -w '%{http_code}' "${HTTPS_URL}checkpoint")" = 200 ]

@@ -12,6 +12,9 @@
 //	goverify gen-key NAME            (witness.go: a note signer key pair)
 //	goverify witness-client URL ORIGIN SKEY WITNESS_VKEY [FIRST_OLD]
 //	                                 (witness.go: drives a C2SP tlog-witness)
+//	goverify gen-witness NAME        (witness_server.go: a cosignature/v1 key pair)
+//	goverify witness-server ADDR_FILE NAME SEED LOG_VKEY
+//	                                 (witness_server.go: is a C2SP tlog-witness)
 //
 // VKEY is a note verifier key "<name>+<hex id>+<base64(0x01 || pub)>".
 // PROOFFILE for inclusion is a c2sp.org/tlog-proof@v1 text; its entry's
@@ -71,6 +74,14 @@ func main() {
 		if err = genKey(args[0]); err == nil {
 			return
 		}
+	case "gen-witness":
+		needArgs(args, 1)
+		if err = genWitness(args[0]); err == nil {
+			return
+		}
+	case "witness-server":
+		needArgs(args, 4)
+		err = witnessServe(args[0], args[1], args[2], args[3])
 	case "witness-client":
 		if len(args) != 4 && len(args) != 5 {
 			usage()
@@ -99,7 +110,9 @@ func usage() {
 		"       goverify cosignature WITNESS_VKEY NOTEFILE\n"+
 		"       goverify tiles PREFIX_URL VKEY\n"+
 		"       goverify gen-key NAME\n"+
-		"       goverify witness-client URL ORIGIN SKEY WITNESS_VKEY [FIRST_OLD]")
+		"       goverify witness-client URL ORIGIN SKEY WITNESS_VKEY [FIRST_OLD]\n"+
+		"       goverify gen-witness NAME\n"+
+		"       goverify witness-server ADDR_FILE NAME SEED LOG_VKEY")
 	os.Exit(2)
 }
 

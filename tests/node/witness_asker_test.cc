@@ -1,0 +1,34 @@
+// The witness URLs of "outsideWitnesses" (node/witness_asker.h). Asking
+// real witnesses is tested end to end in tests/node/http_test.sh, against
+// C2SP tlog-witnesses written in Go.
+#include <gtest/gtest.h>
+
+#include "node/witness_asker.h"
+
+namespace custos::node {
+namespace {
+
+TEST(WitnessUrl, TakesHostPortAndPrefix) {
+  auto u = ParseWitnessUrl("http://127.0.0.1:8080/witness/");
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_FALSE(u->tls);
+  EXPECT_EQ(u->host, "127.0.0.1");
+  EXPECT_EQ(u->port, "8080");
+  EXPECT_EQ(u->path, "/witness");
+  auto v = ParseWitnessUrl("https://witness.example");
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_TRUE(v->tls);
+  EXPECT_EQ(v->host, "witness.example");
+  EXPECT_EQ(v->port, "443");
+  EXPECT_EQ(v->path, "");
+}
+
+TEST(WitnessUrl, RefusesWhatItCannotAsk) {
+  for (const char* bad : {"ftp://witness.example", "witness.example", "http://", "http://:80", "http://h:0",
+                          "http://h:65536", "http://h:8x", "http://h/a?b=1", "http://h/a#f"}) {
+    EXPECT_FALSE(ParseWitnessUrl(bad).ok()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace custos::node
