@@ -8,7 +8,18 @@ AccessPolicy::AccessPolicy(const FederationConfig& federation, const Log& own_lo
   for (const auto& peer : federation.peers) peers_.emplace(peer.verifier.key, peer.origin);
 }
 
-bool AccessPolicy::MayConnect(const PublicKey& key) const { return peers_.count(key) > 0 || KnownToLog(key); }
+bool AccessPolicy::MayConnect(const PublicKey& key) const {
+  if (peers_.count(key) > 0 || KnownToLog(key)) return true;
+  std::lock_guard lock(readers_mu_);
+  return readers_.count(key) > 0;
+}
+
+void AccessPolicy::SetReaders(const std::vector<NoteVerifier>& readers) {
+  std::map<PublicKey, std::string> next;
+  for (const auto& r : readers) next.emplace(r.key, r.name);
+  std::lock_guard lock(readers_mu_);
+  readers_ = std::move(next);
+}
 
 Caller AccessPolicy::Identify(const PublicKey& key) const {
   Caller caller{key, std::nullopt};
@@ -19,7 +30,7 @@ Caller AccessPolicy::Identify(const PublicKey& key) const {
 Status AccessPolicy::CheckSubmit(const Caller& caller) const {
   if (KnownToLog(caller.key)) return Status::OK();
   return Status::Unauthorized("submit: key " + KeyPrefix(caller.key) + " is not a key of log \"" + log_.origin() +
-                              "\" (granted and not revoked); federation peers may read, not submit");
+                              "\" (granted and not revoked); federation peers and readers may read, not submit");
 }
 
 Status AccessPolicy::CheckPeer(const Caller& caller) const {

@@ -1,9 +1,12 @@
 // Who may talk to the node (docs/node.md).
 //
 // A connection is accepted at the TLS layer only if the peer's key is
-//  - a federation peer's key (its verifierKey in the federation file), or
+//  - a federation peer's key (its verifierKey in the federation file),
 //  - a key the node's own log knows: granted by a key grant and not revoked,
-//    or a genesis admin.
+//    or a genesis admin, or
+//  - a reader's key (the node config's "readers"): read-only access for
+//    monitors, courts, credit platforms, which the node operator gives and
+//    takes away without touching the log (SIGHUP reloads the list).
 // Any accepted caller may read. submit needs a key the log knows (checked
 // again at every call, so a revocation takes effect on open connections);
 // the witness calls need a federation peer's key; verifying and backing up
@@ -11,8 +14,10 @@
 #pragma once
 
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "crypto/ed25519.h"
 #include "crypto/status.h"
@@ -38,6 +43,9 @@ class AccessPolicy {
 
   // The TLS allow callback (AllowPeerFn).
   bool MayConnect(const PublicKey& key) const;
+  // Replaces the readers' keys (any thread): a connection of a reader taken
+  // off the list is refused from its next handshake on.
+  void SetReaders(const std::vector<NoteVerifier>& readers);
   Caller Identify(const PublicKey& key) const;
 
   // Unauthorized, naming the key, unless the own log knows the caller's key
@@ -59,6 +67,8 @@ class AccessPolicy {
 
   std::map<PublicKey, std::string> peers_;  // key -> origin
   const Log& log_;
+  mutable std::mutex readers_mu_;
+  std::map<PublicKey, std::string> readers_;  // key -> name; guarded by readers_mu_
 };
 
 // The first 8 bytes of a key in hex and an ellipsis, as node/tls.h names keys.

@@ -201,7 +201,7 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view label
   ObjectReader r(j, label, "");
   CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"dataDir", "nodeKeyFile", "listen", "federationFile", "logLevel", "backupDirectory",
                                       "maxUnauthenticated", "handshakeTimeoutSeconds", "idleTimeoutSeconds", "http",
-                                      "publish", "tlogWitness", "outsideWitnesses"}));
+                                      "publish", "tlogWitness", "outsideWitnesses", "readers"}));
   NodeConfig c;
   CUSTOS_ASSIGN_OR_RETURN(std::string data_dir, r.String("dataDir"));
   c.data_dir = Resolve(base_dir, data_dir);
@@ -228,6 +228,18 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view label
   }
   if (r.Has("outsideWitnesses")) {
     CUSTOS_ASSIGN_OR_RETURN(c.outside_witnesses, ParseOutsideWitnesses(r));
+  }
+  if (r.Has("readers")) {
+    const json& list = r.Get("readers");
+    if (!list.is_array()) return r.Error("readers", "must be a list of verifier keys (custos key show)");
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string at = "readers[" + std::to_string(i) + "]";
+      auto key = list[i].is_string() ? NoteVerifier::Parse(list[i].get<std::string>())
+                                     : Result<NoteVerifier>(Status::InvalidArgument("must be a string"));
+      if (!key.ok()) return r.Error(at, key.status().message());
+      if (key->alg != kAlgEd25519) return r.Error(at, "must be a key as custos key show prints it (algorithm 0x01)");
+      c.readers.push_back(*key);
+    }
   }
   return c;
 }

@@ -122,7 +122,10 @@ struct NodeConfig {
   std::optional<HttpConfig> http;  // "http": the read plane; none without it
   std::optional<PublishConfig> publish;  // "publish": tiles as files; none without it
   std::optional<TlogWitnessConfig> tlog_witness;
-  std::vector<OutsideWitness> outside_witnesses;  // "outsideWitnesses": [{"url", "verifierKey"}]  // "tlogWitness": POST /add-checkpoint
+  std::vector<OutsideWitness> outside_witnesses;  // "outsideWitnesses": [{"url", "verifierKey"}]
+  // "readers": verifier keys ("name+id+key", custos key show) that may
+  // connect over RPC and read, never write (node/access.h). Reloaded on SIGHUP.
+  std::vector<NoteVerifier> readers;  // "tlogWitness": POST /add-checkpoint
   FederationConfig federation;
 
   std::string ledger_path() const { return data_dir + "/ledger"; }

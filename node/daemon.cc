@@ -57,6 +57,10 @@ kj::Promise<int> StopSignal(kj::UnixEventPort& port) {
   return term.exclusiveJoin(kj::mv(interrupt));
 }
 
+class Node;
+kj::Promise<void> ReloadOnHangup(kj::UnixEventPort& port, const std::string& config_file, Node& node,
+                                 spdlog::logger& logger);
+
 // What the node holds on disk: one Store with the own log and a replica of
 // each peer's log (created empty the first time a peer is listed).
 struct Ledger {
@@ -139,6 +143,7 @@ class Node {
         listener_(services_, tls_, io.getTimer(), ListenerLimits::From(config.limits)),
         sweeper_(*ledger.store, logger),
         scrubber_(*ledger.store, logger) {
+    access_.SetReaders(config.readers);
     services_.store = ledger.store.get();
     services_.federation_config = &config.federation;
     services_.queries = &queries_;
@@ -158,7 +163,8 @@ class Node {
                           .metrics = metrics_,
                           .store = ledger.store.get(),
                           .federation = config.federation};
-      http_ = std::make_unique<HttpServer>(*config.http, std::make_shared<HttpRoutes>(std::move(sources)), logger);
+      routes_ = std::make_shared<HttpRoutes>(std::move(sources));
+      http_ = std::make_unique<HttpServer>(*config.http, routes_, logger);
     }
     if (!config.outside_witnesses.empty()) {
       asker_ = std::make_unique<WitnessAsker>(*ledger.log, config.outside_witnesses, logger, metrics_.get());
@@ -167,6 +173,13 @@ class Node {
       publisher_ = std::make_unique<TilePublisher>(config.publish->directory, logs_.All(),
                                                    std::chrono::milliseconds(config.publish->interval_ms), logger);
     }
+  }
+
+  // What SIGHUP reloads from the config file: who may read (the RPC readers
+  // and the HTTP read tokens). The rest of the config takes a restart.
+  void Reload(const NodeConfig& config) {
+    access_.SetReaders(config.readers);
+    if (routes_ && config.http) routes_->SetReadTokens(config.http->read_tokens);
   }
 
   // Copies what /metrics, /readyz and the status page need from the event
@@ -224,11 +237,29 @@ class Node {
   PayloadSweeper sweeper_;  // deletes the payloads of lapsed listings
   StoreScrubber scrubber_;  // reads the whole store once, for damage opening did not see
   // The HTTP read plane, if configured: stopped first, as it reads the logs.
+  std::shared_ptr<HttpRoutes> routes_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<TilePublisher> publisher_;  // if configured; stopped first
   std::unique_ptr<WitnessAsker> asker_;       // if configured ("outsideWitnesses")
   kj::Promise<void> reporting_ = nullptr;      // StartReporting; destroyed first
 };
+
+// Each SIGHUP: reads the config file again and applies who may read; a file
+// that no longer parses changes nothing (the error is logged).
+kj::Promise<void> ReloadOnHangup(kj::UnixEventPort& port, const std::string& config_file, Node& node,
+                                 spdlog::logger& logger) {
+  return port.onSignal(SIGHUP).then([&port, config_file, &node, &logger](siginfo_t) {
+    auto config = LoadNodeConfig(config_file);
+    if (!config.ok()) {
+      logger.error("SIGHUP: {} not reloaded, nothing changed: {}", config_file, config.status().ToString());
+    } else {
+      node.Reload(*config);
+      logger.info("SIGHUP: reloaded {}: {} RPC reader(s), {} HTTP read token(s)", config_file, config->readers.size(),
+                  config->http ? config->http->read_tokens.size() : 0);
+    }
+    return ReloadOnHangup(port, config_file, node, logger);
+  });
+}
 
 Status Serve(const NodeConfig& config, Ledger& ledger, const NamedKey& node_key, const TlsIdentity& identity,
              std::shared_ptr<spdlog::logger> logger, const DaemonOptions& options) {
@@ -270,6 +301,7 @@ Status Serve(const NodeConfig& config, Ledger& ledger, const NamedKey& node_key,
                ledger.replicas.size(), bound);
   node.federation().Start();
 
+  auto reloading = ReloadOnHangup(io.unixEventPort, config.config_file, node, *logger).eagerlyEvaluate(nullptr);
   auto serving = node.listener().Serve(*receiver).then([]() -> int { return 0; });
   int signum = StopSignal(io.unixEventPort).exclusiveJoin(kj::mv(serving)).wait(io.waitScope);
   logger->info("{}: shutting down", strsignal(signum));

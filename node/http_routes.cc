@@ -149,7 +149,12 @@ HttpResponse ProblemFromStatus(const Status& status) {
 
 std::string TlogPrefix(std::string_view origin) { return std::string(kTlogRoot) + std::string(origin) + "/"; }
 
-HttpRoutes::HttpRoutes(HttpSources sources) : s_(std::move(sources)) {}
+HttpRoutes::HttpRoutes(HttpSources sources) : s_(std::move(sources)), tokens_(s_.access.read_tokens) {}
+
+void HttpRoutes::SetReadTokens(std::vector<std::pair<std::string, Hash>> tokens) {
+  std::lock_guard lock(tokens_mu_);
+  tokens_ = std::move(tokens);
+}
 
 void HttpRoutes::Count(unsigned status) const {
   std::lock_guard lock(counts_mu_);
@@ -166,7 +171,8 @@ std::optional<std::string> HttpRoutes::Reader(const HttpRequest& request) const 
   std::string_view header = request.authorization;
   if (!header.starts_with("Bearer ")) return std::nullopt;
   const Hash presented = Sha256::Digest(header.substr(7));
-  for (const auto& [name, hash] : s_.access.read_tokens) {
+  std::lock_guard lock(tokens_mu_);
+  for (const auto& [name, hash] : tokens_) {
     if (sodium_memcmp(hash.bytes.data(), presented.bytes.data(), Hash::kSize) == 0) return name;
   }
   return std::nullopt;
@@ -197,8 +203,13 @@ HttpResponse HttpRoutes::Route(const HttpRequest& request) const {
                            (path.starts_with(kListingsRoot) && !s_.access.public_listings) ||
                            (path == "/" && !s_.access.public_status);
   if (needs_token && !Reader(request)) {
+    bool none = false;
+    {
+      std::lock_guard lock(tokens_mu_);
+      none = tokens_.empty();
+    }
     HttpResponse r = Problem(401, "unauthorized",
-                             s_.access.read_tokens.empty()
+                             none
                                  ? "this needs a read token, and the node has none configured (http.readTokens)"
                                  : "this needs a read token: Authorization: Bearer <token>");
     r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"custos\"");

@@ -104,6 +104,8 @@ class HttpRoutes {
   HttpResponse Handle(const HttpRequest& request) const;
   // Counts a response the server made itself (429, 431, 413, 400, 503).
   void Count(unsigned status) const;
+  // Replaces the read tokens (any thread; SIGHUP reloads them from the config).
+  void SetReadTokens(std::vector<std::pair<std::string, Hash>> tokens);
 
  private:
   HttpResponse Route(const HttpRequest& request) const;
@@ -126,6 +128,8 @@ class HttpRoutes {
   const HttpSources s_;
   const std::vector<std::shared_ptr<LogView>>& logs_ = s_.logs;
   mutable std::atomic<bool> auditing_{false};  // one referral audit at a time
+  mutable std::mutex tokens_mu_;
+  std::vector<std::pair<std::string, Hash>> tokens_;  // guarded by tokens_mu_; s_.access's are the first
   mutable std::mutex counts_mu_;
   mutable std::map<unsigned, uint64_t> counts_;  // responses by status; guarded by counts_mu_
 };

@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
   // these signals reach the event loop and nothing else.
   kj::UnixEventPort::captureSignal(SIGTERM);
   kj::UnixEventPort::captureSignal(SIGINT);
+  kj::UnixEventPort::captureSignal(SIGHUP);  // reloads who may read (node/daemon.cc)
 
   auto config = custos::node::LoadNodeConfig(config_path);
   if (!config.ok()) return Fail(config.status());

@@ -369,6 +369,48 @@ expect 0 "after a restart psb still holds size 13 (409, text/x.tlog.size)" -- \
   "$GOVERIFY" witness-client "$(fed_http psb)" "$OUTSIDE" "$OUTSIDE_SKEY" "$PSB_WITNESS" 13
 check "ipb witnesses no outside log: 404" [ "$(curl_to nw "$(fed_http ipb)/add-checkpoint" -X POST -d x)" = 404 ]
 
+# Who may read changes without a restart (SIGHUP): monitor-a's token is
+# replaced by monitor-b's, and a reader's key may use the CLI's node commands
+# over RPC, read-only (config "readers").
+"$CUSTOS" key token --name monitor-b --json >token-b.json
+TOKEN_B=$(json_field token-b.json "['token']")
+"$CUSTOS" key generate --name reader.credit-platform --out reader.key >/dev/null
+READER=("$CUSTOS" --node "$(fed_addr ipb)" --node-vkey "$(fed_vkey ipb)" --key reader.key)
+expect 2 "before: the reader's key may not connect" -- "${READER[@]}" node status
+python3 - ipb/node.json token-b.json "$("$CUSTOS" key show --key reader.key)" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+t = json.load(open(sys.argv[2]))
+c["http"]["readTokens"] = [{"name": t["name"], "sha256": t["sha256"]}]
+c["readers"] = [sys.argv[3]]
+json.dump(c, open(sys.argv[1], "w"))
+PY
+kill -HUP "${FED_PID[ipb]}"
+reloaded() { grep -q "SIGHUP: reloaded" ipb/node.log; }
+eventually 10 "SIGHUP: ipb reloads who may read" reloaded
+check "  monitor-a's token: 401 now" \
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$(fed_http ipb)/v1/status")" = 401 ]
+check "  monitor-b's token: 200" \
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN_B" "$(fed_http ipb)/v1/status")" = 200 ]
+expect 0 "  the reader's key: custos node status over RPC" -- "${READER[@]}" node status --json
+expect 0 "  custos case trail" -- "${READER[@]}" case trail SZIPB-2024-0017 --json
+check "    with every entry about the case" [ "$(json_field out.txt "['entries'].__len__()")" -ge 600 ]
+example case-opened 1 >one.jsonl
+expect 2 "  and never a write: submit is refused (unauthorized)" -- "${READER[@]}" submit --batch one.jsonl
+contains err.txt "not a key of log" "    naming why"
+python3 - ipb/node.json <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["readers"] = []
+c["http"]["readTokens"] = "not a list"
+json.dump(c, open(sys.argv[1], "w"))
+PY
+kill -HUP "${FED_PID[ipb]}"
+refused_reload() { grep -q "SIGHUP: .* not reloaded, nothing changed" ipb/node.log; }
+eventually 10 "a config that no longer parses changes nothing" refused_reload
+check "  monitor-b's token still reads" \
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN_B" "$(fed_http ipb)/v1/status")" = 200 ]
+
 # HTTPS on the listener itself (http.tls), and a tight rate limit: 1 request
 # a second, bursts of 3. The certificate is for 127.0.0.1, made here with openssl.
 fed_stop ipb
@@ -377,7 +419,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -su
 python3 - ipb/node.json <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
-c["http"].update(requestsPerSecond=1, burst=3, tls={"certificate": "http.crt", "key": "missing.key"})
+c["http"].update(requestsPerSecond=1, burst=3, tls={"certificate": "http.crt", "key": "missing.key"}, readTokens=[])
 json.dump(c, open(sys.argv[1], "w"))
 PY
 expect 3 "a TLS key file that is not there fails --check-config (exit 3, a file not read)" -- \
