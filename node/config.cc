@@ -52,13 +52,15 @@ Result<HttpConfig> ParseHttp(const ObjectReader& parent, const std::string& labe
   const json& object = parent.Get("http");
   if (!object.is_object()) return parent.Error("http", "must be a JSON object");
   ObjectReader r(object, label, "http.");
-  CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"listen", "maxConnections", "maxHeaderBytes", "maxBodyBytes", "timeoutSeconds",
+  CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"listen", "maxConnections", "maxConnectionsPerClient", "maxHeaderBytes", "maxBodyBytes", "timeoutSeconds",
                                       "requestsPerSecond", "burst", "threads", "readTokens", "publicListings",
                                       "publicStatus", "tls"}));
   HttpConfig h;
   CUSTOS_ASSIGN_OR_RETURN(std::string listen, r.String("listen"));
   CUSTOS_ASSIGN_OR_RETURN(h.listen, ParseHostPort(listen, label + ": http.listen", /*allow_port_zero=*/true));
   CUSTOS_ASSIGN_OR_RETURN(h.max_connections, r.Whole("maxConnections", h.max_connections, 1, 65536));
+  CUSTOS_ASSIGN_OR_RETURN(h.max_connections_per_client,
+                          r.Whole("maxConnectionsPerClient", h.max_connections_per_client, 0, 65536));
   CUSTOS_ASSIGN_OR_RETURN(h.max_header_bytes, r.Whole("maxHeaderBytes", h.max_header_bytes, 1024, 1 << 20));
   CUSTOS_ASSIGN_OR_RETURN(h.max_body_bytes, r.Whole("maxBodyBytes", h.max_body_bytes, 0, 64 << 20));
   CUSTOS_ASSIGN_OR_RETURN(h.timeout_s, r.Whole("timeoutSeconds", h.timeout_s, 1, 3600));

@@ -67,6 +67,9 @@ struct ConnectionLimits {
 struct HttpConfig {
   HostPort listen;                      // "listen", HOST:PORT (port 0: any free port)
   uint32_t max_connections = 512;       // "maxConnections", 1..65536: open at once; more get 503
+  // "maxConnectionsPerClient", 0 (no cap)..65536: open at once from one
+  // client address (behind a proxy every client has the proxy's); more get 503.
+  uint32_t max_connections_per_client = 128;
   uint32_t max_header_bytes = 16384;    // "maxHeaderBytes", 1024..1048576: request line and headers; more: 431
   uint32_t max_body_bytes = 1 << 20;    // "maxBodyBytes", 0..67108864: a request's body; more: 413
   uint32_t timeout_s = 30;              // "timeoutSeconds", 1..3600: to read a request, or write a response

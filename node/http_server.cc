@@ -74,6 +74,30 @@ class RateLimiter {
   std::unordered_map<std::string, Bucket> buckets_;  // guarded by mu_
 };
 
+// Connections open per client address, at most `cap` each (0: no cap).
+class ClientCounts {
+ public:
+  explicit ClientCounts(uint32_t cap) : cap_(cap) {}
+  // Counts a connection of `client`; false (and not counted) at the cap.
+  bool Enter(const std::string& client) {
+    std::lock_guard lock(mu_);
+    auto [it, fresh] = open_.try_emplace(client, 0);
+    if (cap_ != 0 && it->second >= cap_) return false;
+    ++it->second;
+    return true;
+  }
+  void Leave(const std::string& client) {
+    std::lock_guard lock(mu_);
+    auto it = open_.find(client);
+    if (it != open_.end() && --it->second == 0) open_.erase(it);
+  }
+
+ private:
+  const uint32_t cap_;
+  std::mutex mu_;
+  std::unordered_map<std::string, uint32_t> open_;  // guarded by mu_; a count of 0 only for cap_ 0
+};
+
 // The server side of TLS 1.2 and 1.3 with the configured certificate chain
 // and key; IOError naming the field whose file cannot be used.
 Result<std::unique_ptr<asio::ssl::context>> MakeTlsContext(const HttpConfig& config) {
@@ -116,7 +140,8 @@ class HttpServer::Impl {
         logger_(std::move(logger)),
         io_(static_cast<int>(config.threads)),
         acceptor_(io_),
-        limiter_(config.requests_per_second, config.burst) {}
+        limiter_(config.requests_per_second, config.burst),
+        clients_(config.max_connections_per_client) {}
 
   ~Impl() { Stop(); }
 
@@ -158,6 +183,7 @@ class HttpServer::Impl {
   const HttpRoutes& routes() const { return *routes_; }
   spdlog::logger& logger() const { return *logger_; }
   RateLimiter& limiter() { return limiter_; }
+  ClientCounts& clients() { return clients_; }
   std::atomic<uint32_t>& open() { return open_; }
   std::atomic<uint64_t>& refused() { return refused_; }
   asio::ssl::context& tls() { return *tls_; }
@@ -171,6 +197,7 @@ class HttpServer::Impl {
   asio::io_context io_;
   tcp::acceptor acceptor_;
   RateLimiter limiter_;
+  ClientCounts clients_;
   std::atomic<uint32_t> open_{0};
   std::atomic<uint64_t> refused_{0};  // connections refused at max_connections
   std::unique_ptr<asio::ssl::context> tls_;  // set: HTTPS only
@@ -193,8 +220,12 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     const auto remote = Socket().remote_endpoint(ec);
     client_ = ec ? "?" : remote.address().to_string();
     counted_ = server_.open().fetch_add(1) < server_.config().max_connections;
+    admitted_ = server_.clients().Enter(client_);
   }
-  ~Session() { server_.open().fetch_sub(1); }
+  ~Session() {
+    server_.open().fetch_sub(1);
+    if (admitted_) server_.clients().Leave(client_);
+  }
 
   void Start() {
     if constexpr (kTls) {
@@ -228,6 +259,15 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     if (!counted_) {
       server_.refused().fetch_add(1);
       HttpResponse busy = Problem(503, "too-many-connections", "the node has as many connections open as it takes; retry");
+      busy.headers.emplace_back("Retry-After", "1");
+      Refuse(std::move(busy));
+      return;
+    }
+    if (!admitted_) {
+      server_.refused().fetch_add(1);
+      HttpResponse busy = Problem(503, "too-many-connections-from-client",
+                                  client_ + " has " + std::to_string(server_.config().max_connections_per_client) +
+                                      " connections open, as many as one client address may; retry");
       busy.headers.emplace_back("Retry-After", "1");
       Refuse(std::move(busy));
       return;
@@ -340,7 +380,8 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
   HttpServer::Impl& server_;
   const std::chrono::seconds timeout_;
   std::string client_;
-  bool counted_ = false;
+  bool counted_ = false;   // within max_connections
+  bool admitted_ = false;  // within max_connections_per_client (then counted there)
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::array<char, 4096> drain_;

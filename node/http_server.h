@@ -2,8 +2,9 @@
 // and Boost.Beast: its own io_context and threads, beside the node's KJ event
 // loop; what it answers is node/http_routes.h.
 //
-// Limits (node/config.h, HttpConfig): at most max_connections open at once
-// (one more is answered 503 and closed); a request line and headers over
+// Limits (node/config.h, HttpConfig): at most max_connections open at once,
+// and max_connections_per_client from one client address (one more is
+// answered 503 and closed); a request line and headers over
 // max_header_bytes get 431, a body over max_body_bytes 413, a malformed
 // request 400 (each closes the connection); a request not read, or a
 // response not written, within timeout_s closes the connection; a client

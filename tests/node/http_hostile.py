@@ -1,6 +1,7 @@
 """Hostile HTTP clients for tests/node/http_hostile_test.sh.
 
 Usage: http_hostile.py HOST:PORT ORIGIN
+       http_hostile.py HOST:PORT ORIGIN --per-client N
 
 Against a node configured with maxConnections 200, timeoutSeconds 3 and
 maxBodyBytes 65536, prints one line per finding and exits 1 at the first one
@@ -12,6 +13,7 @@ import socket
 import sys
 import time
 
+PER_CLIENT = int(sys.argv[4]) if len(sys.argv) == 5 and sys.argv[3] == "--per-client" else 0
 HOST, PORT = sys.argv[1].rsplit(":", 1)
 PORT = int(PORT)
 ORIGIN = sys.argv[2]
@@ -66,9 +68,9 @@ def get(path):
     return code
 
 
-def idle_connections():
+def idle_connections(cap=CAP, idle=IDLE, code=b"too-many-connections"):
     held, refused = [], 0
-    conns = [connect() for _ in range(IDLE)]
+    conns = [connect() for _ in range(idle)]
     # The node answers a connection over the cap at once with 503 and closes
     # it; the others it holds, waiting for a request.
     readable = set()
@@ -76,7 +78,7 @@ def idle_connections():
         for s in conns:
             sel.register(s, selectors.EVENT_READ)
         deadline = time.time() + 1
-        while time.time() < deadline and len(readable) < IDLE - CAP:
+        while time.time() < deadline and len(readable) < idle - cap:
             for key, _ in sel.select(timeout=max(0, deadline - time.time())):
                 readable.add(key.fileobj)
                 sel.unregister(key.fileobj)
@@ -85,14 +87,14 @@ def idle_connections():
             held.append(s)
             continue
         data = read_reply(s)
-        if status_of(data) == 503 and b"too-many-connections" in data:
+        if status_of(data) == 503 and b'"code":"' + code + b'"' in data.replace(b" ", b""):
             refused += 1
             s.close()
         else:
             fail("idle: connection answered %r" % data[:80])
-    print("idle: %d held, %d answered 503 too-many-connections" % (len(held), refused))
-    if len(held) != CAP or refused != IDLE - CAP:
-        fail("idle: want %d held and %d refused" % (CAP, IDLE - CAP))
+    print("idle: %d held, %d answered 503 %s" % (len(held), refused, code.decode()))
+    if len(held) != cap or refused != idle - cap:
+        fail("idle: want %d held and %d refused" % (cap, idle - cap))
     code = get("/healthz")
     print("legitimate: %s while the cap is full" % code)
     if code != 503:
@@ -185,6 +187,9 @@ def oversized_body():
         fail("body: want 413")
 
 
+if PER_CLIENT:
+    idle_connections(PER_CLIENT, 2 * PER_CLIENT, b"too-many-connections-from-client")
+    sys.exit(0)
 idle_connections()
 slow_client()
 malformed()

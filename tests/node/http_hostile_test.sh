@@ -21,7 +21,8 @@ json.dump(f, open("federation.json", "w"))
 c = json.load(open(sys.argv[1]))
 # The rate limit is per client address, and every client here is 127.0.0.1:
 # off, so that what is tested is the connection cap and the timeouts.
-c["http"].update(maxConnections=200, timeoutSeconds=3, maxBodyBytes=65536, requestsPerSecond=0, threads=2)
+c["http"].update(maxConnections=200, maxConnectionsPerClient=0, timeoutSeconds=3, maxBodyBytes=65536,
+                 requestsPerSecond=0, threads=2)
 json.dump(c, open(sys.argv[1], "w"))
 PY
 check "custosd ipb starts" fed_start ipb
@@ -42,4 +43,17 @@ check "the node's memory grew by less than 64 MB ($before kB to $after kB)" [ $(
 check "/healthz: ok after all that" [ "$(curl -s -o /dev/null -w '%{http_code}' "$(fed_http ipb)/healthz")" = 200 ]
 fed_stop ipb TERM
 check "ipb stopped cleanly" grep -q "stopped cleanly" ipb/node.log
+
+# One client address may hold at most maxConnectionsPerClient of them.
+python3 - ipb/node.json <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["http"]["maxConnectionsPerClient"] = 50
+json.dump(c, open(sys.argv[1], "w"))
+PY
+check "ipb restarts with at most 50 connections per client address" fed_start ipb
+expect 0 "100 idle connections from one address: 50 held, 50 refused" -- \
+  python3 "$TESTS_DIR/node/http_hostile.py" "127.0.0.1:${FED_HTTP_PORT[ipb]}" "$IPB" --per-client 50
+contains out.txt "idle: 50 held, 50 answered 503 too-many-connections-from-client" "  each refusal says why"
+fed_stop ipb TERM
 finish http_hostile

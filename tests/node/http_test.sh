@@ -30,12 +30,11 @@ PY
 # below, and takes one read token (custos key token).
 "$CUSTOS" key token --name monitor-a --json >token.json
 TOKEN=$(json_field token.json "['token']")
-python3 - ipb/node.json token.json <<'PY'
+fed_read_token ipb token.json
+python3 - ipb/node.json <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
-t = json.load(open(sys.argv[2]))
 c["publish"] = {"directory": "published", "intervalMilliseconds": 100}
-c["http"]["readTokens"] = [{"name": t["name"], "sha256": t["sha256"]}]
 json.dump(c, open(sys.argv[1], "w"))
 PY
 # ipb asks two witnesses outside the federation to cosign (node/witness_asker.h),

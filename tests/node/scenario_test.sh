@@ -74,13 +74,7 @@ now_ms() { date +%s%3N; }
 # pro answers HTTP queries to one read token (docs/http-api.md).
 "$CUSTOS" key token --name prosecutor --json >token.json
 TOKEN=$(json_field token.json "['token']")
-python3 - pro/node.json token.json <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1]))
-t = json.load(open(sys.argv[2]))
-c["http"]["readTokens"] = [{"name": t["name"], "sha256": t["sha256"]}]
-json.dump(c, open(sys.argv[1], "w"))
-PY
+fed_read_token pro token.json
 for n in ipb psb pro; do check "custosd $n starts" fed_start $n; done
 check "officer granted on ipb" grant ipb
 check "officer granted on psb" grant psb
