@@ -5,19 +5,38 @@
 # opened, referral to the police, the police accept it, a dishonesty listing),
 # shows every node holding verified copies of the others' logs and cosigning
 # their checkpoints, kills one node, keeps writing, restarts it and shows it
-# catching up, and says what to look at along the way.
+# catching up, and says what to look at along the way. Every node also serves
+# HTTP: the demo prints each node's addresses and status page, and shows the
+# public listing check, the referral audit and the metrics with curl.
 #
-# Usage: scripts/demo.sh            installs what is missing, builds, runs it in a
-#                                   fresh temp folder (printed, and left to look at)
-#        CUSTOS_DEMO_NO_BUILD=1 scripts/demo.sh   skip install and build
-#        BUILD_DIR=DIR scripts/demo.sh            binaries from DIR (no build)
-#        CUSTOS_DEMO_REMOVE=1 scripts/demo.sh     remove the folder after a success
-#        CUSTOS_DEMO_CATCHUP=N scripts/demo.sh    N entries written while the court is
-#                                                 down (default 20000)
+# Usage: scripts/demo.sh [--serve]
+#   (no option)  installs what is missing, builds, runs the walkthrough in a
+#                fresh temp folder (printed, and left to look at), then stops
+#                the nodes
+#   --serve      after the walkthrough, keeps every node running and prints
+#                their status pages, the read token and curl commands to try;
+#                Ctrl-C (or SIGTERM) then stops every node
+#   -h, --help   prints this
+# Environment:
+#   CUSTOS_DEMO_NO_BUILD=1   skip install and build
+#   BUILD_DIR=DIR            binaries from DIR (no build)
+#   CUSTOS_DEMO_REMOVE=1     remove the folder after a success
+#   CUSTOS_DEMO_CATCHUP=N    N entries written while the court is down
+#                            (default 20000)
 # The single-log walkthrough, offline, is scripts/demo-log.sh.
-# Exit status: 0 when every step did what it should, 1 otherwise. The nodes are
-# stopped at the end, whatever happens.
+# Exit status: 0 when every step did what it should (with --serve: and the
+# nodes stopped on Ctrl-C), 1 otherwise, 2 for an unknown option. The nodes
+# are stopped at the end, whatever happens.
 set -Eeuo pipefail
+
+serve=
+for arg in "$@"; do
+  case $arg in
+    --serve) serve=1 ;;
+    -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    *) echo "demo.sh: unknown option '$arg' (scripts/demo.sh --help)" >&2; exit 2 ;;
+  esac
+done
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
@@ -73,6 +92,43 @@ all_converged() {
   done
 }
 cosigned_by() { [[ "$(cosignatures "$1")" -ge "$2" ]]; }
+# typed LINE: prints LINE as a person types it ($TOKEN and pipes as they are), then runs it.
+typed() { last_cmd=$1; printf '%s$ %s%s\n' "$G" "$1" "$N" >&2; eval "$1"; }
+# bearer: the curl option that sends the read token, as a person types it (typed expands it).
+# shellcheck disable=SC2016
+bearer='-H "Authorization: Bearer $TOKEN"'
+# listing_extract FILE: the verdict and each log's part of an HTTP listing answer, one line each.
+listing_extract() {
+  python3 - "$1" <<'PY'
+import json, sys, time
+a = json.load(open(sys.argv[1]))
+day = lambda ms: time.strftime("%Y-%m-%d", time.gmtime(ms / 1000 + 8 * 3600))  # Beijing
+print("   %s %s: %s" % (a["kind"], a["id"], "listed" if a["listed"] else "not listed"))
+for log in a["logs"]:
+    found = ["entry %d, %s, listed from %s" % (l["index"], l["subjectName"], day(l["listedFrom"])) for l in log["listings"]]
+    print("     %-37s %s" % (log["origin"], "; ".join(found) or "not listed"))
+PY
+}
+# serve_until_stopped: where to look and what to try, then waits for Ctrl-C or SIGTERM.
+serve_until_stopped() {
+  local n stop=
+  printf '   %-5s %-32s %s\n' node "status page" "in English"
+  for n in "${NODES[@]}"; do printf '   %-5s %-32s %s\n' "$n" "$(fed_http "$n")/" "$(fed_http "$n")/?lang=en"; done
+  echo "   export TOKEN=$TOKEN   # the read token (also in $work/token.json)"
+  say "To try, public:"
+  printf '   curl -s %s\n' "$(fed_http crt)/readyz" "$(fed_http crt)/v1/logs" \
+    "$(fed_http crt)/v1/listings/org/91320583MA1WR6T306" "$(fed_http ipb)/tlog/$IPB/checkpoint"
+  say "With the read token:"
+  printf "   curl -s $bearer %s\n" "$(fed_http pro)/v1/cases/$CASE" \
+    "'$(fed_http pro)/v1/audit/referrals?format=csv'" "$(fed_http ipb)/metrics"
+  trap 'stop=1' INT TERM
+  printf '\n%sThe nodes keep running; Ctrl-C stops them.%s\n' "$B" "$N"
+  until [[ -n $stop ]]; do
+    sleep 1 &
+    wait $! || true  # a signal ends the wait at once
+  done
+  trap - INT TERM
+}
 
 step "a fresh folder, four agencies"
 echo "   $work"
@@ -86,6 +142,14 @@ fed_init ipb "$IPB" ip-bureau psb "$PSB" public-security-bureau \
 show cat "$work/federation.json"
 say "Look at: every node trusts exactly these four keys. A connection from any" \
   "other key is refused during the TLS handshake."
+say "Each node also answers HTTP (docs/http-api.md): its logs as tlog tiles," \
+  "listing checks and a status page for anyone; status, metrics, case trails" \
+  "and audits only with a read token. The demo makes one token and puts its" \
+  "SHA-256 in every node's http.readTokens."
+show_to token.json "$CUSTOS" key token --name demo-reader --json
+for n in "${NODES[@]}"; do fed_read_token "$n" token.json; done
+TOKEN=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["token"])' token.json)
+echo "   export TOKEN=$TOKEN   # the read token, for the curl commands below"
 
 step "start the four nodes"
 for n in "${NODES[@]}"; do
@@ -93,10 +157,18 @@ for n in "${NODES[@]}"; do
   fed_start "$n" || fail "custosd $n did not start (see $work/$n/node.log)"
 done
 fed_wait 30 all_converged "${NODES[@]}" || fail "the nodes did not connect"
+printf '   %-5s %-17s %-17s %s\n' node RPC HTTP "status page"
+for n in "${NODES[@]}"; do
+  url=$(fed_http "$n")
+  printf '   %-5s %-17s %-17s %s\n' "$n" "$(fed_addr "$n")" "${url#http://}" "$url/"
+done
 as ipb node status
 say "Look at: the bureau's own log (size 1: its genesis entry) and a replica of" \
   "each peer's log, verified entry by entry; each peer is connected, and the" \
-  "bureau holds as many of its entries as the peer announced."
+  "bureau holds as many of its entries as the peer announced. The custos" \
+  "command line talks to a node's RPC address; a browser opens its status page" \
+  "(in Chinese; add ?lang=en for English) while the demo runs, or after it" \
+  "with scripts/demo.sh --serve."
 
 step "officers get their roles"
 say "An admin of each log grants an officer key the roles it needs. The bureau's" \
@@ -184,10 +256,15 @@ say "Look at: with no network, 'custos verify' hashed the file, found it is the"
 step "a credit platform asks: is this company on the dishonesty list?"
 as crt listing check 91320583MA1WR6T306 --trust federation.json
 as crt listing check 91440300708461136T --trust federation.json
+show_to listing-answer.json curl -fsS "$(fed_http crt)/v1/listings/org/91320583MA1WR6T306"
+listing_extract listing-answer.json
 say "Look at: 'listed' for the company the bureau listed, 'not listed' for" \
   "another: both come with a proof against the listings-map root that every" \
   "checkpoint carries (docs/listings-map.md), checked by the command line" \
-  "before it printed. Every follower recomputes that root from the entries."
+  "before it printed. Every follower recomputes that root from the entries." \
+  "The same check over HTTP needs no key and no token, as a published list" \
+  "needs none: its JSON carries the checkpoint and both proofs for the credit" \
+  "platform's own service to check (docs/http-api.md, 'Listing checks')."
 
 step "a prosecutor audits the referrals and follows the case across logs"
 as pro case trail "$CASE" --trust federation.json
@@ -198,6 +275,10 @@ say "Look at: the trail holds the bureau's and the police's entries about the" \
   "referral was answered, so it is not listed as unanswered; but it said the" \
   "video goes along with it, and no custody transfer to the police was ever" \
   "recorded, so that is a finding, with the entry it rests on (docs/audit.md)."
+say "The same audit from the procuratorate's HTTP listener, as CSV for a" \
+  "spreadsheet, and its metrics: both need the read token."
+typed "curl -fsS $bearer '$(fed_http pro)/v1/audit/referrals?format=csv'"
+typed "curl -fsS $bearer $(fed_http pro)/metrics | grep ^custos_log_entries"
 
 step "the court's node goes down; the bureau keeps writing"
 fed_stop crt KILL
@@ -235,6 +316,11 @@ fed_wait 30 cosigned_by ipb 3 || fail "the bureau's new checkpoint did not gathe
 as crt node status
 say "Look at: the court resumed where its replica stopped (nothing is fetched" \
   "twice), verified every new entry, and cosigned the bureau's new checkpoint."
+
+if [[ -n $serve ]]; then
+  step "the federation keeps running (--serve)"
+  serve_until_stopped
+fi
 
 step "stop the federation"
 for n in "${NODES[@]}"; do fed_stop "$n" TERM; done

@@ -27,6 +27,10 @@
 #                           changed by PYTHON over `b` (its body) and `s` (all of it)
 #   fed_origin NAME, fed_vkey NAME, fed_addr NAME
 #   fed_http NAME           its HTTP read plane's base URL, http://127.0.0.1:PORT
+#   fed_read_token NAME FILE
+#                           adds the read token in FILE (the JSON of `custos key
+#                           token --json`) to NAME's http.readTokens; before
+#                           fed_start, as the node reads its config at start
 
 # shellcheck source=python.sh
 source "$(dirname "${BASH_SOURCE[0]}")/python.sh"
@@ -154,6 +158,16 @@ fed_wait() {
     ((SECONDS < deadline)) || return 1
     sleep 0.2
   done
+}
+
+fed_read_token() {
+  python3 - "$FED_DIR/$1/node.json" "$2" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+t = json.load(open(sys.argv[2]))
+c["http"].setdefault("readTokens", []).append({"name": t["name"], "sha256": t["sha256"]})
+json.dump(c, open(sys.argv[1], "w"))
+PY
 }
 
 fed_statement() {

@@ -32,12 +32,7 @@ json.dump(f, open("federation.json", "w"), indent=1)
 PY
 "$CUSTOS" key token --name py-verifier --json >token.json
 TOKEN=$(json_field token.json "['token']")
-python3 - ipb/node.json token.json <<'PY'
-import json, sys
-c = json.load(open(sys.argv[1])); t = json.load(open(sys.argv[2]))
-c["http"]["readTokens"] = [{"name": t["name"], "sha256": t["sha256"]}]
-json.dump(c, open(sys.argv[1], "w"))
-PY
+fed_read_token ipb token.json
 install -m 600 "$EXAMPLES/keys/officer.key" officer.key
 for n in ipb psb; do check "custosd $n starts" fed_start $n; done
 
