@@ -140,7 +140,7 @@ Result<TlogWitnessConfig> ParseTlogWitness(const ObjectReader& parent, const std
   return w;
 }
 
-Result<std::vector<OutsideWitness>> ParseOutsideWitnesses(const ObjectReader& r) {
+Result<std::vector<OutsideWitness>> ParseOutsideWitnesses(const ObjectReader& r, const std::string& base_dir) {
   const json& list = r.Get("outsideWitnesses");
   if (!list.is_array()) return r.Error("outsideWitnesses", "must be a list of {\"url\", \"verifierKey\"}");
   std::vector<OutsideWitness> out;
@@ -148,16 +148,19 @@ Result<std::vector<OutsideWitness>> ParseOutsideWitnesses(const ObjectReader& r)
     const std::string at = "outsideWitnesses[" + std::to_string(i) + "]";
     if (!list[i].is_object()) return r.Error(at, "must be a JSON object");
     ObjectReader e(list[i], r.label(), at + ".");
-    CUSTOS_RETURN_IF_ERROR(e.OnlyKnown({"url", "verifierKey"}));
+    CUSTOS_RETURN_IF_ERROR(e.OnlyKnown({"url", "verifierKey", "caFile"}));
     CUSTOS_ASSIGN_OR_RETURN(std::string url, e.String("url"));
-    if (auto parsed = ParseWitnessUrl(url); !parsed.ok()) return e.Error("url", parsed.status().message());
+    auto parsed = ParseWitnessUrl(url);
+    if (!parsed.ok()) return e.Error("url", parsed.status().message());
+    CUSTOS_ASSIGN_OR_RETURN(std::string ca_file, e.String("caFile", ""));
+    if (!ca_file.empty() && !parsed->tls) return e.Error("caFile", "only for an https:// witness");
     CUSTOS_ASSIGN_OR_RETURN(std::string vkey, e.String("verifierKey"));
     auto key = NoteVerifier::Parse(vkey);
     if (!key.ok()) return e.Error("verifierKey", key.status().message());
     if (key->alg != kAlgCosignatureV1) {
       return e.Error("verifierKey", "must be a cosignature/v1 witness key (algorithm 0x04; custos key show --witness)");
     }
-    out.push_back(OutsideWitness{url, *key});
+    out.push_back(OutsideWitness{url, *key, ca_file.empty() ? "" : Resolve(base_dir, ca_file)});
   }
   return out;
 }
@@ -229,7 +232,7 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view label
     CUSTOS_ASSIGN_OR_RETURN(c.tlog_witness, ParseTlogWitness(r, label));
   }
   if (r.Has("outsideWitnesses")) {
-    CUSTOS_ASSIGN_OR_RETURN(c.outside_witnesses, ParseOutsideWitnesses(r));
+    CUSTOS_ASSIGN_OR_RETURN(c.outside_witnesses, ParseOutsideWitnesses(r, base_dir));
   }
   if (r.Has("readers")) {
     const json& list = r.Get("readers");

@@ -105,6 +105,9 @@ struct TlogWitnessConfig {
 struct OutsideWitness {
   std::string url;        // "http://host[:port][/prefix]" or "https://…"; it answers <url>/add-checkpoint
   NoteVerifier verifier;  // its cosignature/v1 key (alg 0x04)
+  // "caFile": PEM certificates an https:// witness's certificate must chain
+  // to (relative to the config file); "" : the system's trusted CAs.
+  std::string ca_file;
 };
 
 // Log levels, lowest first; the config's "logLevel" is one of these.

@@ -63,7 +63,8 @@ Result<Reply> Exchange(asio::io_context& io, Stream& stream, const http::request
   return Reply{response.result_int(), std::string(response[http::field::content_type]), response.body()};
 }
 
-Result<Reply> Post(const WitnessUrl& url, std::string body) {
+// `ca_file`: the PEM certificates an https:// witness must chain to; "" for the system's.
+Result<Reply> Post(const WitnessUrl& url, const std::string& ca_file, std::string body) {
   asio::io_context io;
   http::request<http::string_body> request{http::verb::post, url.path + "/add-checkpoint", 11};
   request.set(http::field::host, url.host);
@@ -84,7 +85,12 @@ Result<Reply> Post(const WitnessUrl& url, std::string body) {
     return Exchange(io, stream, request);
   }
   asio::ssl::context tls(asio::ssl::context::tls_client);
-  tls.set_default_verify_paths(ec);
+  if (ca_file.empty()) {
+    tls.set_default_verify_paths(ec);
+  } else {
+    tls.load_verify_file(ca_file, ec);
+    if (ec) return Status::IOError("caFile " + ca_file + ": " + ec.message());
+  }
   tls.set_verify_mode(asio::ssl::verify_peer);
   tls.set_verify_callback(asio::ssl::host_name_verification(url.host));
   beast::ssl_stream<beast::tcp_stream> stream(io, tls);
@@ -203,7 +209,7 @@ bool WitnessAsker::Ask(Asked& w) {
     if (!proof.ok()) return fail("consistency proof from " + std::to_string(request.old_size) + ": " + proof.status().ToString());
     request.proof = std::move(proof).value();
   }
-  auto reply = Post(w.url, merkle::FormatAddCheckpoint(request));
+  auto reply = Post(w.url, w.witness.ca_file, merkle::FormatAddCheckpoint(request));
   if (!reply.ok()) return fail(reply.status().message());
   if (reply->status == 409 && reply->content_type.starts_with("text/x.tlog.size")) {
     std::string_view body = reply->body;

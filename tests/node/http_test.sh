@@ -42,17 +42,25 @@ PY
 # that claims a size of ipb's log ipb never reached.
 read -r W1_SEED W1_VKEY <<<"$("$GOVERIFY" gen-witness witness.example/w1)"
 read -r W2_SEED W2_VKEY <<<"$("$GOVERIFY" gen-witness liar.example/w2)"
+read -r W3_SEED W3_VKEY <<<"$("$GOVERIFY" gen-witness tls.example/w3)"
+# The third speaks HTTPS, with a certificate for 127.0.0.1 that ipb is told to trust (caFile).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=127.0.0.1" \
+  -addext "subjectAltName=IP:127.0.0.1" -keyout w3.key -out ipb/w3.crt 2>openssl.err
 "$GOVERIFY" witness-server w1.addr witness.example/w1 "$W1_SEED" "$(fed_vkey ipb)" 2>w1.log &
 W1_PID=$!
 WITNESS_CLAIM=999999 "$GOVERIFY" witness-server w2.addr liar.example/w2 "$W2_SEED" "$(fed_vkey ipb)" 2>w2.log &
 W2_PID=$!
-witnesses_up() { [ -s w1.addr ] && [ -s w2.addr ]; }
-eventually 10 "two Go tlog-witnesses listen" witnesses_up
-python3 - ipb/node.json "$(cat w1.addr)" "$W1_VKEY" "$(cat w2.addr)" "$W2_VKEY" <<'PY'
+WITNESS_TLS_CERT=ipb/w3.crt WITNESS_TLS_KEY=w3.key \
+  "$GOVERIFY" witness-server w3.addr tls.example/w3 "$W3_SEED" "$(fed_vkey ipb)" 2>w3.log &
+W3_PID=$!
+witnesses_up() { [ -s w1.addr ] && [ -s w2.addr ] && [ -s w3.addr ]; }
+eventually 10 "three Go tlog-witnesses listen" witnesses_up
+python3 - ipb/node.json "$(cat w1.addr)" "$W1_VKEY" "$(cat w2.addr)" "$W2_VKEY" "$(cat w3.addr)" "$W3_VKEY" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
 c["outsideWitnesses"] = [{"url": sys.argv[2], "verifierKey": sys.argv[3]},
-                         {"url": sys.argv[4] + "/", "verifierKey": sys.argv[5]}]
+                         {"url": sys.argv[4] + "/", "verifierKey": sys.argv[5]},
+                         {"url": sys.argv[6], "verifierKey": sys.argv[7], "caFile": "w3.crt"}]
 json.dump(c, open(sys.argv[1], "w"))
 PY
 for n in ipb psb; do check "custosd $n starts" fed_start $n; done
@@ -109,7 +117,7 @@ http {
 CONF
 nginx -p "$PWD/nginx" -c "$PWD/nginx/nginx.conf" &
 NGINX_PID=$!
-trap 'kill $NGINX_PID $W1_PID $W2_PID 2>/dev/null; fed_cleanup' EXIT
+trap 'kill $NGINX_PID $W1_PID $W2_PID $W3_PID 2>/dev/null; fed_cleanup' EXIT
 published() { [ "$(sed -n 2p "ipb/published/$IPB/checkpoint" 2>/dev/null)" = "$size" ]; }
 eventually 30 "ipb publishes its checkpoint of size $size as a file" published
 nginx_up() { curl -sf "http://127.0.0.1:$NGINX_PORT/$IPB/checkpoint" >/dev/null; }
@@ -343,6 +351,9 @@ outside_cosigned() { curl -s "${IPB_URL}checkpoint" >cp-outside.txt && grep -q "
 eventually 30 "ipb's checkpoint carries the outside witness's cosignature" outside_cosigned
 expect 0 "  which Go verifies with the witness's key (x/mod note, cosignature/v1)" -- \
   "$GOVERIFY" cosignature "$W1_VKEY" cp-outside.txt
+tls_cosigned() { curl -s "${IPB_URL}checkpoint" >cp-tls.txt && grep -q "^— tls.example/w3 " cp-tls.txt; }
+eventually 30 "  and the HTTPS witness's, asked over TLS with the CA file ipb was given" tls_cosigned
+expect 0 "  which Go verifies too" -- "$GOVERIFY" cosignature "$W3_VKEY" cp-tls.txt
 # After its first 200 (old 0) every 200 verified a consistency proof from the size it held (tlog.CheckTree).
 check "  cosigned more than once: consistency proofs from the size it held verified" \
   [ "$(grep -c '^witness-server: 200 — witness.example/w1' w1.log)" -ge 2 ]

@@ -14,6 +14,8 @@ package main
 // cosignature/v1 line), and logs each answer on stderr, until killed. With
 // the environment variable WITNESS_CLAIM=N it instead claims to hold size N
 // of the log (409 N to every request): a witness that saw another history.
+// With WITNESS_TLS_CERT and WITNESS_TLS_KEY (PEM files) it speaks HTTPS and
+// writes "https://127.0.0.1:PORT".
 
 import (
 	"bufio"
@@ -186,10 +188,18 @@ func witnessServe(addrFile, name, seed, logVkey string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(addrFile, []byte("http://"+ln.Addr().String()), 0o644); err != nil {
+	cert, key := os.Getenv("WITNESS_TLS_CERT"), os.Getenv("WITNESS_TLS_KEY")
+	scheme := "http://"
+	if cert != "" {
+		scheme = "https://"
+	}
+	if err := os.WriteFile(addrFile, []byte(scheme+ln.Addr().String()), 0o644); err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/add-checkpoint", w.addCheckpoint)
+	if cert != "" {
+		return http.ServeTLS(ln, mux, cert, key)
+	}
 	return http.Serve(ln, mux)
 }
