@@ -20,6 +20,11 @@
 #     (CUSTOS_LISTING_SUBJECTS, default 1000000).
 #  5. custos_bundle_bench: evidence bundle verification time for a 20-step
 #     custody chain, beside its signature checks at the raw rate.
+#  6. custos_http_bench: a real custosd's HTTP read plane over loopback —
+#     listing checks, the checkpoint and full tiles: requests/s, p50, p99 —
+#     beside the same answers computed in-process (the node's routes without
+#     sockets or HTTP) in the same run
+#     (CUSTOS_HTTP_SUBJECTS listed companies, default 10000).
 #
 # Usage: scripts/bench.sh [custos_bench options] [-- custos_rpc_bench options]
 #   custos_bench:
@@ -34,7 +39,7 @@
 #   --catchup-entries N   size of the log to catch up with (default 200000)
 #   --json FILE     also write its figures as JSON
 #   --help          all options
-# CUSTOS_BENCH_ONLY=ledger, =rpc, =map, =listing or =bundle runs only that one;
+# CUSTOS_BENCH_ONLY=ledger, =rpc, =map, =listing, =bundle or =http runs only that one;
 # CUSTOS_MAP_SUBJECTS and CUSTOS_LISTING_SUBJECTS set the map's size (default 1000000).
 # A full run takes a few minutes and needs ~1.5 GB under $TMPDIR (or /tmp) and
 # ~1.2 GB of memory (custos_bench signs its 1,000,000 statements first);
@@ -69,7 +74,7 @@ fi
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCUSTOS_SANITIZE=OFF \
   -DCUSTOS_BUILD_BENCHMARKS=ON "${extra[@]}" >/dev/null
 cmake --build "$dir" --parallel "$(nproc)" --target custos_bench custos_microbench custos_rpc_bench custos_map_bench \
-  custos_listing_bench custos_bundle_bench custosd
+  custos_listing_bench custos_bundle_bench custos_http_bench custosd
 
 ledger_args=()
 rpc_args=()
@@ -108,4 +113,9 @@ if [[ -z "$only" || "$only" == "bundle" ]]; then
   [[ "$only" == "bundle" ]] || echo
   echo "bench.sh: load average before custos_bundle_bench: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   "$dir/tests/bench/custos_bundle_bench"
+fi
+if [[ -z "$only" || "$only" == "http" ]]; then
+  [[ "$only" == "http" ]] || echo
+  echo "bench.sh: load average before custos_http_bench: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  "$dir/tests/bench/custos_http_bench" --subjects "${CUSTOS_HTTP_SUBJECTS:-10000}"
 fi

@@ -493,12 +493,7 @@ int Run(int argc, char** argv) {
                               bench.busiest_phase() + " (see \"other processes meanwhile\"): rates measured then"
                               " are low; CPU per entry still holds");
   }
-  report.PrintTable(std::cout);
-  if (!opt.json.empty()) {
-    std::ofstream out(opt.json);
-    report.PrintJson(out);
-    if (!out) Fail("writing " + opt.json, Status::IOError(opt.json));
-  }
+  if (!report.Finish(std::cout, opt.json)) Fail("writing " + opt.json, Status::IOError(opt.json));
   // Missed targets are figures, not failures: the table says which.
   return 0;
 }

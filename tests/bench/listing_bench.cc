@@ -41,6 +41,7 @@
 #include "schema/canonical.h"
 #include "schema/json.h"
 #include "tests/bench/bench_util.h"
+#include "tests/bench/listing_workload.h"
 #include "tests/bench/workload.h"
 #include "trust/listing_verifier.h"
 
@@ -56,33 +57,6 @@ struct Options {
   std::string dir;
   bool keep = false;
 };
-
-// A valid unified social credit code for `n` < 10^8; `listed` picks one of two
-// disjoint ranges (subjects that are listed, subjects never listed).
-std::string Company(uint64_t n, bool listed) {
-  char base[18];
-  std::snprintf(base, sizeof base, "9132058%c%09llu", listed ? '3' : '4', static_cast<unsigned long long>(n));
-  for (char c : std::string_view("0123456789ABCDEFGHJKLMNPQRTUWXY")) {
-    std::string id = std::string(base, 17) + c;
-    if (ledger::ValidateUnifiedSocialCreditCode(id).ok()) return id;
-  }
-  std::abort();  // every 17-character prefix has exactly one check character
-}
-
-// examples/subject-listed.json for Company(n, true), signed by the officer.
-Bytes SignedListing(ByteSpan example, const Keys& keys, int64_t now_ms, uint64_t n) {
-  auto read = schema::ReadCanonical<schema::Statement>(example, schema::kMaxStatementBytes, "statement");
-  capnp::MallocMessageBuilder message;
-  message.setRoot(read->get());
-  auto l = message.getRoot<schema::Statement>().getBody().getSubjectListed();
-  const std::string id = Company(n, true);
-  l.setSubjectId(capnp::Text::Reader(id.c_str(), id.size()));
-  l.setPublicationEnds(now_ms + 365LL * 24 * 3600 * 1000);
-  Bytes statement = schema::Canonicalize(message.getRoot<schema::Statement>().asReader());
-  std::array<uint8_t, 16> nonce{'l', 'i', 's', 't', 'i', 'n', 'g', 0};
-  for (int i = 0; i < 8; ++i) nonce[15 - i] = static_cast<uint8_t>(n >> (8 * i));
-  return SignSubmission(schema::FillStatementDefaults(statement, kOrigin, now_ms, nonce), keys.officer);
-}
 
 struct Build {
   double listing_us = 0;   // per entry, batches of listings
@@ -100,9 +74,7 @@ Result<Build> BuildLog(Log& log, const Workload& w, ByteSpan listing, const Opti
     return us;
   };
   auto listings = [&](uint64_t first, size_t count) {
-    std::vector<Bytes> out(count);
-    pool.ForEach(count, [&](size_t i) { out[i] = SignedListing(listing, w.keys, now, first + i); });
-    return out;
+    return SignedListings(listing, w.keys, now, first, count, pool);
   };
   for (uint64_t done = 0; done < o.subjects; done += o.batch) {
     CUSTOS_RETURN_IF_ERROR(append(listings(done, std::min<uint64_t>(o.batch, o.subjects - done))).status());

@@ -17,6 +17,10 @@
 #include <sstream>
 #include <thread>
 
+#include <kj/exception.h>
+
+#include <iostream>
+
 #include "crypto/note.h"
 #include "tests/bench/bench_util.h"
 
@@ -224,6 +228,32 @@ Status NodeProcess::Stop(double timeout_s) {
   }
   if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0) return Status::OK();
   return Status::IOError("custosd " + DescribeExit(wait_status) + " on SIGTERM; " + log_file_ + ":\n" + LogTail());
+}
+
+void Must(const Status& status, const std::string& what) {
+  if (!status.ok()) throw BenchError(what + ": " + status.ToString());
+}
+
+int RunBenchmark(const char* program, bool keep, const std::string& json, const std::function<void(Report&)>& run) {
+  const auto start = SteadyClock::now();
+  Report report;
+  try {
+    run(report);
+  } catch (const BenchError& e) {
+    std::cerr << program << ": " << e.what() << "\n";
+    if (!keep) std::cerr << program << ": (the scratch directory is removed; --keep keeps it)\n";
+    return 1;
+  } catch (const kj::Exception& e) {
+    std::cerr << program << ": " << e.getDescription().cStr() << "\n";
+    return 1;
+  }
+  report.AddFact("load at end", LoadAverage());
+  report.AddFact("run time", std::to_string(static_cast<int>(SecondsSince(start))) + " s");
+  if (!report.Finish(std::cout, json)) {
+    std::cerr << program << ": writing " << json << " failed\n";
+    return 1;
+  }
+  return 0;
 }
 
 }  // namespace custos::bench

@@ -8,13 +8,16 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "crypto/keyfile.h"
 #include "crypto/status.h"
 #include "node/config.h"
+#include "tests/bench/report.h"
 
 namespace custos::bench {
 
@@ -56,6 +59,30 @@ Result<NodeDir> PrepareNodeDir(const std::string& dir, const NamedKey& node_key)
 // Writes node.json (listening on `listen`, log level info) and
 // federation.json listing `peers` (no witness policy). IOError on failure.
 Status WriteNodeConfig(const NodeDir& node, const std::string& listen, const std::vector<FederationPeer>& peers);
+
+// A failure that ends a benchmark that runs custosd. Thrown, not exited on,
+// so that the custosd processes are stopped and the scratch directory
+// removed on the way out.
+class BenchError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Throws BenchError("<what>: <status>") unless `status` is OK.
+void Must(const Status& status, const std::string& what);
+// The value, or throws as Must above.
+template <typename T>
+T Must(Result<T> result, const std::string& what) {
+  Must(result.status(), what);
+  return std::move(result).value();
+}
+
+// The main of such a benchmark: `run` fills the report (and throws
+// BenchError or kj::Exception to fail); then the load at the end and the run
+// time are added, the table printed and, if `json` is set, the JSON written
+// there. 0, or 1 with the reason on stderr after "<program>: ". Missed
+// targets are figures, not failures: the table says which.
+int RunBenchmark(const char* program, bool keep, const std::string& json, const std::function<void(Report&)>& run);
 
 // A port on 127.0.0.1 that was free a moment ago (bound to port 0, then
 // closed), for a node whose address a federation file must name before it

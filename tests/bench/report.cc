@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <iomanip>
 #include <sstream>
 
@@ -115,6 +116,14 @@ int Report::Misses() const {
   int misses = 0;
   for (const Row& r : rows_) misses += r.pass && !*r.pass;
   return misses;
+}
+
+bool Report::Finish(std::ostream& out, const std::string& json_path) const {
+  PrintTable(out);
+  if (json_path.empty()) return true;
+  std::ofstream file(json_path);
+  PrintJson(file);
+  return static_cast<bool>(file);
 }
 
 }  // namespace custos::bench

@@ -42,6 +42,9 @@ class Report {
 
   void PrintTable(std::ostream& out) const;
   void PrintJson(std::ostream& out) const;
+  // How a benchmark program ends: the table on `out`, and the JSON into
+  // `json_path` if it is not empty. False if that file cannot be written.
+  bool Finish(std::ostream& out, const std::string& json_path) const;
   // Number of rows with a target that missed it.
   int Misses() const;
 

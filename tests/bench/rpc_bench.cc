@@ -75,25 +75,8 @@ struct Options {
   bool keep = false;
 };
 
-// A failure that ends the run. Thrown, not exited on, so that the custosd
-// processes are stopped and the scratch directory removed on the way out.
-class BenchError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 [[noreturn]] void Fail(const std::string& what, const Status& status) {
   throw BenchError(what + ": " + status.ToString());
-}
-
-void Must(const Status& status, const std::string& what) {
-  if (!status.ok()) Fail(what, status);
-}
-
-template <typename T>
-T Must(Result<T> result, const std::string& what) {
-  if (!result.ok()) Fail(what, result.status());
-  return std::move(result).value();
 }
 
 // What the run shares between its parts.
@@ -372,32 +355,10 @@ int Run(int argc, char** argv) {
   InitCrypto();
   // A node that hangs up must not kill the benchmark with SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
-  auto run_start = SteadyClock::now();
-  Report report;
-  AddFacts(opt, report);
-  try {
+  return RunBenchmark("custos_rpc_bench", opt.keep, opt.json, [&opt](Report& report) {
+    AddFacts(opt, report);
     RunParts(opt, report);
-  } catch (const BenchError& e) {
-    std::cerr << "custos_rpc_bench: " << e.what() << "\n";
-    if (!opt.keep) std::cerr << "custos_rpc_bench: (the scratch directory is removed; --keep keeps it)\n";
-    return 1;
-  } catch (const kj::Exception& e) {
-    std::cerr << "custos_rpc_bench: " << e.getDescription().cStr() << "\n";
-    return 1;
-  }
-  report.AddFact("load at end", LoadAverage());
-  report.AddFact("run time", std::to_string(static_cast<int>(SecondsSince(run_start))) + " s");
-  report.PrintTable(std::cout);
-  if (!opt.json.empty()) {
-    std::ofstream out(opt.json);
-    report.PrintJson(out);
-    if (!out) {
-      std::cerr << "custos_rpc_bench: writing " << opt.json << " failed\n";
-      return 1;
-    }
-  }
-  // Missed targets are figures, not failures: the table says which.
-  return 0;
+  });
 }
 
 }  // namespace
