@@ -80,7 +80,6 @@ struct Options {
   bool keep = false;
 };
 
-
 unsigned Cores() { return std::max(1u, std::thread::hardware_concurrency()); }
 
 // ---- the log and the node ---------------------------------------------------
