@@ -113,7 +113,7 @@ contains err.txt "is not allowed" "the client refused the node's key at the TLS 
 expect 0 "the admin grants the officer through the node" -- "$CUSTOS" "${NODE[@]}" --key admin.key submit --statement "$EXAMPLES/key-grant.json"
 [[ "$(cat out.txt)" =~ ^1\ [A-Za-z0-9+/]{43}=$ ]] && ok "submit prints '<index> <base64 leaf hash>'" || bad "submit output: $(cat out.txt)"
 expect 2 "a federation peer may read but not submit" -- "$CUSTOS" "${NODE[@]}" --key peer.key submit --statement "$EXAMPLES/case-opened.json"
-contains err.txt "federation peers may read, not submit" "the refusal says why"
+contains err.txt "federation peers and readers may read, not submit" "the refusal says why"
 
 for kind in evidence-registered case-opened case-referred; do
   python3 -c "import json,sys; print(json.dumps(json.load(open(sys.argv[1]))))" "$EXAMPLES/$kind.json" >>batch.jsonl
