@@ -26,7 +26,9 @@ std::string Status::ToString() const {
 
 Status Status::WithContext(const std::string& context) const {
   if (ok()) return *this;
-  return Status(code_, context + ": " + message_);
+  const std::string prefix = context + ": ";
+  if (message_.starts_with(prefix)) return *this;
+  return Status(code_, prefix + message_);
 }
 
 }  // namespace custos

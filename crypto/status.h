@@ -46,7 +46,8 @@ class Status {
   // "<kind>: <message>", e.g. "invalid argument: body.subjectListed.subject.id: bad check character".
   std::string ToString() const;
 
-  // Returns a copy whose message is prefixed with `context + ": "`.
+  // Returns a copy whose message is prefixed with `context + ": "`, unless it
+  // already begins so (a server's "submit: …" seen by the client's submit).
   Status WithContext(const std::string& context) const;
 
  private:

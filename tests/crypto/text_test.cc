@@ -1,4 +1,5 @@
 #include "crypto/text.h"
+#include "crypto/status.h"
 
 #include <gtest/gtest.h>
 
@@ -8,6 +9,15 @@
 
 namespace custos {
 namespace {
+
+TEST(StatusTest, WithContextPrefixesOnce) {
+  const Status st = Status::Unauthorized("key 00… is not known");
+  EXPECT_EQ(st.WithContext("submit").message(), "submit: key 00… is not known");
+  EXPECT_EQ(st.WithContext("submit").WithContext("submit").message(), "submit: key 00… is not known");
+  EXPECT_EQ(st.WithContext("submit").WithContext("batch").message(), "batch: submit: key 00… is not known");
+  EXPECT_EQ(st.WithContext("submit").code(), Status::Code::kUnauthorized);
+  EXPECT_TRUE(Status::OK().WithContext("submit").ok());
+}
 
 TEST(TextTest, NextLineSplitsTerminatedLinesOnly) {
   std::string_view text = "one\n\nthree\nunterminated";
