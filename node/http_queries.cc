@@ -136,33 +136,33 @@ Result<std::pair<uint64_t, std::string>> CheckpointFor(const LogView& log, std::
 constexpr const char* kCompleteness =
     "complete up to the checkpoints given: each log's entries up to that size are held and verified by this node";
 
-Result<json> DecodedEntry(ByteSpan entry) {
-  CUSTOS_ASSIGN_OR_RETURN(auto parsed, schema::ReadCanonical<schema::LogEntry>(entry, schema::kMaxEntryBytes, "entry"));
-  return json::parse(schema::LogEntryToJson(parsed.get()));
-}
+// An entry as JSON (docs/entry-format.md) and its statement's kind as the
+// CLI names it ("case-opened"), from one read of its bytes.
+struct DecodedEntry {
+  json decoded;
+  std::string kind;
+};
 
-// The statement kind as the CLI names it ("case-opened").
-Result<std::string> EntryKind(ByteSpan entry) {
+Result<DecodedEntry> Decode(ByteSpan entry) {
   CUSTOS_ASSIGN_OR_RETURN(auto parsed, schema::ReadCanonical<schema::LogEntry>(entry, schema::kMaxEntryBytes, "entry"));
   auto bytes = parsed.get().getSubmission().getStatement();
   CUSTOS_ASSIGN_OR_RETURN(auto statement, schema::ReadCanonical<schema::Statement>(
                                               ByteSpan(bytes.begin(), bytes.size()), schema::kMaxStatementBytes, "statement"));
-  return schema::StatementKind(statement.get());
+  return DecodedEntry{json::parse(schema::LogEntryToJson(parsed.get())), schema::StatementKind(statement.get())};
 }
 
 // A cited entry with its proof, for the case trail and the audit.
 Result<json> CitedJson(const ProvedAnswer::Cited& cited) {
   const audit::CitedEntry& e = *cited.entry;
-  CUSTOS_ASSIGN_OR_RETURN(json decoded, DecodedEntry(e.entry));
-  CUSTOS_ASSIGN_OR_RETURN(std::string kind, EntryKind(e.entry));
+  CUSTOS_ASSIGN_OR_RETURN(DecodedEntry d, Decode(e.entry));
   return json{{"origin", e.origin},
               {"index", e.index},
-              {"kind", std::move(kind)},
+              {"kind", std::move(d.kind)},
               {"logTime", e.log_time},
               {"logTimeText", FormatUtc(e.log_time)},
               {"leafHash", B64(e.leaf.span())},
               {"entry", B64(e.entry)},
-              {"decoded", std::move(decoded)},
+              {"decoded", std::move(d.decoded)},
               {"inclusionProof", Hashes(cited.proof)}};
 }
 
@@ -251,13 +251,14 @@ HttpResponse EntryAnswer(const LogView& log, uint64_t index, std::optional<uint6
   if (!entry.ok()) return ProblemFromStatus(entry.status());
   auto proof = log.InclusionProof(index, tree_size);
   if (!proof.ok()) return ProblemFromStatus(proof.status());
-  auto decoded = DecodedEntry(*entry);
+  auto decoded = Decode(*entry);
   if (!decoded.ok()) return Problem(500, "damaged-store", decoded.status().message());
   return JsonResponse(json{{"origin", log.origin()},
                            {"index", index},
                            {"entry", B64(*entry)},
                            {"leafHash", B64(merkle::LeafHash(*entry).span())},
-                           {"decoded", std::move(decoded).value()},
+                           {"kind", decoded->kind},
+                           {"decoded", std::move(decoded->decoded)},
                            {"treeSize", tree_size},
                            {"inclusionProof", Hashes(*proof)},
                            {"checkpoint", checkpoint}});
