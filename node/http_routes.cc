@@ -7,9 +7,7 @@
 
 #include <cctype>
 #include <chrono>
-#include <cstdio>
 #include <optional>
-#include <sstream>
 
 #include "crypto/sha256.h"
 #include "ledger/query/published.h"
@@ -71,49 +69,6 @@ std::optional<std::string_view> QueryParam(std::string_view query, std::string_v
 int64_t NowMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// LevelDB's compaction table ("leveldb.stats") of one database, as metrics:
-// files and bytes per level, and the compactions' time, reads and writes.
-void LevelDbFigures(std::string& out, const char* db_name, leveldb::DB& db, bool head) {
-  std::string stats;
-  if (!db.GetProperty("leveldb.stats", &stats)) return;
-  struct Figure {
-    const char* name;
-    const char* type;
-    const char* help;
-    double scale;
-  };
-  static const Figure kFigures[] = {
-      {"custos_leveldb_files", "gauge", "LevelDB table files, by database and level.", 1},
-      {"custos_leveldb_bytes", "gauge", "LevelDB table bytes, by database and level.", 1048576},
-      {"custos_leveldb_compaction_seconds_total", "counter", "Time LevelDB spent compacting into a level.", 1},
-      {"custos_leveldb_compaction_read_bytes_total", "counter", "Bytes LevelDB read compacting into a level.", 1048576},
-      {"custos_leveldb_compaction_write_bytes_total", "counter", "Bytes LevelDB wrote compacting into a level.",
-       1048576},
-  };
-  std::vector<std::string> lines[5];
-  std::istringstream in(stats);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream row(line);
-    int level = -1;
-    double values[5];
-    if (!(row >> level >> values[0] >> values[1] >> values[2] >> values[3] >> values[4])) continue;
-    for (int i = 0; i < 5; ++i) {
-      char value[48];
-      std::snprintf(value, sizeof value, "%.0f", values[i] * kFigures[i].scale);
-      lines[i].push_back(std::string(kFigures[i].name) + "{db=\"" + db_name + "\",level=\"" + std::to_string(level) +
-                         "\"} " + value + "\n");
-    }
-  }
-  for (int i = 0; i < 5; ++i) {
-    if (head) {
-      out += std::string("# HELP ") + kFigures[i].name + " " + kFigures[i].help + "\n# TYPE " + kFigures[i].name + " " +
-             kFigures[i].type + "\n";
-    }
-    for (const auto& l : lines[i]) out += l;
-  }
 }
 
 }  // namespace
@@ -363,8 +318,10 @@ HttpResponse HttpRoutes::Metrics() const {
   if (s_.metrics) s_.metrics->Render(out, NowMillis());
   if (!logs_.empty()) {
     const Store& store = logs_.front()->stored().store();
-    LevelDbFigures(out, "main", store.db(), true);
-    LevelDbFigures(out, "entries", store.entries_db(), false);
+    std::string main_stats, entries_stats;
+    store.db().GetProperty("leveldb.stats", &main_stats);
+    store.entries_db().GetProperty("leveldb.stats", &entries_stats);
+    RenderLevelDbStats(out, {{"main", main_stats}, {"entries", entries_stats}});
   }
   return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", "no-store", std::move(out), {}};
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 
 namespace custos::node {
 
@@ -48,6 +49,42 @@ void One(std::string& out, std::string_view name, std::string_view type, std::st
 }
 
 }  // namespace
+
+void RenderLevelDbStats(std::string& out, const std::vector<std::pair<std::string, std::string>>& stats_by_db) {
+  struct Figure {
+    const char* name;
+    const char* type;
+    const char* help;
+    double scale;  // LevelDB prints sizes in MiB
+  };
+  static const Figure kFigures[] = {
+      {"custos_leveldb_files", "gauge", "LevelDB table files, by database and level.", 1},
+      {"custos_leveldb_bytes", "gauge", "LevelDB table bytes (1 MiB resolution), by database and level.", 1048576},
+      {"custos_leveldb_compaction_seconds_total", "counter", "Time LevelDB spent compacting into a level.", 1},
+      {"custos_leveldb_compaction_read_bytes_total", "counter", "Bytes LevelDB read compacting into a level.", 1048576},
+      {"custos_leveldb_compaction_write_bytes_total", "counter", "Bytes LevelDB wrote compacting into a level.",
+       1048576},
+  };
+  std::vector<std::string> lines[5];
+  for (const auto& [db, stats] : stats_by_db) {
+    std::istringstream in(stats);
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream row(line);
+      int level = -1;
+      double values[5];
+      if (!(row >> level >> values[0] >> values[1] >> values[2] >> values[3] >> values[4]) || level < 0) continue;
+      for (int i = 0; i < 5; ++i) {
+        lines[i].push_back(std::string(kFigures[i].name) + "{db=\"" + Label(db) + "\",level=\"" +
+                           std::to_string(level) + "\"} " + Number(values[i] * kFigures[i].scale) + "\n");
+      }
+    }
+  }
+  for (int i = 0; i < 5; ++i) {
+    Head(out, kFigures[i].name, kFigures[i].type, kFigures[i].help);
+    for (const auto& l : lines[i]) out += l;
+  }
+}
 
 Histogram::Histogram(std::vector<double> upper_bounds)
     : bounds_(std::move(upper_bounds)), counts_(bounds_.size() + 1, 0) {}

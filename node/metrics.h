@@ -17,6 +17,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "node/server.h"
@@ -54,6 +55,13 @@ struct LoopState {
   uint64_t listing_checks_refused = 0;
   int64_t published_ms = 0;          // when the loop published this; 0: never
 };
+
+// LevelDB's compaction table (the "leveldb.stats" property) of each named
+// database as metrics: table files and bytes per level (bytes at LevelDB's
+// resolution of 1 MiB), and the time, reads and writes of compactions into
+// it. Lines that are not a level's row are skipped; a database without
+// table files yet gives no rows.
+void RenderLevelDbStats(std::string& out, const std::vector<std::pair<std::string, std::string>>& stats_by_db);
 
 class NodeMetrics {
  public:

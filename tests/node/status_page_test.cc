@@ -3,6 +3,12 @@
 // The live page, rendered by Chromium, is tested in tests/node/http_test.sh.
 #include <gtest/gtest.h>
 
+#include <leveldb/db.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+#include <regex>
 #include <string>
 
 #include "crypto/cosignature.h"
@@ -146,6 +152,34 @@ TEST(Metrics, CountsWhatTheNodeReports) {
   EXPECT_EQ(Sample(out, "custos_equivocation_alarms"), 1);
   EXPECT_EQ(Sample(out, "custos_replica_lag_entries{origin=\"suzhou-ipb.example/custos\"}"), 10);
   EXPECT_EQ(Sample(out, "custos_peer_last_contact_seconds{origin=\"suzhou-ipb.example/custos\"}"), 3);
+}
+
+// The compaction table of a real LevelDB that has flushed and compacted.
+TEST(Metrics, LevelDbStatsFromARealDatabase) {
+  const auto dir = std::filesystem::temp_directory_path() / ("custos-leveldb-stats-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  leveldb::Options options;
+  options.create_if_missing = true;
+  options.write_buffer_size = 64 * 1024;  // flush often
+  leveldb::DB* raw = nullptr;
+  ASSERT_TRUE(leveldb::DB::Open(options, dir.string(), &raw).ok());
+  std::unique_ptr<leveldb::DB> db(raw);
+  const std::string value(1000, 'v');
+  for (int i = 0; i < 3000; ++i) ASSERT_TRUE(db->Put({}, "key" + std::to_string(i), value).ok());
+  db->CompactRange(nullptr, nullptr);
+  std::string stats;
+  ASSERT_TRUE(db->GetProperty("leveldb.stats", &stats));
+  std::string out;
+  RenderLevelDbStats(out, {{"main", stats}, {"empty", ""}});
+  // Three megabytes compacted: some level holds files, and compactions wrote bytes.
+  const std::regex files(R"(\ncustos_leveldb_files\{db="main",level="[0-6]"\} ([1-9][0-9]*)\n)");
+  EXPECT_TRUE(std::regex_search(out, files)) << stats << out;
+  const std::regex written(R"(\ncustos_leveldb_compaction_write_bytes_total\{db="main",level="[0-6]"\} ([1-9][0-9]*)\n)");
+  EXPECT_TRUE(std::regex_search(out, written)) << stats << out;
+  EXPECT_EQ(out.find("db=\"empty\""), std::string::npos);
+  EXPECT_NE(out.find("# TYPE custos_leveldb_compaction_seconds_total counter\n"), std::string::npos);
+  db.reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
