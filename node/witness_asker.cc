@@ -127,16 +127,29 @@ Result<WitnessUrl> ParseWitnessUrl(std::string_view url) {
   out.path = slash == std::string_view::npos ? "" : std::string(rest.substr(slash));
   while (!out.path.empty() && out.path.back() == '/') out.path.pop_back();
   if (out.path.find_first_of("?# ") != std::string::npos) return Status::InvalidArgument("no query or fragment, please");
-  const size_t colon = authority.rfind(':');
-  if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
-    uint64_t port = 0;
-    if (!ParseDecimal(authority.substr(colon + 1), &port) || port == 0 || port > 65535) {
+  // host, host:port, [v6], [v6]:port
+  std::string_view port;
+  if (authority.starts_with('[')) {
+    const size_t close = authority.find(']');
+    if (close == std::string_view::npos) return Status::InvalidArgument("an IPv6 address without its ']'");
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty() && !after.starts_with(':')) return Status::InvalidArgument("text after the IPv6 address");
+    port = after.empty() ? "" : after.substr(1);
+    if (!after.empty() && port.empty()) return Status::InvalidArgument("an empty port");
+    authority = authority.substr(1, close - 1);
+  } else if (const size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
+    port = authority.substr(colon + 1);
+    if (port.empty()) return Status::InvalidArgument("an empty port");
+    authority = authority.substr(0, colon);
+  }
+  if (port.empty()) {
+    out.port = out.tls ? "443" : "80";
+  } else {
+    uint64_t n = 0;
+    if (!ParseDecimal(port, &n) || n == 0 || n > 65535) {
       return Status::InvalidArgument("the port is not a number from 1 to 65535");
     }
-    out.port = std::to_string(port);
-    authority = authority.substr(0, colon);
-  } else {
-    out.port = out.tls ? "443" : "80";
+    out.port = std::to_string(n);
   }
   if (authority.empty()) return Status::InvalidArgument("no host");
   out.host = std::string(authority);
@@ -218,7 +231,8 @@ bool WitnessAsker::Ask(Asked& w) {
     if (!ParseDecimal(body, &size)) return fail("409 with a size that is not a number");
     if (size > log_.size()) {
       const std::string alarm = who + " holds size " + std::to_string(size) + " of this log, which has " +
-                                std::to_string(log_.size()) + " entries: it saw a checkpoint this node never " +
+                                std::to_string(log_.size()) + (log_.size() == 1 ? " entry" : " entries") +
+                                ": it saw a checkpoint this node never " +
                                 "signed, or another history; no longer asked";
       logger_->error("{}", alarm);
       std::lock_guard lock(mu_);

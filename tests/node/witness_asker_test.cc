@@ -21,11 +21,21 @@ TEST(WitnessUrl, TakesHostPortAndPrefix) {
   EXPECT_EQ(v->host, "witness.example");
   EXPECT_EQ(v->port, "443");
   EXPECT_EQ(v->path, "");
+  auto w = ParseWitnessUrl("http://[::1]:9000/w");
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_EQ(w->host, "::1");
+  EXPECT_EQ(w->port, "9000");
+  EXPECT_EQ(w->path, "/w");
+  auto x = ParseWitnessUrl("https://[2001:db8::1]");
+  ASSERT_TRUE(x.ok()) << x.status().ToString();
+  EXPECT_EQ(x->host, "2001:db8::1");
+  EXPECT_EQ(x->port, "443");
 }
 
 TEST(WitnessUrl, RefusesWhatItCannotAsk) {
   for (const char* bad : {"ftp://witness.example", "witness.example", "http://", "http://:80", "http://h:0",
-                          "http://h:65536", "http://h:8x", "http://h/a?b=1", "http://h/a#f"}) {
+                          "http://h:65536", "http://h:8x", "http://h:", "http://h/a?b=1", "http://h/a#f",
+                          "http://[::1", "http://[::1]x", "http://[]:80", "http://[::1]:"}) {
     EXPECT_FALSE(ParseWitnessUrl(bad).ok()) << bad;
   }
 }
