@@ -104,7 +104,8 @@ h2{font-size:17px;margin:4px 0 10px}
 table{border-collapse:collapse;width:100%;font-size:14px}
 th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e6e9ee;vertical-align:top}
 th{background:#eef1f5;font-weight:600}
-code{font-family:"Noto Sans Mono","DejaVu Sans Mono",monospace;font-size:12.5px;word-break:break-all}
+code{font-family:"Noto Sans Mono","DejaVu Sans Mono",monospace;font-size:12.5px;white-space:nowrap}
+code.hash{white-space:normal;word-break:break-all}
 .ok{color:#1b7f3b;font-weight:600}.bad{color:#b3261e;font-weight:600}.muted{color:#66707a}
 .alarm{background:#fdecea;border-color:#f2b8b5}
 .calm{background:#edf7ef;border-color:#b7dfc0}
@@ -137,7 +138,8 @@ void LogsTable(std::string& out, const StatusPageInput& in, const Say& say) {
       out += "</span></td><td>—</td></tr>";
       continue;
     }
-    out += say("规模 ", "size ") + std::to_string(shown->size) + "<br><code>" + Escape(shown->root) + "</code></td><td>";
+    out += say("规模 ", "size ") + std::to_string(shown->size) + "<br><code class=\"hash\">" + Escape(shown->root) +
+           "</code></td><td>";
     if (shown->cosigners.empty()) {
       out += "<span class=\"muted\">";
       out += say("尚无联署", "none yet");
