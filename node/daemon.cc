@@ -57,10 +57,6 @@ kj::Promise<int> StopSignal(kj::UnixEventPort& port) {
   return term.exclusiveJoin(kj::mv(interrupt));
 }
 
-class Node;
-kj::Promise<void> ReloadOnHangup(kj::UnixEventPort& port, const std::string& config_file, Node& node,
-                                 spdlog::logger& logger);
-
 // What the node holds on disk: one Store with the own log and a replica of
 // each peer's log (created empty the first time a peer is listed).
 struct Ledger {
