@@ -14,7 +14,7 @@ import sys
 from .encoding import b64encode, parse_decimal
 from .entry import verify_entry_answer
 from .errors import CustosVerifyError, TrustFileError
-from .fields import MAX_ANSWER_TEXT
+from .fields import MAX_ANSWER_TEXT, read_bounded
 from .listing import verify_listing_answer
 from .tlog import verify_checkpoint, verify_consistency_answer
 from .trust import load_federation
@@ -56,17 +56,7 @@ def parse_time(text):
 
 
 def read_input(path, what):
-    try:
-        if path == "-":
-            data = sys.stdin.buffer.read(MAX_ANSWER_TEXT + 1)
-        else:
-            with open(path, "rb") as f:
-                data = f.read(MAX_ANSWER_TEXT + 1)
-    except OSError as e:
-        raise UsageError(f"{what}: cannot read {path}: {e.strerror or e}") from None
-    if len(data) > MAX_ANSWER_TEXT:
-        raise UsageError(f"{what}: {path} is over {MAX_ANSWER_TEXT} bytes")
-    return data
+    return read_bounded(path, MAX_ANSWER_TEXT, UsageError, what)
 
 
 def _cosigned(cosigners):

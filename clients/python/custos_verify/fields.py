@@ -5,6 +5,7 @@ Fields an accessor does not ask for are ignored, so a newer node may add
 some."""
 
 import json
+import sys
 
 from .errors import MalformedError
 
@@ -22,6 +23,23 @@ def _no_duplicates(pairs):
             raise ValueError(f'the field "{k}" appears twice')
         obj[k] = v
     return obj
+
+
+def read_bounded(path, limit, error, what):
+    """The bytes of the file at `path` ("-": standard input), at most `limit`;
+    `error` (an exception class) naming `what` and the path if it cannot be
+    read or is longer."""
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            with open(path, "rb") as f:
+                data = f.read(limit + 1)
+    except OSError as e:
+        raise error(f"{what}: cannot read {path}: {e.strerror or e}") from None
+    if len(data) > limit:
+        raise error(f"{what}: {path} is over the limit of {limit} bytes")
+    return data
 
 
 def parse_answer(text, what="answer"):

@@ -258,13 +258,7 @@ def load_federation(path, flag="--trust"):
     read or is not UTF-8, or parse_federation's errors labelled "--trust PATH"."""
     if not path:
         raise TrustFileError(f"{flag}: the federation file is required")
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_TRUST_FILE_BYTES + 1)
-    except OSError as e:
-        raise TrustFileError(f"{flag}: cannot read {path}: {e.strerror or e}") from None
-    if len(raw) > MAX_TRUST_FILE_BYTES:
-        raise TrustFileError(f"{flag}: {path} is over the limit of {MAX_TRUST_FILE_BYTES} bytes")
+    raw = fields.read_bounded(path, MAX_TRUST_FILE_BYTES, TrustFileError, flag)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
