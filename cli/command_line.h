@@ -91,5 +91,6 @@ void RunOnEither(CLI::App* cmd, Globals& globals, const EitherSource& source, in
 void RegisterKeyCommands(CLI::App& app, Globals& globals, int& exit_code);
 void RegisterLogCommands(CLI::App& app, Globals& globals, int& exit_code);
 void RegisterProofCommands(CLI::App& app, Globals& globals, int& exit_code);
+void RegisterTrustCommands(CLI::App& app, Globals& globals, int& exit_code);
 
 }  // namespace custos::cli

@@ -43,6 +43,7 @@ int Run(int argc, char** argv) {
   custos::cli::RegisterAuditCommands(app, globals, exit_code);
   custos::cli::RegisterListingCommands(app, globals, exit_code);
   custos::cli::RegisterEvidenceCommands(app, globals, exit_code);
+  custos::cli::RegisterTrustCommands(app, globals, exit_code);
   // After the commands, which would inherit it.
   app.footer(
       "A command reads a log in a data directory (--data DIR) or asks a running node:\n"

@@ -17,10 +17,48 @@ Status CheckAgencyKind(const std::string& kind, const JsonObjectReader& r) {
   return r.Error("agencyKind", "\"" + kind + "\" is not one of " + kinds);
 }
 
+Result<AgencyName> ParseName(const json& j, const std::string& label, const std::string& path) {
+  if (!j.is_object()) return Status::InvalidArgument(label + ": " + path + ": must be an object ({\"zh\": …, \"en\": …})");
+  JsonObjectReader r(j, label, path + ".");
+  CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"zh", "en"}));
+  if (!r.Has("zh") && !r.Has("en")) return Status::InvalidArgument(label + ": " + path + ": needs \"zh\" or \"en\"");
+  AgencyName name;
+  CUSTOS_ASSIGN_OR_RETURN(name.zh, r.String("zh", ""));
+  CUSTOS_ASSIGN_OR_RETURN(name.en, r.String("en", ""));
+  return name;
+}
+
+// The trust root's fields (federation_config.h), each optional here.
+Status ParseVersionFields(const JsonObjectReader& r, FederationConfig* fed) {
+  CUSTOS_ASSIGN_OR_RETURN(fed->federation, r.String("federation", ""));
+  if (!fed->federation.empty() && !IsValidKeyName(fed->federation)) {
+    return r.Error("federation", "must be a name without spaces, '+' or control characters");
+  }
+  if (r.Has("version")) {
+    const json& v = r.Get("version");
+    if (!v.is_number_unsigned() || v.get<uint64_t>() == 0) return r.Error("version", "must be a whole number from 1");
+    fed->version = v.get<uint64_t>();
+  }
+  if (r.Has("previous")) {
+    const json& v = r.Get("previous");
+    std::optional<Bytes> bytes;
+    if (v.is_string()) bytes = HexDecode(v.get<std::string>());
+    auto hash = bytes ? Hash::FromSpan(*bytes) : std::nullopt;
+    if (!hash || v.get<std::string>().size() != 64) {
+      return r.Error("previous", "must be the SHA-256 of the previous version's text, 64 hex digits");
+    }
+    fed->previous = hash;
+  }
+  const auto peers = static_cast<uint32_t>(std::min<size_t>(fed->peers.size(), UINT32_MAX));
+  if (r.Has("changeQuorum") && peers == 0) return r.Error("changeQuorum", "a federation without peers has nobody to sign");
+  CUSTOS_ASSIGN_OR_RETURN(fed->change_quorum, r.Whole("changeQuorum", 0, 1, std::max<uint32_t>(peers, 1)));
+  return Status::OK();
+}
+
 Result<PeerConfig> ParsePeer(const json& j, const std::string& label, const std::string& path) {
   if (!j.is_object()) return Status::InvalidArgument(label + ": " + path + ": must be an object");
   JsonObjectReader r(j, label, path + ".");
-  CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"origin", "verifierKey", "address", "agencyKind"}));
+  CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"origin", "verifierKey", "address", "agencyKind", "name"}));
   PeerConfig peer;
   CUSTOS_ASSIGN_OR_RETURN(peer.origin, r.String("origin"));
   CUSTOS_ASSIGN_OR_RETURN(std::string vkey, r.String("verifierKey"));
@@ -36,6 +74,9 @@ Result<PeerConfig> ParsePeer(const json& j, const std::string& label, const std:
   CUSTOS_ASSIGN_OR_RETURN(peer.address, ParseHostPort(address, label + ": " + r.Path("address")));
   CUSTOS_ASSIGN_OR_RETURN(peer.agency_kind, r.String("agencyKind"));
   CUSTOS_RETURN_IF_ERROR(CheckAgencyKind(peer.agency_kind, r));
+  if (r.Has("name")) {
+    CUSTOS_ASSIGN_OR_RETURN(peer.name, ParseName(r.Get("name"), label, r.Path("name")));
+  }
   return peer;
 }
 
@@ -92,7 +133,8 @@ Result<FederationConfig> ParseFederation(std::string_view text, std::string_view
   std::string label(label_view);
   CUSTOS_ASSIGN_OR_RETURN(json j, ParseJsonObject(text, label));
   JsonObjectReader r(j, label, "");
-  CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"peers", "witnessPolicy"}));
+  CUSTOS_RETURN_IF_ERROR(
+      r.OnlyKnown({"federation", "version", "previous", "changeQuorum", "peers", "witnessPolicy"}));
   if (!r.Has("peers") || !r.Get("peers").is_array()) return r.Error("peers", "a list of peers is required");
   FederationConfig fed;
   size_t i = 0;
@@ -104,6 +146,7 @@ Result<FederationConfig> ParseFederation(std::string_view text, std::string_view
   if (r.Has("witnessPolicy")) {
     CUSTOS_ASSIGN_OR_RETURN(fed.policy, ParsePolicy(r.Get("witnessPolicy"), fed, label));
   }
+  CUSTOS_RETURN_IF_ERROR(ParseVersionFields(r, &fed));
   return fed;
 }
 

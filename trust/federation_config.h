@@ -11,10 +11,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "crypto/bytes.h"
 #include "crypto/note.h"
 #include "crypto/status.h"
 #include "trust/host_port.h"
@@ -26,11 +28,19 @@ inline constexpr std::string_view kAgencyKinds[] = {
     "ip-bureau", "public-security-bureau", "procuratorate", "court", "credit-platform",
 };
 
+// How a report names an agency ("name": {"zh": "…", "en": "…"}); either may be
+// empty, and a report falls back to the other, then to the origin.
+struct AgencyName {
+  std::string zh;
+  std::string en;
+};
+
 struct PeerConfig {
   std::string origin;
   NoteVerifier verifier;  // from "verifierKey"; its name is `origin`
   HostPort address;
   std::string agency_kind;  // one of kAgencyKinds
+  AgencyName name;          // optional "name"
 };
 
 // Which cosigners a verifier demands on a checkpoint, and how many of them,
@@ -44,16 +54,27 @@ struct FederationConfig {
   std::vector<PeerConfig> peers;
   WitnessPolicy policy;
 
+  // A version of the signed trust root (trust/trust_root.h, docs/trust-root.md)
+  // names its federation and number, the SHA-256 of the previous version's
+  // note text, and how many members must sign a version. All optional in a
+  // plain file: federation "" and version 0 when absent.
+  std::string federation;
+  uint64_t version = 0;
+  std::optional<Hash> previous;
+  uint32_t change_quorum = 0;
+
   // The peer with this origin, or nullptr.
   const PeerConfig* FindPeer(std::string_view origin) const;
 };
 
 // Parses a federation file. `label` names the file in error messages.
-// Checks: peers is a list (may be empty); each peer has exactly origin,
-// verifierKey, address, agencyKind; the verifier key parses, is an Ed25519
+// Checks: peers is a list (may be empty); each peer has origin, verifierKey,
+// address, agencyKind and optionally name; the verifier key parses, is an Ed25519
 // note key (alg 0x01) and is named after the origin; origins and keys are
 // unique; witnessPolicy (optional; default none) names only listed peers, each
-// once, and 0 <= quorum <= number of cosigners.
+// once, and 0 <= quorum <= number of cosigners; the optional trust root
+// fields (federation, version >= 1, previous as 64 hex digits, changeQuorum
+// from 1 to the number of peers).
 Result<FederationConfig> ParseFederation(std::string_view json, std::string_view label);
 
 }  // namespace custos::trust

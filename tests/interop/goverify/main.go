@@ -63,6 +63,11 @@ func main() {
 	case "consistency":
 		needArgs(args, 4)
 		err = checkConsistency(args[0], args[1], args[2], args[3])
+	case "signers":
+		if len(args) < 2 {
+			usage()
+		}
+		err = printSigners(args[0], args[1:])
 	case "cosignature":
 		needArgs(args, 2)
 		err = checkCosignature(args[0], args[1])
@@ -108,6 +113,7 @@ func usage() {
 		"       goverify inclusion VKEY PROOFFILE ENTRYFILE\n"+
 		"       goverify consistency VKEY OLDCHECKPOINT NEWCHECKPOINT PROOFFILE\n"+
 		"       goverify cosignature WITNESS_VKEY NOTEFILE\n"+
+		"       goverify signers NOTEFILE VKEY...\n"+
 		"       goverify tiles PREFIX_URL VKEY\n"+
 		"       goverify gen-key NAME\n"+
 		"       goverify witness-client URL ORIGIN SKEY WITNESS_VKEY [FIRST_OLD]\n"+
@@ -152,6 +158,32 @@ func openCheckpoint(vkey string, msg []byte, checkBody bool) (checkpoint, error)
 		return checkpoint{}, err
 	}
 	return parseCheckpoint(text)
+}
+
+// printSigners opens a signed note (a trust root version) with note.Open and
+// the given verifier keys, and prints the name of each key whose signature
+// verified, one per line. Lines by other keys are ignored, as the spec says.
+func printSigners(path string, vkeys []string) error {
+	msg, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var verifiers []note.Verifier
+	for _, vkey := range vkeys {
+		v, err := note.NewVerifier(vkey)
+		if err != nil {
+			return err
+		}
+		verifiers = append(verifiers, v)
+	}
+	n, err := note.Open(msg, note.VerifierList(verifiers...))
+	if err != nil {
+		return err
+	}
+	for _, sig := range n.Sigs {
+		fmt.Println(sig.Name)
+	}
+	return nil
 }
 
 func openCheckpointFile(vkey, path string, checkBody bool) (checkpoint, error) {
