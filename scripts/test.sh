@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test under AddressSanitizer +
 # UndefinedBehaviorSanitizer (one clang build, scripts/build.sh san, that also
-# holds the fuzz targets), then each libFuzzer target for 5 s
+# holds the fuzz targets), then each libFuzzer target for 3 s
 # (CUSTOS_FUZZ_SECONDS). With --release it also builds the release tree (GCC,
 # scripts/build.sh) and runs every test there first. This is what CI runs
 # (.ci/run, without --release); docs/testing.md has the timings.
@@ -94,7 +94,7 @@ if [[ $failed -eq 0 ]]; then
     # Every decoder of outside bytes under libFuzzer, briefly, from the same
     # build (docs/fuzzing.md; the long runs are made outside CI).
     stages+=("fuzz")
-    stage fuzz bash scripts/fuzz.sh "${CUSTOS_FUZZ_SECONDS:-5}" || failed=1
+    stage fuzz bash scripts/fuzz.sh "${CUSTOS_FUZZ_SECONDS:-3}" || failed=1
   else
     failed=1
   fi

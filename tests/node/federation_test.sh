@@ -103,7 +103,7 @@ check "crt's replica of ipb has ipb's root" [ "$(root crt "$IPB")" = "$(root ipb
 
 # ------------------------------------------------------------------ killed during catch-up
 fed_stop crt TERM
-check "8000 more statements submitted to ipb while crt is down" submit ipb 8000
+check "4000 more statements submitted to ipb while crt is down" submit ipb 4000
 big=$(own_size ipb)
 held_before=$(log_field ipb "$IPB" size)
 check "crt restarts" fed_start crt
