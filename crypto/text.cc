@@ -1,11 +1,14 @@
 #include "crypto/text.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <limits>
+
+#include "crypto/utf8.h"
 
 namespace custos {
 
@@ -110,6 +113,24 @@ std::string CsvField(std::string_view field) {
     out += c;
   }
   return out + "\"";
+}
+
+std::string_view DescribeFileKind(std::string_view bytes) {
+  if (bytes.empty()) return "empty";
+  if (bytes.starts_with("%PDF-")) return "a PDF document";
+  if (bytes.starts_with("\x89PNG")) return "a PNG image";
+  if (bytes.starts_with("\xFF\xD8\xFF")) return "a JPEG image";
+  if (bytes.starts_with("PK\x03\x04")) return "a ZIP archive";
+  if (bytes.starts_with("\x7F" "ELF")) return "a program";
+  const bool text = IsValidUtf8(bytes) && std::none_of(bytes.begin(), bytes.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\n' && c != '\r' && c != '\t') || u == 0x7F;
+  });
+  if (!text) return "binary data";
+  const size_t first = bytes.find_first_not_of(" \t\r\n");
+  if (first != std::string_view::npos && (bytes[first] == '{' || bytes[first] == '[')) return "JSON text";
+  if (bytes.find("\n\n\u2014 ") != std::string_view::npos) return "a signed note";
+  return "text";
 }
 
 }  // namespace custos

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "crypto/text.h"
 #include "ledger/admission/authority.h"
 #include "ledger/admission/bundle_entry.h"
 #include "ledger/admission/entry_checker.h"
@@ -62,6 +63,18 @@ const char* DispositionName(schema::Disposition d) {
   return "disposed of";
 }
 
+// The bundle's message. Every canonical Cap'n Proto message starts with a
+// root pointer whose first four bytes are zero; anything else was never a
+// bundle, and the sentence says what it looks like instead of how a decoder
+// failed.
+Result<schema::CanonicalMessage<schema::EvidenceBundle>> ReadBundle(ByteSpan bytes) {
+  if (bytes.size() < 8 || std::any_of(bytes.begin(), bytes.begin() + 4, [](uint8_t b) { return b != 0; })) {
+    return Status::InvalidArgument("not an evidence bundle: the file is " + std::string(DescribeFileKind(AsString(bytes))) +
+                                   " (a bundle is the binary file `custos evidence bundle --out` writes)");
+  }
+  return schema::ReadCanonical<schema::EvidenceBundle>(bytes, kMaxBundleBytes, "bundle");
+}
+
 class Verifier {
  public:
   Verifier(const trust::Federation& trust, std::optional<Hash> file_digest) : trust_(trust), file_digest_(file_digest) {
@@ -69,7 +82,7 @@ class Verifier {
   }
 
   Verdict Run(ByteSpan bytes) {
-    auto parsed = schema::ReadCanonical<schema::EvidenceBundle>(bytes, kMaxBundleBytes, "bundle");
+    auto parsed = ReadBundle(bytes);
     if (!parsed.ok()) return Fail(Failure::kMalformed, parsed.status().message());
     auto b = parsed->get();
     if (b.getVersion() != kBundleVersion) {
@@ -492,7 +505,7 @@ const char* FailureName(Failure failure) {
 }
 
 Result<std::pair<uint8_t, Hash>> PeekDigest(ByteSpan bundle) {
-  CUSTOS_ASSIGN_OR_RETURN(auto parsed, schema::ReadCanonical<schema::EvidenceBundle>(bundle, kMaxBundleBytes, "bundle"));
+  CUSTOS_ASSIGN_OR_RETURN(auto parsed, ReadBundle(bundle));
   auto digest = Hash::FromSpan(Span(parsed.get().getDigest()));
   if (!digest) return Status::InvalidArgument("bundle: the digest is not 32 bytes");
   auto algorithm = KnownAlgorithm(parsed.get().getAlgorithm());

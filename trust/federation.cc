@@ -1,6 +1,7 @@
 #include "trust/federation.h"
 
 #include "crypto/read_file.h"
+#include "trust/trust_root.h"
 
 namespace custos::trust {
 
@@ -37,6 +38,11 @@ Result<Federation> LoadFederationFile(const std::string& path, std::string_view 
   const std::string flag(flag_view);
   if (path.empty()) return Status::InvalidArgument(flag + ": the federation file is required");
   CUSTOS_ASSIGN_OR_RETURN(std::string text, ReadFileLimited(path, kMaxFederationFileBytes, flag.c_str()));
+  if (text.starts_with(kTrustRootHeader)) {
+    return Status::InvalidArgument(flag + " " + path +
+                                   ": a version of the signed trust root, not a federation file: check the chain with "
+                                   "`custos trust verify --pin-key … --out federation.json` and give that file");
+  }
   CUSTOS_ASSIGN_OR_RETURN(FederationConfig config, ParseFederation(text, flag + " " + path));
   return Federation::FromConfig(config);
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "crypto/text.h"
+
 namespace custos::trust {
 
 using nlohmann::json;
@@ -12,11 +14,28 @@ std::string Join(std::initializer_list<std::string_view> names) {
   for (auto n : names) out += (out.empty() ? "" : ", ") + std::string(n);
   return out;
 }
+// Why `text` is not JSON, in words: what the file is when it is not text at
+// all, else where the JSON breaks ("not valid JSON (line 3, column 14)").
+std::string DescribeJsonError(std::string_view text) {
+  const std::string_view kind = DescribeFileKind(text);
+  if (kind != "JSON text" && kind != "text") return "not JSON: the file is " + std::string(kind);
+  size_t at = 0;
+  try {
+    (void)json::parse(text);
+  } catch (const json::parse_error& e) {
+    at = std::min(e.byte > 0 ? e.byte - 1 : 0, text.size());
+  }
+  const std::string_view before = text.substr(0, at);
+  const size_t line = 1 + static_cast<size_t>(std::count(before.begin(), before.end(), '\n'));
+  const size_t newline = before.rfind('\n');
+  const size_t column = 1 + (newline == std::string_view::npos ? at : at - newline - 1);
+  return "not valid JSON (line " + std::to_string(line) + ", column " + std::to_string(column) + ")";
+}
 }  // namespace
 
 Result<json> ParseJsonObject(std::string_view text, std::string_view label) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Status::InvalidArgument(std::string(label) + ": not valid JSON");
+  if (j.is_discarded()) return Status::InvalidArgument(std::string(label) + ": " + DescribeJsonError(text));
   if (!j.is_object()) return Status::InvalidArgument(std::string(label) + ": must be a JSON object");
   return j;
 }

@@ -105,7 +105,28 @@ contains err.txt "data byte 7 has bits set outside the fields this build knows" 
 # Not a bundle at all: a sentence, not Cap'n Proto's internal text.
 python3 -c 'import sys; sys.stdout.buffer.write(b"\xa5" * 64)' >not.bundle
 expect 2 "verify --bundle refuses a file that is not a bundle" -- "$CUSTOS" verify --bundle not.bundle --trust trust.json
-contains err.txt "not a well-formed EvidenceBundle" "the refusal says it is not a bundle"
+contains err.txt "not an evidence bundle: the file is binary data" "the refusal says it is not a bundle"
 no_internal_text err.txt "the refusal is a sentence"
+# Bytes that start like a Cap'n Proto message but lead outside it.
+python3 -c 'import sys; sys.stdout.buffer.write(b"\0\0\0\0\x05\0\x09\0" + b"\xa5" * 56)' >pointers.bundle
+expect 2 "verify --bundle refuses a message whose pointers lead outside it" -- "$CUSTOS" verify --bundle pointers.bundle --trust trust.json
+contains err.txt "not a well-formed EvidenceBundle: a pointer leads outside the message" "the refusal says how it is damaged"
+no_internal_text err.txt "that refusal is a sentence too"
+# Files handed over by mistake: each named for what it is.
+printf '%%PDF-1.7\n%%\xe2\xe3\n' >report.pdf
+printf '# Notes\nnot a bundle\n' >notes.md
+for f in report.pdf:"a PDF document" notes.md:"text" trust.json:"JSON text"; do
+  expect 2 "verify --bundle refuses ${f%%:*}" -- "$CUSTOS" verify --bundle "${f%%:*}" --trust trust.json
+  contains err.txt "not an evidence bundle: the file is ${f#*:} (a bundle is the binary file" "it says the file is ${f#*:}"
+done
+# The files swapped: the bundle given as the trust file; a trust root version given as one.
+expect 2 "--trust refuses a bundle" -- "$CUSTOS" verify --bundle good.bundle --trust good.bundle
+contains err.txt "--trust good.bundle: not JSON: the file is binary data" "it says the trust file is binary"
+printf '{"peers": [\n  {"origin": }\n]}\n' >broken.json
+expect 2 "--trust refuses broken JSON" -- "$CUSTOS" verify --bundle good.bundle --trust broken.json
+contains err.txt "--trust broken.json: not valid JSON (line 2, column 14)" "it says where the JSON breaks"
+printf 'custos-trust-root/v1\n{}\n\n\xe2\x80\x94 a.example/x AAAA\n' >v1.note
+expect 2 "--trust refuses a trust root version" -- "$CUSTOS" verify --bundle good.bundle --trust v1.note
+contains err.txt "a version of the signed trust root, not a federation file" "it says what to do with it"
 
 finish damaged_input

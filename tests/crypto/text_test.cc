@@ -55,3 +55,25 @@ TEST(TextTest, ExtremeTimesFormatWithoutOverflow) {
 
 }  // namespace
 }  // namespace custos
+
+namespace custos {
+namespace {
+
+TEST(DescribeFileKindTest, NamesWhatAFileLooksLike) {
+  EXPECT_EQ(DescribeFileKind(""), "empty");
+  EXPECT_EQ(DescribeFileKind("%PDF-1.7\n"), "a PDF document");
+  EXPECT_EQ(DescribeFileKind(std::string_view("\x89PNG\r\n\x1a\n", 8)), "a PNG image");
+  EXPECT_EQ(DescribeFileKind("\xFF\xD8\xFF\xE0"), "a JPEG image");
+  EXPECT_EQ(DescribeFileKind("PK\x03\x04"), "a ZIP archive");
+  EXPECT_EQ(DescribeFileKind("\x7F" "ELF\x02"), "a program");
+  EXPECT_EQ(DescribeFileKind("  \n{\"a\": 1}"), "JSON text");
+  EXPECT_EQ(DescribeFileKind("[1]"), "JSON text");
+  EXPECT_EQ(DescribeFileKind("origin\n1\nroot\n\n\u2014 origin AAAA\n"), "a signed note");
+  EXPECT_EQ(DescribeFileKind("证据\tnotes\r\n"), "text");
+  EXPECT_EQ(DescribeFileKind(std::string_view("a\0b", 3)), "binary data");
+  EXPECT_EQ(DescribeFileKind("\xC3\x28"), "binary data");  // not UTF-8
+  EXPECT_EQ(DescribeFileKind("a\x1b[0m"), "binary data");  // an escape sequence
+}
+
+}  // namespace
+}  // namespace custos

@@ -118,6 +118,13 @@ TEST_F(LoadFederationFileTest, ErrorsNameTheFlagAndTheFile) {
   const std::string typo = Write("typo.json", FederationJson(R"(, "adress": "h:1")"));
   ExpectError(LoadFederationFile(typo).status(), "--trust " + typo + ": peers[0].adress: unknown field");
   ExpectError(LoadFederationFile(junk, "--federation").status(), "--federation " + junk + ": not valid JSON");
+  // Where it breaks, what it is instead, and a trust root version given by mistake.
+  const std::string broken = Write("broken.json", "{\n  \"peers\": [,]\n}\n");
+  ExpectError(LoadFederationFile(broken).status(), "--trust " + broken + ": not valid JSON (line 2, column 13)");
+  const std::string binary = Write("binary.json", std::string("\0\0\0\0\x01\0\x02\0", 8));
+  ExpectError(LoadFederationFile(binary).status(), "--trust " + binary + ": not JSON: the file is binary data");
+  const std::string version = Write("v1.note", "custos-trust-root/v1\n{}\n");
+  ExpectError(LoadFederationFile(version).status(), "a version of the signed trust root, not a federation file");
 }
 
 }  // namespace
