@@ -59,7 +59,8 @@ nlohmann::json AccountJson(const bundle::Account& a) {
   return {{"evidenceId", a.evidence_id}, {"caseId", a.case_id}, {"algorithm", algorithm ? algorithm : ""},
           {"digest", HexEncode(a.digest.span())}, {"size", a.content_size}, {"mediaType", a.media_type},
           {"fileChecked", a.file_checked}, {"madeBy", a.made_by}, {"madeAt", a.made_at}, {"steps", steps},
-          {"checkpoints", checkpoints}, {"state", a.state}, {"policy", a.policy}};
+          {"checkpoints", checkpoints}, {"state", a.state}, {"policy", a.policy},
+          {"complete", a.complete}, {"keysProved", a.keys_proved}};
 }
 
 void PrintAccount(const bundle::Account& a) {
@@ -82,6 +83,11 @@ void PrintAccount(const bundle::Account& a) {
     if (c.cosigners.empty()) std::cout << "; no cosignature by a cosigner of the policy";
     for (size_t i = 0; i < c.cosigners.size(); ++i) std::cout << (i == 0 ? "; cosigned by " : ", ") << c.cosigners[i];
     std::cout << "\n";
+  }
+  if (a.complete) {
+    std::cout << "complete: in each log, these are all the custody entries about " << a.evidence_id
+              << " up to its checkpoint, and the bundle holds every grant and revoke of the " << a.keys_proved
+              << " keys it relies on\n";
   }
   std::cout << "witness policy: " << a.policy << "\n"
             << "bundle made by " << a.made_by << " at " << FormatUtcSeconds(a.made_at) << "\n";

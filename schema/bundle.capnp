@@ -26,10 +26,25 @@ struct BundleLog {
   # signature and the cosignature/v1 lines the node held for it. Every entry
   # of this log in the bundle is proved against it.
   checkpoint @1 :Text;
-  # The log-administration entries (genesis, key grants, key revokes) with an
-  # index below the last custody entry of this log in the bundle, in index
-  # order: what the verifier replays to decide authority.
+  # The log's genesis and every log-administration entry (key grant, key
+  # revoke) up to the checkpoint that bears on a key the bundle relies on
+  # (an author of an entry of this log in the bundle), in index order: what
+  # the verifier replays to decide authority.
   authority @2 :List(ProvedEntry);
+  # Version 2, completeness: the custody map proof (MapProof encoding,
+  # docs/listings-map.md) of the bundle's evidence id against this
+  # checkpoint's "custody" root. The chain's steps in this log must be that
+  # evidence's whole history there.
+  custodyProof @3 :Data;
+  # The authority map proof of every key the bundle relies on in this log,
+  # against the checkpoint's "authority" root: the authority entries above
+  # must be each key's whole history there.
+  keyProofs @4 :List(KeyProof);
+}
+
+struct KeyProof {
+  key @0 :Data;                   # the 32-byte Ed25519 public key
+  proof @1 :Data;                 # MapProof encoding for listings::AuthorityKey(key)
 }
 
 # One step of the custody chain: an entry of the log named `origin`.
@@ -39,7 +54,7 @@ struct CustodyStep {
 }
 
 struct EvidenceBundle {
-  version @0 :UInt32;             # 1
+  version @0 :UInt32;             # 2
   algorithm @1 :Custos.DigestAlgorithm;
   digest @2 :Data;                # the content digest asked for (32 bytes)
   madeAt @3 :Int64;               # the node's clock when it made the bundle, ms
@@ -48,4 +63,7 @@ struct EvidenceBundle {
   # The registration first, then every custody entry about the evidence in
   # the order custody moved: transfers, receipts, examinations, disposal.
   chain @6 :List(CustodyStep);
+  # Version 2: the evidence id every chain entry names (ids are unique within
+  # a log; a receipt names the id of the transfer it receives).
+  evidenceId @7 :Text;
 }

@@ -13,6 +13,7 @@
 #include "ledger/admission/authority.h"
 #include "ledger/admission/bundle_entry.h"
 #include "ledger/admission/entry_checker.h"
+#include "ledger/listings/histories.h"
 #include "ledger/tlog/checkpoint.h"
 #include "ledger/tlog/merkle.h"
 #include "schema/text.h"
@@ -30,6 +31,10 @@ struct LogState {
   std::map<uint64_t, ParsedEntry> entries;  // authority and chain entries, by index
   std::set<uint64_t> administration;        // indexes of the bundled authority entries
   std::map<PublicKey, std::string> names;   // "holder (post)" from key grants
+  Bytes custody_proof;                      // MapProof encoding (version 2)
+  std::map<PublicKey, Bytes> key_proofs;    // MapProof encodings by key (version 2)
+  // Each key's history in the bundled administration entries (ReplayAuthority).
+  std::map<PublicKey, listings::History> key_histories;
 };
 
 // Where the evidence is, as the chain has moved it so far.
@@ -85,13 +90,19 @@ class Verifier {
     auto parsed = ReadBundle(bytes);
     if (!parsed.ok()) return Fail(Failure::kMalformed, parsed.status().message());
     auto b = parsed->get();
+    if (b.getVersion() == 1) {
+      return Fail(Failure::kVersion, "bundle version 1 carries no proof that it is complete; this verifier needs "
+                                     "version 2 (ask the node for the bundle again)");
+    }
     if (b.getVersion() != kBundleVersion) {
       return Fail(Failure::kVersion, "bundle version " + std::to_string(b.getVersion()) + " is not known (this verifier knows " +
                                          std::to_string(kBundleVersion) + ")");
     }
     // Each check records its failure in verdict_; the first one stops the rest.
+    evidence_id_ = Str(b.getEvidenceId());
+    if (evidence_id_.empty()) return Fail(Failure::kMalformed, "evidenceId: empty (a bundle names its evidence id)");
     (void)(CheckDigest(b) && CheckLogs(b.getLogs()) && CheckChainEntries(b.getChain()) && CheckAuthority() &&
-           CheckCustody());
+           CheckCustody() && CheckCompleteness());
     return verdict_;
   }
 
@@ -140,6 +151,14 @@ class Verifier {
         auto index = AddEntry(state, proved, "authority entry");
         if (!index) return false;
         state.administration.insert(*index);
+      }
+      state.custody_proof = Bytes(log.getCustodyProof().begin(), log.getCustodyProof().end());
+      for (auto k : log.getKeyProofs()) {
+        auto key = PublicKey::FromSpan(Span(k.getKey()));
+        if (!key) return Failed(Failure::kMalformed, origin + ": a key proof's key is not 32 bytes");
+        if (!state.key_proofs.emplace(*key, Bytes(k.getProof().begin(), k.getProof().end())).second) {
+          return Failed(Failure::kMalformed, origin + ": two key proofs for one key");
+        }
       }
     }
     return true;
@@ -259,13 +278,123 @@ class Verifier {
         return Failed(Failure::kAuthority, state.origin + " entry " + std::to_string(index) + ": " + allowed.message());
       }
       if (!admin) continue;
-      authority.Apply(statement, [](const PublicKey&, const KeyState&) {});
+      const uint64_t at = index;  // C++20 lambdas cannot capture structured bindings
+      const Hash leaf = p.leaf_hash;
+      authority.Apply(statement, [&](const PublicKey& key, const KeyState&) { state.key_histories[key].Add(at, leaf); });
       if (statement.getBody().isKeyGrant()) {
         auto g = statement.getBody().getKeyGrant();
         if (auto key = PublicKey::FromSpan(Span(g.getKey()))) state.names[*key] = Str(g.getHolder()) + " (" + Str(g.getPost()) + ")";
       }
     }
     return true;
+  }
+
+  // ---------------------------------------------------------- completeness
+
+  // Each log's checkpoint commits, in its "custody" and "authority" lines, to
+  // the whole history of the evidence id and of every key there
+  // (ledger/listings/histories.h). The chain's steps in the log must fold to
+  // the evidence's committed history, and the bundled administration entries
+  // to each relied-on key's: so nothing about the evidence, and no grant or
+  // revoke of an author, was left out up to the checkpoint.
+  bool CheckCompleteness() {
+    for (auto& [origin, state] : logs_) {
+      if (!CheckCustodyHistory(state) || !CheckAuthorityHistories(state)) return false;
+    }
+    verdict_.account.complete = true;
+    return true;
+  }
+
+  std::optional<listings::MapProof> DecodeProof(const LogState& state, const Bytes& bytes, const std::string& what) {
+    auto proof = listings::MapProof::Decode(bytes);
+    if (!proof.ok()) {
+      Failed(Failure::kMalformed, state.origin + ": " + what + ": " + proof.status().message());
+      return std::nullopt;
+    }
+    return *proof;
+  }
+
+  std::optional<Hash> RootOf(const LogState& state, listings::HistoryMap map) {
+    auto root = listings::HistoryRootOf(state.checkpoint.extensions, map);
+    if (!root.ok()) {
+      Failed(Failure::kCheckpoint, state.origin + ": " + root.status().message());
+      return std::nullopt;
+    }
+    if (!*root) {
+      Failed(Failure::kIncomplete, state.origin + ": its checkpoint at size " + std::to_string(state.checkpoint.size) +
+                                       " carries no \"" + std::string(listings::HistoryMapName(map)) +
+                                       "\" root, so nothing proves the bundle complete");
+      return std::nullopt;
+    }
+    return **root;
+  }
+
+  bool CheckCustodyHistory(const LogState& state) {
+    std::set<uint64_t> steps;
+    for (const auto& [origin, index] : chain_) {
+      if (origin == state.origin) steps.insert(index);
+    }
+    listings::History history;
+    for (uint64_t index : steps) {
+      const ParsedEntry& p = state.entries.at(index);
+      auto id = listings::CustodyEvidenceId(p.submission->statement.get());
+      if (!id || *id != evidence_id_) {
+        return Failed(Failure::kMalformed, state.origin + " entry " + std::to_string(index) +
+                                               ": a custody step that does not name the bundle's evidence " + evidence_id_);
+      }
+      history.Add(index, p.leaf_hash);
+    }
+    auto root = RootOf(state, listings::HistoryMap::kCustody);
+    if (!root) return false;
+    auto proof = DecodeProof(state, state.custody_proof, "custodyProof");
+    if (!proof) return false;
+    Status st = listings::VerifyMapProof(*root, listings::CustodyKey(evidence_id_),
+                                         history.count ? std::optional<Hash>(history.Value()) : std::nullopt, *proof);
+    if (st.code() == Status::Code::kInvalidArgument) return Failed(Failure::kMalformed, state.origin + ": custodyProof: " + st.message());
+    if (!st.ok()) {
+      return Failed(Failure::kIncomplete,
+                    state.origin + ": the bundle's " + std::to_string(history.count) + " custody " +
+                        (history.count == 1 ? "entry" : "entries") + " about evidence " + evidence_id_ +
+                        " are not the whole history its checkpoint at size " + std::to_string(state.checkpoint.size) +
+                        " commits to: an entry about the evidence is left out");
+    }
+    return true;
+  }
+
+  bool CheckAuthorityHistories(LogState& state) {
+    auto root = RootOf(state, listings::HistoryMap::kAuthority);
+    if (!root) return false;
+    // Every author the bundle relies on in this log (the genesis's, the node
+    // key, is checked against the trust file instead).
+    for (const auto& [index, p] : state.entries) {
+      if (index == 0 || state.key_proofs.count(p.submission->author)) continue;
+      return Failed(Failure::kIncomplete, state.origin + " entry " + std::to_string(index) + ": no authority proof for its author " +
+                                              AuthorName(state, p.submission->author) +
+                                              ", so nothing shows the bundle holds every grant and revoke of that key");
+    }
+    for (const auto& [key, bytes] : state.key_proofs) {
+      auto proof = DecodeProof(state, bytes, "keyProofs");
+      if (!proof) return false;
+      auto held = state.key_histories.find(key);
+      std::optional<Hash> value;
+      if (held != state.key_histories.end()) value = held->second.Value();
+      Status st = listings::VerifyMapProof(*root, listings::AuthorityKey(key), value, *proof);
+      if (st.code() == Status::Code::kInvalidArgument) return Failed(Failure::kMalformed, state.origin + ": keyProofs: " + st.message());
+      if (!st.ok()) {
+        return Failed(Failure::kIncomplete, state.origin + ": the bundle's administration entries about the key of " +
+                                                AuthorName(state, key) + " are not its whole history up to the checkpoint at size " +
+                                                std::to_string(state.checkpoint.size) +
+                                                ": a grant or revoke that bears on it is left out");
+      }
+      ++verdict_.account.keys_proved;
+    }
+    return true;
+  }
+
+  static std::string AuthorName(const LogState& state, const PublicKey& key) {
+    auto name = state.names.find(key);
+    const std::string hex = HexEncode(key.span()).substr(0, 16) + "…";
+    return name == state.names.end() ? hex : name->second + " " + hex;
   }
 
   // ---------------------------------------------------------- custody
@@ -477,6 +606,7 @@ class Verifier {
   Verdict verdict_;
   std::map<std::string, LogState> logs_;
   std::vector<std::pair<std::string, uint64_t>> chain_;  // (origin, index)
+  std::string evidence_id_;  // the bundle's evidenceId (version 2)
   Custody custody_;
 };
 
@@ -500,6 +630,7 @@ const char* FailureName(Failure failure) {
     case Failure::kCustodyOrder: return "custody-order";
     case Failure::kCustodyReceipt: return "custody-receipt";
     case Failure::kAfterDisposal: return "after-disposal";
+    case Failure::kIncomplete: return "incomplete";
   }
   return "unknown";
 }

@@ -39,6 +39,7 @@ enum class Failure : uint8_t {
   kCustodyOrder,     // steps of one log out of index order (reordered or repeated)
   kCustodyReceipt,   // a receipt does not reference its transfer's exact entry
   kAfterDisposal,    // a step after the evidence was released, returned or destroyed
+  kIncomplete,       // a log's checkpoint commits to entries about the evidence or an author the bundle leaves out
 };
 // A stable lower-case name ("custody-gap"), used in JSON output.
 const char* FailureName(Failure failure);
@@ -75,6 +76,12 @@ struct Account {
   // Where the chain ends: "held by X in ORIGIN", "in transit from A to B", "destroyed".
   std::string state;
   std::string policy;  // trust::WitnessGroup::Describe() of the federation's witnesses
+  // Completeness was proved: in every log, the chain's entries are all the
+  // custody entries about the evidence up to its checkpoint, and the
+  // authority entries all that bear on the keys relied on (the count of
+  // keys, over all logs).
+  bool complete = false;
+  size_t keys_proved = 0;
 };
 
 struct Verdict {

@@ -30,9 +30,10 @@ void KeyTable::Clear() {
 }
 
 void KeyTable::Apply(Authority& authority, schema::Statement::Reader statement, layout::LogNumber log,
-                     leveldb::WriteBatch& writes) {
+                     leveldb::WriteBatch& writes, std::vector<PublicKey>* changed) {
   authority.Apply(statement, [&](const PublicKey& key, const KeyState& state) {
     writes.Put(layout::KeyStateKey(log, key), state.Encode());
+    if (changed != nullptr) changed->push_back(key);
   });
 }
 

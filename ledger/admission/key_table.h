@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <vector>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,9 +31,9 @@ class KeyTable final {
   // The writer's table as of the last commit. Serialised with the writer.
   const Authority& authority() const { return authority_; }
   // Applies `statement` (entry of `log`) to `authority` and puts the key
-  // states it changed into `writes`.
+  // states it changed into `writes`; the keys go into `changed` too, if given.
   static void Apply(Authority& authority, schema::Statement::Reader statement, layout::LogNumber log,
-                    leveldb::WriteBatch& writes);
+                    leveldb::WriteBatch& writes, std::vector<PublicKey>* changed = nullptr);
   // Makes `after` (the table after a written batch) the committed table.
   void Commit(Authority after);
 

@@ -457,8 +457,8 @@ const Hash& EmptyHash(int height) {
 
 // --- Node storage
 
-std::string MapNodeKey(layout::LogNumber log, const MapNodeId& id) {
-  BinaryWriter k(layout::LogPrefix(kMapNodePrefix, log));
+std::string MapNodeKey(layout::LogNumber log, const MapNodeId& id, char map) {
+  BinaryWriter k(layout::LogPrefix(map, log));
   if (id.height == kMapHeadHeight) return k.Take();
   k.PutBytes(id.prefix.span());
   k.PutU16(static_cast<uint16_t>(kMapHeight - id.height));
@@ -475,11 +475,29 @@ void MemoryMapNodeStore::Write(const MapNodeId& id, std::string_view record) { r
 
 void MemoryMapNodeStore::Erase(const MapNodeId& id) { records_.erase(id); }
 
-LevelDbMapNodeStore::LevelDbMapNodeStore(leveldb::DB& db, layout::LogNumber log, leveldb::WriteBatch& batch)
-    : db_(db), log_(log), batch_(batch) {}
+LevelDbMapNodeStore::LevelDbMapNodeStore(leveldb::DB& db, layout::LogNumber log, leveldb::WriteBatch& batch, char map)
+    : db_(db), log_(log), map_(map), batch_(batch) {}
+
+SnapshotMapNodeStore::SnapshotMapNodeStore(leveldb::DB& db, layout::LogNumber log, const leveldb::Snapshot* snapshot,
+                                           char map)
+    : db_(db), log_(log), map_(map), options_(CheckedReads()) {
+  options_.snapshot = snapshot;
+}
+
+Result<std::optional<std::string>> SnapshotMapNodeStore::Read(const MapNodeId& id) {
+  std::string value;
+  leveldb::Status s = db_.Get(options_, MapNodeKey(log_, id, map_), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (s.IsCorruption()) return Status::Corruption("reading " + NodeName(id) + ": " + s.ToString());
+  if (!s.ok()) return Status::IOError("reading " + NodeName(id) + ": " + s.ToString());
+  return std::optional<std::string>(std::move(value));
+}
+
+void SnapshotMapNodeStore::Write(const MapNodeId&, std::string_view) { assert(false && "read-only map store"); }
+void SnapshotMapNodeStore::Erase(const MapNodeId&) { assert(false && "read-only map store"); }
 
 Result<std::optional<std::string>> LevelDbMapNodeStore::Read(const MapNodeId& id) {
-  const std::string key = MapNodeKey(log_, id);
+  const std::string key = MapNodeKey(log_, id, map_);
   if (auto it = pending_.find(key); it != pending_.end()) return it->second;
   std::string value;
   leveldb::Status s = db_.Get(CheckedReads(), key, &value);
@@ -490,13 +508,13 @@ Result<std::optional<std::string>> LevelDbMapNodeStore::Read(const MapNodeId& id
 }
 
 void LevelDbMapNodeStore::Write(const MapNodeId& id, std::string_view record) {
-  std::string key = MapNodeKey(log_, id);
+  std::string key = MapNodeKey(log_, id, map_);
   batch_.Put(key, leveldb::Slice(record.data(), record.size()));
   pending_[std::move(key)] = std::string(record);
 }
 
 void LevelDbMapNodeStore::Erase(const MapNodeId& id) {
-  std::string key = MapNodeKey(log_, id);
+  std::string key = MapNodeKey(log_, id, map_);
   batch_.Delete(key);
   pending_[std::move(key)] = std::nullopt;
 }

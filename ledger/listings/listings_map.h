@@ -35,12 +35,15 @@
 #include <string_view>
 #include <vector>
 
+#include <leveldb/options.h>
+
 #include "crypto/bytes.h"
 #include "crypto/status.h"
 #include "ledger/storage/layout.h"
 
 namespace leveldb {
 class DB;
+class Snapshot;
 class WriteBatch;
 }  // namespace leveldb
 
@@ -100,8 +103,10 @@ struct MapNodeId {
 
 // The head: 'm' | log (u32). A node: 'm' | log (u32) | prefix (32) | depth
 // (u16, 256 - height). In this order every subtree is one key range, parent
-// first (pre-order), so the lower nodes of a path share data blocks.
-std::string MapNodeKey(layout::LogNumber log, const MapNodeId& id);
+// first (pre-order), so the lower nodes of a path share data blocks. The
+// custody and authority maps (histories.h) use the same layout under their
+// own prefix byte (`map`).
+std::string MapNodeKey(layout::LogNumber log, const MapNodeId& id, char map = kMapNodePrefix);
 
 // Where the records of one map live. Records are opaque bytes here; their
 // layout is in docs/listings-map.md. Implementations need not be thread-safe:
@@ -137,7 +142,8 @@ class MemoryMapNodeStore final : public MapNodeStore {
 // this object. Not thread-safe.
 class LevelDbMapNodeStore final : public MapNodeStore {
  public:
-  LevelDbMapNodeStore(leveldb::DB& db, layout::LogNumber log, leveldb::WriteBatch& batch);
+  // `map`: the map's prefix byte (the listings map's by default).
+  LevelDbMapNodeStore(leveldb::DB& db, layout::LogNumber log, leveldb::WriteBatch& batch, char map = kMapNodePrefix);
 
   Result<std::optional<std::string>> Read(const MapNodeId& id) override;
   void Write(const MapNodeId& id, std::string_view record) override;
@@ -146,8 +152,26 @@ class LevelDbMapNodeStore final : public MapNodeStore {
  private:
   leveldb::DB& db_;
   layout::LogNumber log_;
+  char map_;
   leveldb::WriteBatch& batch_;
   std::map<std::string, std::optional<std::string>> pending_;  // key -> record, nullopt: erased
+};
+
+// Reads a map's records as of a LevelDB snapshot (nullptr: the latest
+// state); never writes. For answers built beside concurrent appends.
+class SnapshotMapNodeStore final : public MapNodeStore {
+ public:
+  SnapshotMapNodeStore(leveldb::DB& db, layout::LogNumber log, const leveldb::Snapshot* snapshot,
+                       char map = kMapNodePrefix);
+  Result<std::optional<std::string>> Read(const MapNodeId& id) override;
+  void Write(const MapNodeId& id, std::string_view record) override;  // asserts: read-only
+  void Erase(const MapNodeId& id) override;                           // asserts: read-only
+
+ private:
+  leveldb::DB& db_;
+  layout::LogNumber log_;
+  char map_;
+  leveldb::ReadOptions options_;
 };
 
 // The top branches of the latest map, shared by the threads that prove

@@ -146,62 +146,54 @@ Result<Hash> RebuildListingsRoot(std::span<const Bytes> entries) {
   return rebuild.Root();
 }
 
-std::string ListingsLine(const Hash& root) {
-  return std::string(kListingsLineKeyword) + " " + Base64Encode(root.span());
+std::string RootLine(std::string_view keyword, const Hash& root) {
+  return std::string(keyword) + " " + Base64Encode(root.span());
 }
 
-Result<std::optional<Hash>> ListingsRootOf(std::span<const std::string> extensions) {
-  const std::string prefix = std::string(kListingsLineKeyword) + " ";
+Result<std::optional<Hash>> RootOfLine(std::span<const std::string> extensions, std::string_view keyword) {
+  const std::string prefix = std::string(keyword) + " ";
+  const std::string quoted = "\"" + std::string(keyword) + "\"";
   std::optional<Hash> root;
   for (const auto& line : extensions) {
     if (!line.starts_with(prefix)) continue;
-    if (root) return Status::InvalidArgument("checkpoint: two \"listings\" lines");
+    if (root) return Status::InvalidArgument("checkpoint: two " + quoted + " lines");
     auto bytes = Base64Decode(std::string_view(line).substr(prefix.size()));
     if (!bytes || bytes->size() != Hash::kSize || Base64Encode(*bytes) != line.substr(prefix.size())) {
-      return Status::InvalidArgument("checkpoint: the \"listings\" line does not hold a base64 SHA-256 root");
+      return Status::InvalidArgument("checkpoint: the " + quoted + " line does not hold a base64 SHA-256 root");
     }
     root = Hash::FromSpan(*bytes);
   }
   return root;
 }
 
-Status CheckListingsLine(std::span<const std::string> extensions, const Hash& rebuilt) {
-  CUSTOS_ASSIGN_OR_RETURN(auto claimed, ListingsRootOf(extensions));
+Status CheckRootLine(std::span<const std::string> extensions, std::string_view keyword, const Hash& rebuilt,
+                     std::string_view what) {
+  CUSTOS_ASSIGN_OR_RETURN(auto claimed, RootOfLine(extensions, keyword));
+  const std::string quoted = "\"" + std::string(keyword) + "\"";
   if (!claimed) {
-    return Status::Corruption("checkpoint: no \"listings\" line (every Custos checkpoint carries its listings map root)");
+    return Status::Corruption("checkpoint: no " + quoted + " line (every Custos checkpoint carries its " +
+                              std::string(what) + " root)");
   }
   if (*claimed != rebuilt) {
-    return Status::Corruption("checkpoint: listings root " + Base64Encode(claimed->span()) +
-                              " does not match the map rebuilt from the entries, " + Base64Encode(rebuilt.span()));
+    return Status::Corruption("checkpoint: " + std::string(keyword) + " root " + Base64Encode(claimed->span()) +
+                              " does not match the " + std::string(what) + " rebuilt from the entries, " +
+                              Base64Encode(rebuilt.span()));
   }
   return Status::OK();
 }
 
+std::string ListingsLine(const Hash& root) { return RootLine(kListingsLineKeyword, root); }
+
+Result<std::optional<Hash>> ListingsRootOf(std::span<const std::string> extensions) {
+  return RootOfLine(extensions, kListingsLineKeyword);
+}
+
+Status CheckListingsLine(std::span<const std::string> extensions, const Hash& rebuilt) {
+  return CheckRootLine(extensions, kListingsLineKeyword, rebuilt, "listings map");
+}
+
 namespace {
 
-// Reads map records as of a LevelDB snapshot (or the latest state); never
-// writes. For answers built beside concurrent appends.
-class SnapshotMapNodeStore final : public MapNodeStore {
- public:
-  SnapshotMapNodeStore(leveldb::DB& db, layout::LogNumber log, const leveldb::Snapshot* snapshot)
-      : db_(db), log_(log) {
-    options_.snapshot = snapshot;
-  }
-  Result<std::optional<std::string>> Read(const MapNodeId& id) override {
-    std::string value;
-    leveldb::Status s = db_.Get(options_, MapNodeKey(log_, id), &value);
-    if (s.IsNotFound()) return std::optional<std::string>();
-    if (!s.ok()) return FromLevelDb(s, "reading the listings map");
-    return std::optional<std::string>(std::move(value));
-  }
-  void Write(const MapNodeId&, std::string_view) override { assert(false && "read-only map store"); }
-  void Erase(const MapNodeId&) override { assert(false && "read-only map store"); }
-
- private:
-  leveldb::DB& db_;
-  layout::LogNumber log_;
-  leveldb::ReadOptions options_ = CheckedReads();
-};
 
 Result<std::vector<LiveListing>> ReadLiveListings(const Store& store, layout::LogNumber log, const SubjectKey& key,
                                                   const leveldb::Snapshot* snapshot) {

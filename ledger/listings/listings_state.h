@@ -139,7 +139,19 @@ class LogListings final {
   mutable MapBranchCache branches_;
 };
 
-// --- The checkpoint extension line (docs/checkpoint-format.md).
+// --- The checkpoint extension lines (docs/checkpoint-format.md).
+
+// "<keyword> <base64 root>" (without the '\n'): a map root a checkpoint
+// commits to ("listings", and histories.h's "custody" and "authority").
+std::string RootLine(std::string_view keyword, const Hash& root);
+// The root of the one line with `keyword` among a checkpoint's extension
+// lines; nullopt if there is none. InvalidArgument if the line is malformed
+// or appears twice.
+Result<std::optional<Hash>> RootOfLine(std::span<const std::string> extensions, std::string_view keyword);
+// OK iff the extension lines hold exactly one `keyword` line with `rebuilt`;
+// Corruption naming `what` ("listings map") and the mismatch otherwise.
+Status CheckRootLine(std::span<const std::string> extensions, std::string_view keyword, const Hash& rebuilt,
+                     std::string_view what);
 
 inline constexpr std::string_view kListingsLineKeyword = "listings";
 // "listings <base64 root>" (without the '\n').

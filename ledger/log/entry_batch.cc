@@ -14,7 +14,9 @@ void AddEntry(const StoredLog& log, EntryBatch& batch, ByteSpan entry, const Has
               schema::Statement::Reader statement, int64_t log_time, const rules::RuleEffects& effects) {
   const uint64_t index = log.NextIndex(batch.stored);
   log.AddEntry(batch.stored, entry, leaf, log_time, statement.getTime(), statement_hash);
-  KeyTable::Apply(batch.authority, statement, log.number(), batch.stored.writes);
+  std::vector<PublicKey> keys_changed;
+  KeyTable::Apply(batch.authority, statement, log.number(), batch.stored.writes, &keys_changed);
+  AddHistoryChanges(statement, index, leaf, keys_changed, batch.history_changes);
   rules::PutEffects(batch.stored, effects);
   // The listing ends: its payload goes in the same batch (docs/personal-data.md).
   // The rules have checked that the delisting names a listing of this log.

@@ -13,6 +13,7 @@
 #include "crypto/bytes.h"
 #include "ledger/admission/authority.h"
 #include "ledger/admission/key_table.h"
+#include "ledger/listings/histories.h"
 #include "ledger/listings/listings_state.h"
 #include "ledger/rules/rules.h"
 #include "ledger/storage/store.h"
@@ -26,6 +27,9 @@ struct EntryBatch {
   // The listings and delistings among the batch's entries, in index order
   // (for listings::LogListings::Apply).
   std::vector<listings::ListingChange> listing_changes;
+  // What the batch's entries add to the custody and authority histories, in
+  // index order (for listings::LogHistories::Apply).
+  std::vector<listings::HistoryChange> history_changes;
   // The batch's listings of persons (entries whose private payload a
   // follower fetches next; ledger/personal/private_data.h), in index order.
   std::vector<uint64_t> person_listings;

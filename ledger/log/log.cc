@@ -280,7 +280,11 @@ Status Log::Commit(EntryBatch& p) {
   // when the map is empty: a follower then never has to guess why a line is
   // missing (docs/checkpoint-format.md).
   CUSTOS_ASSIGN_OR_RETURN(Hash listings_root, listings_->Apply(p.listing_changes, p.stored.writes));
+  // And the custody and authority roots: what a bundle proves completeness by.
+  CUSTOS_ASSIGN_OR_RETURN(listings::HistoryRoots histories,
+                          listings::LogHistories(*stored_).Apply(p.history_changes, p.stored.writes));
   Checkpoint cp{origin(), head.size, head.root, {listings::ListingsLine(listings_root)}};
+  for (std::string& line : listings::HistoryLines(histories)) cp.extensions.push_back(std::move(line));
   CUSTOS_ASSIGN_OR_RETURN(head.checkpoint, SignNote(cp.Format(), node_key_->name, node_key_->key));
   p.stored.writes.Put(layout::CheckpointKey(layout::kOwnLog, head.size), head.checkpoint);
   if (head.size == p.stored.leaves.size()) {  // the genesis batch also marks the database as holding this log

@@ -141,10 +141,15 @@ Status Replica::Apply(std::span<const Bytes> entries, std::string_view checkpoin
   CUSTOS_RETURN_IF_ERROR(AddEntries(entries, batch));
   layout::LogHead head = stored_->Grow(batch.stored);
   CUSTOS_ASSIGN_OR_RETURN(Hash listings_root, listings_->Apply(batch.listing_changes, batch.stored.writes));
+  CUSTOS_ASSIGN_OR_RETURN(listings::HistoryRoots histories,
+                          listings::LogHistories(*stored_).Apply(batch.history_changes, batch.stored.writes));
   if (cp.size == end && head.root != cp.root) return Status::Corruption("checkpoint: root does not match the entries");
-  // The map root can be checked only against a note of exactly this size: the
-  // map keeps no older roots, and a later note's root covers entries not here.
-  if (cp.size == end) CUSTOS_RETURN_IF_ERROR(listings::CheckListingsLine(cp.extensions, listings_root));
+  // The map roots can be checked only against a note of exactly this size:
+  // the maps keep no older roots, and a later note's roots cover entries not here.
+  if (cp.size == end) {
+    CUSTOS_RETURN_IF_ERROR(listings::CheckListingsLine(cp.extensions, listings_root));
+    CUSTOS_RETURN_IF_ERROR(listings::CheckHistoryLines(cp.extensions, histories));
+  }
   Status consistent = merkle::VerifyConsistency(end, cp.size, head.root, cp.root, consistency);
   if (!consistent.ok()) {
     return Status::Corruption("checkpoint: consistency proof from size " + std::to_string(end) + " to " +
@@ -357,8 +362,8 @@ Status Replica::KeepCosignatures(std::string_view note, std::span<const NoteVeri
   return Status::OK();
 }
 
-// A witness vouches for the listings root too, but the map keeps only its
-// latest root: a note is cosigned only if it is the very text held at its
+// A witness vouches for the map roots too (listings, custody, authority), but
+// the maps keep only their latest roots: a note is cosigned only if it is the very text held at its
 // size (Apply checked that one's root), or is at the held size with the
 // current root.
 Status Replica::CheckCosignedListings(const Checkpoint& cp, std::string_view text,
@@ -374,7 +379,9 @@ Status Replica::CheckCosignedListings(const Checkpoint& cp, std::string_view tex
                                       " is held, so its listings root cannot be checked");
   }
   CUSTOS_ASSIGN_OR_RETURN(Hash root, listings_->Root());
-  return listings::CheckListingsLine(cp.extensions, root);
+  CUSTOS_RETURN_IF_ERROR(listings::CheckListingsLine(cp.extensions, root));
+  CUSTOS_ASSIGN_OR_RETURN(listings::HistoryRoots histories, listings::LogHistories(*stored_).Roots());
+  return listings::CheckHistoryLines(cp.extensions, histories);
 }
 
 Result<std::string> Replica::Cosign(std::string_view note, const NamedKey& witness, uint64_t timestamp) {

@@ -9,6 +9,7 @@
 #include "ledger/admission/entry_checker.h"
 #include "ledger/admission/key_table.h"
 #include "ledger/admission/submission.h"
+#include "ledger/listings/histories.h"
 #include "ledger/listings/listings_state.h"
 #include "ledger/log/equivocation.h"
 #include "ledger/log/replica.h"
@@ -141,6 +142,7 @@ class LogVerifier {
     CUSTOS_RETURN_IF_ERROR(CheckRuleState());
     CUSTOS_RETURN_IF_ERROR(CheckQueryIndexes());
     CUSTOS_RETURN_IF_ERROR(CheckListings(head));
+    CUSTOS_RETURN_IF_ERROR(CheckHistories(head));
     return VerifyReport{head.size, head.root, head.checkpoint, unchecked_references_, log_.origin()};
   }
 
@@ -167,7 +169,12 @@ class LogVerifier {
     for (const auto& [key, value] : effects.index) indexes_.Add(key, value);
     unchecked_references_ += effects.unchecked_references;
     CUSTOS_RETURN_IF_ERROR(listings_.Add(p.submission->statement.get(), index, p.leaf_hash));
-    authority_.Apply(p.submission->statement.get(), [](const PublicKey&, const KeyState&) {});
+    std::vector<PublicKey> keys_changed;
+    authority_.Apply(p.submission->statement.get(),
+                     [&](const PublicKey& key, const KeyState&) { keys_changed.push_back(key); });
+    std::vector<listings::HistoryChange> changes;
+    listings::AddHistoryChanges(p.submission->statement.get(), index, p.leaf_hash, keys_changed, changes);
+    for (const auto& c : changes) histories_.Add(c);
     leaves_end_ = p.leaf_hash;
     return Status::OK();
   }
@@ -249,6 +256,41 @@ class LogVerifier {
     auto cp = note.ok() ? Checkpoint::Parse(note->text) : Result<Checkpoint>(note.status());
     if (!cp.ok() || cp->size != head.size) return Status::OK();  // CheckCheckpoint judged the note
     return listings::CheckListingsLine(cp->extensions, rebuilt);
+  }
+
+  // The stored custody and authority maps and their 'b' records must be
+  // exactly what the entries make, and a head checkpoint at the head's size
+  // must carry those roots.
+  Status CheckHistories(const layout::LogHead& head) {
+    CUSTOS_ASSIGN_OR_RETURN(listings::HistoryRoots rebuilt, histories_.Roots());
+    auto stored = listings::LogHistories(log_).Roots();
+    if (!stored.ok()) return Status::Corruption("custody and authority maps: " + stored.status().message());
+    if (stored->custody != rebuilt.custody) return Status::Corruption("custody map: its root does not match the entries");
+    if (stored->authority != rebuilt.authority) {
+      return Status::Corruption("authority map: its root does not match the entries");
+    }
+    size_t records = 0;
+    CUSTOS_RETURN_IF_ERROR(log_.ForEachRecord(layout::kHistoryPrefix, [&](std::string_view key, std::string_view value) {
+      ++records;
+      auto hash = key.size() == 1 + Hash::kSize ? Hash::FromSpan(AsBytes(key.substr(1))) : std::nullopt;
+      const auto map = static_cast<listings::HistoryMap>(key.empty() ? 0 : key[0]);
+      const bool known = hash && (map == listings::HistoryMap::kCustody || map == listings::HistoryMap::kAuthority);
+      const auto& held = histories_.histories(known ? map : listings::HistoryMap::kCustody);
+      auto it = known ? held.find(listings::SubjectKey::FromHash(*hash)) : held.end();
+      auto decoded = listings::History::Decode(value);
+      if (it == held.end() || !decoded || *decoded != it->second) {
+        return Status::Corruption("history record " + HexEncode(AsBytes(key)) + ": does not match the entries");
+      }
+      return Status::OK();
+    }));
+    const size_t want = histories_.histories(listings::HistoryMap::kCustody).size() +
+                        histories_.histories(listings::HistoryMap::kAuthority).size();
+    if (records != want) return Status::Corruption("history records: a key the entries name has no record");
+    if (head.checkpoint.empty()) return Status::OK();
+    auto note = Note::Parse(head.checkpoint);
+    auto cp = note.ok() ? Checkpoint::Parse(note->text) : Result<Checkpoint>(note.status());
+    if (!cp.ok() || cp->size != head.size) return Status::OK();  // CheckCheckpoint judged the note
+    return listings::CheckHistoryLines(cp->extensions, rebuilt);
   }
 
   // The stored key table must be exactly the one the entries produce.
@@ -375,6 +417,7 @@ class LogVerifier {
 
   const StoredLog& log_;
   listings::ListingsRebuild listings_;
+  listings::HistoriesRebuild histories_;
   EntryChecker checker_;
   const bool replica_;
   Authority authority_;

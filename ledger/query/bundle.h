@@ -32,7 +32,7 @@
 namespace custos::bundle {
 
 // The bundle format this code writes and the only one it verifies.
-inline constexpr uint32_t kBundleVersion = 1;
+inline constexpr uint32_t kBundleVersion = 2;
 // A bundle larger than this is refused before it is parsed.
 inline constexpr size_t kMaxBundleBytes = size_t{64} << 20;
 

@@ -8,7 +8,14 @@
 #include <map>
 #include <set>
 
+#include <leveldb/db.h>
+
+#include <functional>
+#include <memory>
+
+#include "ledger/admission/authority.h"
 #include "ledger/admission/bundle_entry.h"
+#include "ledger/listings/histories.h"
 #include "ledger/query/bundle.h"
 #include "ledger/rules/indexes.h"
 #include "ledger/rules/rules.h"
@@ -20,19 +27,24 @@ namespace {
 
 using Which = schema::Statement::Body::Which;
 
-// One log as the builder sees it: its entries below `limit`, the size of the
-// latest checkpoint it held when the build began.
+// One log as the builder sees it: its entries below `limit`, the size of its
+// latest checkpoint in the snapshot the build reads.
 struct Held {
   const StoredLog* log = nullptr;
   uint64_t limit = 0;
+  // The log's size in the snapshot: the map proofs are of the maps at this
+  // size, so they match the checkpoint only when it is `limit`.
+  uint64_t size = 0;
   std::vector<std::pair<uint64_t, Which>> about;  // entries naming the evidence id, in index order
 };
 
-// The size of the log's latest checkpoint (0 if it has none).
-uint64_t CheckpointSize(const StoredLog& log) {
-  std::string note = log.checkpoint();
-  if (note.empty()) return 0;
-  auto parsed = Note::Parse(note);
+// A LevelDB snapshot, released on every path.
+using Snapshot = std::unique_ptr<const leveldb::Snapshot, std::function<void(const leveldb::Snapshot*)>>;
+
+// The size of the checkpoint a head carries (0 if none).
+uint64_t CheckpointSize(const layout::LogHead& head) {
+  if (head.checkpoint.empty()) return 0;
+  auto parsed = Note::Parse(head.checkpoint);
   if (!parsed.ok()) return 0;
   auto cp = Checkpoint::Parse(parsed->text);
   return cp.ok() ? cp->size : 0;
@@ -45,8 +57,19 @@ struct Step {
 
 class Builder {
  public:
-  explicit Builder(std::span<const StoredLog* const> logs) {
-    for (const StoredLog* log : logs) held_[log->number()] = Held{log, CheckpointSize(*log), {}};
+  // One snapshot of the store for every log: each log's checkpoint and its
+  // map proofs agree with one committed batch.
+  Status Begin(std::span<const StoredLog* const> logs) {
+    leveldb::DB& db = logs.front()->store().db();
+    snapshot_ = Snapshot(db.GetSnapshot(), [&db](const leveldb::Snapshot* s) { db.ReleaseSnapshot(s); });
+    CUSTOS_ASSIGN_OR_RETURN(auto heads, logs.front()->store().Heads(snapshot_.get()));
+    for (const StoredLog* log : logs) {
+      auto head = heads.find(log->number());
+      const uint64_t size = head == heads.end() ? 0 : head->second.size;
+      const uint64_t limit = head == heads.end() ? 0 : CheckpointSize(head->second);
+      held_[log->number()] = Held{log, limit, size, {}};
+    }
+    return Status::OK();
   }
 
   Status FindRegistration(uint8_t algorithm, const Hash& digest) {
@@ -153,6 +176,7 @@ class Builder {
     b.setDigest(capnp::Data::Reader(digest.bytes.data(), digest.bytes.size()));
     b.setMadeAt(made_at);
     b.setMadeBy(capnp::Text::Reader(made_by.data(), made_by.size()));
+    b.setEvidenceId(capnp::Text::Reader(evidence_id_.data(), evidence_id_.size()));
     std::vector<const StoredLog*> used = UsedLogs();
     std::map<const StoredLog*, uint64_t> sizes;
     auto logs = b.initLogs(static_cast<capnp::uint>(used.size()));
@@ -178,40 +202,94 @@ class Builder {
     return used;
   }
 
-  uint64_t LastIndexIn(const StoredLog& log) const {
-    uint64_t last = 0;
-    for (const Step& s : chain_) last = s.log == &log ? std::max(last, s.index) : last;
-    return last;
-  }
-
-  // Writes one log's checkpoint and authority entries; returns the size
-  // its entries are proved at.
+  // Writes one log's checkpoint, authority entries and map proofs; returns
+  // the size its entries are proved at: its latest checkpoint's, whose
+  // custody and authority roots the proofs lead to.
   Result<uint64_t> WriteLog(const StoredLog& log, schema::BundleLog::Builder out) {
-    const uint64_t last = LastIndexIn(log);
-    const uint64_t limit = held_.at(log.number()).limit;
-    CUSTOS_ASSIGN_OR_RETURN(std::optional<uint64_t> cosigned, log.LatestCosignedSize());
-    const uint64_t size = cosigned && *cosigned > last && *cosigned <= limit ? *cosigned : limit;
+    const Held& held = held_.at(log.number());
+    if (held.limit != held.size) {
+      return Status::FailedPrecondition("log " + log.origin() + ": no checkpoint at its size " +
+                                        std::to_string(held.size) + " yet (catching up); retry");
+    }
+    const uint64_t size = held.limit;
+    // The note of the snapshot, with the cosignatures held for it now.
     CUSTOS_ASSIGN_OR_RETURN(std::string note, log.CosignedCheckpointAt(size));
     out.setOrigin(log.origin());
     out.setCheckpoint(note);
-    CUSTOS_ASSIGN_OR_RETURN(std::vector<uint64_t> admin, AdminEntries(log, last));
-    auto list = out.initAuthority(static_cast<capnp::uint>(admin.size()));
-    for (size_t i = 0; i < admin.size(); ++i) {
-      CUSTOS_RETURN_IF_ERROR(Prove(log, admin[i], size, list[static_cast<capnp::uint>(i)]));
+    const listings::LogHistories histories(log);
+    CUSTOS_ASSIGN_OR_RETURN(listings::MapProof custody, histories.Prove(listings::HistoryMap::kCustody,
+                                                                        listings::CustodyKey(evidence_id_), snapshot_.get()));
+    const Bytes encoded = custody.Encode();
+    out.setCustodyProof(capnp::Data::Reader(encoded.data(), encoded.size()));
+    CUSTOS_ASSIGN_OR_RETURN(Relied relied, AuthorityOf(log, size));
+    auto list = out.initAuthority(static_cast<capnp::uint>(relied.entries.size()));
+    size_t n = 0;
+    for (uint64_t index : relied.entries) {
+      CUSTOS_RETURN_IF_ERROR(Prove(log, index, size, list[static_cast<capnp::uint>(n++)]));
+    }
+    auto keys = out.initKeyProofs(static_cast<capnp::uint>(relied.keys.size()));
+    n = 0;
+    for (const PublicKey& key : relied.keys) {
+      auto k = keys[static_cast<capnp::uint>(n++)];
+      k.setKey(capnp::Data::Reader(key.span().data(), key.span().size()));
+      CUSTOS_ASSIGN_OR_RETURN(listings::MapProof proof, histories.Prove(listings::HistoryMap::kAuthority,
+                                                                        listings::AuthorityKey(key), snapshot_.get()));
+      const Bytes bytes = proof.Encode();
+      k.setProof(capnp::Data::Reader(bytes.data(), bytes.size()));
     }
     return size;
   }
 
-  // The genesis, key grants and key revokes of `log` below `end`.
-  // TODO(perf): a scan of the log's first `end` entries (about 1 us each);
-  // an index of administration entries would make this a prefix read.
-  static Result<std::vector<uint64_t>> AdminEntries(const StoredLog& log, uint64_t end) {
-    std::vector<uint64_t> admin;
-    for (uint64_t i = 0; i < end; ++i) {
-      CUSTOS_ASSIGN_OR_RETURN(auto entry, ReadEntry(log, i));
-      if (IsAdministration(entry.statement.get().getBody().which())) admin.push_back(i);
+  // The keys a log's part of the bundle relies on, and the administration
+  // entries that bear on them.
+  struct Relied {
+    std::set<PublicKey> keys;
+    std::set<uint64_t> entries;  // the genesis and every grant or revoke of a key in `keys`
+  };
+
+  // Starts from the authors of the chain's entries in `log`, then adds each
+  // administration entry about a relied key and, with it, its author, until
+  // nothing changes. TODO(perf): a scan of the log's first `size` entries
+  // (about 1 us each); an index of administration entries by key would make
+  // this a prefix read.
+  Result<Relied> AuthorityOf(const StoredLog& log, uint64_t size) const {
+    Relied relied;
+    relied.entries.insert(0);
+    for (const Step& s : chain_) {
+      if (s.log != &log) continue;
+      CUSTOS_ASSIGN_OR_RETURN(auto entry, ReadEntry(log, s.index));
+      CUSTOS_ASSIGN_OR_RETURN(PublicKey author, AuthorOf(log, s.index, entry));
+      relied.keys.insert(author);
     }
-    return admin;
+    struct Admin {
+      uint64_t index;
+      PublicKey author;
+      std::vector<PublicKey> about;
+    };
+    std::vector<Admin> admin;
+    Authority scratch;
+    for (uint64_t i = 0; i < size; ++i) {
+      CUSTOS_ASSIGN_OR_RETURN(auto entry, ReadEntry(log, i));
+      auto statement = entry.statement.get();
+      if (!IsAdministration(statement.getBody().which())) continue;
+      CUSTOS_ASSIGN_OR_RETURN(PublicKey author, AuthorOf(log, i, entry));
+      Admin a{i, author, {}};
+      scratch.Apply(statement, [&](const PublicKey& key, const KeyState&) { a.about.push_back(key); });
+      admin.push_back(std::move(a));
+    }
+    for (bool grew = true; grew;) {
+      grew = false;
+      for (const Admin& a : admin) {
+        if (relied.entries.count(a.index)) continue;
+        if (std::none_of(a.about.begin(), a.about.end(), [&](const PublicKey& k) { return relied.keys.count(k) > 0; })) {
+          continue;
+        }
+        relied.entries.insert(a.index);
+        relied.keys.insert(a.author);
+        grew = true;
+      }
+    }
+    return relied;
   }
 
   static Status Prove(const StoredLog& log, uint64_t index, uint64_t size, schema::ProvedEntry::Builder out) {
@@ -225,6 +303,13 @@ class Builder {
     return Status::OK();
   }
 
+  static Result<PublicKey> AuthorOf(const StoredLog& log, uint64_t index, const LightEntry& entry) {
+    auto bytes = entry.entry.get().getSubmission().getAuthorKey();
+    auto key = PublicKey::FromSpan(ByteSpan(bytes.begin(), bytes.size()));
+    if (!key) return Status::Corruption(log.origin() + " entry " + std::to_string(index) + ": author key is not 32 bytes");
+    return *key;
+  }
+
   static Result<LightEntry> ReadEntry(const StoredLog& log, uint64_t index) {
     CUSTOS_ASSIGN_OR_RETURN(Bytes raw, log.Entry(index));
     auto entry = ReadLightEntry(raw);
@@ -233,6 +318,7 @@ class Builder {
     return std::move(entry).value();
   }
 
+  Snapshot snapshot_;
   std::map<layout::LogNumber, Held> held_;
   std::optional<Step> start_;
   std::string evidence_id_;
@@ -249,7 +335,8 @@ Result<Bytes> BuildEvidenceBundle(std::span<const StoredLog* const> logs, uint8_
     return Status::InvalidArgument("algorithm: " + std::to_string(algorithm) + " is not a digest algorithm");
   }
   if (logs.empty()) return Status::NotFound("this node holds no log");
-  Builder builder(logs);
+  Builder builder;
+  CUSTOS_RETURN_IF_ERROR(builder.Begin(logs));
   CUSTOS_RETURN_IF_ERROR(builder.FindRegistration(algorithm, *hash));
   CUSTOS_RETURN_IF_ERROR(builder.IndexEntriesAbout());
   CUSTOS_RETURN_IF_ERROR(builder.Walk());

@@ -128,6 +128,10 @@ std::string ListingSetKey(LogNumber log, const Hash& subject_key) {
   return PrefixedId(kListingSetPrefix, log, AsString(subject_key.span()));
 }
 
+std::string HistoryKey(LogNumber log, char map, const Hash& key) {
+  return PrefixedId(kHistoryPrefix, log, std::string(1, map) + std::string(AsString(key.span())));
+}
+
 std::string TargetKey(LogNumber log, uint64_t index) { return PrefixedIndex(kTargetPrefix, log, index); }
 
 std::string UsedKey(LogNumber log, std::string_view target_origin, uint64_t target_index) {

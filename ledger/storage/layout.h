@@ -26,13 +26,18 @@ inline constexpr char kReplayPrefix = 'R';
 inline constexpr char kTilePrefix = 'T';
 inline constexpr char kCheckpointPrefix = 'c';
 inline constexpr char kFormatKey[] = "f";
-inline constexpr char kFormatVersion[] = "7";
+inline constexpr char kFormatVersion[] = "8";
 inline constexpr char kHeadPrefix = 'h';
 inline constexpr char kKeyPrefix = 'k';
 // Live listings per subject (ledger/listings/listings_state.h) and the listings map's
 // nodes (ledger/listings/listings_map.h); docs/listings-map.md.
 inline constexpr char kListingSetPrefix = 'l';
 inline constexpr char kMapNodePrefix = 'm';
+// The custody and authority maps (ledger/listings/histories.h): their nodes,
+// and the history record of each key ('b': count and running hash).
+inline constexpr char kCustodyMapPrefix = 'C';
+inline constexpr char kAuthorityMapPrefix = 'A';
+inline constexpr char kHistoryPrefix = 'b';
 inline constexpr char kOriginPrefix = 'o';
 inline constexpr char kCosignaturePrefix = 's';
 inline constexpr char kWitnessPrefix = 'w';
@@ -68,6 +73,9 @@ std::string CosignatureKey(LogNumber log, uint64_t size, uint32_t key_id, std::s
 std::string WitnessKey(LogNumber log);
 // The live listings of one subject in one log ('l').
 std::string ListingSetKey(LogNumber log, const Hash& subject_key);
+// The history record of one key of the custody or authority map (`map`: the
+// map's node prefix, kCustodyMapPrefix or kAuthorityMapPrefix).
+std::string HistoryKey(LogNumber log, char map, const Hash& key);
 std::string EquivocationKey(std::string_view origin);
 // The prefix shared by all keys of `prefix` kind for `log` (for iteration).
 std::string LogPrefix(char prefix, LogNumber log);

@@ -15,6 +15,7 @@
 
 #include "crypto/sha256.h"
 #include "ledger/listings/listings_map.h"
+#include "ledger/listings/histories.h"
 #include "ledger/listings/listings_state.h"
 #include "ledger/log/log.h"
 #include "ledger/log/replica.h"
@@ -303,6 +304,9 @@ class Agency {
       Hash listings_root =
           Must(listings::LogListings(log).Apply(batch.listing_changes, batch.stored.writes), "LogListings::Apply");
       Checkpoint cp{origin_, head.size, head.root, {listings::ListingsLine(listings_root)}};
+      const auto histories =
+          Must(listings::LogHistories(log).Apply(batch.history_changes, batch.stored.writes), "LogHistories::Apply");
+      for (std::string& line : listings::HistoryLines(histories)) cp.extensions.push_back(std::move(line));
       const NamedKey key = NodeKeyOf(origin_);
       head.checkpoint = Must(SignNote(cp.Format(), key.name, key.key), "SignNote");
       batch.stored.writes.Put(layout::CheckpointKey(layout::kOwnLog, head.size), head.checkpoint);

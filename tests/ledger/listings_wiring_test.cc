@@ -248,7 +248,7 @@ TEST_F(ListingsWiringTest, AReplicaRefusesACheckpointWithAForgedOrMissingListing
 
   Status forged = Follower().Apply(entries, ForgedCheckpoint(EmptyRoot()), {});
   EXPECT_EQ(forged.code(), Status::Code::kCorruption);
-  EXPECT_NE(forged.message().find("does not match the map rebuilt from the entries"), std::string::npos) << forged.ToString();
+  EXPECT_NE(forged.message().find("does not match the listings map rebuilt from the entries"), std::string::npos) << forged.ToString();
   Status missing = Follower().Apply(entries, ForgedCheckpoint(std::nullopt), {});
   EXPECT_EQ(missing.code(), Status::Code::kCorruption);
   EXPECT_NE(missing.message().find("no \"listings\" line"), std::string::npos) << missing.ToString();

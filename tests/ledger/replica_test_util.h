@@ -23,6 +23,8 @@
 
 #include "crypto/note.h"
 #include "ledger/admission/submission.h"
+#include "ledger/listings/histories.h"
+#include "ledger/listings/listings_state.h"
 #include "ledger/log/replica.h"
 #include "ledger/storage/store.h"
 #include "ledger/tlog/checkpoint.h"
@@ -174,6 +176,10 @@ class RawLog {
     auto rebuilt = listings::RebuildListingsRoot(entries_);
     Hash listings_root = rebuilt.ok() ? *rebuilt : listings::EmptyRoot();
     Checkpoint cp{std::string(origin), entries_.size(), Root(), {listings::ListingsLine(listings_root)}};
+    auto histories = listings::RebuildHistoryRoots(entries_);
+    for (std::string& line : listings::HistoryLines(histories.ok() ? *histories : listings::HistoryRoots{})) {
+      cp.extensions.push_back(std::move(line));
+    }
     return Must(SignNote(cp.Format(), key.name, key.key), "SignNote");
   }
 

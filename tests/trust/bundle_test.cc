@@ -209,6 +209,75 @@ TEST_F(BundleTest, AChainWithAStepDroppedIsRejected) {
   ExpectRefused(c, Failure::kCustodyGap, "transfers from \"检验科\", but the evidence is held by \"证据室\"");
 }
 
+// Completeness (version 2): each log's checkpoint commits to the evidence's
+// whole history there and to every grant and revoke of its authors; a bundle
+// that leaves one out is refused even when what remains is a coherent chain.
+TEST_F(BundleTest, AChainWithAnEntryLeftOutIsIncomplete) {
+  PlayCustodyAcrossTwoAgencies();
+  const Bytes whole = ipb_->Bundle(ContentOf(kVideo));
+  bundle::Verdict v = Verify(whole);
+  ASSERT_TRUE(v.ok()) << v.message;
+  EXPECT_TRUE(v.account.complete);
+  EXPECT_EQ(v.account.keys_proved, 4u) << "the officer's key and the admin's who granted it, in each log";
+  // The bureau's examination (step 2) dropped: the chain is still coherent.
+  Bytes b = Mutate(whole, [](auto original, auto root) {
+    auto chain = root.initChain(original.getChain().size() - 1);
+    for (capnp::uint i = 0, j = 0; i < original.getChain().size(); ++i) {
+      if (i != 1) chain.setWithCaveats(j++, original.getChain()[i]);
+    }
+  });
+  ExpectRefused(b, Failure::kIncomplete,
+                "suzhou-ipb.example/custos: the bundle's 4 custody entries about evidence E1 are not the whole history "
+                "its checkpoint at size 7 commits to: an entry about the evidence is left out");
+  // The police's last examination dropped: the chain just ends earlier.
+  Bytes c = Mutate(whole, [](auto original, auto root) {
+    auto chain = root.initChain(original.getChain().size() - 1);
+    for (capnp::uint i = 0; i + 1 < original.getChain().size(); ++i) chain.setWithCaveats(i, original.getChain()[i]);
+  });
+  ExpectRefused(c, Failure::kIncomplete, "suzhou-psb.example/custos: the bundle's 1 custody entry about evidence E1");
+  // The bureau's custody proof taken from the police's log.
+  Bytes d = Mutate(whole, [](auto original, auto root) {
+    root.getLogs()[0].setCustodyProof(original.getLogs()[1].getCustodyProof());
+  });
+  ExpectRefused(d, Failure::kIncomplete, "suzhou-ipb.example/custos: the bundle's 5 custody entries");
+  // No key proof for the officer: nothing shows every grant and revoke is there.
+  Bytes e = Mutate(whole, [](auto, auto root) { root.getLogs()[0].initKeyProofs(0); });
+  ExpectRefused(e, Failure::kIncomplete, "suzhou-ipb.example/custos entry 1: no authority proof for its author");
+  // A version 1 bundle proves nothing about completeness.
+  Bytes f = Mutate(whole, [](auto, auto root) { root.setVersion(1); });
+  ExpectRefused(f, Failure::kVersion, "bundle version 1 carries no proof that it is complete");
+}
+
+TEST_F(BundleTest, ARevokeOfAnAuthorLeftOutIsIncomplete) {
+  PlayCustodyAcrossTwoAgencies();
+  // The officer's key is revoked after the chain: a bundle made now carries
+  // the revoke (it bears on the chain's author), and one without it is refused.
+  ipb_->Append(
+      [](schema::Statement::Builder s) {
+        auto r = s.getBody().initKeyRevoke();
+        auto officer = testing::custody::Officer().public_key();
+        r.setKey(capnp::Data::Reader(officer.bytes.data(), officer.bytes.size()));
+        r.setReason("调离");
+      },
+      testing::custody::Admin());
+  Witness();
+  const Bytes whole = ipb_->Bundle(ContentOf(kVideo));
+  bundle::Verdict v = Verify(whole);
+  ASSERT_TRUE(v.ok()) << v.message;
+  auto authority = [&](const Bytes& b) {
+    auto msg = Need(schema::ReadCanonical<schema::EvidenceBundle>(b, bundle::kMaxBundleBytes, "b"), "read");
+    return msg.get().getLogs()[0].getAuthority().size();
+  };
+  ASSERT_EQ(authority(whole), 3u) << "genesis, the officer's grant and its revoke";
+  Bytes b = Mutate(whole, [](auto original, auto root) {
+    auto list = root.getLogs()[0].initAuthority(2);
+    list.setWithCaveats(0, original.getLogs()[0].getAuthority()[0]);
+    list.setWithCaveats(1, original.getLogs()[0].getAuthority()[1]);
+  });
+  ExpectRefused(b, Failure::kIncomplete,
+                "suzhou-ipb.example/custos: the bundle's administration entries about the key of 张明 (enforcement officer)");
+}
+
 TEST_F(BundleTest, AReorderedChainIsRejected) {
   PlayCustodyAcrossTwoAgencies();
   Bytes b = Mutate(ipb_->Bundle(ContentOf(kVideo)), [](auto original, auto root) {
