@@ -10,6 +10,7 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <memory>
 
 #include "crypto/text.h"
@@ -70,11 +71,34 @@ void PrintAccount(const bundle::Account& a) {
             << " bytes, " << a.media_type << ")"
             << (a.file_checked ? ": the file matches" : ": no file was given, so no file was checked") << "\n"
             << "custody, in order:\n";
-  for (size_t i = 0; i < a.steps.size(); ++i) {
+  auto print_step = [&](size_t i) {
     const auto& s = a.steps[i];
     std::cout << "  " << i + 1 << ". " << FormatUtcSeconds(s.log_time) << "  " << s.origin << " entry " << s.index << "  "
               << s.kind << "\n     " << s.summary << "\n     signed by "
               << (s.author_name.empty() ? "key " : s.author_name + ", key ") << s.author.substr(0, 16) << "…\n";
+  };
+  // A run of steps of one kind in one log (a long series of examinations)
+  // is shown by its first and last step and a count; every one was checked,
+  // and --json lists them all.
+  constexpr size_t kShortestSummarised = 5;
+  for (size_t i = 0; i < a.steps.size();) {
+    size_t j = i;
+    while (j + 1 < a.steps.size() && a.steps[j + 1].origin == a.steps[i].origin && a.steps[j + 1].kind == a.steps[i].kind) ++j;
+    if (j - i + 1 < kShortestSummarised) {
+      for (size_t k = i; k <= j; ++k) print_step(k);
+    } else {
+      std::set<std::string> authors;
+      for (size_t k = i + 1; k < j; ++k) authors.insert(a.steps[k].author_name.empty() ? a.steps[k].author.substr(0, 16) + "…" : a.steps[k].author_name);
+      std::string who;
+      for (const auto& name : authors) who += (who.empty() ? "" : "; ") + name;
+      print_step(i);
+      std::cout << "  " << i + 2 << "–" << j << ". " << j - i - 1 << " more " << a.steps[i].kind << " steps in "
+                << a.steps[i].origin << ", entries " << a.steps[i + 1].index << " to " << a.steps[j - 1].index << ", "
+                << FormatUtcSeconds(a.steps[i + 1].log_time) << " to " << FormatUtcSeconds(a.steps[j - 1].log_time)
+                << "\n     signed by " << who << " (each one checked; --json lists them)\n";
+      print_step(j);
+    }
+    i = j + 1;
   }
   std::cout << "now: " << a.state << "\n" << "vouched for by:\n";
   for (const auto& c : a.checkpoints) {

@@ -123,7 +123,7 @@ int Run(size_t steps, size_t rounds) {
 int main(int argc, char** argv) {
   CLI::App app{"custos_bundle_bench: evidence bundle verification time"};
   size_t steps = 20, rounds = 200;
-  app.add_option("--steps", steps, "Custody steps in the chain (default 20)")->check(CLI::Range(1, 10000));
+  app.add_option("--steps", steps, "Custody steps in the chain (default 20)")->check(CLI::Range(1, 20000));
   app.add_option("--rounds", rounds, "Verifications timed (default 200)")->check(CLI::Range(1, 100000));
   CLI11_PARSE(app, argc, argv);
   custos::InitCrypto();

@@ -126,5 +126,20 @@ expect 0 "the earlier bundle still verifies" -- "$CUSTOS" verify --bundle video.
 bundle4() { fed_cli ipb evidence bundle --digest "$DIGEST" --out video4.bundle --trust trust.json >bundle-out.txt 2>&1; }
 eventually 60 "a new bundle carries the examination" bundle4
 contains bundle-out.txt "5 custody steps" "the new bundle has 5 steps"
+expect 0 "custos verify --bundle proves the bundle complete" -- "$CUSTOS" verify --bundle video4.bundle --trust trust.json
+contains out.txt "complete: in each log, these are all the custody entries about E1 up to its checkpoint" \
+  "the account says nothing about the evidence was left out"
+
+# A long run of examinations: shown as its first, a count and its last; every one checked.
+for _ in $(seq 12); do cat examine-psb.json; echo; done >examinations.jsonl
+expect 0 "the police examine it twelve more times" -- "$CUSTOS" "${AT_PSB[@]}" submit --json --batch examinations.jsonl
+eventually 60 "the bureau holds the police's examinations" holds ipb psb
+bundle17() { fed_cli ipb evidence bundle --digest "$DIGEST" --out video17.bundle --trust trust.json >bundle-out.txt 2>&1; }
+eventually 60 "a bundle of 17 steps" bundle17
+expect 0 "it verifies" -- "$CUSTOS" verify --bundle video17.bundle --trust trust.json
+contains out.txt "6–16. 11 more evidenceExamined steps in $PSB" "the run of thirteen examinations is summarised"
+contains out.txt "  17. " "the last examination is shown"
+expect 0 "--json lists every step" -- "$CUSTOS" verify --bundle video17.bundle --trust trust.json --json
+check "--json: 17 steps, complete" python3 -c 'import json; a = json.load(open("out.txt"))["account"]; assert len(a["steps"]) == 17 and a["complete"] is True and a["keysProved"] >= 2'
 
 finish bundle_end_to_end
