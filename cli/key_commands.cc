@@ -6,6 +6,8 @@
 #include "cli/command_line.h"
 #include "crypto/note.h"
 #include "crypto/sha256.h"
+#include "crypto/sm2.h"
+#include "crypto/sm2_note.h"
 
 namespace custos::cli {
 
@@ -60,6 +62,45 @@ int Show(const std::string& path, bool json, bool witness) {
   PrintKey(*key, json, witness);
   return kExitOk;
 }
+void PrintSm2Key(const std::string& name, const Sm2Key& key, bool json) {
+  const std::string vkey = Sm2NoteVerifier::ForKey(name, key.PublicKey()).ToString();
+  if (json) {
+    PrintJson({{"name", name}, {"sm2Key", vkey}, {"publicKey", HexEncode(key.PublicKey())}});
+  } else {
+    std::cout << vkey << "\n";
+  }
+}
+
+// An SM2 key for a node's second checkpoint signature (docs/sm2.md): a PEM
+// file (mode 0600) and the verifier key string for the federation's sm2Key.
+int GenerateSm2(const std::string& name, const std::string& out, bool json) {
+  if (!IsValidKeyName(name)) {
+    return Fail(Status::InvalidArgument("--name: \"" + name + "\" is not a valid key name (no '+', no spaces, not empty)"));
+  }
+  auto key = Sm2Key::Generate();
+  if (!key.ok()) return Fail(key.status());
+  std::string pem = key->ToPem();
+  Status st = WriteSecretFile(out, pem);
+  sodium_memzero(pem.data(), pem.size());
+  if (!st.ok()) return Fail(st.WithContext("--out"));
+  PrintSm2Key(name, *key, json);
+  return kExitOk;
+}
+
+int ShowSm2(const std::string& name, const std::string& path, bool pem, bool json) {
+  auto text = ReadSecretFile(path);
+  if (!text.ok()) return Fail(text.status().WithContext("--key"));
+  auto key = Sm2Key::FromPem(*text);
+  sodium_memzero(text->data(), text->size());
+  if (!key.ok()) return Fail(key.status().WithContext("--key " + path));
+  if (pem) {
+    std::cout << key->PublicKeyPem();
+    return kExitOk;
+  }
+  if (!IsValidKeyName(name)) return Fail(Status::InvalidArgument("--name: give the log's origin the key signs for"));
+  PrintSm2Key(name, *key, json);
+  return kExitOk;
+}
 }  // namespace
 
 void RegisterKeyCommands(CLI::App& app, Globals& globals, int& exit_code) {
@@ -67,6 +108,7 @@ void RegisterKeyCommands(CLI::App& app, Globals& globals, int& exit_code) {
   struct Opts {
     std::string name, out, key;
     bool witness = false;
+    bool pem = false;
   };
   auto o = std::make_shared<Opts>();
   auto* key = app.add_subcommand("key", "Make and inspect Ed25519 signing keys");
@@ -99,6 +141,23 @@ void RegisterKeyCommands(CLI::App& app, Globals& globals, int& exit_code) {
                  "named when it witnesses a log (a federation peer's, or one given in tlogWitness)");
   show->add_flag("--json", globals.json, "Print as JSON");
   RunOffline(show, globals, exit_code, [&globals, o] { return Show(o->key, globals.json, o->witness); });
+
+  auto* sm2 = key->add_subcommand(
+      "sm2",
+      "Make an SM2 key (国密, SM3 inside) for a node's second checkpoint signature:\n"
+      "writes it as PEM (mode 0600) and prints the verifier key for the federation\n"
+      "file's sm2Key. Give it to custosd as sm2KeyFile (docs/sm2.md).");
+  sm2->add_option("--name", o->name, "The log's origin")->required();
+  sm2->add_option("--out", o->out, "PEM file to create; never overwritten")->required();
+  sm2->add_flag("--json", globals.json, "Print name, sm2Key and publicKey as JSON");
+  RunOffline(sm2, globals, exit_code, [&globals, o] { return GenerateSm2(o->name, o->out, globals.json); });
+
+  auto* sm2_show = key->add_subcommand("sm2-show", "Print the SM2 verifier key (or, with --pem, the public key PEM) of an SM2 key file");
+  sm2_show->add_option("--key", o->key, "SM2 PEM key file")->required();
+  sm2_show->add_option("--name", o->name, "The log's origin (the verifier key is named by it)");
+  sm2_show->add_flag("--pem", o->pem, "Print the public key as PEM, for openssl pkeyutl -verify");
+  sm2_show->add_flag("--json", globals.json, "Print as JSON");
+  RunOffline(sm2_show, globals, exit_code, [&globals, o] { return ShowSm2(o->name, o->key, o->pem, globals.json); });
 }
 
 }  // namespace custos::cli

@@ -178,17 +178,14 @@ Result<NamedKey> ParseSignerKey(std::string_view text) {
   return NamedKey{std::string(name), std::move(key)};
 }
 
-Status WriteKeyFile(const std::string& path, const NamedKey& key) {
-  if (!IsValidKeyName(key.name)) return Status::InvalidArgument("key name: invalid (empty, '+' or space)");
+Status WriteSecretFile(const std::string& path, std::string_view contents) {
   // O_EXCL: never replace an existing key (nor follow a planted symlink).
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (fd.get() < 0 && errno == EEXIST) {
     return Status::AlreadyExists("key file " + path + " already exists; refusing to overwrite it");
   }
   if (fd.get() < 0) return ErrnoStatus("cannot create key file", path);
-  std::string line = FormatSignerKey(key) + "\n";
-  Status s = FillNewFile(&fd, path, line);
-  Wipe(&line);
+  Status s = FillNewFile(&fd, path, contents);
   if (!s.ok()) {
     ::unlink(path.c_str());  // a half-written key file would block the retry
     return s;
@@ -196,12 +193,24 @@ Status WriteKeyFile(const std::string& path, const NamedKey& key) {
   return SyncParentDir(path);
 }
 
-Result<NamedKey> ReadKeyFile(const std::string& path) {
+Result<std::string> ReadSecretFile(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (fd.get() < 0 && errno == ENOENT) return Status::NotFound("key file " + path + " does not exist");
   if (fd.get() < 0) return ErrnoStatus("cannot open key file", path);
   CUSTOS_RETURN_IF_ERROR(CheckKeyFileStat(fd.get(), path));
-  CUSTOS_ASSIGN_OR_RETURN(std::string text, ReadSmall(fd.get(), path));
+  return ReadSmall(fd.get(), path);
+}
+
+Status WriteKeyFile(const std::string& path, const NamedKey& key) {
+  if (!IsValidKeyName(key.name)) return Status::InvalidArgument("key name: invalid (empty, '+' or space)");
+  std::string line = FormatSignerKey(key) + "\n";
+  Status s = WriteSecretFile(path, line);
+  Wipe(&line);
+  return s;
+}
+
+Result<NamedKey> ReadKeyFile(const std::string& path) {
+  CUSTOS_ASSIGN_OR_RETURN(std::string text, ReadSecretFile(path));
   std::string_view line = text;
   if (line.ends_with('\n')) line.remove_suffix(1);  // one trailing newline, as we write it
   Result<NamedKey> key = ParseSignerKey(line);

@@ -45,4 +45,10 @@ Status WriteKeyFile(const std::string& path, const NamedKey& key);
 // (message prefixed with "key file X: "); IOError on a file-system failure.
 Result<NamedKey> ReadKeyFile(const std::string& path);
 
+// The same rules for any secret file (an SM2 PEM key, crypto/sm2.h): written
+// new with mode 0600, never over an existing file; read only when group and
+// others have no access, at most 4 KiB. Errors as WriteKeyFile / ReadKeyFile.
+Status WriteSecretFile(const std::string& path, std::string_view contents);
+Result<std::string> ReadSecretFile(const std::string& path);
+
 }  // namespace custos

@@ -204,7 +204,7 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view label
   std::string label(label_view);
   CUSTOS_ASSIGN_OR_RETURN(json j, trust::ParseJsonObject(text, label));
   ObjectReader r(j, label, "");
-  CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"dataDir", "nodeKeyFile", "listen", "federationFile", "logLevel", "backupDirectory",
+  CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"dataDir", "nodeKeyFile", "sm2KeyFile", "listen", "federationFile", "logLevel", "backupDirectory",
                                       "maxUnauthenticated", "handshakeTimeoutSeconds", "idleTimeoutSeconds", "http",
                                       "publish", "tlogWitness", "outsideWitnesses", "readers"}));
   NodeConfig c;
@@ -212,6 +212,8 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view label
   c.data_dir = Resolve(base_dir, data_dir);
   CUSTOS_ASSIGN_OR_RETURN(std::string key_file, r.String("nodeKeyFile", std::string()));
   if (!key_file.empty()) c.node_key_file = Resolve(base_dir, key_file);
+  CUSTOS_ASSIGN_OR_RETURN(std::string sm2_file, r.String("sm2KeyFile", std::string()));
+  if (!sm2_file.empty()) c.sm2_key_file = Resolve(base_dir, sm2_file);
   CUSTOS_ASSIGN_OR_RETURN(std::string listen, r.String("listen"));
   CUSTOS_ASSIGN_OR_RETURN(c.listen, ParseHostPort(listen, label + ": listen", /*allow_port_zero=*/true));
   CUSTOS_ASSIGN_OR_RETURN(std::string fed_file, r.String("federationFile"));
@@ -285,6 +287,21 @@ Result<NamedKey> LoadNodeKey(const NodeConfig& config) {
     }
   }
   return key;
+}
+
+Result<std::optional<Sm2Key>> LoadSm2Key(const NodeConfig& config) {
+  if (config.sm2_key_file.empty()) return std::optional<Sm2Key>();
+  auto pem = ReadSecretFile(config.sm2_key_file);
+  if (!pem.ok()) return pem.status().WithContext("sm2KeyFile");
+  auto key = Sm2Key::FromPem(*pem);
+  if (!key.ok()) return key.status().WithContext("sm2KeyFile " + config.sm2_key_file);
+  if (const PeerConfig* self = config.federation.FindPeer(config.origin); self != nullptr && self->sm2_key) {
+    if (self->sm2_key->public_key != key->PublicKey()) {
+      return Status::InvalidArgument("federation " + config.federation_file + ": the entry for this node (\"" +
+                                     config.origin + "\") has another sm2Key than sm2KeyFile " + config.sm2_key_file);
+    }
+  }
+  return std::optional<Sm2Key>(std::move(key).value());
 }
 
 }  // namespace custos::node

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "crypto/keyfile.h"
+#include "crypto/sm2.h"
 #include "crypto/note.h"
 #include "crypto/status.h"
 #include "trust/federation_config.h"
@@ -117,6 +118,7 @@ struct NodeConfig {
   std::string config_file;
   std::string data_dir;         // holds custos.json and ledger/
   std::string node_key_file;    // "nodeKeyFile", or the one DIR/custos.json names
+  std::string sm2_key_file;     // "sm2KeyFile": an SM2 PEM key; empty: no SM2 line (docs/sm2.md)
   std::string origin;           // from DIR/custos.json
   HostPort listen;              // port 0: any free port
   std::string federation_file;
@@ -157,5 +159,10 @@ Result<NodeConfig> LoadNodeConfig(const std::string& path);
 // Reads the node key file and checks it against the config: its name is the
 // origin, and a federation entry for this origin carries this key.
 Result<NamedKey> LoadNodeKey(const NodeConfig& config);
+
+// The SM2 key of sm2KeyFile (nullopt when none is configured): a PEM SM2
+// key, mode 0600, whose public key is the federation's sm2Key for this node
+// if the file lists one. Errors name sm2KeyFile.
+Result<std::optional<Sm2Key>> LoadSm2Key(const NodeConfig& config);
 
 }  // namespace custos::node

@@ -90,6 +90,8 @@ Result<Ledger> OpenLedger(const NodeConfig& config, const NamedKey& node_key) {
   auto log = Log::Open(*ledger.store, node_key);
   if (!log.ok()) return log.status().WithContext("dataDir " + config.data_dir);
   ledger.log = std::move(log).value();
+  CUSTOS_ASSIGN_OR_RETURN(std::optional<Sm2Key> sm2, LoadSm2Key(config));
+  if (sm2) ledger.log->SetSm2Key(std::move(*sm2));
   if (ledger.log->origin() != config.origin) {
     return Status::InvalidArgument("dataDir " + config.data_dir + ": the log's origin is \"" + ledger.log->origin() +
                                    "\", not \"" + config.origin + "\" as custos.json says");
@@ -101,6 +103,7 @@ Result<Ledger> OpenLedger(const NodeConfig& config, const NamedKey& node_key) {
       return replica.status().WithContext("replica of peer \"" + peer.origin + "\" (federation file " +
                                           config.federation_file + ")");
     }
+    if (peer.sm2_key) (*replica)->SetSm2Key(*peer.sm2_key);
     ledger.replicas.emplace(peer.origin, std::move(replica).value());
   }
   return ledger;

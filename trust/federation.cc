@@ -8,7 +8,15 @@ namespace custos::trust {
 Federation Federation::FromConfig(const FederationConfig& config) {
   Origins origins;
   for (const auto& peer : config.peers) origins.emplace(peer.origin, peer.verifier);
-  return Federation(std::move(origins), WitnessGroup::FromConfig(config));
+  Federation fed(std::move(origins), WitnessGroup::FromConfig(config));
+  if (config.require_sm2) {
+    std::map<std::string, Sm2NoteVerifier, std::less<>> sm2;
+    for (const auto& peer : config.peers) {
+      if (peer.sm2_key) sm2.emplace(peer.origin, *peer.sm2_key);
+    }
+    fed.RequireSm2(std::move(sm2));
+  }
+  return fed;
 }
 
 const NoteVerifier* Federation::OriginKey(std::string_view origin) const {
@@ -22,6 +30,12 @@ Result<TrustedCheckpoint> Federation::OpenCheckpoint(std::string_view note, std:
   if (key == nullptr) return Status::NotFound(what + ": the trust file has no key for this origin");
   auto opened = OpenNote(note, *key);
   if (!opened.ok()) return Status::Corruption(what + ": the origin's signature: " + opened.status().message());
+  if (require_sm2_) {
+    auto sm2 = sm2_.find(origin);
+    if (sm2 == sm2_.end()) return Status::NotFound(what + ": the trust file has no SM2 key for this origin");
+    Status st = VerifySm2NoteSignature(*opened, sm2->second);
+    if (!st.ok()) return Status::Corruption(what + ": the origin's SM2 signature: " + st.message());
+  }
   auto cp = Checkpoint::Parse(opened->text);
   if (!cp.ok()) return Status::Corruption(what + ": " + cp.status().message());
   if (cp->origin != origin) return Status::Corruption(what + ": it is a checkpoint of \"" + cp->origin + "\"");

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "crypto/note.h"
+#include "crypto/sm2_note.h"
 #include "crypto/status.h"
 #include "ledger/tlog/checkpoint.h"
 #include "trust/federation_config.h"
@@ -35,6 +36,12 @@ class Federation {
   // `origins`: Ed25519 note keys (alg 0x01) by origin.
   Federation(Origins origins, WitnessGroup witnesses)
       : origins_(std::move(origins)), witnesses_(std::move(witnesses)) {}
+  // Demands each checkpoint's SM2 line too, by these keys (by origin).
+  void RequireSm2(std::map<std::string, Sm2NoteVerifier, std::less<>> keys) {
+    sm2_ = std::move(keys);
+    require_sm2_ = true;
+  }
+  bool requires_sm2() const { return require_sm2_; }
   static Federation FromConfig(const FederationConfig& config);
 
   const Origins& origins() const { return origins_; }
@@ -42,8 +49,9 @@ class Federation {
   // The note key of `origin`, or nullptr if the federation does not list it.
   const NoteVerifier* OriginKey(std::string_view origin) const;
 
-  // Opens `note` as a checkpoint of `origin`: the origin's signature, then
-  // the text and its origin line. NotFound "checkpoint of O: the trust file
+  // Opens `note` as a checkpoint of `origin`: the origin's signature (and,
+  // when the federation requires SM2, its SM2 line), then the text and its
+  // origin line. NotFound "checkpoint of O: the trust file
   // has no key for this origin"; Corruption "checkpoint of O: …" naming what
   // failed.
   Result<TrustedCheckpoint> OpenCheckpoint(std::string_view note, std::string_view origin) const;
@@ -53,6 +61,8 @@ class Federation {
  private:
   Origins origins_;
   WitnessGroup witnesses_;
+  std::map<std::string, Sm2NoteVerifier, std::less<>> sm2_;
+  bool require_sm2_ = false;
 };
 
 // The largest federation file LoadFederationFile reads.

@@ -58,7 +58,7 @@ Status ParseVersionFields(const JsonObjectReader& r, FederationConfig* fed) {
 Result<PeerConfig> ParsePeer(const json& j, const std::string& label, const std::string& path) {
   if (!j.is_object()) return Status::InvalidArgument(label + ": " + path + ": must be an object");
   JsonObjectReader r(j, label, path + ".");
-  CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"origin", "verifierKey", "address", "agencyKind", "name"}));
+  CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"origin", "verifierKey", "address", "agencyKind", "name", "sm2Key"}));
   PeerConfig peer;
   CUSTOS_ASSIGN_OR_RETURN(peer.origin, r.String("origin"));
   CUSTOS_ASSIGN_OR_RETURN(std::string vkey, r.String("verifierKey"));
@@ -74,6 +74,13 @@ Result<PeerConfig> ParsePeer(const json& j, const std::string& label, const std:
   CUSTOS_ASSIGN_OR_RETURN(peer.address, ParseHostPort(address, label + ": " + r.Path("address")));
   CUSTOS_ASSIGN_OR_RETURN(peer.agency_kind, r.String("agencyKind"));
   CUSTOS_RETURN_IF_ERROR(CheckAgencyKind(peer.agency_kind, r));
+  if (r.Has("sm2Key")) {
+    CUSTOS_ASSIGN_OR_RETURN(std::string sm2, r.String("sm2Key"));
+    auto key = Sm2NoteVerifier::Parse(sm2);
+    if (!key.ok()) return r.Error("sm2Key", key.status().message());
+    if (key->name != peer.origin) return r.Error("sm2Key", "the key is named \"" + key->name + "\", not the peer's origin");
+    peer.sm2_key = *key;
+  }
   if (r.Has("name")) {
     CUSTOS_ASSIGN_OR_RETURN(peer.name, ParseName(r.Get("name"), label, r.Path("name")));
   }
@@ -134,7 +141,7 @@ Result<FederationConfig> ParseFederation(std::string_view text, std::string_view
   CUSTOS_ASSIGN_OR_RETURN(json j, ParseJsonObject(text, label));
   JsonObjectReader r(j, label, "");
   CUSTOS_RETURN_IF_ERROR(
-      r.OnlyKnown({"federation", "version", "previous", "changeQuorum", "peers", "witnessPolicy"}));
+      r.OnlyKnown({"federation", "version", "previous", "changeQuorum", "requireSm2", "peers", "witnessPolicy"}));
   if (!r.Has("peers") || !r.Get("peers").is_array()) return r.Error("peers", "a list of peers is required");
   FederationConfig fed;
   size_t i = 0;
@@ -147,6 +154,16 @@ Result<FederationConfig> ParseFederation(std::string_view text, std::string_view
     CUSTOS_ASSIGN_OR_RETURN(fed.policy, ParsePolicy(r.Get("witnessPolicy"), fed, label));
   }
   CUSTOS_RETURN_IF_ERROR(ParseVersionFields(r, &fed));
+  if (r.Has("requireSm2")) {
+    if (!r.Get("requireSm2").is_boolean()) return r.Error("requireSm2", "must be true or false");
+    fed.require_sm2 = r.Get("requireSm2").get<bool>();
+    for (size_t p = 0; fed.require_sm2 && p < fed.peers.size(); ++p) {
+      if (!fed.peers[p].sm2_key) {
+        return Status::InvalidArgument(label + ": peers[" + std::to_string(p) +
+                                       "].sm2Key: required, since requireSm2 is true");
+      }
+    }
+  }
   return fed;
 }
 

@@ -18,6 +18,7 @@
 
 #include "crypto/bytes.h"
 #include "crypto/note.h"
+#include "crypto/sm2_note.h"
 #include "crypto/status.h"
 #include "trust/host_port.h"
 
@@ -41,6 +42,9 @@ struct PeerConfig {
   HostPort address;
   std::string agency_kind;  // one of kAgencyKinds
   AgencyName name;          // optional "name"
+  // Optional "sm2Key": the SM2 verifier key of the node's second signature
+  // line on its checkpoints (crypto/sm2_note.h, docs/sm2.md).
+  std::optional<Sm2NoteVerifier> sm2_key;
 };
 
 // Which cosigners a verifier demands on a checkpoint, and how many of them,
@@ -62,6 +66,9 @@ struct FederationConfig {
   uint64_t version = 0;
   std::optional<Hash> previous;
   uint32_t change_quorum = 0;
+  // "requireSm2": a verifier demands each checkpoint's SM2 line by its
+  // origin's sm2Key (every peer must then have one), besides the Ed25519 one.
+  bool require_sm2 = false;
 
   // The peer with this origin, or nullptr.
   const PeerConfig* FindPeer(std::string_view origin) const;

@@ -21,7 +21,8 @@ std::string DescribeJsonError(std::string_view text) {
   if (kind != "JSON text" && kind != "text") return "not JSON: the file is " + std::string(kind);
   size_t at = 0;
   try {
-    (void)json::parse(text);
+    const json parsed = json::parse(text);  // throws: the text did not parse above
+    at = parsed.is_discarded() ? 0 : text.size();
   } catch (const json::parse_error& e) {
     at = std::min(e.byte > 0 ? e.byte - 1 : 0, text.size());
   }

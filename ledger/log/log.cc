@@ -1,5 +1,7 @@
 #include "ledger/log/log.h"
 
+#include "crypto/sm2_note.h"
+
 #include <sodium.h>
 
 #include <algorithm>
@@ -286,6 +288,9 @@ Status Log::Commit(EntryBatch& p) {
   Checkpoint cp{origin(), head.size, head.root, {listings::ListingsLine(listings_root)}};
   for (std::string& line : listings::HistoryLines(histories)) cp.extensions.push_back(std::move(line));
   CUSTOS_ASSIGN_OR_RETURN(head.checkpoint, SignNote(cp.Format(), node_key_->name, node_key_->key));
+  if (sm2_key_) {
+    CUSTOS_ASSIGN_OR_RETURN(head.checkpoint, AddSm2NoteSignature(head.checkpoint, node_key_->name, *sm2_key_));
+  }
   p.stored.writes.Put(layout::CheckpointKey(layout::kOwnLog, head.size), head.checkpoint);
   if (head.size == p.stored.leaves.size()) {  // the genesis batch also marks the database as holding this log
     Store::PutLogRecord(p.stored.writes, origin(), layout::kOwnLog);

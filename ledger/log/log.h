@@ -30,6 +30,7 @@
 
 #include "crypto/bytes.h"
 #include "crypto/keyfile.h"
+#include "crypto/sm2.h"
 #include "crypto/status.h"
 #include "ledger/admission/authority.h"
 #include "ledger/admission/key_table.h"
@@ -85,6 +86,10 @@ class Log {
   Store& store() const { return *store_; }
   // The log's records (for verification and read-only views).
   const StoredLog& stored() const { return *stored_; }
+  // Signs every later checkpoint with `key` too: a second, SM2 signature
+  // line by the origin's name (crypto/sm2_note.h, docs/sm2.md). Call before
+  // the first append, from the writer's thread.
+  void SetSm2Key(Sm2Key key) { sm2_key_ = std::move(key); }
   // The log's listings map (its root is in every checkpoint).
   const listings::LogListings& listings() const { return *listings_; }
 
@@ -194,6 +199,7 @@ class Log {
   std::unique_ptr<listings::LogListings> listings_;  // of *stored_
   KeyTable keys_;  // written under append_mu_
   std::optional<NamedKey> node_key_;
+  std::optional<Sm2Key> sm2_key_;
   std::mutex append_mu_;  // serialises appends; held across a whole batch
   std::function<void()> before_lock_for_testing_;
   // The last few batches committed (oldest first), under append_mu_. Two

@@ -117,8 +117,20 @@ Result<Checkpoint> Replica::OpenCheckpoint(std::string_view note, std::string* o
     return Status::InvalidArgument("checkpoint: origin \"" + cp->origin + "\" is not \"" + origin() + "\"");
   }
   Note own = std::move(opened).value();
+  bool keep_sm2 = false;
+  if (sm2_key_) {
+    Status sm2 = VerifySm2NoteSignature(own, *sm2_key_);
+    // Present but invalid: the note was altered, refuse it. Absent: the
+    // origin signs no SM2 line; a verifier that demands one refuses later.
+    if (!sm2.ok() && sm2.message().find("no SM2 signature") == std::string::npos) {
+      return Status::Corruption("checkpoint: " + sm2.message());
+    }
+    keep_sm2 = sm2.ok();
+  }
   std::erase_if(own.signatures, [&](const NoteSignature& s) {
-    return s.name != origin_key_.name || s.key_id != origin_key_.key_id;
+    const bool origin = s.name == origin_key_.name && s.key_id == origin_key_.key_id;
+    const bool sm2 = keep_sm2 && s.name == sm2_key_->name && s.key_id == sm2_key_->key_id;
+    return !origin && !sm2;
   });
   *origin_note = own.Serialize();
   return cp;

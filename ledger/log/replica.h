@@ -30,6 +30,7 @@
 #include "crypto/bytes.h"
 #include "crypto/keyfile.h"
 #include "crypto/note.h"
+#include "crypto/sm2_note.h"
 #include "crypto/status.h"
 #include "ledger/admission/key_table.h"
 #include "ledger/listings/listings_state.h"
@@ -64,6 +65,10 @@ class Replica final {
 
   const std::string& origin() const { return origin_key_.name; }
   const NoteVerifier& origin_key() const { return origin_key_; }
+  // The origin's SM2 key (the federation file's sm2Key): its SM2 line on a
+  // checkpoint is then checked and kept with the origin's note; without it,
+  // or when the line is absent, only the Ed25519 line is kept.
+  void SetSm2Key(Sm2NoteVerifier key) { sm2_key_ = std::move(key); }
   layout::LogNumber number() const { return stored_->number(); }
   const StoredLog& stored() const { return *stored_; }
   // The replica's listings map (its root is in the origin's checkpoints).
@@ -209,6 +214,7 @@ class Replica final {
 
   Store& store_;
   const NoteVerifier origin_key_;
+  std::optional<Sm2NoteVerifier> sm2_key_;
   std::unique_ptr<StoredLog> stored_;
   std::unique_ptr<listings::LogListings> listings_;
   KeyTable keys_;  // written under write_mu_

@@ -126,3 +126,41 @@ TEST_F(Sm2OpensslTest, OpensslVerifiesOurSignatureAndWeVerifyItsOwn) {
 
 }  // namespace
 }  // namespace custos
+
+#include "crypto/sm2_note.h"
+
+namespace custos {
+namespace {
+
+TEST(Sm2NoteTest, ASecondLineBesideEd25519VerifiesAndNamesItsKey) {
+  const SigningKey ed = SigningKey::Generate();
+  const Sm2Key sm2 = *Sm2Key::Generate();
+  const std::string name = "suzhou-ipb.example/custos";
+  const std::string signed_note = *SignNote("suzhou-ipb.example/custos\n3\nroot\n", name, ed);
+  const std::string both = *AddSm2NoteSignature(signed_note, name, sm2);
+  const Note note = *Note::Parse(both);
+  ASSERT_EQ(note.signatures.size(), 2u);
+  // The Ed25519 line still opens the note; the SM2 line verifies with its key.
+  EXPECT_TRUE(OpenNote(both, NoteVerifier::ForKey(name, ed.public_key())).ok());
+  const Sm2NoteVerifier v = Sm2NoteVerifier::ForKey(name, sm2.PublicKey());
+  EXPECT_TRUE(VerifySm2NoteSignature(note, v).ok());
+  // The verifier key string round-trips; a wrong id or type is refused.
+  const std::string vkey = v.ToString();
+  EXPECT_EQ(Sm2NoteVerifier::Parse(vkey)->public_key, sm2.PublicKey());
+  std::string wrong_id = vkey;
+  wrong_id[name.size() + 1] = wrong_id[name.size() + 1] == '0' ? '1' : '0';
+  EXPECT_EQ(Sm2NoteVerifier::Parse(wrong_id).status().code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(Sm2NoteVerifier::Parse(NoteVerifier::ForKey(name, ed.public_key()).ToString()).status().code(),
+            Status::Code::kInvalidArgument);
+  // Signing again replaces the line; another key's verifier finds none.
+  EXPECT_EQ(Note::Parse(*AddSm2NoteSignature(both, name, sm2))->signatures.size(), 2u);
+  const Sm2NoteVerifier other = Sm2NoteVerifier::ForKey(name, Sm2Key::Generate()->PublicKey());
+  EXPECT_NE(VerifySm2NoteSignature(note, other).message().find("no SM2 signature"), std::string::npos);
+  // A changed text: the SM2 line no longer verifies.
+  Note altered = note;
+  altered.text = "suzhou-ipb.example/custos\n4\nroot\n";
+  EXPECT_NE(VerifySm2NoteSignature(altered, v).message().find("invalid SM2 signature"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace custos

@@ -17,6 +17,27 @@ PSB=suzhou-psb.example/custos
 PRO=suzhou-procuratorate.example/custos
 fed_init ipb "$IPB" ip-bureau psb "$PSB" public-security-bureau pro "$PRO" procuratorate
 install -m 600 "$EXAMPLES/keys/officer.key" officer.key
+# Every node also signs its checkpoints with SM2 (docs/sm2.md): an SM2 key
+# each, sm2KeyFile in its config, sm2Key in the federation file.
+for n in ipb psb pro; do
+  "$CUSTOS" key sm2 --name "$(fed_origin $n)" --out "$FED_DIR/$n/sm2.pem" >"$FED_DIR/$n/sm2.vkey" || exit 1
+done
+"$CUSTOS" key sm2 --name "$IPB" --out other-sm2.pem >other-sm2.vkey || exit 1
+python3 - "$FED_DIR" <<'PY'
+import json, sys
+d = sys.argv[1]
+for n in ("ipb", "psb", "pro"):
+    c = json.load(open(f"{d}/{n}/node.json")); c["sm2KeyFile"] = "sm2.pem"
+    json.dump(c, open(f"{d}/{n}/node.json", "w"))
+fed = json.load(open(f"{d}/federation.json"))
+for p, n in zip(fed["peers"], ("ipb", "psb", "pro")):
+    p["sm2Key"] = open(f"{d}/{n}/sm2.vkey").read().strip()
+json.dump(fed, open(f"{d}/federation.json", "w"), ensure_ascii=False, indent=1)
+fed["requireSm2"] = True
+json.dump(fed, open("sm2-trust.json", "w"), ensure_ascii=False, indent=1)
+fed["peers"][0]["sm2Key"] = open("other-sm2.vkey").read().strip()
+json.dump(fed, open("wrong-sm2-trust.json", "w"), ensure_ascii=False, indent=1)
+PY
 # The court trusts the federation file: 2 cosignatures of the three nodes on
 # every checkpoint. A log's origin cannot cosign it, so 3 cannot be met.
 cp federation.json trust.json
@@ -141,5 +162,33 @@ contains out.txt "6–16. 11 more evidenceExamined steps in $PSB" "the run of th
 contains out.txt "  17. " "the last examination is shown"
 expect 0 "--json lists every step" -- "$CUSTOS" verify --bundle video17.bundle --trust trust.json --json
 check "--json: 17 steps, complete" python3 -c 'import json; a = json.load(open("out.txt"))["account"]; assert len(a["steps"]) == 17 and a["complete"] is True and a["keysProved"] >= 2'
+
+# 国密: the checkpoints carry an SM2 line beside the Ed25519 one.
+expect 0 "the bureau's checkpoint" -- "$CUSTOS" "${AT_IPB[@]}" checkpoint
+cp out.txt ipb.note
+check "it carries two signature lines by the bureau (Ed25519 and SM2)" [ "$(grep -c "^— $IPB " ipb.note)" = 2 ]
+# The openssl command line checks the SM2 line on its own: the text up to the
+# blank line, the signature after the 4-byte key id, the public key as PEM.
+python3 - ipb.note "$(cut -d+ -f2 "$FED_DIR/ipb/sm2.vkey")" <<'PY'
+import base64, sys
+note = open(sys.argv[1], encoding="utf-8").read()
+text, sigs = note[: note.rindex("\n\n") + 1], note[note.rindex("\n\n") + 2 :]
+open("note.txt", "w", encoding="utf-8", newline="").write(text)
+for line in sigs.splitlines():
+    raw = base64.b64decode(line.split(" ")[2])
+    if raw[:4].hex() == sys.argv[2]:
+        open("note.sig", "wb").write(raw[4:])
+PY
+"$CUSTOS" key sm2-show --key "$FED_DIR/ipb/sm2.pem" --pem >ipb-sm2.pem
+expect 0 "openssl verifies the SM2 line (SM3, id 1234567812345678)" -- \
+  openssl pkeyutl -verify -pubin -inkey ipb-sm2.pem -rawin -in note.txt -sigfile note.sig -digest sm3 -pkeyopt distid:1234567812345678
+expect 0 "a verifier that demands SM2 accepts the bundle (the police's checkpoint kept its SM2 line on the bureau's replica)" -- \
+  "$CUSTOS" verify --bundle video4.bundle --trust sm2-trust.json
+expect 1 "a verifier with another SM2 key for the bureau refuses it" -- "$CUSTOS" verify --bundle video4.bundle --trust wrong-sm2-trust.json
+contains out.txt "the origin's SM2 signature: note: no SM2 signature by $IPB+" "it says which SM2 signature is missing"
+if [ -n "${GOVERIFY:-}" ] && [ -x "${GOVERIFY:-}" ]; then
+  expect 0 "Go's note package still verifies the Ed25519 line (the SM2 line is a key it does not know)" -- \
+    "$GOVERIFY" note "$(fed_vkey ipb)" ipb.note
+fi
 
 finish bundle_end_to_end

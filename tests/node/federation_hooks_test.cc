@@ -131,7 +131,7 @@ class FederationHooksTest : public ::testing::Test {
     Replicate(10, 20, Note(20));
 
     federation_.peers.push_back(
-        PeerConfig{kOrigin, OriginVerifier(), HostPort{"127.0.0.1", 7301}, "public-security-bureau", {}});
+        PeerConfig{kOrigin, OriginVerifier(), HostPort{"127.0.0.1", 7301}, "public-security-bureau", {}, std::nullopt});
     const std::map<std::string, Replica*> replicas{{kOrigin, replica_.get()}};
     fed_ = std::make_unique<Federation>(*io_.provider, federation_, *own_, replicas, identity_, own_key_, hub_,
                                         NewNullLogger());

@@ -64,6 +64,9 @@ TEST(FederationConfigTest, FederationErrorsNameTheField) {
               "witnessPolicy.quorum: 2 is more than the 1 cosigners");
   ExpectError(parse(FederationJson("", R"({"cosigners": ["court.example/custos"], "quorum": 1})")),
               "witnessPolicy.cosigners: \"court.example/custos\" is not a listed peer");
+  ExpectError(parse(FederationJson("", "") .insert(1, R"("requireSm2": true, )")),
+              "federation f.json: peers[0].sm2Key: required, since requireSm2 is true");
+  ExpectError(parse(FederationJson(R"(, "sm2Key": "x+00000000+AA==")")), "peers[0].sm2Key: SM2 verifier key:");
   std::string one = R"({"origin": "psb.example/custos", "verifierKey": ")" + PeerVkey() +
                     R"(", "address": "h:1", "agencyKind": "court"})";
   ExpectError(parse(R"({"peers": [)" + one + "," + one + "]}"), "peers[1].origin: \"psb.example/custos\" is listed twice");
