@@ -77,7 +77,9 @@ def idle_connections(cap=CAP, idle=IDLE, code=b"too-many-connections"):
     with selectors.DefaultSelector() as sel:
         for s in conns:
             sel.register(s, selectors.EVENT_READ)
-        deadline = time.time() + 1
+        # Under load (the sanitizer build beside other tests) answering 800
+        # connections can take seconds; the loop ends as soon as they are in.
+        deadline = time.time() + 10
         while time.time() < deadline and len(readable) < idle - cap:
             for key, _ in sel.select(timeout=max(0, deadline - time.time())):
                 readable.add(key.fileobj)
@@ -87,6 +89,9 @@ def idle_connections(cap=CAP, idle=IDLE, code=b"too-many-connections"):
             held.append(s)
             continue
         data = read_reply(s)
+        if data == b"":  # held, then closed at timeoutSeconds while the others were answered
+            held.append(s)
+            continue
         if status_of(data) == 503 and b'"code":"' + code + b'"' in data.replace(b" ", b""):
             refused += 1
             s.close()
