@@ -45,11 +45,25 @@ Result<Hash> FileDigest(const std::string& path, uint8_t algorithm) {
   return out;
 }
 
+nlohmann::json RegistrationJson(const bundle::RegistrationAccount& r) {
+  nlohmann::json officers = nlohmann::json::array();
+  for (const auto& o : r.officers) officers.push_back({{"name", o.name}, {"badge", o.badge}});
+  nlohmann::json digests = nlohmann::json::array();
+  for (const auto& d : r.digests) {
+    digests.push_back({{"algorithm", d.algorithm}, {"value", HexEncode(d.value.span())}, {"size", d.size},
+                       {"mediaType", d.media_type}});
+  }
+  return {{"method", r.method}, {"description", r.description}, {"place", r.place}, {"officers", officers},
+          {"digests", digests}};
+}
+
 nlohmann::json AccountJson(const bundle::Account& a) {
   nlohmann::json steps = nlohmann::json::array();
   for (const auto& s : a.steps) {
     steps.push_back({{"origin", s.origin}, {"index", s.index}, {"logTime", s.log_time}, {"time", FormatUtcSeconds(s.log_time)},
-                     {"kind", s.kind}, {"author", s.author}, {"authorName", s.author_name}, {"summary", s.summary}});
+                     {"kind", s.kind}, {"author", s.author}, {"authorName", s.author_name},
+                     {"authorHolder", s.author_holder}, {"authorPost", s.author_post},
+                     {"leafHash", HexEncode(s.leaf.span())}, {"summary", s.summary}});
   }
   nlohmann::json checkpoints = nlohmann::json::array();
   for (const auto& c : a.checkpoints) {
@@ -61,7 +75,9 @@ nlohmann::json AccountJson(const bundle::Account& a) {
           {"digest", HexEncode(a.digest.span())}, {"size", a.content_size}, {"mediaType", a.media_type},
           {"fileChecked", a.file_checked}, {"madeBy", a.made_by}, {"madeAt", a.made_at}, {"steps", steps},
           {"checkpoints", checkpoints}, {"state", a.state}, {"policy", a.policy},
-          {"complete", a.complete}, {"keysProved", a.keys_proved}};
+          {"complete", a.complete}, {"keysProved", a.keys_proved}, {"stateCode", a.state_code},
+          {"holder", a.holder}, {"holderOrigin", a.holder_origin}, {"disposition", a.disposition},
+          {"registration", RegistrationJson(a.registration)}};
 }
 
 void PrintAccount(const bundle::Account& a) {

@@ -5,6 +5,8 @@
 // once every entry in it is known to be in its log.
 #include "trust/bundle_verify.h"
 
+#include <capnp/schema.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -30,7 +32,7 @@ struct LogState {
   Checkpoint checkpoint;
   std::map<uint64_t, ParsedEntry> entries;  // authority and chain entries, by index
   std::set<uint64_t> administration;        // indexes of the bundled authority entries
-  std::map<PublicKey, std::string> names;   // "holder (post)" from key grants
+  std::map<PublicKey, std::pair<std::string, std::string>> names;  // (holder, post) from key grants
   Bytes custody_proof;                      // MapProof encoding (version 2)
   std::map<PublicKey, Bytes> key_proofs;    // MapProof encodings by key (version 2)
   // Each key's history in the bundled administration entries (ReplayAuthority).
@@ -283,7 +285,7 @@ class Verifier {
       authority.Apply(statement, [&](const PublicKey& key, const KeyState&) { state.key_histories[key].Add(at, leaf); });
       if (statement.getBody().isKeyGrant()) {
         auto g = statement.getBody().getKeyGrant();
-        if (auto key = PublicKey::FromSpan(Span(g.getKey()))) state.names[*key] = Str(g.getHolder()) + " (" + Str(g.getPost()) + ")";
+        if (auto key = PublicKey::FromSpan(Span(g.getKey()))) state.names[*key] = {Str(g.getHolder()), Str(g.getPost())};
       }
     }
     return true;
@@ -394,7 +396,7 @@ class Verifier {
   static std::string AuthorName(const LogState& state, const PublicKey& key) {
     auto name = state.names.find(key);
     const std::string hex = HexEncode(key.span()).substr(0, 16) + "…";
-    return name == state.names.end() ? hex : name->second + " " + hex;
+    return name == state.names.end() ? hex : name->second.first + " (" + name->second.second + ") " + hex;
   }
 
   // ---------------------------------------------------------- custody
@@ -414,7 +416,14 @@ class Verifier {
       if (!(i == 0 ? Register(p, at) : Move(p, origin, at))) return false;
       AddStep(origin, index, p);
     }
-    verdict_.account.state = Describe(custody_);
+    Account& a = verdict_.account;
+    a.state = Describe(custody_);
+    a.holder = custody_.holder;
+    a.holder_origin = custody_.status == Custody::Status::kInTransit ? custody_.to_origin : custody_.origin;
+    a.disposition = custody_.status == Custody::Status::kDisposed ? custody_.disposition : "";
+    a.state_code = custody_.status == Custody::Status::kHeld        ? "held"
+                   : custody_.status == Custody::Status::kInTransit ? "in-transit"
+                                                                    : "disposed";
     return true;
   }
 
@@ -555,9 +564,37 @@ class Verifier {
     step.author = HexEncode(p.submission->author.span());
     const auto& names = logs_.at(origin).names;
     auto name = names.find(p.submission->author);
-    step.author_name = name == names.end() ? "" : name->second;
+    if (name != names.end()) {
+      step.author_holder = name->second.first;
+      step.author_post = name->second.second;
+      step.author_name = step.author_holder + " (" + step.author_post + ")";
+    }
+    step.leaf = p.leaf_hash;
     step.summary = Summary(statement.getBody());
+    if (statement.getBody().isEvidenceRegistered()) Registration(statement.getBody().getEvidenceRegistered());
     verdict_.account.steps.push_back(std::move(step));
+  }
+
+  void Registration(schema::EvidenceRegistered::Reader r) {
+    RegistrationAccount& a = verdict_.account.registration;
+    a.method = MethodName(r.getMethod());
+    a.description = Str(r.getDescription());
+    a.place = Str(r.getPlace());
+    for (auto o : r.getOfficers()) a.officers.push_back({Str(o.getName()), Str(o.getBadge())});
+    for (auto d : r.getDigests()) {
+      const char* algorithm = DigestAlgorithmName(static_cast<uint8_t>(d.getAlgorithm()));
+      a.digests.push_back({algorithm ? algorithm : "?", Hash::FromSpan(Span(d.getValue())).value_or(Hash{}), d.getSize(),
+                           Str(d.getMediaType())});
+    }
+  }
+
+  // The schema's name of the method ("registrationPreservation"); "?" for a
+  // value this build does not know (ReadCanonical refuses those first).
+  static std::string MethodName(schema::EvidenceMethod m) {
+    for (auto e : capnp::Schema::from<schema::EvidenceMethod>().getEnumerants()) {
+      if (e.getOrdinal() == static_cast<uint16_t>(m)) return e.getProto().getName().cStr();
+    }
+    return "?";
   }
 
   static std::string Summary(schema::Statement::Body::Reader body) {

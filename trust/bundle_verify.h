@@ -59,7 +59,28 @@ struct StepAccount {
   std::string kind;         // "evidenceRegistered", "custodyTransferred", …
   std::string author;       // the author key, hex
   std::string author_name;  // "holder (post)" from the key's grant; "" for a genesis admin
+  std::string author_holder;  // the grant's holder and post, apart ("" for a genesis admin)
+  std::string author_post;
+  Hash leaf;                // the entry's leaf hash
   std::string summary;      // what happened, in one line
+};
+// The registration's own fields, as the entry states them.
+struct RegistrationAccount {
+  std::string method;       // the schema's name: "registrationPreservation" (登记保存), "sampling", …
+  std::string description;
+  std::string place;
+  struct Officer {
+    std::string name;
+    std::string badge;
+  };
+  std::vector<Officer> officers;
+  struct Digest {
+    std::string algorithm;  // "sha256", "sm3"
+    Hash value;
+    uint64_t size = 0;
+    std::string media_type;
+  };
+  std::vector<Digest> digests;
 };
 struct Account {
   std::string evidence_id;
@@ -75,6 +96,13 @@ struct Account {
   std::vector<CheckpointAccount> checkpoints;
   // Where the chain ends: "held by X in ORIGIN", "in transit from A to B", "destroyed".
   std::string state;
+  // The same as codes: "held", "in-transit" or "disposed"; who holds it (in
+  // transit: the intended receiver) and in which log; how it was disposed of.
+  std::string state_code;
+  std::string holder;
+  std::string holder_origin;
+  std::string disposition;
+  RegistrationAccount registration;
   std::string policy;  // trust::WitnessGroup::Describe() of the federation's witnesses
   // Completeness was proved: in every log, the chain's entries are all the
   // custody entries about the evidence up to its checkpoint, and the

@@ -162,6 +162,14 @@ contains out.txt "6–16. 11 more evidenceExamined steps in $PSB" "the run of th
 contains out.txt "  17. " "the last examination is shown"
 expect 0 "--json lists every step" -- "$CUSTOS" verify --bundle video17.bundle --trust trust.json --json
 check "--json: 17 steps, complete" python3 -c 'import json; a = json.load(open("out.txt"))["account"]; assert len(a["steps"]) == 17 and a["complete"] is True and a["keysProved"] >= 2'
+check "--json: the registration's fields apart, a state code, leaf hashes, the author's name and post apart" python3 -c '
+import json; a = json.load(open("out.txt"))["account"]; r = a["registration"]
+assert r["method"] == "audioVideoRecord" and r["place"] == "昆山市 仓库", r
+assert r["officers"] == [{"name": "张明", "badge": "32050021017"}], r["officers"]
+assert [d["algorithm"] for d in r["digests"]] == ["sha256", "sm3"] and r["digests"][0]["size"] == 300000, r["digests"]
+assert a["stateCode"] == "held" and a["holder"] == "刑警大队" and a["holderOrigin"].startswith("suzhou-psb"), a
+s = a["steps"][0]; assert len(s["leafHash"]) == 64 and s["authorHolder"] and s["authorPost"], s'
+
 
 # 国密: the checkpoints carry an SM2 line beside the Ed25519 one.
 expect 0 "the bureau's checkpoint" -- "$CUSTOS" "${AT_IPB[@]}" checkpoint
