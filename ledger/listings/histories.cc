@@ -3,6 +3,8 @@
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
 
+#include <functional>
+
 #include "crypto/binary.h"
 #include "crypto/sha256.h"
 #include "ledger/admission/authority.h"
@@ -144,7 +146,8 @@ Result<HistoryRoots> LogHistories::Apply(std::span<const HistoryChange> changes,
   for (HistoryMap map : {HistoryMap::kCustody, HistoryMap::kAuthority}) {
     Hash& root = map == HistoryMap::kCustody ? roots.custody : roots.authority;
     LevelDbMapNodeStore nodes(store.db(), log_.number(), writes, Prefix(map));
-    ListingsMap tree(nodes);
+    // As the listings map: a batch's paths are hashed on the store's threads.
+    ListingsMap tree(nodes, [&store](size_t n, const std::function<void(size_t)>& fn) { store.ForEach(n, fn); });
     if (updates.count(map)) {
       CUSTOS_ASSIGN_OR_RETURN(root, tree.Apply(updates[map]));
     } else {

@@ -1,5 +1,6 @@
 #include "ledger/log/replica.h"
 
+#include <algorithm>
 #include <limits>
 #include <set>
 
@@ -117,15 +118,15 @@ Result<Checkpoint> Replica::OpenCheckpoint(std::string_view note, std::string* o
     return Status::InvalidArgument("checkpoint: origin \"" + cp->origin + "\" is not \"" + origin() + "\"");
   }
   Note own = std::move(opened).value();
-  bool keep_sm2 = false;
-  if (sm2_key_) {
+  // The origin's SM2 line, when the federation names its key: checked and
+  // kept. Absent, the origin signs none; a verifier that demands one refuses
+  // the checkpoint later.
+  const bool keep_sm2 = sm2_key_ && std::any_of(own.signatures.begin(), own.signatures.end(), [&](const NoteSignature& s) {
+                          return s.name == sm2_key_->name && s.key_id == sm2_key_->key_id;
+                        });
+  if (keep_sm2) {
     Status sm2 = VerifySm2NoteSignature(own, *sm2_key_);
-    // Present but invalid: the note was altered, refuse it. Absent: the
-    // origin signs no SM2 line; a verifier that demands one refuses later.
-    if (!sm2.ok() && sm2.message().find("no SM2 signature") == std::string::npos) {
-      return Status::Corruption("checkpoint: " + sm2.message());
-    }
-    keep_sm2 = sm2.ok();
+    if (!sm2.ok()) return Status::Corruption("checkpoint: " + sm2.message());
   }
   std::erase_if(own.signatures, [&](const NoteSignature& s) {
     const bool origin = s.name == origin_key_.name && s.key_id == origin_key_.key_id;
@@ -378,7 +379,7 @@ Status Replica::KeepCosignatures(std::string_view note, std::span<const NoteVeri
 // the maps keep only their latest roots: a note is cosigned only if it is the very text held at its
 // size (Apply checked that one's root), or is at the held size with the
 // current root.
-Status Replica::CheckCosignedListings(const Checkpoint& cp, std::string_view text,
+Status Replica::CheckCosignedMaps(const Checkpoint& cp, std::string_view text,
                                       const std::optional<std::string>& held) const {
   if (held) {
     CUSTOS_ASSIGN_OR_RETURN(Note held_note, Note::Parse(*held));
@@ -418,7 +419,7 @@ Result<std::string> Replica::Cosign(std::string_view note, const NamedKey& witne
 
   CUSTOS_ASSIGN_OR_RETURN(Note parsed, Note::Parse(origin_note));
   CUSTOS_ASSIGN_OR_RETURN(auto held, store_.Get(layout::CheckpointKey(number(), cp.size)));
-  CUSTOS_RETURN_IF_ERROR(CheckCosignedListings(cp, parsed.text, held));
+  CUSTOS_RETURN_IF_ERROR(CheckCosignedMaps(cp, parsed.text, held));
   NoteSignature line = custos::Cosign(parsed.text, witness.name, witness.key, timestamp);
   StoredLog::Batch batch;
   stored_->Begin(&batch);

@@ -209,7 +209,7 @@ class Replica final {
                                    std::span<const Hash> consistency) const;
   Status KeepEquivocation(const EquivocationProof& proof);
   // Cosign's check of the note's listings root.
-  Status CheckCosignedListings(const Checkpoint& cp, std::string_view text,
+  Status CheckCosignedMaps(const Checkpoint& cp, std::string_view text,
                                const std::optional<std::string>& held) const;
 
   Store& store_;

@@ -111,7 +111,14 @@ int Run(size_t steps, size_t rounds) {
   const double floor_ms = 1000.0 * static_cast<double>(checks) / raw_rate;
   std::printf("evidence bundle verification (%zu-step custody chain across 2 logs, %zu bytes, %zu signature checks), %zu rounds\n",
               steps, bytes.size(), checks, rounds);
-  std::printf("  median %.3f ms   p99 %.3f ms   target <= 50 ms: %s\n", median, p99, p99 <= 50.0 ? "PASS" : "MISS");
+  // The targets: a 20-step chain in 50 ms, one of 20,000 in 1.5 s.
+  const double target = steps <= 20 ? 50.0 : steps >= 20000 ? 1500.0 : 0.0;
+  if (target > 0) {
+    std::printf("  median %.3f ms   p99 %.3f ms   target <= %.0f ms: %s\n", median, p99, target,
+                p99 <= target ? "PASS" : "MISS");
+  } else {
+    std::printf("  median %.3f ms   p99 %.3f ms\n", median, p99);
+  }
   std::printf("  machine floor: %zu raw Ed25519 verifications on one core = %.3f ms (%.0f/s); median / floor = %.2f\n",
               checks, floor_ms, raw_rate, median / floor_ms);
   return 0;
