@@ -31,8 +31,8 @@ struct BundleLog {
   # (an author of an entry of this log in the bundle), in index order: what
   # the verifier replays to decide authority.
   authority @2 :List(ProvedEntry);
-  # Version 2, completeness: the custody map proof (MapProof encoding,
-  # docs/listings-map.md) of the bundle's evidence id against this
+  # Completeness (version 2; version 3 hashes the maps compactly): the
+  # custody map proof (CompactMapProof encoding, docs/listings-map.md) of the bundle's evidence id against this
   # checkpoint's "custody" root. The chain's steps in this log must be that
   # evidence's whole history there.
   custodyProof @3 :Data;
@@ -44,7 +44,7 @@ struct BundleLog {
 
 struct KeyProof {
   key @0 :Data;                   # the 32-byte Ed25519 public key
-  proof @1 :Data;                 # MapProof encoding for listings::AuthorityKey(key)
+  proof @1 :Data;                 # CompactMapProof encoding for listings::AuthorityKey(key)
 }
 
 # One step of the custody chain: an entry of the log named `origin`.

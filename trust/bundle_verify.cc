@@ -33,8 +33,8 @@ struct LogState {
   std::map<uint64_t, ParsedEntry> entries;  // authority and chain entries, by index
   std::set<uint64_t> administration;        // indexes of the bundled authority entries
   std::map<PublicKey, std::pair<std::string, std::string>> names;  // (holder, post) from key grants
-  Bytes custody_proof;                      // MapProof encoding (version 2)
-  std::map<PublicKey, Bytes> key_proofs;    // MapProof encodings by key (version 2)
+  Bytes custody_proof;                      // CompactMapProof encoding
+  std::map<PublicKey, Bytes> key_proofs;    // CompactMapProof encodings by key
   // Each key's history in the bundled administration entries (ReplayAuthority).
   std::map<PublicKey, listings::History> key_histories;
 };
@@ -95,6 +95,10 @@ class Verifier {
     if (b.getVersion() == 1) {
       return Fail(Failure::kVersion, "bundle version 1 carries no proof that it is complete; this verifier needs "
                                      "version 2 (ask the node for the bundle again)");
+    }
+    if (b.getVersion() == 2) {
+      return Fail(Failure::kVersion, "bundle version 2 proves completeness against an earlier form of the custody and "
+                                     "authority maps; this verifier needs version 3 (ask the node for the bundle again)");
     }
     if (b.getVersion() != kBundleVersion) {
       return Fail(Failure::kVersion, "bundle version " + std::to_string(b.getVersion()) + " is not known (this verifier knows " +
@@ -307,8 +311,8 @@ class Verifier {
     return true;
   }
 
-  std::optional<listings::MapProof> DecodeProof(const LogState& state, const Bytes& bytes, const std::string& what) {
-    auto proof = listings::MapProof::Decode(bytes);
+  std::optional<listings::CompactMapProof> DecodeProof(const LogState& state, const Bytes& bytes, const std::string& what) {
+    auto proof = listings::CompactMapProof::Decode(bytes);
     if (!proof.ok()) {
       Failed(Failure::kMalformed, state.origin + ": " + what + ": " + proof.status().message());
       return std::nullopt;
@@ -350,7 +354,7 @@ class Verifier {
     if (!root) return false;
     auto proof = DecodeProof(state, state.custody_proof, "custodyProof");
     if (!proof) return false;
-    Status st = listings::VerifyMapProof(*root, listings::CustodyKey(evidence_id_),
+    Status st = listings::VerifyCompactMapProof(*root, listings::CustodyKey(evidence_id_),
                                          history.count ? std::optional<Hash>(history.Value()) : std::nullopt, *proof);
     if (st.code() == Status::Code::kInvalidArgument) return Failed(Failure::kMalformed, state.origin + ": custodyProof: " + st.message());
     if (!st.ok()) {
@@ -380,7 +384,7 @@ class Verifier {
       auto held = state.key_histories.find(key);
       std::optional<Hash> value;
       if (held != state.key_histories.end()) value = held->second.Value();
-      Status st = listings::VerifyMapProof(*root, listings::AuthorityKey(key), value, *proof);
+      Status st = listings::VerifyCompactMapProof(*root, listings::AuthorityKey(key), value, *proof);
       if (st.code() == Status::Code::kInvalidArgument) return Failed(Failure::kMalformed, state.origin + ": keyProofs: " + st.message());
       if (!st.ok()) {
         return Failed(Failure::kIncomplete, state.origin + ": the bundle's administration entries about the key of " +

@@ -3,7 +3,9 @@
 // on an author's authority, not a selection (docs/evidence-bundle.md,
 // "Completeness").
 //
-// Two more maps of the listings map's kind (listings_map.h), per log:
+// Two more maps of the listings map's kind (listings_map.h), hashed in its
+// compact form (MapHashing::kCompact: about log2(n) hashes an update, where
+// the listings map's form costs 256), per log:
 //  - custody: key CustodyKey(evidence id); value the history of the custody
 //    entries naming that evidence id in this log (evidenceRegistered,
 //    custodyTransferred, custodyReceived, evidenceExamined, evidenceDisposed);
@@ -116,7 +118,8 @@ class LogHistories final {
   Result<HistoryRoots> Roots(const leveldb::Snapshot* snapshot = nullptr) const;
   // A key's history; a count of 0 when it has none.
   Result<History> HistoryOf(HistoryMap map, const SubjectKey& key, const leveldb::Snapshot* snapshot = nullptr) const;
-  Result<MapProof> Prove(HistoryMap map, const SubjectKey& key, const leveldb::Snapshot* snapshot = nullptr) const;
+  Result<CompactMapProof> Prove(HistoryMap map, const SubjectKey& key,
+                                const leveldb::Snapshot* snapshot = nullptr) const;
 
  private:
   const StoredLog& log_;

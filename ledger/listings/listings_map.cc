@@ -63,14 +63,29 @@ bool Under(const SubjectKey& key, int height, const SubjectKey& prefix) {
 
 std::string Hex(ByteSpan b) { return HexEncode(b); }
 
+const Hash kZero{};
+
 // The hash at height `to` of a subtree whose only non-empty node at height
 // `from` has hash `hash` and lies on the path of `path`: every sibling on the
-// way up is empty.
-Hash Lift(Hash hash, int from, int to, const SubjectKey& path) {
+// way up is empty. In a compact map a leaf (`leaf`: the node holds one key)
+// is its subtree's hash at every height, and an empty sibling is zero.
+Hash Lift(MapHashing hashing, Hash hash, int from, int to, const SubjectKey& path, bool leaf) {
+  if (hashing == MapHashing::kCompact && leaf) return hash;
   for (int h = from; h < to; ++h) {
-    hash = path.Bit(h) ? InteriorHash(EmptyHash(h), hash) : InteriorHash(hash, EmptyHash(h));
+    const Hash& empty = hashing == MapHashing::kFull ? EmptyHash(h) : kZero;
+    hash = path.Bit(h) ? InteriorHash(empty, hash) : InteriorHash(hash, empty);
   }
   return hash;
+}
+
+// Sets the bitmap bit and appends the sibling of each (height, sibling) in
+// `found` (root first): the proof's order is lowest height first.
+void PutSiblings(const std::vector<std::pair<int, Hash>>& found, std::array<uint8_t, 32>* bitmap,
+                 std::vector<Hash>* siblings) {
+  for (auto it = found.rbegin(); it != found.rend(); ++it) {
+    (*bitmap)[31 - it->first / 8] |= static_cast<uint8_t>(1 << (it->first % 8));
+    siblings->push_back(it->second);
+  }
 }
 
 // --- Records (docs/listings-map.md, "Node layout")
@@ -158,7 +173,7 @@ WorkPtr CleanWork(const ChildRef& c, int hash_height) {
 }
 
 // Sets w.hash to the subtree's hash at height `slot`.
-void HashInto(Work& w, int slot) {
+void HashInto(MapHashing hashing, Work& w, int slot) {
   if (w.hashed) return;
   Hash own = w.hash;
   int own_height = w.hash_height;
@@ -166,13 +181,13 @@ void HashInto(Work& w, int slot) {
     own = LeafHash(w.path, w.value);
     own_height = 0;
   } else if (w.kind == Work::Kind::kBranch) {
-    HashInto(*w.child[0], w.height - 1);
-    HashInto(*w.child[1], w.height - 1);
+    HashInto(hashing, *w.child[0], w.height - 1);
+    HashInto(hashing, *w.child[1], w.height - 1);
     own = InteriorHash(w.child[0]->hash, w.child[1]->hash);
     own_height = w.height;
   }
   assert(own_height <= slot && "an unchanged subtree was moved below its known hash");
-  w.hash = Lift(own, own_height, slot, w.path);
+  w.hash = Lift(hashing, own, own_height, slot, w.path, w.height == 0);
   w.hash_height = slot;
   w.hashed = true;
 }
@@ -446,6 +461,8 @@ Hash LeafHash(const SubjectKey& key, const Hash& value) {
 
 Hash InteriorHash(const Hash& left, const Hash& right) { return merkle::NodeHash(left, right); }
 
+const Hash& EmptyMapRoot(MapHashing hashing) { return hashing == MapHashing::kFull ? EmptyRoot() : kZero; }
+
 const Hash& EmptyHash(int height) {
   static const std::array<Hash, kMapHeight + 1> empty = [] {
     std::array<Hash, kMapHeight + 1> e{};  // e[0]: 32 zero bytes
@@ -572,12 +589,13 @@ void CachingMapNodeStore::Erase(const MapNodeId&) { assert(false && "read-only m
 
 // --- The map
 
-ListingsMap::ListingsMap(MapNodeStore& store, ForEachFn for_each) : store_(store), for_each_(std::move(for_each)) {}
+ListingsMap::ListingsMap(MapNodeStore& store, ForEachFn for_each, MapHashing hashing)
+    : store_(store), for_each_(std::move(for_each)), hashing_(hashing) {}
 
 Result<Hash> ListingsMap::Root() const {
   Records records(store_);
   CUSTOS_ASSIGN_OR_RETURN(Head head, records.ReadHead());
-  return head.top ? head.top->hash : EmptyRoot();
+  return head.top ? head.top->hash : EmptyMapRoot(hashing_);
 }
 
 Result<uint64_t> ListingsMap::Size() const {
@@ -610,22 +628,22 @@ Result<Hash> ListingsMap::Apply(std::span<const MapUpdate> updates) {
   Updater updater(records);
   CUSTOS_ASSIGN_OR_RETURN(WorkPtr top, updater.Update(std::move(old), kMapHeight, sorted));
   if (top != nullptr && Unchanged(top, before)) return head.top->hash;
-  if (top == nullptr && before == nullptr) return EmptyRoot();
+  if (top == nullptr && before == nullptr) return EmptyMapRoot(hashing_);
 
   if (top != nullptr && for_each_ && updater.changed_leaves() >= kParallelLeaves) {
     // Hashing is nearly all of the cost (256 hashes per changed leaf), and
     // disjoint subtrees hash independently.
     std::vector<std::pair<Work*, int>> parts;
     CollectSubtrees(*top, kMapHeight, kParallelDepth, &parts);
-    for_each_(parts.size(), [&parts](size_t i) { HashInto(*parts[i].first, parts[i].second); });
+    for_each_(parts.size(), [&](size_t i) { HashInto(hashing_, *parts[i].first, parts[i].second); });
   }
   for (const MapNodeId& id : updater.erased()) store_.Erase(id);
   const MapNodeId head_id{kMapHeadHeight, {}};
   if (top == nullptr) {
     store_.Erase(head_id);
-    return EmptyRoot();
+    return EmptyMapRoot(hashing_);
   }
-  HashInto(*top, kMapHeight);
+  HashInto(hashing_, *top, kMapHeight);
   WriteChanged(store_, *top);
   BinaryWriter record;
   record.PutU64(static_cast<uint64_t>(static_cast<int64_t>(head.count) + updater.count_delta()));
@@ -634,38 +652,79 @@ Result<Hash> ListingsMap::Apply(std::span<const MapUpdate> updates) {
   return top->hash;
 }
 
-Result<MapProof> ListingsMap::Prove(const SubjectKey& key) const {
-  Records records(store_);
+namespace {
+
+// The key's path from the head down through the branches it lies under: the
+// siblings passed, (height, hash) root first, and where it stops: the top
+// node of the subtree it reached (nullopt for an empty map), a leaf or a
+// branch the key is not under, in the slot at height `slot`.
+struct Descent {
+  std::vector<std::pair<int, Hash>> found;
+  std::optional<ChildRef> end;
+  int slot = kMapHeight;
+};
+
+Result<Descent> Descend(Records& records, const SubjectKey& key) {
   CUSTOS_ASSIGN_OR_RETURN(Head head, records.ReadHead());
+  Descent d;
+  d.end = head.top;
+  while (d.end && d.end->height > 0 && Under(key, d.end->height, d.end->path)) {
+    const int h = d.end->height;
+    CUSTOS_ASSIGN_OR_RETURN(Branch b, records.ReadBranch(h, d.end->path));
+    const int side = key.Bit(h - 1) ? 1 : 0;
+    d.found.emplace_back(h - 1, b.child[1 - side].hash);
+    d.end = b.child[side];
+    d.slot = h - 1;
+  }
+  return d;
+}
+
+}  // namespace
+
+Result<MapProof> ListingsMap::Prove(const SubjectKey& key) const {
+  assert(hashing_ == MapHashing::kFull);
+  Records records(store_);
+  CUSTOS_ASSIGN_OR_RETURN(Descent d, Descend(records, key));
   MapProof proof;
   proof.key = key;
-  std::vector<std::pair<int, Hash>> found;  // (height, sibling), root first
-  std::optional<ChildRef> cur = head.top;
-  while (cur) {
-    const int h = cur->height;
-    if (h > 0 && Under(key, h, cur->path)) {
-      CUSTOS_ASSIGN_OR_RETURN(Branch b, records.ReadBranch(h, cur->path));
-      const int side = key.Bit(h - 1) ? 1 : 0;
-      found.emplace_back(h - 1, b.child[1 - side].hash);
-      cur = b.child[side];
-      continue;
-    }
-    if (h == 0 && cur->path == key) {
-      CUSTOS_ASSIGN_OR_RETURN(proof.value, records.ReadLeaf(key));
-      if (!proof.value) return Malformed({0, key}, "missing (its parent names it)");
-      break;
-    }
-    // The key's path leaves this subtree at height d + 1; below that, the
+  if (d.end && d.end->height == 0 && d.end->path == key) {
+    CUSTOS_ASSIGN_OR_RETURN(proof.value, records.ReadLeaf(key));
+    if (!proof.value) return Malformed({0, key}, "missing (its parent names it)");
+  } else if (d.end) {
+    // The key's path leaves this subtree at height x + 1; below that, the
     // subtree is the key's only non-empty sibling.
-    const int d = HighestDifference(key, cur->path);
-    CUSTOS_ASSIGN_OR_RETURN(Hash own, records.OwnHash(*cur));
-    found.emplace_back(d, Lift(own, h, d, cur->path));
-    break;
+    const int x = HighestDifference(key, d.end->path);
+    CUSTOS_ASSIGN_OR_RETURN(Hash own, records.OwnHash(*d.end));
+    d.found.emplace_back(x, Lift(hashing_, own, d.end->height, x, d.end->path, false));
   }
-  for (auto it = found.rbegin(); it != found.rend(); ++it) {
-    proof.bitmap[31 - it->first / 8] |= static_cast<uint8_t>(1 << (it->first % 8));
-    proof.siblings.push_back(it->second);
+  PutSiblings(d.found, &proof.bitmap, &proof.siblings);
+  return proof;
+}
+
+Result<CompactMapProof> ListingsMap::ProveCompact(const SubjectKey& key) const {
+  assert(hashing_ == MapHashing::kCompact);
+  Records records(store_);
+  CUSTOS_ASSIGN_OR_RETURN(Descent d, Descend(records, key));
+  CompactMapProof proof;
+  proof.key = key;
+  proof.height = static_cast<uint16_t>(d.slot);
+  if (d.end && d.end->height == 0) {
+    // The slot the path reached holds one key: the key's own or another.
+    CUSTOS_ASSIGN_OR_RETURN(Hash value, records.ReadExistingLeaf(d.end->path));
+    if (d.end->path == key) {
+      proof.value = value;
+    } else {
+      proof.other = std::make_pair(d.end->path, value);
+    }
+  } else if (d.end) {
+    // A branch the key is not under: the key's path leaves it at height
+    // x + 1 and ends in the empty subtree beside it.
+    const int x = HighestDifference(key, d.end->path);
+    CUSTOS_ASSIGN_OR_RETURN(Hash own, records.OwnHash(*d.end));
+    d.found.emplace_back(x, Lift(hashing_, own, d.end->height, x, d.end->path, false));
+    proof.height = static_cast<uint16_t>(x);
   }
+  PutSiblings(d.found, &proof.bitmap, &proof.siblings);
   return proof;
 }
 
@@ -821,6 +880,140 @@ Status VerifyMapProof(const Hash& root, const SubjectKey& key, const std::option
                               ", the claim is " + Describe(value));
   }
   CUSTOS_ASSIGN_OR_RETURN(Hash computed, MapRootFromProof(proof));
+  if (computed != root) {
+    return Status::Corruption("map proof: computed root " + Hex(computed.span()) + " does not match root " +
+                              Hex(root.span()) + " (a stale root, or an altered sibling hash)");
+  }
+  return Status::OK();
+}
+
+// --- Compact proofs
+
+namespace {
+
+enum class End : uint8_t { kEmpty = 0, kOwnLeaf = 1, kOtherLeaf = 2 };
+
+Status CompactMalformed(const std::string& why) { return Status::InvalidArgument("map proof: " + why); }
+
+std::string DescribeHeld(const std::optional<Hash>& value) {
+  return value ? "holds value " + Hex(value->span()) : "holds nothing";
+}
+
+}  // namespace
+
+Bytes CompactMapProof::Encode() const {
+  BinaryWriter w;
+  w.PutBytes(key.span());
+  if (value) {
+    w.PutU8(static_cast<uint8_t>(End::kOwnLeaf));
+    w.PutHash(*value);
+  } else if (other) {
+    w.PutU8(static_cast<uint8_t>(End::kOtherLeaf));
+    w.PutBytes(other->first.span());
+    w.PutHash(other->second);
+  } else {
+    w.PutU8(static_cast<uint8_t>(End::kEmpty));
+  }
+  w.PutU16(height);
+  w.PutBytes(ByteSpan(bitmap));
+  for (const Hash& h : siblings) w.PutHash(h);
+  const std::string out = w.Take();
+  return Bytes(out.begin(), out.end());
+}
+
+Result<CompactMapProof> CompactMapProof::Decode(ByteSpan bytes) {
+  BinaryReader r(bytes);
+  CompactMapProof p;
+  const std::string_view key = r.GetBytes(SubjectKey::kSize);
+  const uint8_t end = r.GetU8();
+  if (!r.ok()) return CompactMalformed("truncated in the key or the end flag");
+  std::copy(key.begin(), key.end(), p.key.bytes.begin());
+  if (end == static_cast<uint8_t>(End::kOwnLeaf)) {
+    p.value = r.GetHash();
+  } else if (end == static_cast<uint8_t>(End::kOtherLeaf)) {
+    const std::string_view other = r.GetBytes(SubjectKey::kSize);
+    SubjectKey k;
+    std::copy(other.begin(), other.end(), k.bytes.begin());
+    p.other = std::make_pair(k, r.GetHash());
+  } else if (end != static_cast<uint8_t>(End::kEmpty)) {
+    return CompactMalformed("end flag is " + std::to_string(end) + ", want 0, 1 or 2");
+  }
+  p.height = r.GetU16();
+  if (!r.ok()) return CompactMalformed("truncated in the value, the other leaf or the height");
+  if (p.height > kMapHeight) return CompactMalformed("height " + std::to_string(p.height) + " is above the root (256)");
+  if (r.remaining() < kBitmapSize) {
+    return CompactMalformed("bitmap truncated: " + std::to_string(r.remaining()) + " bytes, want 32");
+  }
+  const std::string_view bitmap = r.GetBytes(kBitmapSize);
+  std::copy(bitmap.begin(), bitmap.end(), p.bitmap.begin());
+  const size_t want = CountSiblings(p.bitmap);
+  if (r.remaining() % Hash::kSize != 0) {
+    return CompactMalformed(std::to_string(r.remaining()) + " bytes after the bitmap, not a whole number of hashes");
+  }
+  if (r.remaining() / Hash::kSize != want) return SiblingCountMismatch(r.remaining() / Hash::kSize, want);
+  for (size_t i = 0; i < want; ++i) p.siblings.push_back(r.GetHash());
+  return p;
+}
+
+Result<Hash> CompactMapRootFromProof(const CompactMapProof& proof) {
+  const int end = proof.height;
+  if (end > kMapHeight) return CompactMalformed("height " + std::to_string(end) + " is above the root (256)");
+  if (proof.value && proof.other) return CompactMalformed("the path ends at the key's own leaf and at another's");
+  const size_t want = CountSiblings(proof.bitmap);
+  if (proof.siblings.size() != want) return SiblingCountMismatch(proof.siblings.size(), want);
+  for (int h = 0; h < end; ++h) {
+    if (proof.HasSibling(h)) {
+      return CompactMalformed("a sibling at height " + std::to_string(h) + ", below where the path ends (" +
+                              std::to_string(end) + ")");
+    }
+  }
+  // Where the path ends below the root, the subtree beside it is not empty
+  // (else the two would have been one node, higher up).
+  if (end < kMapHeight && !proof.HasSibling(end)) {
+    return CompactMalformed("no sibling at height " + std::to_string(end) + ", where the path ends (not canonical)");
+  }
+  Hash cur = kZero;
+  if (proof.value) {
+    cur = LeafHash(proof.key, *proof.value);
+  } else if (proof.other) {
+    const int d = HighestDifference(proof.other->first, proof.key);
+    if (d < 0) return CompactMalformed("the other leaf is the key's own");
+    if (d >= end) {
+      return CompactMalformed("the other leaf's key leaves the key's path at height " + std::to_string(d + 1) +
+                              ", above where the path ends (" + std::to_string(end) + ")");
+    }
+    cur = LeafHash(proof.other->first, proof.other->second);
+  }
+  // Until the first sibling, the subtree below holds one key or none: its
+  // hash rises unchanged.
+  bool lone = true;
+  size_t next = 0;
+  for (int h = end; h < kMapHeight; ++h) {
+    if (!proof.HasSibling(h)) {
+      if (lone) continue;
+      cur = proof.key.Bit(h) ? InteriorHash(kZero, cur) : InteriorHash(cur, kZero);
+      continue;
+    }
+    const Hash& sibling = proof.siblings[next++];
+    if (sibling == kZero) {
+      return CompactMalformed("sibling at height " + std::to_string(h) + " is the empty hash; its bitmap bit must be clear");
+    }
+    cur = proof.key.Bit(h) ? InteriorHash(sibling, cur) : InteriorHash(cur, sibling);
+    lone = false;
+  }
+  return cur;
+}
+
+Status VerifyCompactMapProof(const Hash& root, const SubjectKey& key, const std::optional<Hash>& value,
+                             const CompactMapProof& proof) {
+  if (proof.key != key) {
+    return Status::Corruption("map proof: the proof is for key " + Hex(proof.key.span()) + ", not " + Hex(key.span()));
+  }
+  if (proof.value != value) {
+    return Status::Corruption("map proof: the proof shows the key " + DescribeHeld(proof.value) + ", the claim is it " +
+                              DescribeHeld(value));
+  }
+  CUSTOS_ASSIGN_OR_RETURN(Hash computed, CompactMapRootFromProof(proof));
   if (computed != root) {
     return Status::Corruption("map proof: computed root " + Hex(computed.span()) + " does not match root " +
                               Hex(root.span()) + " (a stale root, or an altered sibling hash)");

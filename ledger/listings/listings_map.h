@@ -14,6 +14,13 @@
 // child iff bit h of K is 1 (bit 0 is the least significant). The root is the
 // pure 256-level tree's root; empty[256] for the empty map.
 //
+// A compact map (MapHashing::kCompact; the custody and authority maps,
+// histories.h) hashes the same tree with every subtree that holds exactly one
+// key replaced by that key's leaf hash, and every empty subtree by 32 zero
+// bytes: an update costs about log2(n) hashes instead of 256, and a proof
+// ends where the key's path leaves the populated part of the tree
+// (CompactMapProof below).
+//
 // Storage is a compressed (Patricia) form of that tree: only branch nodes
 // (both subtrees non-empty) and leaves are stored, so a map of n subjects
 // holds n leaves, n - 1 branches and one head record. A branch stores, for
@@ -84,6 +91,12 @@ Hash InteriorHash(const Hash& left, const Hash& right);
 const Hash& EmptyHash(int height);
 // The root of the map with no subject: EmptyHash(256).
 inline const Hash& EmptyRoot() { return EmptyHash(kMapHeight); }
+
+// How a map hashes its tree (above): the pure 256-level tree (the listings
+// map's, kFull) or the compact form (kCompact).
+enum class MapHashing { kFull, kCompact };
+// The root of an empty map: EmptyRoot() or 32 zero bytes.
+const Hash& EmptyMapRoot(MapHashing hashing);
 
 // --- Node storage
 
@@ -272,6 +285,42 @@ Result<Hash> MapRootFromProof(const MapProof& proof);
 Status VerifyMapProof(const Hash& root, const SubjectKey& key, const std::optional<Hash>& value,
                       const MapProof& proof);
 
+// Shows that `key` holds `value`, or nothing, in a compact map with a given
+// root. The key's path is followed from the root down to the node where it
+// ends (at `height`): the key's own leaf, a subtree holding only another key
+// (`other`), or an empty subtree. Only the non-empty siblings on the way are
+// carried; `bitmap` says at which heights (all at or above `height`).
+struct CompactMapProof {
+  SubjectKey key;
+  std::optional<Hash> value;                         // the path ends at the key's own leaf
+  std::optional<std::pair<SubjectKey, Hash>> other;  // ... at another key's leaf (key, value)
+  uint16_t height = kMapHeight;                      // where the path ends, 0..256
+  std::array<uint8_t, 32> bitmap{};                  // bit h: a sibling at height h (as MapProof)
+  std::vector<Hash> siblings;                        // the non-empty siblings, lowest height first
+
+  bool HasSibling(int h) const { return ((bitmap[31 - h / 8] >> (h % 8)) & 1) != 0; }
+
+  // key (32) || end (u8: 0 empty, 1 own leaf, 2 other leaf) || value (32,
+  // end 1) || other key (32) || other value (32) (end 2) || height (u16) ||
+  // bitmap (32) || siblings (32 each).
+  Bytes Encode() const;
+  // Strict inverse of Encode: InvalidArgument naming what is truncated,
+  // malformed or left over.
+  static Result<CompactMapProof> Decode(ByteSpan bytes);
+};
+
+// The root that `proof` implies. InvalidArgument if the proof is malformed or
+// not the canonical one: a sibling below where the path ends, none at that
+// height (below the root), an empty sibling hash, an `other` leaf that is
+// the key itself or does not lie on the key's path.
+Result<Hash> CompactMapRootFromProof(const CompactMapProof& proof);
+
+// OK iff `proof` shows that in the compact map with `root`, `key` holds
+// `value` (nullopt: nothing). Corruption naming the mismatch otherwise;
+// InvalidArgument if the proof is malformed (CompactMapRootFromProof).
+Status VerifyCompactMapProof(const Hash& root, const SubjectKey& key, const std::optional<Hash>& value,
+                             const CompactMapProof& proof);
+
 // --- The map
 
 // One change: set the subject's listing digest, or erase it (nullopt: delisted).
@@ -291,7 +340,9 @@ using ForEachFn = std::function<void(size_t n, const std::function<void(size_t)>
 class ListingsMap final {
  public:
   // With `for_each`, Apply hashes large batches on several threads.
-  explicit ListingsMap(MapNodeStore& store, ForEachFn for_each = nullptr);
+  // `hashing`: how the records' hashes are computed (the store's records
+  // must have been written with the same).
+  explicit ListingsMap(MapNodeStore& store, ForEachFn for_each = nullptr, MapHashing hashing = MapHashing::kFull);
 
   Result<Hash> Root() const;
   // The number of subjects in the map.
@@ -302,8 +353,9 @@ class ListingsMap final {
   // Applies `updates` in order (for a key given twice, the later one wins),
   // writes the changed records to the store and returns the new root.
   // Erasing an absent key or setting a key to its value changes nothing.
-  // Cost: 256 hashes per changed subject (less where paths share nodes),
-  // plus one read and one write per branch on each changed path.
+  // Cost: 256 hashes per changed subject (kFull; about log2(n) for
+  // kCompact; less where paths share nodes), plus one read and one write per
+  // branch on each changed path.
   // Every read comes before the first write, so on error nothing was written.
   Result<Hash> Apply(std::span<const MapUpdate> updates);
   Result<Hash> Set(const SubjectKey& key, const Hash& value);
@@ -312,11 +364,16 @@ class ListingsMap final {
   // A proof of the key's value or absence against Root(). Reads one record
   // per branch on the key's path; hashes only for an absent key (to lift the
   // neighbouring subtree to the height where the key's path leaves it).
+  // For a kFull map only.
   Result<MapProof> Prove(const SubjectKey& key) const;
+  // The same for a kCompact map: reads one record per branch on the key's
+  // path, and one leaf or branch where it ends.
+  Result<CompactMapProof> ProveCompact(const SubjectKey& key) const;
 
  private:
   MapNodeStore& store_;
   ForEachFn for_each_;
+  MapHashing hashing_;
 };
 
 }  // namespace custos::listings

@@ -32,7 +32,9 @@
 namespace custos::bundle {
 
 // The bundle format this code writes and the only one it verifies.
-inline constexpr uint32_t kBundleVersion = 2;
+// Version 3: the custody and authority maps are compact (version 2's proofs
+// were of the full 256-level form, listings_map.h).
+inline constexpr uint32_t kBundleVersion = 3;
 // A bundle larger than this is refused before it is parsed.
 inline constexpr size_t kMaxBundleBytes = size_t{64} << 20;
 

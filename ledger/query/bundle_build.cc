@@ -217,7 +217,7 @@ class Builder {
     out.setOrigin(log.origin());
     out.setCheckpoint(note);
     const listings::LogHistories histories(log);
-    CUSTOS_ASSIGN_OR_RETURN(listings::MapProof custody, histories.Prove(listings::HistoryMap::kCustody,
+    CUSTOS_ASSIGN_OR_RETURN(listings::CompactMapProof custody, histories.Prove(listings::HistoryMap::kCustody,
                                                                         listings::CustodyKey(evidence_id_), snapshot_.get()));
     const Bytes encoded = custody.Encode();
     out.setCustodyProof(capnp::Data::Reader(encoded.data(), encoded.size()));
@@ -232,7 +232,7 @@ class Builder {
     for (const PublicKey& key : relied.keys) {
       auto k = keys[static_cast<capnp::uint>(n++)];
       k.setKey(capnp::Data::Reader(key.span().data(), key.span().size()));
-      CUSTOS_ASSIGN_OR_RETURN(listings::MapProof proof, histories.Prove(listings::HistoryMap::kAuthority,
+      CUSTOS_ASSIGN_OR_RETURN(listings::CompactMapProof proof, histories.Prove(listings::HistoryMap::kAuthority,
                                                                         listings::AuthorityKey(key), snapshot_.get()));
       const Bytes bytes = proof.Encode();
       k.setProof(capnp::Data::Reader(bytes.data(), bytes.size()));

@@ -26,7 +26,7 @@ inline constexpr char kReplayPrefix = 'R';
 inline constexpr char kTilePrefix = 'T';
 inline constexpr char kCheckpointPrefix = 'c';
 inline constexpr char kFormatKey[] = "f";
-inline constexpr char kFormatVersion[] = "8";
+inline constexpr char kFormatVersion[] = "9";
 inline constexpr char kHeadPrefix = 'h';
 inline constexpr char kKeyPrefix = 'k';
 // Live listings per subject (ledger/listings/listings_state.h) and the listings map's

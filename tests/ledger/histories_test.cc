@@ -78,8 +78,11 @@ TEST_F(HistoriesTest, EveryCheckpointCarriesTheRootsRebuiltFromItsEntries) {
   // A proof of E1's value against the checkpoint's custody root.
   auto proof = Must(histories.Prove(HistoryMap::kCustody, listings::CustodyKey("E1")), "prove");
   auto value = Must(histories.HistoryOf(HistoryMap::kCustody, listings::CustodyKey("E1")), "E1").Value();
-  EXPECT_TRUE(listings::VerifyMapProof(rebuilt.custody, listings::CustodyKey("E1"), value, proof).ok());
-  EXPECT_FALSE(listings::VerifyMapProof(rebuilt.custody, listings::CustodyKey("E1"), std::nullopt, proof).ok());
+  EXPECT_TRUE(listings::VerifyCompactMapProof(rebuilt.custody, listings::CustodyKey("E1"), value, proof).ok());
+  EXPECT_FALSE(listings::VerifyCompactMapProof(rebuilt.custody, listings::CustodyKey("E1"), std::nullopt, proof).ok());
+  // E3 has no history: the proof of its absence leads to the same root.
+  auto absent = Must(histories.Prove(HistoryMap::kCustody, listings::CustodyKey("E3")), "prove E3");
+  EXPECT_TRUE(listings::VerifyCompactMapProof(rebuilt.custody, listings::CustodyKey("E3"), std::nullopt, absent).ok());
 }
 
 TEST_F(HistoriesTest, FullVerificationFindsATamperedHistoryRecord) {

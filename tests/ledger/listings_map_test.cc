@@ -21,18 +21,18 @@
 #include "crypto/sha256.h"
 #include "ledger/storage/worker_pool.h"
 #include "tests/crypto/test_seed.h"
+#include "tests/ledger/map_test_util.h"
 
 namespace custos::listings {
 namespace {
 
-// --- The reference: the definition, computed naively -----------------------
+using maptest::KeyOf;
+using maptest::KeyPool;
+using maptest::RandomHash;
+using maptest::RefBit;
+using maptest::RefSha;
 
-// Hashes written out from docs/listings-map.md, with their own SHA-256 calls.
-Hash RefSha(std::initializer_list<ByteSpan> parts) {
-  Sha256 h;
-  for (ByteSpan p : parts) h.Update(p);
-  return h.Finish();
-}
+// --- The reference: the definition, computed naively -----------------------
 
 const std::vector<Hash>& RefEmpty() {
   static const std::vector<Hash> empty = [] {
@@ -42,11 +42,6 @@ const std::vector<Hash>& RefEmpty() {
     return e;
   }();
   return empty;
-}
-
-bool RefBit(const SubjectKey& k, int height) {
-  const int index = 255 - height;  // most significant bit first
-  return ((k.bytes[index / 8] >> (7 - index % 8)) & 1) != 0;
 }
 
 using RefMap = std::map<SubjectKey, Hash>;
@@ -87,14 +82,6 @@ Hash RefSibling(const RefMap& m, const SubjectKey& key, int height) {
 
 // --- Helpers ----------------------------------------------------------------
 
-Hash RandomHash(std::mt19937_64& rng) {
-  Hash h;
-  for (auto& b : h.bytes) b = static_cast<uint8_t>(rng());
-  return h;
-}
-
-SubjectKey KeyOf(int i) { return DeriveSubjectKey(SubjectKind::kUnifiedSocialCreditCode, "subject-" + std::to_string(i)); }
-
 Hash ValueOf(std::string_view s) { return Sha256::Digest(s); }
 
 SubjectKey FromHex(std::string_view hex) {
@@ -104,23 +91,6 @@ SubjectKey FromHex(std::string_view hex) {
 }
 
 std::string HexOf(const Hash& h) { return HexEncode(h.span()); }
-
-// 300 keys: most derived, some one flipped bit away from another key so that
-// branches appear at every height, down to 1 (keys differing only in bit 0).
-std::vector<SubjectKey> KeyPool(std::mt19937_64& rng, size_t n) {
-  std::vector<SubjectKey> keys;
-  for (size_t i = 0; keys.size() < n; ++i) {
-    if (i % 6 == 5) {
-      SubjectKey k = keys[rng() % keys.size()];
-      const int bit = i % 12 == 11 ? 0 : static_cast<int>(rng() % 256);
-      k.bytes[31 - bit / 8] ^= static_cast<uint8_t>(1 << (bit % 8));
-      keys.push_back(k);
-    } else {
-      keys.push_back(KeyOf(static_cast<int>(i)));
-    }
-  }
-  return keys;
-}
 
 Hash MustRoot(const ListingsMap& map) {
   auto r = map.Root();

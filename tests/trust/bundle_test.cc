@@ -209,7 +209,7 @@ TEST_F(BundleTest, AChainWithAStepDroppedIsRejected) {
   ExpectRefused(c, Failure::kCustodyGap, "transfers from \"检验科\", but the evidence is held by \"证据室\"");
 }
 
-// Completeness (version 2): each log's checkpoint commits to the evidence's
+// Completeness (version 2, and 3 with compact maps): each log's checkpoint commits to the evidence's
 // whole history there and to every grant and revoke of its authors; a bundle
 // that leaves one out is refused even when what remains is a coherent chain.
 TEST_F(BundleTest, AChainWithAnEntryLeftOutIsIncomplete) {
@@ -246,6 +246,9 @@ TEST_F(BundleTest, AChainWithAnEntryLeftOutIsIncomplete) {
   // A version 1 bundle proves nothing about completeness.
   Bytes f = Mutate(whole, [](auto, auto root) { root.setVersion(1); });
   ExpectRefused(f, Failure::kVersion, "bundle version 1 carries no proof that it is complete");
+  // Version 2's proofs are of the maps' earlier, full form.
+  Bytes g = Mutate(whole, [](auto, auto root) { root.setVersion(2); });
+  ExpectRefused(g, Failure::kVersion, "bundle version 2 proves completeness against an earlier form");
 }
 
 TEST_F(BundleTest, ARevokeOfAnAuthorLeftOutIsIncomplete) {
