@@ -7,12 +7,15 @@
 
 #include <openssl/evp.h>
 
+#include <chrono>
 #include <ctime>
 #include <fstream>
 #include <iostream>
 #include <set>
 #include <memory>
 
+#include "cli/report.h"
+#include "crypto/sha256.h"
 #include "crypto/text.h"
 #include "ledger/query/bundle.h"
 #include "trust/bundle_verify.h"
@@ -68,7 +71,7 @@ nlohmann::json AccountJson(const bundle::Account& a) {
   nlohmann::json checkpoints = nlohmann::json::array();
   for (const auto& c : a.checkpoints) {
     checkpoints.push_back({{"origin", c.origin}, {"size", c.size}, {"root", Base64Encode(c.root.span())},
-                           {"cosigners", c.cosigners}, {"otherSigners", c.others}});
+                           {"cosigners", c.cosigners}, {"cosignedAt", c.cosigned_at}, {"otherSigners", c.others}});
   }
   const char* algorithm = bundle::DigestAlgorithmName(a.algorithm);
   return {{"evidenceId", a.evidence_id}, {"caseId", a.case_id}, {"algorithm", algorithm ? algorithm : ""},
@@ -220,24 +223,71 @@ void RegisterEvidenceCommands(CLI::App& app, Globals& globals, int& exit_code) {
   RunOnNode(make, globals, exit_code, [o](NodeSession& s) { return MakeBundle(s, *o); });
 }
 
-int VerifyBundle(const std::string& bundle_file, const std::string& file, const std::string& trust_file, bool json) {
-  auto trust = trust::LoadFederationFile(trust_file);
+namespace {
+
+// Writes the report --report names, as PDF or HTML by its extension.
+Status WriteReport(const VerifyBundleArgs& args, const bundle::Verdict& v, ByteSpan bytes, report::Lang lang) {
+  const bool pdf = args.report.ends_with(".pdf");
+  // The trust file parsed again, for the agencies' names (it parsed once already).
+  auto text = ReadFileLimited(args.trust_file, trust::kMaxFederationFileBytes, "--trust");
+  if (!text.ok()) return text.status();
+  auto config = trust::ParseFederation(*text, "--trust " + args.trust_file);
+  if (!config.ok()) return config.status();
+  report::ReportInput in;
+  in.verdict = &v;
+  in.federation = &*config;
+  in.lang = lang;
+  in.bundle_path = args.bundle_file;
+  in.trust_path = args.trust_file;
+  in.file_path = args.file;
+  in.bundle_sha256 = Sha256::Digest(bytes);
+  in.made_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
+  const std::vector<report::Block> blocks = report::BuildReport(in);
+  if (pdf) return report::WritePdf(blocks, lang, args.report);
+  std::ofstream out(args.report, std::ios::binary | std::ios::trunc);
+  out << report::RenderHtml(blocks, lang);
+  out.close();
+  if (!out) return Status::IOError("--report: cannot write " + args.report);
+  return Status::OK();
+}
+
+}  // namespace
+
+int VerifyBundle(const VerifyBundleArgs& args) {
+  report::Lang lang = report::Lang::kZh;
+  if (!args.report.empty()) {
+    if (!args.report.ends_with(".pdf") && !args.report.ends_with(".html")) {
+      return Fail(Status::InvalidArgument("--report: " + args.report + ": name the report FILE.pdf or FILE.html"));
+    }
+    auto parsed = report::ParseLang(args.lang);
+    if (!parsed.ok()) return Fail(parsed.status());
+    lang = *parsed;
+  }
+  auto trust = trust::LoadFederationFile(args.trust_file);
   if (!trust.ok()) return Fail(trust.status());
-  auto text = ReadFileLimited(bundle_file, bundle::kMaxBundleBytes, "--bundle");
+  auto text = ReadFileLimited(args.bundle_file, bundle::kMaxBundleBytes, "--bundle");
   if (!text.ok()) return Fail(text.status());
   ByteSpan bytes = AsBytes(*text);
   auto about = bundle::PeekDigest(bytes);
-  if (!about.ok()) return Fail(about.status().WithContext("--bundle " + bundle_file));
+  if (!about.ok()) return Fail(about.status().WithContext("--bundle " + args.bundle_file));
   std::optional<Hash> digest;
-  if (!file.empty()) {
-    auto h = FileDigest(file, about->first);
+  if (!args.file.empty()) {
+    auto h = FileDigest(args.file, about->first);
     if (!h.ok()) return Fail(h.status());
     digest = *h;
   }
   bundle::Verdict v = bundle::VerifyEvidenceBundle(bytes, *trust, digest);
-  if (!v.ok()) return PrintFailure(v, json);
-  if (json) {
-    PrintJson({{"ok", true}, {"account", AccountJson(v.account)}});
+  if (!args.report.empty()) {
+    Status written = WriteReport(args, v, bytes, lang);
+    if (!written.ok()) return Fail(written);
+    if (!args.json) std::cerr << "report written: " << args.report << "\n";
+  }
+  if (!v.ok()) return PrintFailure(v, args.json);
+  if (args.json) {
+    nlohmann::json out = {{"ok", true}, {"account", AccountJson(v.account)}};
+    if (!args.report.empty()) out["report"] = args.report;
+    PrintJson(out);
   } else {
     std::cout << "OK: " << (v.account.file_checked ? "the file is the evidence registered" : "the bundle verifies")
               << ", and every custody step is signed, authorised, in its log and vouched for by the witness policy\n";

@@ -11,9 +11,20 @@ namespace custos::cli {
 // Adds `evidence bundle`, which runs against a node only.
 void RegisterEvidenceCommands(CLI::App& app, Globals& globals, int& exit_code);
 
-// custos verify --bundle FILE [--file FILE] --trust FEDERATION.json [--json]:
-// exit 0 when the bundle verifies, 1 with the reason when it does not, 2 for
-// bad usage or input (an unreadable file, a bad federation file, not a bundle).
-int VerifyBundle(const std::string& bundle_file, const std::string& file, const std::string& trust_file, bool json);
+struct VerifyBundleArgs {
+  std::string bundle_file;
+  std::string file;        // "" when no file is checked
+  std::string trust_file;
+  std::string report;      // "" or FILE.pdf / FILE.html: also write the report (cli/report.h)
+  std::string lang = "zh";
+  bool json = false;
+};
+
+// custos verify --bundle FILE [--file FILE] --trust FEDERATION.json
+// [--report FILE.pdf|.html [--lang zh|en]] [--json]: exit 0 when the bundle
+// verifies, 1 with the reason when it does not (a report is written either
+// way), 2 for bad usage or input (an unreadable file, a bad federation file,
+// not a bundle, a report that cannot be written).
+int VerifyBundle(const VerifyBundleArgs& args);
 
 }  // namespace custos::cli

@@ -120,7 +120,7 @@ int Verify(const std::string& vkey, const std::string& proof_file, const std::st
 
 void RegisterProofCommands(CLI::App& app, Globals& globals, int& exit_code) {
   struct Opts {
-    std::string data, origin, index, size, old, vkey, proof, entry, bundle, file, trust;
+    std::string data, origin, index, size, old, vkey, proof, entry, bundle, file, trust, report, lang = "zh";
   };
   auto o = std::make_shared<Opts>();
   auto* prove = app.add_subcommand("prove", "Make inclusion and consistency proofs (RFC 9162)");
@@ -162,16 +162,25 @@ void RegisterProofCommands(CLI::App& app, Globals& globals, int& exit_code) {
       "a federation file (--bundle --trust [--file]): the file's digest, every\n"
       "signature, authority, proof, checkpoint, the witness policy and the custody\n"
       "chain. Prints OK (and, for a bundle, who registered what when and who has\n"
-      "held it since), or FAILED and the reason (exit 1).");
+      "held it since), or FAILED and the reason (exit 1).\n"
+      "With --report FILE.pdf (or FILE.html) it also writes the verification\n"
+      "report a court files (存证核验报告; Chinese, or English with --lang en),\n"
+      "also when the bundle fails; see docs/evidence-report.md.");
   ver->add_option("--vkey", o->vkey, "The log's verifier key string (custos key show on the node key)");
   ver->add_option("--proof", o->proof, "A .tlog-proof file (custos prove inclusion)");
   ver->add_option("--entry", o->entry, "The entry's raw bytes (custos entry)");
   ver->add_option("--bundle", o->bundle, "An evidence bundle (custos evidence bundle)");
   ver->add_option("--file", o->file, "With --bundle: the evidence file, checked against the registered digest");
   ver->add_option("--trust", o->trust, "With --bundle: the federation file (origins, keys, witness policy)");
+  ver->add_option("--report", o->report,
+                  "With --bundle: also write the verification report, as PDF (FILE.pdf) or HTML (FILE.html)");
+  ver->add_option("--lang", o->lang, "The report's language: zh (default) or en");
   ver->add_flag("--json", globals.json, "Print {ok, origin, size, root} or {ok, reason} as JSON");
   RunOffline(ver, globals, exit_code, [&globals, o] {
-    if (!o->bundle.empty()) return VerifyBundle(o->bundle, o->file, o->trust, globals.json);
+    if (!o->bundle.empty()) {
+      return VerifyBundle({o->bundle, o->file, o->trust, o->report, o->lang, globals.json});
+    }
+    if (!o->report.empty()) return Fail(Status::InvalidArgument("--report: only with --bundle"));
     if (o->vkey.empty() || o->proof.empty() || o->entry.empty()) {
       return Fail(Status::InvalidArgument("verify: give --vkey, --proof and --entry, or --bundle and --trust"));
     }

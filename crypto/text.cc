@@ -115,6 +115,22 @@ std::string CsvField(std::string_view field) {
   return out + "\"";
 }
 
+std::string HtmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 std::string_view DescribeFileKind(std::string_view bytes) {
   if (bytes.empty()) return "empty";
   if (bytes.starts_with("%PDF-")) return "a PDF document";

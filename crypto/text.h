@@ -37,6 +37,9 @@ Result<int64_t> ParseTime(std::string_view text, std::string_view field);
 // inside) if it holds a comma, a quote or a line break.
 std::string CsvField(std::string_view field);
 
+// `text` for HTML text and attribute values: & < > " ' as entities.
+std::string HtmlEscape(std::string_view text);
+
 // What a file that was not what a command expected looks like, for its
 // error sentence: "empty", "JSON text", "a signed note", "a PDF document",
 // "a PNG image", "a JPEG image", "a ZIP archive", "a program", "text" (UTF-8

@@ -25,21 +25,7 @@ class Say {
   bool zh_;
 };
 
-std::string Escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string Escape(std::string_view s) { return HtmlEscape(s); }
 
 std::string AgencyKind(std::string_view kind, const Say& say) {
   if (kind == "ip-bureau") return say("知识产权局", "IP bureau");

@@ -137,6 +137,9 @@ say "Each agency runs one node (custosd) with its own log. Each node has an" \
   "grant roles to officers. The federation file lists every node: its origin," \
   "its verifier key, its address and its kind of agency, and the witness" \
   "policy: which nodes' cosignatures a checkpoint needs, and how many."
+FED_NAME_ZH=([ipb]=苏州市知识产权局 [psb]=苏州市公安局 [pro]=苏州市人民检察院 [crt]=苏州市中级人民法院)
+FED_NAME_EN=([ipb]="Suzhou Intellectual Property Bureau" [psb]="Suzhou Public Security Bureau"
+  [pro]="Suzhou People's Procuratorate" [crt]="Suzhou Intermediate People's Court")
 fed_init ipb "$IPB" ip-bureau psb "$PSB" public-security-bureau \
   pro "$PRO" procuratorate crt "$CRT" court
 show cat "$work/federation.json"
@@ -246,12 +249,20 @@ say "The court's node builds an evidence bundle for the file's SHA-256 from the"
 bundle_made() { as crt evidence bundle --file scene-video.mp4 --out video.bundle --trust federation.json >/dev/null 2>&1; }
 fed_wait 30 bundle_made || as crt evidence bundle --file scene-video.mp4 --out video.bundle --trust federation.json ||
   fail "the court could not make a bundle that meets the federation's witness policy"
-show "$CUSTOS" verify --bundle video.bundle --file scene-video.mp4 --trust federation.json
+show "$CUSTOS" verify --bundle video.bundle --file scene-video.mp4 --trust federation.json \
+  --report "$work/video-report.pdf"
 say "Look at: with no network, 'custos verify' hashed the file, found it is the" \
   "video the bureau registered, checked the officer's signature and authority," \
   "the custody chain, each proof, and that the checkpoint carries the witness" \
   "policy's quorum of cosignatures. A changed file, entry, proof or signature" \
   "each fails with its own reason (docs/evidence-bundle.md)."
+[[ -s "$work/video-report.pdf" ]] || fail "no verification report was written"
+printf '\n   %sthe court files this report (存证核验报告, PDF):%s %s\n' "$B" "$N" "$work/video-report.pdf"
+say "It says the same in a form a judge reads: Chinese, Beijing time, the" \
+  "agencies by name, the registration, every custody step with its officer" \
+  "and leaf hash, each checkpoint's cosigners and when they cosigned, what" \
+  "was checked, the commands that check it again, and a QR code of the" \
+  "bundle's SHA-256 (docs/evidence-report.md). --lang en writes it in English."
 
 step "a credit platform asks: is this company on the dishonesty list?"
 as crt listing check 91320583MA1WR6T306 --trust federation.json

@@ -24,6 +24,8 @@ PACKAGES=(
   nginx-light # the same test serves published tiles with it (its own config, on 127.0.0.1)
   chromium fonts-noto-cjk  # it renders the status page headless (Chinese text needs the CJK fonts)
   python3-nacl  # clients/python verifies Ed25519 signatures with it
+  libcairo2-dev libpango1.0-dev libqrencode-dev  # the verification report (cli/report): PDF, text layout, QR code
+  poppler-utils zbar-tools  # the report's tests read its text (pdftotext), render its pages (pdftoppm), read its QR code (zbarimg)
 )
 
 is_installed() {

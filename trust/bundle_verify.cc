@@ -180,7 +180,8 @@ class Verifier {
     auto count = witnesses.Count(opened->note, opened->checkpoint);
     if (!count.ok()) return Failed(Failure::kCosignature, count.status().message());
     verdict_.account.checkpoints.push_back(
-        CheckpointAccount{state.origin, state.checkpoint.size, state.checkpoint.root, count->cosigners, count->others});
+        CheckpointAccount{state.origin, state.checkpoint.size, state.checkpoint.root, count->cosigners,
+                          count->cosigned_at, count->others});
     Status quorum = witnesses.RequireQuorum(*count, opened->checkpoint);
     if (!quorum.ok()) return Failed(Failure::kWitnessPolicy, quorum.message());
     return true;

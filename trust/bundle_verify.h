@@ -50,6 +50,7 @@ struct CheckpointAccount {
   uint64_t size = 0;
   Hash root;
   std::vector<std::string> cosigners;  // the policy's cosigners whose cosignature verified
+  std::vector<uint64_t> cosigned_at;   // when each cosigned (its cosignature's timestamp, seconds), as `cosigners`
   std::vector<std::string> others;     // cosignature lines by names outside the policy (not checked)
 };
 struct StepAccount {

@@ -55,6 +55,7 @@ Result<CosignatureCount> WitnessGroup::Count(const Note& note, const Checkpoint&
     }
     if (std::find(count.cosigners.begin(), count.cosigners.end(), sig.name) == count.cosigners.end()) {
       count.cosigners.push_back(sig.name);
+      count.cosigned_at.push_back(*checked);
     }
   }
   return count;

@@ -27,6 +27,7 @@ namespace custos::trust {
 // What the cosignature lines of one checkpoint note came to.
 struct CosignatureCount {
   std::vector<std::string> cosigners;  // the group's cosigners whose cosignature verified, once each, in note order
+  std::vector<uint64_t> cosigned_at;   // each one's cosignature time (seconds since the epoch), as `cosigners`
   std::vector<std::string> others;     // names on lines by keys outside the group (not checked)
 };
 

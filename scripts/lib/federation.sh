@@ -36,6 +36,9 @@
 source "$(dirname "${BASH_SOURCE[0]}")/python.sh"
 
 declare -gA FED_ORIGIN=() FED_PID=() FED_PORT=() FED_HTTP_PORT=() FED_KIND=()
+# Optional agency names for the federation file ("name": {"zh", "en"}), set
+# before fed_init: FED_NAME_ZH[ipb]=苏州市知识产权局 FED_NAME_EN[ipb]="Suzhou IP Bureau".
+declare -gA FED_NAME_ZH=() FED_NAME_EN=()
 declare -ga FED_NAMES=()
 
 fed_free_ports() {
@@ -86,8 +89,12 @@ JSON
     printf '{\n  "peers": [\n'
     local sep=""
     for name in "${FED_NAMES[@]}"; do
-      printf '%s    {"origin": "%s", "verifierKey": "%s", "address": "%s", "agencyKind": "%s"}' \
+      printf '%s    {"origin": "%s", "verifierKey": "%s", "address": "%s", "agencyKind": "%s"' \
         "$sep" "${FED_ORIGIN[$name]}" "$(fed_vkey "$name")" "$(fed_addr "$name")" "${FED_KIND[$name]}"
+      if [[ -n "${FED_NAME_ZH[$name]:-}${FED_NAME_EN[$name]:-}" ]]; then
+        printf ',\n     "name": {"zh": "%s", "en": "%s"}' "${FED_NAME_ZH[$name]:-}" "${FED_NAME_EN[$name]:-}"
+      fi
+      printf '}'
       sep=$',\n'
     done
     printf '\n  ],\n  "witnessPolicy": {"cosigners": ['
