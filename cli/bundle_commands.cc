@@ -70,8 +70,13 @@ nlohmann::json AccountJson(const bundle::Account& a) {
   }
   nlohmann::json checkpoints = nlohmann::json::array();
   for (const auto& c : a.checkpoints) {
+    nlohmann::json stamps = nlohmann::json::array();
+    for (const auto& t : c.timestamps) {
+      stamps.push_back({{"tsa", t.tsa}, {"subject", t.subject}, {"time", t.time_ms}, {"serial", t.serial}});
+    }
     checkpoints.push_back({{"origin", c.origin}, {"size", c.size}, {"root", Base64Encode(c.root.span())},
-                           {"cosigners", c.cosigners}, {"cosignedAt", c.cosigned_at}, {"otherSigners", c.others}});
+                           {"cosigners", c.cosigners}, {"cosignedAt", c.cosigned_at}, {"otherSigners", c.others},
+                           {"timestamps", stamps}});
   }
   const char* algorithm = bundle::DigestAlgorithmName(a.algorithm);
   return {{"evidenceId", a.evidence_id}, {"caseId", a.case_id}, {"algorithm", algorithm ? algorithm : ""},
@@ -125,6 +130,9 @@ void PrintAccount(const bundle::Account& a) {
               << "), signed by its origin";
     if (c.cosigners.empty()) std::cout << "; no cosignature by a cosigner of the policy";
     for (size_t i = 0; i < c.cosigners.size(); ++i) std::cout << (i == 0 ? "; cosigned by " : ", ") << c.cosigners[i];
+    for (const auto& t : c.timestamps) {
+      std::cout << "; time-stamped by " << t.tsa << " (RFC 3161) at " << FormatUtcSeconds(t.time_ms);
+    }
     std::cout << "\n";
   }
   if (a.complete) {

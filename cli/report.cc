@@ -224,6 +224,13 @@ class Builder {
         cosigned += Agency(c.cosigners[i]) + (zh() ? "，于 " : ", at ") + BeijingTime(ms, lang_);
       }
       Field({"副署", "Cosigned by"}, cosigned.empty() ? T({"无（见证策略之外）", "none by a cosigner of the policy"}) : cosigned);
+      for (const auto& t : c.timestamps) {
+        Field({"可信时间戳", "Time stamp"},
+              zh() ? "由时间戳服务机构 " + t.tsa + "（" + t.subject + "）证明该检查点于 " + BeijingTime(t.time_ms, lang_) +
+                         " 已存在（RFC 3161，序列号 " + t.serial + "）"
+                   : "time attested by " + t.tsa + " (" + t.subject + ") at " + BeijingTime(t.time_ms, lang_) +
+                         ": the checkpoint existed then (RFC 3161, serial " + t.serial + ")");
+      }
     }
     Field({"见证策略", "Witness policy"}, a_.policy);
   }
@@ -246,6 +253,17 @@ class Builder {
 
   void Time() {
     Add(Kind::kSection, "", T({"六、时间来源", "6. Time"}));
+    size_t stamped = 0;
+    for (const auto& c : a_.checkpoints) stamped += c.timestamps.empty() ? 0 : 1;
+    if (stamped > 0) {
+      Add(Kind::kText, "",
+          zh() ? std::to_string(stamped) + " 个检查点带有可信时间戳（RFC 3161），由信任文件所列的时间戳服务机构签发并已核验："
+                 "检查点所承诺的每条记录不晚于该时间存在。各步骤自身的时间取自日志节点的时钟。"
+               : std::to_string(stamped) + " checkpoint(s) carry a trusted timestamp (RFC 3161) by a time-stamping "
+                 "authority the trust file names, checked: every record such a checkpoint commits to existed by that "
+                 "time. A step's own time is its log node's clock.");
+      return;
+    }
     Add(Kind::kText, "",
         T({"各步骤的时间取自记录所在日志节点的时钟；检查点的副署时间取自副署方的时钟。本包不含可信时间戳（RFC 3161），"
            "时间仅由各机构的时钟及相互副署证明。",
@@ -268,6 +286,8 @@ class Builder {
         {"保管链的连续性：登记、移交与接收一一对应，处置之后无后续步骤；",
          "the chain's continuity: registration, each transfer matched by its receipt, nothing after disposal;"},
         {"完整性：保管映射与授权映射的证明；", "completeness: the custody and authority map proofs;"},
+        {"检查点上的可信时间戳（RFC 3161，按信任文件中的时间戳服务机构证书）；",
+         "the checkpoints' trusted timestamps (RFC 3161, by the TSA certificates in the trust file);"},
         {"若提供了文件：文件摘要与登记摘要一致。", "if a file was given: its digest is the registered one."},
     };
     for (const Tr& c : kChecks) Add(Kind::kText, "", "• " + T(c));

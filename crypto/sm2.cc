@@ -1,5 +1,7 @@
 #include "crypto/sm2.h"
 
+#include "crypto/openssl_ptr.h"
+
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -15,9 +17,7 @@ namespace custos {
 namespace {
 
 template <typename T, void (*Free)(T*)>
-struct Deleter {
-  void operator()(T* p) const { Free(p); }
-};
+using Deleter = OpenSslDeleter<T, Free>;
 using Bio = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
 using MdCtx = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX, EVP_MD_CTX_free>>;
 using PkeyCtx = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;

@@ -1,4 +1,5 @@
 #include "node/config.h"
+#include "node/http_client.h"
 #include "node/witness_asker.h"
 
 #include <nlohmann/json.hpp>
@@ -150,7 +151,7 @@ Result<std::vector<OutsideWitness>> ParseOutsideWitnesses(const ObjectReader& r,
     ObjectReader e(list[i], r.label(), at + ".");
     CUSTOS_RETURN_IF_ERROR(e.OnlyKnown({"url", "verifierKey", "caFile"}));
     CUSTOS_ASSIGN_OR_RETURN(std::string url, e.String("url"));
-    auto parsed = ParseWitnessUrl(url);
+    auto parsed = ParseHttpUrl(url);
     if (!parsed.ok()) return e.Error("url", parsed.status().message());
     CUSTOS_ASSIGN_OR_RETURN(std::string ca_file, e.String("caFile", ""));
     if (!ca_file.empty() && !parsed->tls) return e.Error("caFile", "only for an https:// witness");
@@ -206,7 +207,7 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view label
   ObjectReader r(j, label, "");
   CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"dataDir", "nodeKeyFile", "sm2KeyFile", "listen", "federationFile", "logLevel", "backupDirectory",
                                       "maxUnauthenticated", "handshakeTimeoutSeconds", "idleTimeoutSeconds", "http",
-                                      "publish", "tlogWitness", "outsideWitnesses", "readers"}));
+                                      "publish", "tlogWitness", "outsideWitnesses", "readers", "timestamping"}));
   NodeConfig c;
   CUSTOS_ASSIGN_OR_RETURN(std::string data_dir, r.String("dataDir"));
   c.data_dir = Resolve(base_dir, data_dir);
@@ -236,6 +237,22 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view label
   if (r.Has("outsideWitnesses")) {
     CUSTOS_ASSIGN_OR_RETURN(c.outside_witnesses, ParseOutsideWitnesses(r, base_dir));
   }
+  if (r.Has("timestamping")) {
+    const json& object = r.Get("timestamping");
+    if (!object.is_object()) return r.Error("timestamping", "must be a JSON object");
+    ObjectReader t(object, label, "timestamping.");
+    CUSTOS_RETURN_IF_ERROR(t.OnlyKnown({"url", "tsa", "caFile", "intervalMilliseconds"}));
+    TimestampingConfig ts;
+    CUSTOS_ASSIGN_OR_RETURN(ts.url, t.String("url"));
+    auto parsed = ParseHttpUrl(ts.url);
+    if (!parsed.ok()) return t.Error("url", parsed.status().message());
+    CUSTOS_ASSIGN_OR_RETURN(ts.tsa, t.String("tsa"));
+    CUSTOS_ASSIGN_OR_RETURN(std::string ca_file, t.String("caFile", ""));
+    if (!ca_file.empty() && !parsed->tls) return t.Error("caFile", "only for an https:// TSA");
+    if (!ca_file.empty()) ts.ca_file = Resolve(base_dir, ca_file);
+    CUSTOS_ASSIGN_OR_RETURN(ts.interval_ms, t.Whole("intervalMilliseconds", ts.interval_ms, 100, 86400000));
+    c.timestamping = ts;
+  }
   if (r.Has("readers")) {
     const json& list = r.Get("readers");
     if (!list.is_array()) return r.Error("readers", "must be a list of verifier keys (custos key show)");
@@ -249,6 +266,13 @@ Result<NodeConfig> ParseNodeConfig(std::string_view text, std::string_view label
     }
   }
   return c;
+}
+
+const TimestampVerifier* FindTsa(const FederationConfig& federation, std::string_view name) {
+  for (const auto& tsa : federation.tsas) {
+    if (tsa.name == name) return &tsa;
+  }
+  return nullptr;
 }
 
 Result<NodeConfig> LoadNodeConfig(const std::string& path) {
@@ -270,6 +294,11 @@ Result<NodeConfig> LoadNodeConfig(const std::string& path) {
   if (c.node_key_file.empty()) c.node_key_file = info->node_key_file;
   CUSTOS_ASSIGN_OR_RETURN(std::string fed_text, ReadSmallFile(c.federation_file, "federationFile"));
   CUSTOS_ASSIGN_OR_RETURN(c.federation, ParseFederation(fed_text, "federation " + c.federation_file));
+  if (c.timestamping && FindTsa(c.federation, c.timestamping->tsa) == nullptr) {
+    return Status::InvalidArgument("config " + path + ": timestamping.tsa: \"" + c.timestamping->tsa +
+                                   "\" is not in the federation file's timestampAuthorities (its certificate is " +
+                                   "what every verifier checks the tokens against)");
+  }
   return c;
 }
 

@@ -111,6 +111,15 @@ struct OutsideWitness {
   std::string ca_file;
 };
 
+// "timestamping": the node asks an RFC 3161 time-stamping authority for a
+// token on its own log's latest checkpoint (docs/timestamps.md).
+struct TimestampingConfig {
+  std::string url;        // "url": where to POST application/timestamp-query
+  std::string tsa;        // "tsa": its name in the federation file's timestampAuthorities
+  std::string ca_file;    // "caFile": for an https:// TSA, as for outside witnesses
+  uint32_t interval_ms = 60000;  // "intervalMilliseconds": at most one request this often
+};
+
 // Log levels, lowest first; the config's "logLevel" is one of these.
 inline constexpr std::string_view kLogLevels[] = {"trace", "debug", "info", "warn", "error"};
 
@@ -131,6 +140,7 @@ struct NodeConfig {
   std::optional<PublishConfig> publish;  // "publish": tiles as files; none without it
   std::optional<TlogWitnessConfig> tlog_witness;
   std::vector<OutsideWitness> outside_witnesses;  // "outsideWitnesses": [{"url", "verifierKey"}]
+  std::optional<TimestampingConfig> timestamping;
   // "readers": verifier keys ("name+id+key", custos key show) that may
   // connect over RPC and read, never write (node/access.h). Reloaded on SIGHUP.
   std::vector<NoteVerifier> readers;  // "tlogWitness": POST /add-checkpoint
@@ -138,6 +148,9 @@ struct NodeConfig {
 
   std::string ledger_path() const { return data_dir + "/ledger"; }
 };
+
+// The TSA of the federation file named `name`; nullptr if it lists none by that name.
+const TimestampVerifier* FindTsa(const FederationConfig& federation, std::string_view name);
 
 // The config file's own fields, before the files it names are read.
 // Relative paths are resolved against `base_dir` (the config file's

@@ -168,6 +168,11 @@ class Node {
     if (!config.outside_witnesses.empty()) {
       asker_ = std::make_unique<WitnessAsker>(*ledger.log, config.outside_witnesses, logger, metrics_.get());
     }
+    if (config.timestamping) {
+      const TimestampVerifier* tsa = FindTsa(config.federation, config.timestamping->tsa);
+      KJ_REQUIRE(tsa != nullptr, "LoadNodeConfig checked timestamping.tsa");
+      federation_.StampWith(*config.timestamping, *tsa);
+    }
     if (config.publish) {
       publisher_ = std::make_unique<TilePublisher>(config.publish->directory, logs_.All(),
                                                    std::chrono::milliseconds(config.publish->interval_ms), logger);

@@ -1,5 +1,8 @@
 #include "node/federation.h"
 
+#include "crypto/timestamp.h"
+#include "node/http_client.h"
+
 #include <kj/debug.h>
 #include <spdlog/spdlog.h>
 
@@ -37,7 +40,12 @@ Federation::Federation(kj::AsyncIoProvider& io, const FederationConfig& federati
                        const std::map<std::string, Replica*>& replicas, const TlsIdentity& self,
                        const NamedKey& node_key, CheckpointHub& hub, std::shared_ptr<spdlog::logger> logger,
                        FollowerOptions options)
-    : federation_(federation), own_log_(own_log), node_key_(node_key), hub_(hub), logger_(std::move(logger)) {
+    : federation_(federation),
+      own_log_(own_log),
+      node_key_(node_key),
+      hub_(hub),
+      logger_(std::move(logger)),
+      timer_(io.getTimer()) {
   FollowerEvents& events = *this;
   witness_wait_ = options.witness_wait;
   metrics_ = options.metrics;
@@ -46,6 +54,7 @@ Federation::Federation(kj::AsyncIoProvider& io, const FederationConfig& federati
       options.witnesses.push_back(NoteVerifier::ForKey(peer.origin, peer.verifier.key, kAlgCosignatureV1));
     }
   }
+  options.tsas = federation.tsas;
   for (const auto& [origin, replica] : replicas) {
     const PeerConfig* peer = federation.FindPeer(origin);
     KJ_REQUIRE(peer != nullptr, "a replica without a federation peer", origin);
@@ -59,12 +68,62 @@ Federation::~Federation() noexcept(false) {
   own_offload_.Stop();   // finish a cosignature being stored
 }
 
+void Federation::StampWith(TimestampingConfig config, TimestampVerifier tsa) {
+  stamping_ = Stamping{std::move(config), std::move(tsa), ""};
+}
+
 void Federation::Start() {
   for (auto& [origin, follower] : followers_) {
     runs_.push_back(follower->Run().eagerlyEvaluate([this, o = origin](kj::Exception&& e) {
       logger_->error("peer {}: the follower stopped: {}", o, FromException(e).ToString());
     }));
   }
+  if (stamping_) {
+    runs_.push_back(StampLoop().eagerlyEvaluate([this](kj::Exception&& e) {
+      logger_->error("time stamping stopped: {}", FromException(e).ToString());
+    }));
+  }
+}
+
+kj::Promise<void> Federation::StampLoop() {
+  return timer_.afterDelay(stamping_->config.interval_ms * kj::MILLISECONDS)
+      .then([this] { return own_offload_.Run([this] { return StampLatest(); }); })
+      .then([this](Result<bool> stamped) {
+        if (!stamped.ok()) {
+          const std::string why = stamped.status().ToString();
+          if (why != stamping_->last_error) {
+            logger_->warn("time stamp from {} ({}): {}", stamping_->tsa.name, stamping_->config.url, why);
+          }
+          stamping_->last_error = why;
+        } else if (*stamped) {
+          stamping_->last_error.clear();
+          // Followers keep the line from the note the origin publishes.
+          auto cosigned = own_log_.CosignedCheckpoint();
+          if (cosigned.ok() && !cosigned->empty()) hub_.Publish(own_log_.origin(), *cosigned);
+        }
+        return StampLoop();
+      });
+}
+
+Result<bool> Federation::StampLatest() {
+  CUSTOS_ASSIGN_OR_RETURN(std::string note, own_log_.CosignedCheckpoint());
+  if (note.empty()) return false;
+  CUSTOS_ASSIGN_OR_RETURN(Note parsed, Note::Parse(note));
+  const TimestampVerifier& tsa = stamping_->tsa;
+  for (const auto& sig : parsed.signatures) {
+    if (sig.name == tsa.name && sig.key_id == tsa.key_id) return false;  // stamped already
+  }
+  CUSTOS_ASSIGN_OR_RETURN(HttpUrl url, ParseHttpUrl(stamping_->config.url));
+  CUSTOS_ASSIGN_OR_RETURN(TimestampRequest request, MakeTimestampRequest(parsed.text));
+  constexpr size_t kMaxTimestampReply = 64 * 1024;
+  CUSTOS_ASSIGN_OR_RETURN(HttpReply reply, HttpPost(url, "", "application/timestamp-query", std::string(AsString(request.der)),
+                                                    stamping_->config.ca_file, kMaxTimestampReply));
+  if (reply.status != 200) return Status::IOError("the TSA answered HTTP " + std::to_string(reply.status));
+  CUSTOS_ASSIGN_OR_RETURN(Bytes token, TokenFromResponse(AsBytes(reply.body), request, tsa.cert));
+  CUSTOS_RETURN_IF_ERROR(own_log_.AddTimestamp(note, TimestampLine(tsa, token), tsa));
+  CUSTOS_ASSIGN_OR_RETURN(Checkpoint cp, Checkpoint::Parse(parsed.text));
+  logger_->info("checkpoint of size {} time-stamped by {}", cp.size, tsa.name);
+  return true;
 }
 
 Follower* Federation::FindFollower(std::string_view origin) const {

@@ -45,6 +45,14 @@ class Federation final : public FederationHooks, private FollowerEvents {
              CheckpointHub& hub, std::shared_ptr<spdlog::logger> logger, FollowerOptions options = {});
   ~Federation() noexcept(false) override;
 
+  // Before Start: also ask an RFC 3161 time-stamping authority, every
+  // `config.interval_ms`, for a token on the own log's latest checkpoint if
+  // it has none by `tsa` yet; the token's line is checked, stored with the
+  // checkpoint (Log::AddTimestamp) and published with it, so followers keep
+  // it and bundles carry it (docs/timestamps.md). A failed request is logged
+  // (once until the reason changes) and tried again at the next interval.
+  void StampWith(TimestampingConfig config, TimestampVerifier tsa);
+
   // Starts following every peer. Runs until the object is destroyed.
   void Start();
 
@@ -66,6 +74,10 @@ class Federation final : public FederationHooks, private FollowerEvents {
   Follower* FindFollower(std::string_view origin) const;
   // The witness call's cosignature: refused if the witness state is no longer `old_size`.
   kj::Promise<std::string> Cosign(Follower& follower, std::string note, uint64_t old_size);
+  // The time-stamping loop (StampWith), and one round of it on own_offload_:
+  // true if a token was added.
+  kj::Promise<void> StampLoop();
+  Result<bool> StampLatest();
 
   const FederationConfig& federation_;
   Log& own_log_;
@@ -78,6 +90,13 @@ class Federation final : public FederationHooks, private FollowerEvents {
   std::set<std::string> alarmed_;        // origins whose equivocation was logged
   std::map<std::string, std::unique_ptr<Follower>, std::less<>> followers_;
   Offload own_offload_;  // the own log's cosignature writes
+  kj::Timer& timer_;
+  struct Stamping {
+    TimestampingConfig config;
+    TimestampVerifier tsa;
+    std::string last_error;  // logged once until it changes
+  };
+  std::optional<Stamping> stamping_;
   std::vector<kj::Promise<void>> runs_;  // the followers' Run promises; destroyed first
 };
 

@@ -75,6 +75,9 @@ struct FollowerOptions {
   // so a listing check answered from the replica carries the quorum
   // (Replica::KeepCosignatures). Empty: only this node's own is kept.
   std::vector<NoteVerifier> witnesses{};
+  // The federation's time-stamping authorities: their RFC 3161 tokens on the
+  // origin's notes are kept likewise (bundles made here then carry them).
+  std::vector<TimestampVerifier> tsas{};
   // If set (it must outlive the federation), cosignatures given and
   // received are counted there.
   NodeMetrics* metrics = nullptr;

@@ -44,15 +44,6 @@ namespace custos::node {
 
 class NodeMetrics;
 
-// The parts of a witness URL; InvalidArgument naming what is wrong.
-struct WitnessUrl {
-  bool tls = false;
-  std::string host;
-  std::string port;
-  std::string path;  // the prefix, without a trailing '/'; "" for none
-};
-Result<WitnessUrl> ParseWitnessUrl(std::string_view url);
-
 class WitnessAsker {
  public:
   // `log` (the node's own), `metrics` (may be null) and `logger` must outlive this.

@@ -179,9 +179,14 @@ class Verifier {
     const trust::WitnessGroup& witnesses = trust_.witnesses();
     auto count = witnesses.Count(opened->note, opened->checkpoint);
     if (!count.ok()) return Failed(Failure::kCosignature, count.status().message());
-    verdict_.account.checkpoints.push_back(
-        CheckpointAccount{state.origin, state.checkpoint.size, state.checkpoint.root, count->cosigners,
-                          count->cosigned_at, count->others});
+    auto stamps = trust_.Timestamps(opened->note);
+    if (!stamps.ok()) {
+      return Failed(Failure::kTimestamp, state.origin + " checkpoint at size " + std::to_string(state.checkpoint.size) +
+                                             ": " + stamps.status().message());
+    }
+    verdict_.account.checkpoints.push_back(CheckpointAccount{state.origin, state.checkpoint.size, state.checkpoint.root,
+                                                             count->cosigners, count->cosigned_at, count->others,
+                                                             std::move(*stamps)});
     Status quorum = witnesses.RequireQuorum(*count, opened->checkpoint);
     if (!quorum.ok()) return Failed(Failure::kWitnessPolicy, quorum.message());
     return true;
@@ -673,6 +678,7 @@ const char* FailureName(Failure failure) {
     case Failure::kCustodyReceipt: return "custody-receipt";
     case Failure::kAfterDisposal: return "after-disposal";
     case Failure::kIncomplete: return "incomplete";
+    case Failure::kTimestamp: return "timestamp";
   }
   return "unknown";
 }

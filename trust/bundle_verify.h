@@ -40,6 +40,7 @@ enum class Failure : uint8_t {
   kCustodyReceipt,   // a receipt does not reference its transfer's exact entry
   kAfterDisposal,    // a step after the evidence was released, returned or destroyed
   kIncomplete,       // a log's checkpoint commits to entries about the evidence or an author the bundle leaves out
+  kTimestamp,        // a time-stamp line by a TSA of the trust file does not verify
 };
 // A stable lower-case name ("custody-gap"), used in JSON output.
 const char* FailureName(Failure failure);
@@ -52,6 +53,9 @@ struct CheckpointAccount {
   std::vector<std::string> cosigners;  // the policy's cosigners whose cosignature verified
   std::vector<uint64_t> cosigned_at;   // when each cosigned (its cosignature's timestamp, seconds), as `cosigners`
   std::vector<std::string> others;     // cosignature lines by names outside the policy (not checked)
+  // The RFC 3161 tokens on the checkpoint by the trust file's TSAs, checked:
+  // who attests it existed at what time.
+  std::vector<TimestampAttestation> timestamps;
 };
 struct StepAccount {
   std::string origin;

@@ -16,7 +16,17 @@ Federation Federation::FromConfig(const FederationConfig& config) {
     }
     fed.RequireSm2(std::move(sm2));
   }
+  fed.SetTimestampAuthorities(config.tsas);
   return fed;
+}
+
+Result<std::vector<TimestampAttestation>> Federation::Timestamps(const Note& note) const {
+  std::vector<TimestampAttestation> out;
+  for (const TimestampVerifier& tsa : tsas_) {
+    CUSTOS_ASSIGN_OR_RETURN(auto found, VerifyNoteTimestamps(note, tsa));
+    for (auto& a : found) out.push_back(std::move(a));
+  }
+  return out;
 }
 
 const NoteVerifier* Federation::OriginKey(std::string_view origin) const {

@@ -44,6 +44,14 @@ class Federation {
   bool requires_sm2() const { return require_sm2_; }
   static Federation FromConfig(const FederationConfig& config);
 
+  // Checks and reports the RFC 3161 tokens on checkpoints by these TSAs.
+  void SetTimestampAuthorities(std::vector<TimestampVerifier> tsas) { tsas_ = std::move(tsas); }
+  const std::vector<TimestampVerifier>& timestamp_authorities() const { return tsas_; }
+  // The attestations of the lines of `note` by the federation's TSAs (none
+  // when it lists none, or the note carries none). Corruption naming the
+  // TSA for a line that does not verify (crypto/timestamp.h).
+  Result<std::vector<TimestampAttestation>> Timestamps(const Note& note) const;
+
   const Origins& origins() const { return origins_; }
   const WitnessGroup& witnesses() const { return witnesses_; }
   // The note key of `origin`, or nullptr if the federation does not list it.
@@ -63,6 +71,7 @@ class Federation {
   WitnessGroup witnesses_;
   std::map<std::string, Sm2NoteVerifier, std::less<>> sm2_;
   bool require_sm2_ = false;
+  std::vector<TimestampVerifier> tsas_;
 };
 
 // The largest federation file LoadFederationFile reads.

@@ -127,6 +127,28 @@ Result<WitnessPolicy> ParsePolicy(const json& j, const FederationConfig& fed, co
   policy.quorum = static_cast<uint32_t>(quorum);
   return policy;
 }
+Result<std::vector<TimestampVerifier>> ParseTsas(const json& j, const std::string& label) {
+  if (!j.is_array()) return Status::InvalidArgument(label + ": timestampAuthorities: must be a list");
+  std::vector<TimestampVerifier> out;
+  for (size_t i = 0; i < j.size(); ++i) {
+    const std::string path = "timestampAuthorities[" + std::to_string(i) + "].";
+    if (!j[i].is_object()) return Status::InvalidArgument(label + ": " + path.substr(0, path.size() - 1) + ": must be an object");
+    JsonObjectReader r(j[i], label, path);
+    CUSTOS_RETURN_IF_ERROR(r.OnlyKnown({"name", "certificate"}));
+    CUSTOS_ASSIGN_OR_RETURN(std::string name, r.String("name"));
+    CUSTOS_ASSIGN_OR_RETURN(std::string pem, r.String("certificate"));
+    auto cert = TsaCertificate::FromPem(pem);
+    if (!cert.ok()) return r.Error("certificate", cert.status().message());
+    auto v = TimestampVerifier::For(name, *cert);
+    if (!v.ok()) return r.Error("name", v.status().message());
+    for (const auto& seen : out) {
+      if (seen.name == v->name) return r.Error("name", "\"" + v->name + "\" is listed twice");
+    }
+    out.push_back(std::move(*v));
+  }
+  return out;
+}
+
 }  // namespace
 
 const PeerConfig* FederationConfig::FindPeer(std::string_view origin) const {
@@ -141,7 +163,8 @@ Result<FederationConfig> ParseFederation(std::string_view text, std::string_view
   CUSTOS_ASSIGN_OR_RETURN(json j, ParseJsonObject(text, label));
   JsonObjectReader r(j, label, "");
   CUSTOS_RETURN_IF_ERROR(
-      r.OnlyKnown({"federation", "version", "previous", "changeQuorum", "requireSm2", "peers", "witnessPolicy"}));
+      r.OnlyKnown({"federation", "version", "previous", "changeQuorum", "requireSm2", "peers", "witnessPolicy",
+                   "timestampAuthorities"}));
   if (!r.Has("peers") || !r.Get("peers").is_array()) return r.Error("peers", "a list of peers is required");
   FederationConfig fed;
   size_t i = 0;
@@ -154,6 +177,9 @@ Result<FederationConfig> ParseFederation(std::string_view text, std::string_view
     CUSTOS_ASSIGN_OR_RETURN(fed.policy, ParsePolicy(r.Get("witnessPolicy"), fed, label));
   }
   CUSTOS_RETURN_IF_ERROR(ParseVersionFields(r, &fed));
+  if (r.Has("timestampAuthorities")) {
+    CUSTOS_ASSIGN_OR_RETURN(fed.tsas, ParseTsas(r.Get("timestampAuthorities"), label));
+  }
   if (r.Has("requireSm2")) {
     if (!r.Get("requireSm2").is_boolean()) return r.Error("requireSm2", "must be true or false");
     fed.require_sm2 = r.Get("requireSm2").get<bool>();

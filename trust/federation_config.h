@@ -19,6 +19,7 @@
 #include "crypto/bytes.h"
 #include "crypto/note.h"
 #include "crypto/sm2_note.h"
+#include "crypto/timestamp.h"
 #include "crypto/status.h"
 #include "trust/host_port.h"
 
@@ -69,6 +70,10 @@ struct FederationConfig {
   // "requireSm2": a verifier demands each checkpoint's SM2 line by its
   // origin's sm2Key (every peer must then have one), besides the Ed25519 one.
   bool require_sm2 = false;
+  // "timestampAuthorities": the RFC 3161 TSAs whose tokens on checkpoints a
+  // verifier checks and reports (crypto/timestamp.h, docs/timestamps.md):
+  // [{"name": note key name, "certificate": PEM}].
+  std::vector<TimestampVerifier> tsas;
 
   // The peer with this origin, or nullptr.
   const PeerConfig* FindPeer(std::string_view origin) const;
@@ -81,7 +86,8 @@ struct FederationConfig {
 // unique; witnessPolicy (optional; default none) names only listed peers, each
 // once, and 0 <= quorum <= number of cosigners; the optional trust root
 // fields (federation, version >= 1, previous as 64 hex digits, changeQuorum
-// from 1 to the number of peers).
+// from 1 to the number of peers); timestampAuthorities, each with a valid
+// name (unique) and a time-stamping certificate.
 Result<FederationConfig> ParseFederation(std::string_view json, std::string_view label);
 
 }  // namespace custos::trust

@@ -320,6 +320,10 @@ Status Log::AddCosignature(std::string_view note, std::string_view cosignature_l
   return stored_->AddCosignature(note, cosignature_line, witness);
 }
 
+Status Log::AddTimestamp(std::string_view note, std::string_view line, const TimestampVerifier& tsa) {
+  return stored_->AddTimestamp(note, line, tsa);
+}
+
 Result<std::string> Log::CosignedCheckpoint() const { return stored_->CosignedCheckpoint(); }
 
 Result<std::string> Log::CosignedCheckpointAt(uint64_t tree_size) const {

@@ -147,6 +147,8 @@ class Log {
   // tlog-cosignature); see StoredLog for the contracts. The origin gathers
   // them (the witness hands its line back) and serves the cosigned note.
   Status AddCosignature(std::string_view note, std::string_view cosignature_line, const NoteVerifier& witness);
+  // An RFC 3161 token's line by `tsa` on one of this log's checkpoints (StoredLog::AddTimestamp).
+  Status AddTimestamp(std::string_view note, std::string_view line, const TimestampVerifier& tsa);
   // The latest checkpoint with every cosignature gathered for it.
   Result<std::string> CosignedCheckpoint() const;
   Result<std::string> CosignedCheckpointAt(uint64_t tree_size) const;

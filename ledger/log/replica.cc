@@ -356,7 +356,8 @@ Status Replica::ReportEquivocation(const EquivocationProof& proof) {
 // A listing check answered from a replica must carry the witness quorum, but
 // the replica stores only the origin's signature and its own cosignature:
 // the other witnesses' lines come with the note the origin serves.
-Status Replica::KeepCosignatures(std::string_view note, std::span<const NoteVerifier> witnesses) {
+Status Replica::KeepCosignatures(std::string_view note, std::span<const NoteVerifier> witnesses,
+                                 std::span<const TimestampVerifier> tsas) {
   CUSTOS_ASSIGN_OR_RETURN(Note given, Note::Parse(note));
   CUSTOS_ASSIGN_OR_RETURN(Checkpoint cp, Checkpoint::Parse(given.text));
   auto held = CheckpointAt(cp.size);
@@ -370,6 +371,10 @@ Status Replica::KeepCosignatures(std::string_view note, std::span<const NoteVeri
     for (const auto& witness : witnesses) {
       if (witness.name != sig.name || witness.key_id != sig.key_id) continue;
       CUSTOS_RETURN_IF_ERROR(AddCosignature(*held, line, witness));
+    }
+    for (const auto& tsa : tsas) {
+      if (tsa.name != sig.name || tsa.key_id != sig.key_id) continue;
+      CUSTOS_RETURN_IF_ERROR(stored_->AddTimestamp(*held, line, tsa));
     }
   }
   return Status::OK();

@@ -146,9 +146,11 @@ class Replica final {
   // it, with the cosignatures it gathered) that are by one of `witnesses`
   // and not stored yet, if the replica stores that very note text at its
   // size; other lines and other notes are ignored. Each kept line is
-  // verified (AddCosignature). IOError if a read or write fails; Corruption
-  // if a witness's line does not verify.
-  Status KeepCosignatures(std::string_view note, std::span<const NoteVerifier> witnesses);
+  // verified (AddCosignature). Likewise the lines of RFC 3161 tokens by one of
+  // `tsas` (AddTimestamp). IOError if a read or write fails; Corruption if a
+  // witness's or a TSA's line does not verify.
+  Status KeepCosignatures(std::string_view note, std::span<const NoteVerifier> witnesses,
+                          std::span<const TimestampVerifier> tsas = {});
   Result<std::string> CosignedCheckpointAt(uint64_t tree_size) const { return stored_->CosignedCheckpointAt(tree_size); }
 
   // --- Witnessing and equivocation.

@@ -555,6 +555,22 @@ Status StoredLog::ForEachRecord(char prefix_kind,
 
 Status StoredLog::AddCosignature(std::string_view note, std::string_view cosignature_line,
                                  const NoteVerifier& witness) {
+  return AddSignatureLine(note, cosignature_line, "cosignature", [&witness](const Note& held, const NoteSignature& sig) {
+    return VerifyCosignature(held.text, sig, witness).status();
+  });
+}
+
+Status StoredLog::AddTimestamp(std::string_view note, std::string_view line, const TimestampVerifier& tsa) {
+  return AddSignatureLine(note, line, "time stamp", [&tsa](const Note& held, const NoteSignature& sig) {
+    if (sig.name != tsa.name || sig.key_id != tsa.key_id) {
+      return Status::InvalidArgument("time stamp: the line is not by " + tsa.name);
+    }
+    return VerifyTimestampToken(sig.sig, held.text, tsa).status();
+  });
+}
+
+Status StoredLog::AddSignatureLine(std::string_view note, std::string_view signature_line, std::string_view what,
+                                   const std::function<Status(const Note&, const NoteSignature&)>& check) {
   CUSTOS_ASSIGN_OR_RETURN(Note given, Note::Parse(note));
   CUSTOS_ASSIGN_OR_RETURN(Checkpoint cp, Checkpoint::Parse(given.text));
   if (cp.origin != origin_) {
@@ -565,14 +581,14 @@ Status StoredLog::AddCosignature(std::string_view note, std::string_view cosigna
   if (held.text != given.text) {
     return Status::InvalidArgument("checkpoint: not the checkpoint this log holds at size " + std::to_string(cp.size));
   }
-  std::string line(cosignature_line);
+  std::string line(signature_line);
   if (line.empty() || line.back() != '\n') line.push_back('\n');
   auto with_line = Note::Parse(stored + line);
   if (!with_line.ok() || with_line->signatures.size() != held.signatures.size() + 1) {
-    return Status::InvalidArgument("cosignature: not one signature line (\"— <name> <base64>\")");
+    return Status::InvalidArgument(std::string(what) + ": not one signature line (\"— <name> <base64>\")");
   }
   const NoteSignature& sig = with_line->signatures.back();
-  CUSTOS_RETURN_IF_ERROR(VerifyCosignature(held.text, sig, witness).status());
+  CUSTOS_RETURN_IF_ERROR(check(held, sig));
   leveldb::WriteBatch batch;
   PutCosignature(batch, cp.size, sig);
   Status written = store_.Write(batch);

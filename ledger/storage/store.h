@@ -34,6 +34,7 @@
 
 #include "crypto/bytes.h"
 #include "crypto/note.h"
+#include "crypto/timestamp.h"
 #include "crypto/status.h"
 #include "ledger/storage/checked_reads.h"
 #include "ledger/storage/clock.h"
@@ -291,6 +292,10 @@ class StoredLog final {
   // is malformed or the line is not by `witness`; Corruption if the
   // cosignature does not verify; IOError if the write fails. Thread-safe.
   Status AddCosignature(std::string_view note, std::string_view cosignature_line, const NoteVerifier& witness);
+  // The same for the line of an RFC 3161 time-stamp token by `tsa` on the
+  // note's text (crypto/timestamp.h); Corruption if the token does not
+  // verify against the TSA's certificate.
+  Status AddTimestamp(std::string_view note, std::string_view line, const TimestampVerifier& tsa);
   // The stored checkpoint of `tree_size` with every cosignature line gathered
   // for it appended: a C2SP signed note (text, blank line, the origin's
   // signature, then the cosignatures). NotFound as CheckpointAt.
@@ -303,6 +308,14 @@ class StoredLog final {
   // Puts a verified cosignature line into `batch`, under `tree_size`. Write
   // the batch with Commit, which also tells CosignedCheckpointAt it changed.
   void PutCosignature(leveldb::WriteBatch& batch, uint64_t tree_size, const NoteSignature& cosignature) const;
+
+ private:
+  // AddCosignature and AddTimestamp: `check` verifies the one new line
+  // against the held note (`what` names the line in errors).
+  Status AddSignatureLine(std::string_view note, std::string_view signature_line, std::string_view what,
+                          const std::function<Status(const Note&, const NoteSignature&)>& check);
+
+ public:
 
   // Calls fn(key after the prefix byte and log number, value) for every record
   // of kind `prefix` of this log, in key order, without filling the block

@@ -203,7 +203,10 @@ TEST_F(CompactProofTest, EveryKindOfEndVerifies) {
 }
 
 TEST_F(CompactProofTest, AlteredProofsAreRefused) {
-  auto [k, p] = Find([](const CompactMapProof& q) { return q.value.has_value() && q.siblings.size() >= 2; });
+  // Copies, not structured bindings: the lambda below captures them.
+  const auto found = Find([](const CompactMapProof& q) { return q.value.has_value() && q.siblings.size() >= 2; });
+  const SubjectKey k = found.first;
+  const CompactMapProof p = found.second;
   auto refused = [&](CompactMapProof q, std::string_view why) {
     Status s = Verify(k, q);
     EXPECT_FALSE(s.ok()) << why;

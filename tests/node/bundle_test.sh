@@ -6,8 +6,10 @@
 # it offline against the federation file and the file itself; a different
 # file, a tampered bundle and a stricter witness policy are each refused with
 # their reason (exit 1); bad usage exits 2; a bundle made before later
-# checkpoints still verifies.
-# Usage: bundle_test.sh CUSTOSD CUSTOS EXAMPLES_DIR
+# checkpoints still verifies. Both nodes get RFC 3161 tokens for their
+# checkpoints from a time-stamping authority on loopback (custos_test_tsa,
+# docs/timestamps.md); bundles carry them and verifiers check them.
+# Usage: bundle_test.sh CUSTOSD CUSTOS EXAMPLES_DIR (TSA=custos_test_tsa in the environment)
 # KEEP_WORK=1 keeps the folder (every node's node.log) for a post-mortem.
 set -uo pipefail
 source "$(dirname "$0")/federation_setup.sh" "$@"
@@ -37,6 +39,29 @@ fed["requireSm2"] = True
 json.dump(fed, open("sm2-trust.json", "w"), ensure_ascii=False, indent=1)
 fed["peers"][0]["sm2Key"] = open("other-sm2.vkey").read().strip()
 json.dump(fed, open("wrong-sm2-trust.json", "w"), ensure_ascii=False, indent=1)
+PY
+# A time-stamping authority on loopback, and another whose certificate a
+# wrong trust file names instead. Every node asks the first for a token on its
+# latest checkpoint (at most every 0.3 s); the federation file lists it.
+"$TSA" --cert-out tsa.pem --port-file tsa.port --name "Custos test TSA" & TSA_PID=$!
+"$TSA" --cert-out other-tsa.pem --port-file other-tsa.port --name "Another TSA" & OTHER_TSA_PID=$!
+trap 'kill $TSA_PID $OTHER_TSA_PID 2>/dev/null; fed_cleanup' EXIT
+fed_wait 10 test -s tsa.port && fed_wait 10 test -s other-tsa.port || { echo "the test TSA did not start"; exit 1; }
+python3 - "$FED_DIR" "$(cat tsa.port)" <<'PY'
+import json, sys
+d, port = sys.argv[1], sys.argv[2]
+for n in ("ipb", "psb", "pro"):
+    c = json.load(open(f"{d}/{n}/node.json"))
+    c["timestamping"] = {"url": f"http://127.0.0.1:{port}/", "tsa": "tsa.example", "intervalMilliseconds": 300}
+    json.dump(c, open(f"{d}/{n}/node.json", "w"))
+fed = json.load(open(f"{d}/federation.json"))
+fed["timestampAuthorities"] = [{"name": "tsa.example", "certificate": open("tsa.pem").read()}]
+json.dump(fed, open(f"{d}/federation.json", "w"), ensure_ascii=False, indent=1)
+fed["timestampAuthorities"][0]["certificate"] = open("other-tsa.pem").read()
+json.dump(fed, open("wrong-tsa-trust.json", "w"), ensure_ascii=False, indent=1)
+for name in ("sm2-trust.json", "wrong-sm2-trust.json"):
+    t = json.load(open(name)); t["timestampAuthorities"] = [{"name": "tsa.example", "certificate": open("tsa.pem").read()}]
+    json.dump(t, open(name, "w"), ensure_ascii=False, indent=1)
 PY
 # The court trusts the federation file: 2 cosignatures of the three nodes on
 # every checkpoint. A log's origin cannot cosign it, so 3 cannot be met.
@@ -197,6 +222,42 @@ contains out.txt "the origin's SM2 signature: note: no SM2 signature by $IPB+" "
 if [ -n "${GOVERIFY:-}" ] && [ -x "${GOVERIFY:-}" ]; then
   expect 0 "Go's note package still verifies the Ed25519 line (the SM2 line is a key it does not know)" -- \
     "$GOVERIFY" note "$(fed_vkey ipb)" ipb.note
+fi
+
+# Trusted time (RFC 3161): each node's latest checkpoint gets a token from the
+# TSA; the bureau keeps the police's token with its replica, so a bundle made
+# at the bureau carries a token for both logs' checkpoints.
+stamped_bundle() {
+  fed_cli ipb evidence bundle --digest "$DIGEST" --out stamped.bundle --trust trust.json >/dev/null 2>&1 &&
+    "$CUSTOS" verify --bundle stamped.bundle --trust trust.json --json >stamped.json 2>/dev/null &&
+    python3 -c 'import json; a = json.load(open("stamped.json"))["account"]
+assert len(a["checkpoints"]) == 2 and all(c["timestamps"] for c in a["checkpoints"])'
+}
+eventually 60 "a bundle whose checkpoints both carry the TSA's token" stamped_bundle
+check "--json names the TSA and a time within the last minute" python3 -c '
+import json, time; a = json.load(open("stamped.json"))["account"]
+for c in a["checkpoints"]:
+    t = c["timestamps"][0]; assert t["tsa"] == "tsa.example" and "Custos test TSA" in t["subject"], t
+    assert abs(t["time"] / 1000 - time.time()) < 120, t'
+expect 0 "the text account says who attested the time" -- "$CUSTOS" verify --bundle stamped.bundle --trust trust.json
+contains out.txt "time-stamped by tsa.example (RFC 3161)" "the account names the TSA"
+# A trust file that names another certificate for the TSA: the line is by a
+# key it does not know, so it attests nothing (a line that claims the
+# trusted TSA's key but fails is refused: tests/trust/bundle_test.cc).
+expect 0 "under a trust file with another TSA certificate the bundle verifies" -- \
+  "$CUSTOS" verify --bundle stamped.bundle --trust wrong-tsa-trust.json --json
+check "... and attests no time" python3 -c 'import json; a = json.load(open("out.txt"))["account"]
+assert not any(c["timestamps"] for c in a["checkpoints"])'
+expect 0 "the report shows the attested time" -- \
+  "$CUSTOS" verify --bundle stamped.bundle --trust trust.json --report stamped.pdf
+pdftotext stamped.pdf - 2>/dev/null | tr -d '\n' >stamped.txt
+contains stamped.txt "由时间戳服务机构 tsa.example" "the report says which TSA attested the checkpoint's time"
+# Go's note package ignores the token's line (a key it does not know).
+curl -fsS "$(fed_http ipb)/tlog/$IPB/checkpoint" >stamped.note
+check "the served checkpoint carries the token's line" grep -q "^— tsa.example " stamped.note
+if [ -n "${GOVERIFY:-}" ] && [ -x "${GOVERIFY:-}" ]; then
+  expect 0 "Go's note package verifies the checkpoint with the token's line on it" -- \
+    "$GOVERIFY" note "$(fed_vkey ipb)" stamped.note
 fi
 
 finish bundle_end_to_end

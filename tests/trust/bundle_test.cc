@@ -17,8 +17,10 @@
 
 #include "ledger/admission/bundle_entry.h"
 #include "ledger/admission/entry_checker.h"
+#include "crypto/timestamp.h"
 #include "schema/json.h"
 #include "tests/ledger/custody_federation.h"
+#include "tests/tools/test_tsa.h"
 
 namespace custos {
 namespace {
@@ -249,6 +251,62 @@ TEST_F(BundleTest, AChainWithAnEntryLeftOutIsIncomplete) {
   // Version 2's proofs are of the maps' earlier, full form.
   Bytes g = Mutate(whole, [](auto, auto root) { root.setVersion(2); });
   ExpectRefused(g, Failure::kVersion, "bundle version 2 proves completeness against an earlier form");
+}
+
+// Trusted time (RFC 3161, docs/timestamps.md): a token on a checkpoint by a
+// TSA the trust file names is checked and reported. A line that claims that
+// TSA's key but holds another TSA's token, a token for another text, and a
+// token under an expired certificate are refused (timestamp); a line by a
+// TSA the trust file does not name attests nothing.
+TEST_F(BundleTest, TimeStampsOnCheckpointsAreCheckedAgainstTheTrustFilesTsa) {
+  PlayCustodyAcrossTwoAgencies();
+  const Bytes whole = ipb_->Bundle(ContentOf(kVideo));
+  auto tsa = ::custos::testing::TestTsa::Create("Court TSA");
+  auto other = ::custos::testing::TestTsa::Create("Another TSA");
+  auto expired = ::custos::testing::TestTsa::Create("Expired TSA", -48, -24);
+  ASSERT_TRUE(tsa.ok() && other.ok() && expired.ok());
+  auto verifier_of = [](const ::custos::testing::TestTsa& t) {
+    return *TimestampVerifier::For("tsa.example", *TsaCertificate::FromPem(t.certificate_pem()));
+  };
+  const TimestampVerifier v = verifier_of(*tsa);
+  // The bureau's checkpoint in the bundle with one more line.
+  auto with_line = [&](const std::function<std::string(const std::string& text)>& line) {
+    return Mutate(whole, [&](auto original, auto root) {
+      const std::string note = original.getLogs()[0].getCheckpoint().cStr();
+      root.getLogs()[0].setCheckpoint(note + line(Note::Parse(note)->text));
+    });
+  };
+  auto verify_with = [&](const Bytes& b, const TimestampVerifier& trusted) {
+    trust::Federation trust = TrustOf({kIpb, kPsb}, 1);
+    trust.SetTimestampAuthorities({trusted});
+    return bundle::VerifyEvidenceBundle(b, trust, ContentOf(kVideo));
+  };
+  const Bytes stamped = with_line([&](const std::string& text) { return TimestampLine(v, *tsa->Token(text)); });
+  bundle::Verdict ok = verify_with(stamped, v);
+  ASSERT_TRUE(ok.ok()) << bundle::FailureName(ok.failure) << ": " << ok.message;
+  ASSERT_EQ(ok.account.checkpoints[0].timestamps.size(), 1u);
+  EXPECT_EQ(ok.account.checkpoints[0].timestamps[0].tsa, "tsa.example");
+  EXPECT_TRUE(ok.account.checkpoints[1].timestamps.empty()) << "the police's checkpoint carries none";
+  // The same bundle under a trust file that names no TSA: verified, no time attested.
+  bundle::Verdict unnamed = Verify(stamped);
+  ASSERT_TRUE(unnamed.ok()) << unnamed.message;
+  EXPECT_TRUE(unnamed.account.checkpoints[0].timestamps.empty());
+
+  const Bytes by_other = with_line([&](const std::string& text) { return TimestampLine(v, *other->Token(text)); });
+  bundle::Verdict refused = verify_with(by_other, v);
+  EXPECT_EQ(refused.failure, Failure::kTimestamp) << refused.message;
+  EXPECT_NE(refused.message.find("not signed by the TSA's certificate in the trust file"), std::string::npos) << refused.message;
+
+  const Bytes other_text = with_line([&](const std::string&) { return TimestampLine(v, *tsa->Token("another text\n")); });
+  refused = verify_with(other_text, v);
+  EXPECT_EQ(refused.failure, Failure::kTimestamp) << refused.message;
+  EXPECT_NE(refused.message.find("for another text"), std::string::npos) << refused.message;
+
+  const TimestampVerifier ve = verifier_of(*expired);
+  const Bytes by_expired = with_line([&](const std::string& text) { return TimestampLine(ve, *expired->Token(text)); });
+  refused = verify_with(by_expired, ve);
+  EXPECT_EQ(refused.failure, Failure::kTimestamp) << refused.message;
+  EXPECT_NE(refused.message.find("certificate has expired"), std::string::npos) << refused.message;
 }
 
 TEST_F(BundleTest, ARevokeOfAnAuthorLeftOutIsIncomplete) {
