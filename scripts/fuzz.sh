@@ -8,7 +8,7 @@
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
 #   SECONDS  time per target (default 10)
 #   TARGET   entry statement submission bundle note json private config
-#            listing rpc_answer (default: all)
+#            listing rpc_answer timestamp (default: all)
 # Corpora grow in build-san/corpus/<target>/; an input that crashes a target
 # is written to build-san/findings/<target>/ and the script exits 1.
 set -euo pipefail
@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-10}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(entry statement submission bundle note json private config listing rpc_answer)
+[ ${#targets[@]} -gt 0 ] || targets=(entry statement submission bundle note json private config listing rpc_answer timestamp)
 dir=build-san
 
 bash scripts/build.sh san fuzzers

@@ -23,6 +23,8 @@
 #include "schema/canonical.h"
 #include "schema/json.h"
 #include "schema/rpc.capnp.h"
+#include "crypto/timestamp.h"
+#include "tests/tools/test_tsa.h"
 
 namespace custos::fuzz {
 namespace {
@@ -141,6 +143,19 @@ void SeedOthers(Corpus& corpus, const fs::path& examples, const fs::path& fixtur
   corpus.Put("config", "node", ReadAll(examples / "node" / "node.json"));
 }
 
+// A real TSA's token, answer and certificate, each behind the byte that
+// picks its decoder in fuzz_timestamp.
+void SeedTimestamps(Corpus& corpus) {
+  auto tsa = testing::TestTsa::Create("Fuzz seed TSA");
+  if (!tsa.ok()) return;
+  auto request = MakeTimestampRequest("suzhou-ipb.example/custos\n7\nzxydswZaLQ766ertEKbgsqyLjq42ZUjOxYC/rBs1xIk=\n");
+  auto answer = request.ok() ? tsa->Answer(request->der) : Result<Bytes>(request.status());
+  auto token = tsa->Token("suzhou-ipb.example/custos\n7\nzxydswZaLQ766ertEKbgsqyLjq42ZUjOxYC/rBs1xIk=\n");
+  if (token.ok()) corpus.Put("timestamp", "token", std::string(1, '\0') + std::string(AsString(*token)));
+  if (answer.ok()) corpus.Put("timestamp", "answer", std::string(1, '\1') + std::string(AsString(*answer)));
+  corpus.Put("timestamp", "certificate", std::string(1, '\2') + tsa->certificate_pem());
+}
+
 int Main(int argc, char** argv) {
   if (argc != 4) {
     std::cerr << "usage: custos_fuzz_seeds OUT EXAMPLES FIXTURES\n";
@@ -156,6 +171,7 @@ int Main(int argc, char** argv) {
   }
   SeedOthers(corpus, argv[2], argv[3]);
   SeedAnswers(corpus);
+  SeedTimestamps(corpus);
   return 0;
 }
 
