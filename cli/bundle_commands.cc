@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -260,6 +261,48 @@ Status WriteReport(const VerifyBundleArgs& args, const bundle::Verdict& v, ByteS
   return Status::OK();
 }
 
+constexpr const char* kPartsReadme = "CHECK.txt";
+
+// Writes the bundle's parts (bundle::ExtractBundleParts) into args.extract:
+// log-N.note and log-N.vkey per log, step-N.entry and step-N.tlog-proof per
+// step, and CHECK.txt with the commands that check them.
+Status WriteParts(const VerifyBundleArgs& args, ByteSpan bytes, const trust::Federation& trust) {
+  CUSTOS_ASSIGN_OR_RETURN(bundle::BundleParts parts, bundle::ExtractBundleParts(bytes));
+  std::error_code ec;
+  std::filesystem::create_directories(args.extract, ec);
+  if (ec) return Status::IOError("--extract: cannot make " + args.extract + ": " + ec.message());
+  const std::filesystem::path dir(args.extract);
+  auto write = [&](const std::string& name, std::string_view data) -> Status {
+    std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
+    out << data;
+    out.close();
+    if (!out) return Status::IOError("--extract: cannot write " + (dir / name).string());
+    return Status::OK();
+  };
+  std::string check =
+      "# The parts of " + args.bundle_file + ", checked with Go's golang.org/x/mod/sumdb/note and .../tlog\n"
+      "# (goverify: tests/interop/goverify in Custos's source; any C2SP signed-note and tlog-proof\n"
+      "# verifier will do). Each log's checkpoint, signed by its origin:\n";
+  for (size_t i = 0; i < parts.logs.size(); ++i) {
+    const std::string n = std::to_string(i + 1);
+    const NoteVerifier* key = trust.OriginKey(parts.logs[i].origin);
+    if (key == nullptr) return Status::InvalidArgument("--extract: the trust file has no key for " + parts.logs[i].origin);
+    CUSTOS_RETURN_IF_ERROR(write("log-" + n + ".note", parts.logs[i].note));
+    CUSTOS_RETURN_IF_ERROR(write("log-" + n + ".vkey", key->ToString() + "\n"));
+    check += "goverify note \"$(cat log-" + n + ".vkey)\" log-" + n + ".note   # " + parts.logs[i].origin + "\n";
+  }
+  check += "# Each custody step, in order: its entry is in its log's checkpoint (RFC 6962):\n";
+  for (size_t i = 0; i < parts.steps.size(); ++i) {
+    const auto& s = parts.steps[i];
+    const std::string n = std::to_string(i + 1), log = std::to_string(s.log + 1);
+    CUSTOS_RETURN_IF_ERROR(write("step-" + n + ".entry", AsString(s.entry)));
+    CUSTOS_RETURN_IF_ERROR(write("step-" + n + ".tlog-proof", s.tlog_proof));
+    check += "goverify inclusion \"$(cat log-" + log + ".vkey)\" step-" + n + ".tlog-proof step-" + n + ".entry   # " +
+             parts.logs[s.log].origin + " entry " + std::to_string(s.index) + "\n";
+  }
+  return write(kPartsReadme, check);
+}
+
 }  // namespace
 
 int VerifyBundle(const VerifyBundleArgs& args) {
@@ -292,9 +335,15 @@ int VerifyBundle(const VerifyBundleArgs& args) {
     if (!args.json) std::cerr << "report written: " << args.report << "\n";
   }
   if (!v.ok()) return PrintFailure(v, args.json);
+  if (!args.extract.empty()) {
+    Status written = WriteParts(args, bytes, *trust);
+    if (!written.ok()) return Fail(written);
+    if (!args.json) std::cerr << "parts written: " << args.extract << " (" << kPartsReadme << " says how to check them)\n";
+  }
   if (args.json) {
     nlohmann::json out = {{"ok", true}, {"account", AccountJson(v.account)}};
     if (!args.report.empty()) out["report"] = args.report;
+    if (!args.extract.empty()) out["extract"] = args.extract;
     PrintJson(out);
   } else {
     std::cout << "OK: " << (v.account.file_checked ? "the file is the evidence registered" : "the bundle verifies")

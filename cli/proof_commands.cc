@@ -120,7 +120,7 @@ int Verify(const std::string& vkey, const std::string& proof_file, const std::st
 
 void RegisterProofCommands(CLI::App& app, Globals& globals, int& exit_code) {
   struct Opts {
-    std::string data, origin, index, size, old, vkey, proof, entry, bundle, file, trust, report, lang = "zh";
+    std::string data, origin, index, size, old, vkey, proof, entry, bundle, file, trust, report, lang = "zh", extract;
   };
   auto o = std::make_shared<Opts>();
   auto* prove = app.add_subcommand("prove", "Make inclusion and consistency proofs (RFC 9162)");
@@ -175,10 +175,13 @@ void RegisterProofCommands(CLI::App& app, Globals& globals, int& exit_code) {
   ver->add_option("--report", o->report,
                   "With --bundle: also write the verification report, as PDF (FILE.pdf) or HTML (FILE.html)");
   ver->add_option("--lang", o->lang, "The report's language: zh (default) or en");
+  ver->add_option("--extract", o->extract,
+                  "With --bundle: once it verifies, write its checkpoints and each step's entry and tlog-proof\n"
+                  "into this directory, for standard tlog verifiers (Go's sumdb/note and tlog)");
   ver->add_flag("--json", globals.json, "Print {ok, origin, size, root} or {ok, reason} as JSON");
   RunOffline(ver, globals, exit_code, [&globals, o] {
     if (!o->bundle.empty()) {
-      return VerifyBundle({o->bundle, o->file, o->trust, o->report, o->lang, globals.json});
+      return VerifyBundle({o->bundle, o->file, o->trust, o->report, o->lang, o->extract, globals.json});
     }
     if (!o->report.empty()) return Fail(Status::InvalidArgument("--report: only with --bundle"));
     if (o->vkey.empty() || o->proof.empty() || o->entry.empty()) {

@@ -303,11 +303,16 @@ class Builder {
     Add(Kind::kCommand, "", "custos verify --bundle " + in_.bundle_path + " --trust " + in_.trust_path + " --file " + file);
     Add(Kind::kCommand, "", "custos verify --bundle " + in_.bundle_path + " --trust " + in_.trust_path + " --json");
     Add(Kind::kText, "",
-        T({"检查点是 C2SP 签名注记（signed note），包含证明遵循 RFC 6962，可用 Go 语言的 golang.org/x/mod/sumdb/note 与 "
-           "golang.org/x/mod/sumdb/tlog 独立验证（custos 的测试即以此交叉验证）。",
-           "Checkpoints are C2SP signed notes and inclusion proofs follow RFC 6962: Go's "
-           "golang.org/x/mod/sumdb/note and golang.org/x/mod/sumdb/tlog verify them independently (custos's tests "
-           "cross-check with them)."}));
+        T({"检查点是 C2SP 签名注记（signed note），包含证明遵循 RFC 6962，可不依赖 custos，用 Go 语言的 "
+           "golang.org/x/mod/sumdb/note 与 golang.org/x/mod/sumdb/tlog 独立验证：先把包拆成各检查点及每一步的条目与包含证明，"
+           "再逐一验证（goverify 为 custos 源码中 tests/interop/goverify 的约三百行 Go 程序；拆出的 CHECK.txt 列出每一条命令）：",
+           "Checkpoints are C2SP signed notes and inclusion proofs follow RFC 6962, so they can be checked without "
+           "custos, with Go's golang.org/x/mod/sumdb/note and golang.org/x/mod/sumdb/tlog: split the bundle into "
+           "its checkpoints and each step's entry and proof, then check each (goverify is the Go program in "
+           "custos's source, tests/interop/goverify; the CHECK.txt written beside the parts lists every command):"}));
+    Add(Kind::kCommand, "", "custos verify --bundle " + in_.bundle_path + " --trust " + in_.trust_path + " --extract parts");
+    Add(Kind::kCommand, "", "cd parts && goverify note \"$(cat log-1.vkey)\" log-1.note");
+    Add(Kind::kCommand, "", "cd parts && goverify inclusion \"$(cat log-1.vkey)\" step-1.tlog-proof step-1.entry");
   }
 
   void About() {

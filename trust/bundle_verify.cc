@@ -692,6 +692,35 @@ Result<std::pair<uint8_t, Hash>> PeekDigest(ByteSpan bundle) {
   return std::make_pair(*algorithm, *digest);
 }
 
+Result<BundleParts> ExtractBundleParts(ByteSpan bundle) {
+  CUSTOS_ASSIGN_OR_RETURN(auto parsed, ReadBundle(bundle));
+  auto b = parsed.get();
+  BundleParts parts;
+  for (auto log : b.getLogs()) parts.logs.push_back({Str(log.getOrigin()), Str(log.getCheckpoint())});
+  for (auto step : b.getChain()) {
+    const std::string origin = Str(step.getOrigin());
+    auto log = std::find_if(parts.logs.begin(), parts.logs.end(), [&](const auto& l) { return l.origin == origin; });
+    if (log == parts.logs.end()) return Status::InvalidArgument("bundle: a step of " + origin + ", a log it does not carry");
+    BundleParts::Step s;
+    s.log = static_cast<size_t>(log - parts.logs.begin());
+    s.entry = Bytes(step.getEntry().getEntry().begin(), step.getEntry().getEntry().end());
+    auto entry = schema::ReadCanonical<schema::LogEntry>(s.entry, kMaxBundleBytes, "bundle entry");
+    if (!entry.ok()) return entry.status();
+    s.index = entry->get().getIndex();
+    TlogProof proof;
+    proof.index = s.index;
+    proof.checkpoint = log->note;
+    for (auto h : step.getEntry().getProof()) {
+      auto hash = Hash::FromSpan(Span(h));
+      if (!hash) return Status::InvalidArgument("bundle: a proof hash is not 32 bytes");
+      proof.proof.push_back(*hash);
+    }
+    s.tlog_proof = proof.Format();
+    parts.steps.push_back(std::move(s));
+  }
+  return parts;
+}
+
 Verdict VerifyEvidenceBundle(ByteSpan bundle, const trust::Federation& trust, std::optional<Hash> file_digest) {
   return Verifier(trust, file_digest).Run(bundle);
 }

@@ -137,6 +137,28 @@ struct Verdict {
 // bundle's digest. Stops at the first failure.
 Verdict VerifyEvidenceBundle(ByteSpan bundle, const trust::Federation& trust, std::optional<Hash> file_digest);
 
+// The parts of a bundle that a standard transparency-log verifier checks on
+// its own (docs/evidence-report.md, "How to check again"): each log's
+// checkpoint note, and each chain step's entry with a C2SP tlog-proof
+// (c2sp.org/tlog-proof@v1) against its log's checkpoint. Nothing is checked
+// here: take the parts of a bundle that verified. InvalidArgument if the
+// bytes are not a bundle or a step names a log the bundle does not carry.
+struct BundleParts {
+  struct Log {
+    std::string origin;
+    std::string note;  // the checkpoint, with its signature lines
+  };
+  struct Step {
+    size_t log = 0;          // its log, in `logs`
+    uint64_t index = 0;
+    Bytes entry;             // canonical LogEntry bytes
+    std::string tlog_proof;  // its inclusion proof, as a c2sp.org/tlog-proof@v1 text
+  };
+  std::vector<Log> logs;
+  std::vector<Step> steps;
+};
+Result<BundleParts> ExtractBundleParts(ByteSpan bundle);
+
 // The algorithm and digest a bundle is about, read without verifying (to
 // know how to hash the file before VerifyEvidenceBundle). InvalidArgument if
 // the bytes are not a bundle.

@@ -6,11 +6,15 @@
 # every step's leaf hash, the cosignature times, the re-check commands), its
 # first page rendered with pdftoppm, its QR code read with zbarimg; a damaged
 # bundle gets a report that says NOT verified; bad flags get one sentence.
-# Usage: report_test.sh CUSTOS_BINARY FIXTURES_DIR
+# --extract writes the bundle's checkpoints and each step's entry and
+# tlog-proof, and Go's sumdb/note and tlog check every command its CHECK.txt
+# lists (with goverify, when given).
+# Usage: report_test.sh CUSTOS_BINARY FIXTURES_DIR [GOVERIFY_BINARY]
 set -uo pipefail
 TESTS_DIR=$(cd "$(dirname "$0")/.." && pwd)
 CUSTOS=$1
 FIXTURES=$2
+GOVERIFY=${3:-}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1
@@ -120,5 +124,25 @@ contains err.txt "--lang: \"fr\" is not a report language" "the sentence names t
 expect 3 "an unwritable report path is an I/O error (exit 3)" -- \
   "$CUSTOS" verify --bundle custody.bundle --trust trust.json --report /nonexistent/dir/r.pdf
 contains err.txt "--report: cannot write /nonexistent/dir/r.pdf" "the sentence names the path"
+
+# The parts a standard verifier checks without custos.
+expect 0 "--extract writes the bundle's parts" -- \
+  "$CUSTOS" verify --bundle custody.bundle --trust trust.json --extract parts
+contains err.txt "parts written: parts (CHECK.txt says how to check them)" "it says where and how"
+check "a note and a key per log, an entry and a tlog-proof per step" \
+  test "$(ls parts/log-*.note | wc -l) $(ls parts/log-*.vkey | wc -l) $(ls parts/step-*.entry | wc -l) $(ls parts/step-*.tlog-proof | wc -l)" = "2 2 7 7"
+contains report.flat "--extract parts" "the report gives the command that splits the bundle"
+if [ -n "$GOVERIFY" ] && [ -x "$GOVERIFY" ]; then
+  run_check_txt() {
+    local n=0 fails=0 line
+    while read -r line; do
+      case $line in goverify*) n=$((n + 1)); (cd parts && eval "\"$GOVERIFY\" ${line#goverify }") >/dev/null 2>&1 || fails=$((fails + 1)) ;; esac
+    done <parts/CHECK.txt
+    echo "$n $fails"
+  }
+  check "Go's sumdb/note and tlog check every command CHECK.txt lists (2 notes, 7 inclusions)" test "$(run_check_txt)" = "9 0"
+  python3 -c 'p = "parts/step-3.entry"; b = bytearray(open(p, "rb").read()); b[-1] ^= 1; open(p, "wb").write(bytes(b))'
+  check "... and refuse a step whose entry changed" test "$(run_check_txt)" = "9 1"
+fi
 
 finish report_test
