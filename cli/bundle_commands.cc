@@ -67,7 +67,7 @@ nlohmann::json AccountJson(const bundle::Account& a) {
     steps.push_back({{"origin", s.origin}, {"index", s.index}, {"logTime", s.log_time}, {"time", FormatUtcSeconds(s.log_time)},
                      {"kind", s.kind}, {"author", s.author}, {"authorName", s.author_name},
                      {"authorHolder", s.author_holder}, {"authorPost", s.author_post},
-                     {"leafHash", HexEncode(s.leaf.span())}, {"summary", s.summary}});
+                     {"leafHash", HexEncode(s.leaf.span())}, {"summary", s.summary}, {"summaryZh", s.summary_zh}});
   }
   nlohmann::json checkpoints = nlohmann::json::array();
   for (const auto& c : a.checkpoints) {

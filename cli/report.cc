@@ -154,7 +154,7 @@ class Builder {
                                               : s.author_holder + (zh() ? "（" + s.author_post + "）" : " (" + s.author_post + ")");
     Field({"签署人", "Signed by"}, who);
     HashField({"签名公钥", "Key"}, s.author);
-    Field({"记录", "Record"}, s.summary);
+    Field({"记录", "Record"}, zh() && !s.summary_zh.empty() ? s.summary_zh : s.summary);
     HashField({"叶哈希", "Leaf hash"}, HexEncode(s.leaf.span()));
   }
 

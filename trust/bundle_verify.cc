@@ -581,6 +581,7 @@ class Verifier {
     }
     step.leaf = p.leaf_hash;
     step.summary = Summary(statement.getBody());
+    step.summary_zh = SummaryZh(statement.getBody());
     if (statement.getBody().isEvidenceRegistered()) Registration(statement.getBody().getEvidenceRegistered());
     verdict_.account.steps.push_back(std::move(step));
   }
@@ -633,6 +634,41 @@ class Verifier {
       case Which::EVIDENCE_DISPOSED: {
         auto d = body.getEvidenceDisposed();
         return std::string(DispositionName(d.getDisposition())) + " to " + Str(d.getRecipient()) + ": " + Str(d.getReason());
+      }
+      default:
+        return KindName(body.which());
+    }
+  }
+
+  static std::string SummaryZh(schema::Statement::Body::Reader body) {
+    switch (body.which()) {
+      case Which::EVIDENCE_REGISTERED: {
+        auto r = body.getEvidenceRegistered();
+        return "登记证据 " + Str(r.getEvidenceId()) + "（案件 " + Str(r.getCaseId()) + "），地点：" + Str(r.getPlace()) +
+               "；由 " + Str(r.getHolder()) + " 保管";
+      }
+      case Which::CUSTODY_TRANSFERRED: {
+        auto t = body.getCustodyTransferred();
+        std::string to = t.getToOrigin().size() ? "（接收方日志 " + Str(t.getToOrigin()) + "）" : "";
+        return "由 " + Str(t.getFromHolder()) + " 移交给 " + Str(t.getToHolder()) + to + "，封条号 " +
+               Str(t.getSealNumber()) + "；事由：" + Str(t.getReason());
+      }
+      case Which::CUSTODY_RECEIVED: {
+        auto r = body.getCustodyReceived();
+        return Str(r.getHolder()) + " 接收（对应移交记录：" + Str(r.getTransfer().getOrigin()) + " 第 " +
+               std::to_string(r.getTransfer().getIndex()) + " 条），封条" + (r.getSealIntact() ? "完好" : "未完好");
+      }
+      case Which::EVIDENCE_EXAMINED: {
+        auto x = body.getEvidenceExamined();
+        return Str(x.getExaminer()) + " 查验：" + Str(x.getFindings()) +
+               (x.getDigestsMatch() ? "（摘要一致）" : "（摘要不一致）");
+      }
+      case Which::EVIDENCE_DISPOSED: {
+        auto d = body.getEvidenceDisposed();
+        const char* how = d.getDisposition() == schema::Disposition::RELEASED   ? "发还"
+                          : d.getDisposition() == schema::Disposition::RETURNED ? "退还"
+                                                                                  : "销毁";
+        return std::string("处置：") + how + "，接收人 " + Str(d.getRecipient()) + "；事由：" + Str(d.getReason());
       }
       default:
         return KindName(body.which());

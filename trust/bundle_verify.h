@@ -68,6 +68,7 @@ struct StepAccount {
   std::string author_post;
   Hash leaf;                // the entry's leaf hash
   std::string summary;      // what happened, in one line
+  std::string summary_zh;   // the same in Chinese (for the 存证核验报告)
 };
 // The registration's own fields, as the entry states them.
 struct RegistrationAccount {
