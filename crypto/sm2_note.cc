@@ -1,6 +1,7 @@
 #include "crypto/sm2_note.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 
 #include "crypto/sha256.h"
@@ -15,14 +16,17 @@ std::string Label(std::string_view name, uint32_t key_id) {
   return std::string(name) + "+" + hex;
 }
 
-}  // namespace
-
-uint32_t Sm2NoteKeyId(std::string_view name, ByteSpan public_key) {
+// SHA-256(name || 0x0A || type || public key)[:4], big-endian.
+uint32_t KeyIdOf(std::string_view name, std::string_view type, ByteSpan public_key) {
   Sha256& h = ThreadSha256();
-  const Hash d = h.Update(name).Update(uint8_t{'\n'}).Update(kSm2NoteType).Update(public_key).Finish();
+  const Hash d = h.Update(name).Update(uint8_t{'\n'}).Update(type).Update(public_key).Finish();
   return static_cast<uint32_t>(d.bytes[0]) << 24 | static_cast<uint32_t>(d.bytes[1]) << 16 |
          static_cast<uint32_t>(d.bytes[2]) << 8 | d.bytes[3];
 }
+
+}  // namespace
+
+uint32_t Sm2NoteKeyId(std::string_view name, ByteSpan public_key) { return KeyIdOf(name, kSm2NoteType, public_key); }
 
 std::string Sm2NoteVerifier::ToString() const {
   std::string material(kSm2NoteType);
@@ -70,6 +74,47 @@ Result<std::string> AddSm2NoteSignature(std::string_view note, std::string_view 
   std::string out = n.Serialize();
   if (out.size() > kMaxNoteSize) return Status::InvalidArgument("SM2 signature: the note would be too large");
   return out;
+}
+
+namespace {
+
+std::string CosignedMessage(std::string_view text, uint64_t timestamp) {
+  return "cosignature/v1\ntime " + std::to_string(timestamp) + "\n" + std::string(text);
+}
+
+}  // namespace
+
+uint32_t Sm2CosignatureKeyId(std::string_view name, ByteSpan public_key) {
+  return KeyIdOf(name, kSm2CosignatureType, public_key);
+}
+
+Result<NoteSignature> Sm2Cosign(std::string_view checkpoint_text, std::string_view name, const Sm2Key& key,
+                                uint64_t timestamp) {
+  if (!IsValidKeyName(name)) return Status::InvalidArgument("SM2 cosignature: invalid key name");
+  if (timestamp > static_cast<uint64_t>(INT64_MAX)) return Status::InvalidArgument("SM2 cosignature: timestamp above 2^63 - 1");
+  CUSTOS_ASSIGN_OR_RETURN(Bytes der, key.Sign(AsBytes(CosignedMessage(checkpoint_text, timestamp))));
+  NoteSignature sig{std::string(name), Sm2CosignatureKeyId(name, key.PublicKey()), {}};
+  for (int i = 7; i >= 0; --i) sig.sig.push_back(static_cast<uint8_t>(timestamp >> (8 * i)));
+  sig.sig.insert(sig.sig.end(), der.begin(), der.end());
+  return sig;
+}
+
+Result<uint64_t> VerifySm2Cosignature(std::string_view checkpoint_text, const NoteSignature& sig,
+                                      const Sm2NoteVerifier& key) {
+  if (sig.name != key.name || sig.key_id != Sm2CosignatureKeyId(key.name, key.public_key)) {
+    return Status::InvalidArgument("SM2 cosignature: the line is not by " + key.name + "'s SM2 key");
+  }
+  if (sig.sig.size() <= 8) return Status::Corruption("SM2 cosignature by " + key.name + ": truncated");
+  uint64_t timestamp = 0;
+  for (size_t i = 0; i < 8; ++i) timestamp = timestamp << 8 | sig.sig[i];
+  if (timestamp > static_cast<uint64_t>(INT64_MAX)) {
+    return Status::Corruption("SM2 cosignature by " + key.name + ": timestamp above 2^63 - 1");
+  }
+  const ByteSpan der = ByteSpan(sig.sig).subspan(8);
+  if (!Sm2Verify(key.public_key, AsBytes(CosignedMessage(checkpoint_text, timestamp)), der).ok()) {
+    return Status::Corruption("SM2 cosignature by " + key.name + ": the signature does not verify");
+  }
+  return timestamp;
 }
 
 Status VerifySm2NoteSignature(const Note& note, const Sm2NoteVerifier& verifier) {

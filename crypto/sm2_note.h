@@ -46,6 +46,23 @@ uint32_t Sm2NoteKeyId(std::string_view name, ByteSpan public_key);
 // earlier line by the same name and key id). Errors as Note::Parse.
 Result<std::string> AddSm2NoteSignature(std::string_view note, std::string_view name, const Sm2Key& key);
 
+// --- SM2 cosignatures: a witness's SM2 signature beside its cosignature/v1
+// line (docs/sm2.md). The signed message is cosignature/v1's,
+//   "cosignature/v1\ntime <decimal seconds>\n" || checkpoint text,
+// and the line is "— <witness name> <base64(key id || timestamp (8 bytes, big-endian) || DER SM2 signature)>"
+// with key id = SHA-256(name || 0x0A || 0xff || "sm2-cosignature/v1" || public key (65))[:4].
+inline constexpr std::string_view kSm2CosignatureType = "\xff" "sm2-cosignature/v1";
+uint32_t Sm2CosignatureKeyId(std::string_view name, ByteSpan public_key);
+// The SM2 cosignature line a witness named `name` adds for `checkpoint_text` at `timestamp`.
+Result<NoteSignature> Sm2Cosign(std::string_view checkpoint_text, std::string_view name, const Sm2Key& key,
+                                uint64_t timestamp);
+// Checks an SM2 cosignature line by the witness whose SM2 key is `key` (its
+// name is the witness's). Returns the timestamp. InvalidArgument if the line
+// is not by that key (name and key id); Corruption if it is malformed or the
+// signature does not verify.
+Result<uint64_t> VerifySm2Cosignature(std::string_view checkpoint_text, const NoteSignature& sig,
+                                      const Sm2NoteVerifier& key);
+
 // OK iff `note` carries a line by `verifier` (its name and key id) and every
 // such line verifies over the note's text. Corruption "no SM2 signature by
 // …" or "invalid SM2 signature by …" otherwise.

@@ -90,8 +90,11 @@ Result<Ledger> OpenLedger(const NodeConfig& config, const NamedKey& node_key) {
   auto log = Log::Open(*ledger.store, node_key);
   if (!log.ok()) return log.status().WithContext("dataDir " + config.data_dir);
   ledger.log = std::move(log).value();
-  CUSTOS_ASSIGN_OR_RETURN(std::optional<Sm2Key> sm2, LoadSm2Key(config));
-  if (sm2) ledger.log->SetSm2Key(std::move(*sm2));
+  CUSTOS_ASSIGN_OR_RETURN(std::optional<Sm2Key> loaded_sm2, LoadSm2Key(config));
+  // The log signs its checkpoints with it, and the replicas cosign with it.
+  const std::shared_ptr<const Sm2Key> sm2 =
+      loaded_sm2 ? std::make_shared<const Sm2Key>(std::move(*loaded_sm2)) : nullptr;
+  if (sm2) ledger.log->SetSm2Key(*sm2);
   if (ledger.log->origin() != config.origin) {
     return Status::InvalidArgument("dataDir " + config.data_dir + ": the log's origin is \"" + ledger.log->origin() +
                                    "\", not \"" + config.origin + "\" as custos.json says");
@@ -104,6 +107,7 @@ Result<Ledger> OpenLedger(const NodeConfig& config, const NamedKey& node_key) {
                                           config.federation_file + ")");
     }
     if (peer.sm2_key) (*replica)->SetSm2Key(*peer.sm2_key);
+    if (sm2) (*replica)->SetWitnessSm2Key(*sm2);
     ledger.replicas.emplace(peer.origin, std::move(replica).value());
   }
   return ledger;

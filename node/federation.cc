@@ -55,6 +55,9 @@ Federation::Federation(kj::AsyncIoProvider& io, const FederationConfig& federati
     }
   }
   options.tsas = federation.tsas;
+  for (const auto& peer : federation.peers) {
+    if (peer.origin != node_key.name && peer.sm2_key) options.sm2_witnesses.push_back(*peer.sm2_key);
+  }
   for (const auto& [origin, replica] : replicas) {
     const PeerConfig* peer = federation.FindPeer(origin);
     KJ_REQUIRE(peer != nullptr, "a replica without a federation peer", origin);
@@ -229,9 +232,20 @@ kj::Promise<void> Federation::AddCosignature(const Caller& caller, std::string c
                                   own_log_.origin() + "\""));
   }
   NoteVerifier witness = NoteVerifier::ForKey(peer->origin, peer->verifier.key, kAlgCosignatureV1);
+  // The cosignature/v1 line, then (from a witness with an SM2 key) its SM2
+  // cosignature line, kept only if the federation file has the peer's sm2Key.
+  std::string sm2_line;
+  if (const size_t end = cosignature.find('\n'); end != std::string::npos && end + 1 < cosignature.size()) {
+    sm2_line = cosignature.substr(end + 1);
+    cosignature.resize(end + 1);
+  }
+  std::optional<Sm2NoteVerifier> sm2_key = peer->sm2_key;
   return own_offload_
-      .Run([this, checkpoint = std::move(checkpoint), cosignature = std::move(cosignature), witness] {
-        return own_log_.AddCosignature(checkpoint, cosignature, witness);
+      .Run([this, checkpoint = std::move(checkpoint), cosignature = std::move(cosignature), witness,
+            sm2_line = std::move(sm2_line), sm2_key] {
+        Status st = own_log_.AddCosignature(checkpoint, cosignature, witness);
+        if (st.ok() && !sm2_line.empty() && sm2_key) st = own_log_.AddSm2Cosignature(checkpoint, sm2_line, *sm2_key);
+        return st;
       })
       .then([this, origin = peer->origin, size = cp->size](Status stored) {
         if (!stored.ok()) Throw(stored.WithContext("cosignature"));

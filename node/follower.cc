@@ -285,7 +285,8 @@ kj::Promise<void> Follower::Sync(std::string note) {
           case CheckpointClass::kHeld:
             // Cosign the newest only: an older note is merely consistent.
             if (target < replica_.size()) return kj::READY_NOW;
-            return offload_.Run([this, note] { return replica_.KeepCosignatures(note, options_.witnesses, options_.tsas); })
+            return offload_.Run([this, note] { return replica_.KeepCosignatures(note, options_.witnesses, options_.tsas,
+                                                                       options_.sm2_witnesses); })
                 .then([this, note = std::move(note), target](Status kept) mutable {
                   if (!kept.ok()) logger_->warn("peer {}: keeping cosignatures: {}", peer_.origin, kept.ToString());
                   return CosignAndReturn(std::move(note), target);

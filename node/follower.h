@@ -78,6 +78,8 @@ struct FollowerOptions {
   // The federation's time-stamping authorities: their RFC 3161 tokens on the
   // origin's notes are kept likewise (bundles made here then carry them).
   std::vector<TimestampVerifier> tsas{};
+  // The peers' SM2 keys: their SM2 cosignature lines are kept likewise.
+  std::vector<Sm2NoteVerifier> sm2_witnesses{};
   // If set (it must outlive the federation), cosignatures given and
   // received are counted there.
   NodeMetrics* metrics = nullptr;

@@ -22,7 +22,16 @@ WitnessGroup WitnessGroup::FromConfig(const FederationConfig& config) {
     const PeerConfig* peer = config.FindPeer(origin);
     cosigners.push_back(NoteVerifier::ForKey(origin, peer->verifier.key, kAlgCosignatureV1));
   }
-  return WitnessGroup(std::move(cosigners), config.policy.quorum);
+  WitnessGroup group(std::move(cosigners), config.policy.quorum);
+  if (config.require_sm2) {
+    std::map<std::string, Sm2NoteVerifier, std::less<>> keys;
+    for (const auto& origin : config.policy.cosigners) {
+      const PeerConfig* peer = config.FindPeer(origin);
+      if (peer->sm2_key) keys.emplace(origin, *peer->sm2_key);  // ParseFederation: every peer has one
+    }
+    group.RequireSm2(std::move(keys));
+  }
+  return group;
 }
 
 std::string WitnessGroup::Describe() const {
@@ -54,11 +63,27 @@ Result<CosignatureCount> WitnessGroup::Count(const Note& note, const Checkpoint&
                                 " at size " + std::to_string(checkpoint.size) + ": " + checked.status().message());
     }
     if (std::find(count.cosigners.begin(), count.cosigners.end(), sig.name) == count.cosigners.end()) {
+      if (require_sm2_ && !HasSm2Cosignature(note, sig.name)) {
+        if (std::find(count.without_sm2.begin(), count.without_sm2.end(), sig.name) == count.without_sm2.end()) {
+          count.without_sm2.push_back(sig.name);
+        }
+        continue;
+      }
       count.cosigners.push_back(sig.name);
       count.cosigned_at.push_back(*checked);
     }
   }
   return count;
+}
+
+bool WitnessGroup::HasSm2Cosignature(const Note& note, std::string_view cosigner) const {
+  auto key = sm2_.find(cosigner);
+  if (key == sm2_.end()) return false;
+  for (const auto& sig : note.signatures) {
+    if (sig.name != cosigner || sig.key_id != Sm2CosignatureKeyId(key->second.name, key->second.public_key)) continue;
+    if (VerifySm2Cosignature(note.text, sig, key->second).ok()) return true;
+  }
+  return false;
 }
 
 Status WitnessGroup::RequireQuorum(const CosignatureCount& count, const Checkpoint& checkpoint) const {
@@ -69,7 +94,11 @@ Status WitnessGroup::RequireQuorum(const CosignatureCount& count, const Checkpoi
   return Status::Corruption("witness policy: " + std::to_string(quorum_) + " of " + std::to_string(could) +
                             " cosignatures are required, the checkpoint of " + checkpoint.origin + " at size " +
                             std::to_string(checkpoint.size) + " has " + std::to_string(count.cosigners.size()) +
-                            " valid cosignature(s); the witness policy needs " + Describe());
+                            " valid cosignature(s)" +
+                            (count.without_sm2.empty() ? std::string()
+                                                       : " (" + std::to_string(count.without_sm2.size()) +
+                                                             " more without the SM2 cosignature the trust file requires)") +
+                            "; the witness policy needs " + Describe());
 }
 
 Result<CosignatureCount> WitnessGroup::Check(const Note& note, const Checkpoint& checkpoint) const {

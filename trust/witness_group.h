@@ -14,10 +14,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "crypto/note.h"
+#include "crypto/sm2_note.h"
 #include "crypto/status.h"
 #include "ledger/tlog/checkpoint.h"
 #include "trust/federation_config.h"
@@ -29,6 +31,9 @@ struct CosignatureCount {
   std::vector<std::string> cosigners;  // the group's cosigners whose cosignature verified, once each, in note order
   std::vector<uint64_t> cosigned_at;   // each one's cosignature time (seconds since the epoch), as `cosigners`
   std::vector<std::string> others;     // names on lines by keys outside the group (not checked)
+  // With RequireSm2: cosigners whose Ed25519 cosignature verified but that
+  // have no valid SM2 cosignature on the note (not counted in `cosigners`).
+  std::vector<std::string> without_sm2;
 };
 
 class WitnessGroup {
@@ -40,7 +45,14 @@ class WitnessGroup {
   WitnessGroup(std::vector<NoteVerifier> cosigners, uint32_t quorum);
   // The federation file's witness policy: each named peer's key as a
   // cosignature/v1 key under the peer's origin.
+  // With requireSm2, each cosigner's sm2Key too (RequireSm2).
   static WitnessGroup FromConfig(const FederationConfig& config);
+  // A cosigner counts only if the note also carries its valid SM2
+  // cosignature (crypto/sm2_note.h) by this key (by cosigner name).
+  void RequireSm2(std::map<std::string, Sm2NoteVerifier, std::less<>> keys) {
+    sm2_ = std::move(keys);
+    require_sm2_ = true;
+  }
 
   const std::vector<NoteVerifier>& cosigners() const { return cosigners_; }  // by name
   uint32_t quorum() const { return quorum_; }
@@ -60,9 +72,12 @@ class WitnessGroup {
 
  private:
   const NoteVerifier* Find(const NoteSignature& sig) const;
+  bool HasSm2Cosignature(const Note& note, std::string_view cosigner) const;
 
   std::vector<NoteVerifier> cosigners_;
   uint32_t quorum_ = 0;
+  bool require_sm2_ = false;
+  std::map<std::string, Sm2NoteVerifier, std::less<>> sm2_;
 };
 
 }  // namespace custos::trust

@@ -324,6 +324,10 @@ Status Log::AddTimestamp(std::string_view note, std::string_view line, const Tim
   return stored_->AddTimestamp(note, line, tsa);
 }
 
+Status Log::AddSm2Cosignature(std::string_view note, std::string_view line, const Sm2NoteVerifier& key) {
+  return stored_->AddSm2Cosignature(note, line, key);
+}
+
 Result<std::string> Log::CosignedCheckpoint() const { return stored_->CosignedCheckpoint(); }
 
 Result<std::string> Log::CosignedCheckpointAt(uint64_t tree_size) const {

@@ -149,6 +149,8 @@ class Log {
   Status AddCosignature(std::string_view note, std::string_view cosignature_line, const NoteVerifier& witness);
   // An RFC 3161 token's line by `tsa` on one of this log's checkpoints (StoredLog::AddTimestamp).
   Status AddTimestamp(std::string_view note, std::string_view line, const TimestampVerifier& tsa);
+  // A witness's SM2 cosignature line (StoredLog::AddSm2Cosignature).
+  Status AddSm2Cosignature(std::string_view note, std::string_view line, const Sm2NoteVerifier& key);
   // The latest checkpoint with every cosignature gathered for it.
   Result<std::string> CosignedCheckpoint() const;
   Result<std::string> CosignedCheckpointAt(uint64_t tree_size) const;

@@ -357,7 +357,8 @@ Status Replica::ReportEquivocation(const EquivocationProof& proof) {
 // the replica stores only the origin's signature and its own cosignature:
 // the other witnesses' lines come with the note the origin serves.
 Status Replica::KeepCosignatures(std::string_view note, std::span<const NoteVerifier> witnesses,
-                                 std::span<const TimestampVerifier> tsas) {
+                                 std::span<const TimestampVerifier> tsas,
+                                 std::span<const Sm2NoteVerifier> sm2_witnesses) {
   CUSTOS_ASSIGN_OR_RETURN(Note given, Note::Parse(note));
   CUSTOS_ASSIGN_OR_RETURN(Checkpoint cp, Checkpoint::Parse(given.text));
   auto held = CheckpointAt(cp.size);
@@ -375,6 +376,10 @@ Status Replica::KeepCosignatures(std::string_view note, std::span<const NoteVeri
     for (const auto& tsa : tsas) {
       if (tsa.name != sig.name || tsa.key_id != sig.key_id) continue;
       CUSTOS_RETURN_IF_ERROR(stored_->AddTimestamp(*held, line, tsa));
+    }
+    for (const auto& key : sm2_witnesses) {
+      if (key.name != sig.name || Sm2CosignatureKeyId(key.name, key.public_key) != sig.key_id) continue;
+      CUSTOS_RETURN_IF_ERROR(stored_->AddSm2Cosignature(*held, line, key));
     }
   }
   return Status::OK();
@@ -426,6 +431,10 @@ Result<std::string> Replica::Cosign(std::string_view note, const NamedKey& witne
   CUSTOS_ASSIGN_OR_RETURN(auto held, store_.Get(layout::CheckpointKey(number(), cp.size)));
   CUSTOS_RETURN_IF_ERROR(CheckCosignedMaps(cp, parsed.text, held));
   NoteSignature line = custos::Cosign(parsed.text, witness.name, witness.key, timestamp);
+  std::optional<NoteSignature> sm2_line;
+  if (witness_sm2_) {
+    CUSTOS_ASSIGN_OR_RETURN(sm2_line, Sm2Cosign(parsed.text, witness.name, *witness_sm2_, timestamp));
+  }
   StoredLog::Batch batch;
   stored_->Begin(&batch);
   layout::LogHead head = stored_->head();
@@ -433,12 +442,13 @@ Result<std::string> Replica::Cosign(std::string_view note, const NamedKey& witne
   // The head's note is the latest held one; the note cosigned may be newer.
   if (NoteSize(head.checkpoint).value_or(0) < cp.size || head.checkpoint.empty()) head.checkpoint = origin_note;
   stored_->PutCosignature(batch.writes, cp.size, line);
+  if (sm2_line) stored_->PutCosignature(batch.writes, cp.size, *sm2_line);
   layout::WitnessState state{cp.size, cp.root, timestamp};
   batch.writes.Put(layout::WitnessKey(number()), state.Encode());
   CUSTOS_RETURN_IF_ERROR(stored_->Commit(batch, std::move(head)));
   std::lock_guard<std::mutex> state_lock(state_mu_);
   witness_ = state;
-  return line.ToLine();
+  return sm2_line ? line.ToLine() + sm2_line->ToLine() : line.ToLine();
 }
 
 // A replica is checked like the origin's own log, against the origin's key,

@@ -69,6 +69,9 @@ class Replica final {
   // checkpoint is then checked and kept with the origin's note; without it,
   // or when the line is absent, only the Ed25519 line is kept.
   void SetSm2Key(Sm2NoteVerifier key) { sm2_key_ = std::move(key); }
+  // This node's own SM2 key: Cosign then adds an SM2 cosignature line beside
+  // the cosignature/v1 one (crypto/sm2_note.h, docs/sm2.md).
+  void SetWitnessSm2Key(Sm2Key key) { witness_sm2_ = std::move(key); }
   layout::LogNumber number() const { return stored_->number(); }
   const StoredLog& stored() const { return *stored_; }
   // The replica's listings map (its root is in the origin's checkpoints).
@@ -150,7 +153,8 @@ class Replica final {
   // `tsas` (AddTimestamp). IOError if a read or write fails; Corruption if a
   // witness's or a TSA's line does not verify.
   Status KeepCosignatures(std::string_view note, std::span<const NoteVerifier> witnesses,
-                          std::span<const TimestampVerifier> tsas = {});
+                          std::span<const TimestampVerifier> tsas = {},
+                          std::span<const Sm2NoteVerifier> sm2_witnesses = {});
   Result<std::string> CosignedCheckpointAt(uint64_t tree_size) const { return stored_->CosignedCheckpointAt(tree_size); }
 
   // --- Witnessing and equivocation.
@@ -177,7 +181,8 @@ class Replica final {
   // in one synced batch. FailedPrecondition: "equivocation: …", "checkpoint:
   // size N is ahead of the held size M" (replicate first), "conflict: witness
   // holds size N" (stale); Corruption for a bad signature or a note that
-  // equivocates (then stored as a proof); IOError.
+  // equivocates (then stored as a proof); IOError. Returns the cosignature
+  // line, followed by the SM2 cosignature line when SetWitnessSm2Key was given.
   Result<std::string> Cosign(std::string_view note, const NamedKey& witness, uint64_t timestamp);
   // What this node last cosigned for the origin; nullopt if nothing yet.
   std::optional<layout::WitnessState> witness_state() const;
@@ -217,6 +222,7 @@ class Replica final {
   Store& store_;
   const NoteVerifier origin_key_;
   std::optional<Sm2NoteVerifier> sm2_key_;
+  std::optional<Sm2Key> witness_sm2_;
   std::unique_ptr<StoredLog> stored_;
   std::unique_ptr<listings::LogListings> listings_;
   KeyTable keys_;  // written under write_mu_

@@ -569,6 +569,12 @@ Status StoredLog::AddTimestamp(std::string_view note, std::string_view line, con
   });
 }
 
+Status StoredLog::AddSm2Cosignature(std::string_view note, std::string_view line, const Sm2NoteVerifier& key) {
+  return AddSignatureLine(note, line, "SM2 cosignature", [&key](const Note& held, const NoteSignature& sig) {
+    return VerifySm2Cosignature(held.text, sig, key).status();
+  });
+}
+
 Status StoredLog::AddSignatureLine(std::string_view note, std::string_view signature_line, std::string_view what,
                                    const std::function<Status(const Note&, const NoteSignature&)>& check) {
   CUSTOS_ASSIGN_OR_RETURN(Note given, Note::Parse(note));

@@ -34,6 +34,7 @@
 
 #include "crypto/bytes.h"
 #include "crypto/note.h"
+#include "crypto/sm2_note.h"
 #include "crypto/timestamp.h"
 #include "crypto/status.h"
 #include "ledger/storage/checked_reads.h"
@@ -296,6 +297,9 @@ class StoredLog final {
   // note's text (crypto/timestamp.h); Corruption if the token does not
   // verify against the TSA's certificate.
   Status AddTimestamp(std::string_view note, std::string_view line, const TimestampVerifier& tsa);
+  // The same for a witness's SM2 cosignature line (crypto/sm2_note.h), by
+  // the witness whose SM2 key is `key`.
+  Status AddSm2Cosignature(std::string_view note, std::string_view line, const Sm2NoteVerifier& key);
   // The stored checkpoint of `tree_size` with every cosignature line gathered
   // for it appended: a C2SP signed note (text, blank line, the origin's
   // signature, then the cosignatures). NotFound as CheckpointAt.

@@ -162,5 +162,26 @@ TEST(Sm2NoteTest, ASecondLineBesideEd25519VerifiesAndNamesItsKey) {
   EXPECT_NE(VerifySm2NoteSignature(altered, v).message().find("invalid SM2 signature"), std::string::npos);
 }
 
+// An SM2 cosignature (docs/sm2.md): the cosignature/v1 message signed with
+// SM2, its timestamp kept; refused by another key, with another timestamp
+// or over another text.
+TEST(Sm2NoteTest, AnSm2CosignatureVerifiesWithItsTimestampAndOnlyThere) {
+  const Sm2Key key = *Sm2Key::Generate();
+  const std::string text = "example.com/log\n3\nYWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY=\n";
+  auto sig = Sm2Cosign(text, "witness.example", key, 1720000000);
+  ASSERT_TRUE(sig.ok()) << sig.status().ToString();
+  const Sm2NoteVerifier v = Sm2NoteVerifier::ForKey("witness.example", key.PublicKey());
+  auto ts = VerifySm2Cosignature(text, *sig, v);
+  ASSERT_TRUE(ts.ok()) << ts.status().ToString();
+  EXPECT_EQ(*ts, 1720000000u);
+  EXPECT_NE(sig->key_id, v.key_id) << "a cosignature's key id is not the note signature's";
+  EXPECT_FALSE(VerifySm2Cosignature(text + "x\n", *sig, v).ok()) << "another text";
+  NoteSignature later = *sig;
+  later.sig[7] ^= 0x01;  // the timestamp's last byte
+  EXPECT_EQ(VerifySm2Cosignature(text, later, v).status().code(), Status::Code::kCorruption);
+  const Sm2NoteVerifier other = Sm2NoteVerifier::ForKey("witness.example", Sm2Key::Generate()->PublicKey());
+  EXPECT_EQ(VerifySm2Cosignature(text, *sig, other).status().code(), Status::Code::kInvalidArgument) << "not by that key";
+}
+
 }  // namespace
 }  // namespace custos

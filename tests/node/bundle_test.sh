@@ -25,6 +25,7 @@ for n in ipb psb pro; do
   "$CUSTOS" key sm2 --name "$(fed_origin $n)" --out "$FED_DIR/$n/sm2.pem" >"$FED_DIR/$n/sm2.vkey" || exit 1
 done
 "$CUSTOS" key sm2 --name "$IPB" --out other-sm2.pem >other-sm2.vkey || exit 1
+"$CUSTOS" key sm2 --name "$PSB" --out other-psb-sm2.pem >other-psb-sm2.vkey || exit 1
 python3 - "$FED_DIR" <<'PY'
 import json, sys
 d = sys.argv[1]
@@ -39,6 +40,10 @@ fed["requireSm2"] = True
 json.dump(fed, open("sm2-trust.json", "w"), ensure_ascii=False, indent=1)
 fed["peers"][0]["sm2Key"] = open("other-sm2.vkey").read().strip()
 json.dump(fed, open("wrong-sm2-trust.json", "w"), ensure_ascii=False, indent=1)
+# The police's SM2 key replaced: the police's SM2 cosignatures no longer count.
+fed["peers"][0]["sm2Key"] = open(f"{d}/ipb/sm2.vkey").read().strip()
+fed["peers"][1]["sm2Key"] = open("other-psb-sm2.vkey").read().strip()
+json.dump(fed, open("wrong-psb-sm2-trust.json", "w"), ensure_ascii=False, indent=1)
 PY
 # A time-stamping authority on loopback, and another whose certificate a
 # wrong trust file names instead. Every node asks the first for a token on its
@@ -223,6 +228,31 @@ if [ -n "${GOVERIFY:-}" ] && [ -x "${GOVERIFY:-}" ]; then
   expect 0 "Go's note package still verifies the Ed25519 line (the SM2 line is a key it does not know)" -- \
     "$GOVERIFY" note "$(fed_vkey ipb)" ipb.note
 fi
+# 国密 cosignatures: each witness adds an SM2 cosignature beside its
+# cosignature/v1 line; openssl checks the police's on the bureau's checkpoint.
+curl -fsS "$(fed_http ipb)/tlog/$IPB/checkpoint" >cosigned.note
+python3 - cosigned.note "$FED_DIR/psb/sm2.vkey" "$PSB" <<'PY'
+import base64, hashlib, sys
+note = open(sys.argv[1], encoding="utf-8").read()
+material = base64.b64decode(open(sys.argv[2]).read().strip().split("+", 2)[2])
+pub, name = material[len(b"\xffsm2"):], sys.argv[3]
+key_id = hashlib.sha256(name.encode() + b"\n" + b"\xffsm2-cosignature/v1" + pub).digest()[:4]
+text = note[: note.rindex("\n\n") + 1]
+for line in note[note.rindex("\n\n") + 2 :].splitlines():
+    who, b64 = line.split(" ")[1], line.split(" ")[2]
+    raw = base64.b64decode(b64)
+    if who == name and raw[:4] == key_id:
+        ts = int.from_bytes(raw[4:12], "big")
+        open("cosig.msg", "w", encoding="utf-8", newline="").write(f"cosignature/v1\ntime {ts}\n" + text)
+        open("cosig.sig", "wb").write(raw[12:])
+PY
+check "the police's cosignature of the bureau's checkpoint has an SM2 line beside it" test -s cosig.sig
+"$CUSTOS" key sm2-show --key "$FED_DIR/psb/sm2.pem" --pem >psb-sm2.pem
+expect 0 "openssl verifies the SM2 cosignature (the cosignature/v1 message, SM3, id 1234567812345678)" -- \
+  openssl pkeyutl -verify -pubin -inkey psb-sm2.pem -rawin -in cosig.msg -sigfile cosig.sig -digest sm3 -pkeyopt distid:1234567812345678
+expect 1 "a verifier demanding SM2, with another SM2 key for the police, does not count the police's cosignatures" -- \
+  "$CUSTOS" verify --bundle video4.bundle --trust wrong-psb-sm2-trust.json
+contains out.txt "without the SM2 cosignature the trust file requires" "it says why the quorum is short"
 
 # Trusted time (RFC 3161): each node's latest checkpoint gets a token from the
 # TSA; the bureau keeps the police's token with its replica, so a bundle made
