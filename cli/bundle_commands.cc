@@ -235,16 +235,12 @@ void RegisterEvidenceCommands(CLI::App& app, Globals& globals, int& exit_code) {
 namespace {
 
 // Writes the report --report names, as PDF or HTML by its extension.
-Status WriteReport(const VerifyBundleArgs& args, const bundle::Verdict& v, ByteSpan bytes, report::Lang lang) {
+Status WriteReport(const VerifyBundleArgs& args, const bundle::Verdict& v, ByteSpan bytes, report::Lang lang,
+                   const trust::FederationConfig& config) {
   const bool pdf = args.report.ends_with(".pdf");
-  // The trust file parsed again, for the agencies' names (it parsed once already).
-  auto text = ReadFileLimited(args.trust_file, trust::kMaxFederationFileBytes, "--trust");
-  if (!text.ok()) return text.status();
-  auto config = trust::ParseFederation(*text, "--trust " + args.trust_file);
-  if (!config.ok()) return config.status();
   report::ReportInput in;
   in.verdict = &v;
-  in.federation = &*config;
+  in.federation = &config;
   in.lang = lang;
   in.bundle_path = args.bundle_file;
   in.trust_path = args.trust_file;
@@ -315,8 +311,9 @@ int VerifyBundle(const VerifyBundleArgs& args) {
     if (!parsed.ok()) return Fail(parsed.status());
     lang = *parsed;
   }
-  auto trust = trust::LoadFederationFile(args.trust_file);
-  if (!trust.ok()) return Fail(trust.status());
+  auto config = trust::LoadFederationConfigFile(args.trust_file);
+  if (!config.ok()) return Fail(config.status());
+  const trust::Federation federation = trust::Federation::FromConfig(*config);
   auto text = ReadFileLimited(args.bundle_file, bundle::kMaxBundleBytes, "--bundle");
   if (!text.ok()) return Fail(text.status());
   ByteSpan bytes = AsBytes(*text);
@@ -328,15 +325,15 @@ int VerifyBundle(const VerifyBundleArgs& args) {
     if (!h.ok()) return Fail(h.status());
     digest = *h;
   }
-  bundle::Verdict v = bundle::VerifyEvidenceBundle(bytes, *trust, digest);
+  bundle::Verdict v = bundle::VerifyEvidenceBundle(bytes, federation, digest);
   if (!args.report.empty()) {
-    Status written = WriteReport(args, v, bytes, lang);
+    Status written = WriteReport(args, v, bytes, lang, *config);
     if (!written.ok()) return Fail(written);
     if (!args.json) std::cerr << "report written: " << args.report << "\n";
   }
   if (!v.ok()) return PrintFailure(v, args.json);
   if (!args.extract.empty()) {
-    Status written = WriteParts(args, bytes, *trust);
+    Status written = WriteParts(args, bytes, federation);
     if (!written.ok()) return Fail(written);
     if (!args.json) std::cerr << "parts written: " << args.extract << " (" << kPartsReadme << " says how to check them)\n";
   }

@@ -2,6 +2,7 @@
 
 #include <qrencode.h>
 
+#include <limits>
 #include <memory>
 #include <set>
 #include <string_view>
@@ -20,6 +21,9 @@ struct Tr {
   std::string_view en;
   std::string operator()(Lang lang) const { return std::string(lang == Lang::kZh ? zh : en); }
 };
+
+// The largest time in seconds whose milliseconds fit an int64_t.
+constexpr int64_t kMaxSeconds = std::numeric_limits<int64_t>::max() / 1000;
 
 // Runs of this many steps of one kind in one log are summarised (as the text output does).
 constexpr size_t kShortestSummarised = 5;
@@ -220,7 +224,9 @@ class Builder {
       std::string cosigned;
       for (size_t i = 0; i < c.cosigners.size(); ++i) {
         if (!cosigned.empty()) cosigned += zh() ? "；" : "; ";
-        const int64_t ms = i < c.cosigned_at.size() ? static_cast<int64_t>(c.cosigned_at[i]) * 1000 : 0;
+        // A cosignature's time is up to 2^63 - 1 seconds: no overflow in milliseconds.
+        const uint64_t seconds = i < c.cosigned_at.size() ? c.cosigned_at[i] : 0;
+        const int64_t ms = seconds > static_cast<uint64_t>(kMaxSeconds) ? kMaxSeconds * 1000 : static_cast<int64_t>(seconds) * 1000;
         cosigned += Agency(c.cosigners[i]) + (zh() ? "，于 " : ", at ") + BeijingTime(ms, lang_);
       }
       Field({"副署", "Cosigned by"}, cosigned.empty() ? T({"无（见证策略之外）", "none by a cosigner of the policy"}) : cosigned);

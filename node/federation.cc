@@ -68,11 +68,13 @@ Federation::Federation(kj::AsyncIoProvider& io, const FederationConfig& federati
 
 Federation::~Federation() noexcept(false) {
   runs_.clear();         // stop following (drops in-flight calls)
+  if (stamp_offload_) stamp_offload_->Stop();  // a TSA request in flight ends within its timeouts
   own_offload_.Stop();   // finish a cosignature being stored
 }
 
 void Federation::StampWith(TimestampingConfig config, TimestampVerifier tsa) {
   stamping_ = Stamping{std::move(config), std::move(tsa), ""};
+  stamp_offload_ = std::make_unique<Offload>();
 }
 
 void Federation::Start() {
@@ -90,7 +92,7 @@ void Federation::Start() {
 
 kj::Promise<void> Federation::StampLoop() {
   return timer_.afterDelay(stamping_->config.interval_ms * kj::MILLISECONDS)
-      .then([this] { return own_offload_.Run([this] { return StampLatest(); }); })
+      .then([this] { return stamp_offload_->Run([this] { return StampLatest(); }); })
       .then([this](Result<bool> stamped) {
         if (!stamped.ok()) {
           const std::string why = stamped.status().ToString();

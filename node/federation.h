@@ -74,8 +74,9 @@ class Federation final : public FederationHooks, private FollowerEvents {
   Follower* FindFollower(std::string_view origin) const;
   // The witness call's cosignature: refused if the witness state is no longer `old_size`.
   kj::Promise<std::string> Cosign(Follower& follower, std::string note, uint64_t old_size);
-  // The time-stamping loop (StampWith), and one round of it on own_offload_:
-  // true if a token was added.
+  // The time-stamping loop (StampWith), and one round of it on
+  // stamp_offload_ (a thread of its own: a slow TSA must not hold up the
+  // cosignatures own_offload_ stores): true if a token was added.
   kj::Promise<void> StampLoop();
   Result<bool> StampLatest();
 
@@ -97,6 +98,7 @@ class Federation final : public FederationHooks, private FollowerEvents {
     std::string last_error;  // logged once until it changes
   };
   std::optional<Stamping> stamping_;
+  std::unique_ptr<Offload> stamp_offload_;  // made by StampWith
   std::vector<kj::Promise<void>> runs_;  // the followers' Run promises; destroyed first
 };
 

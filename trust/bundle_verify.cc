@@ -184,8 +184,13 @@ class Verifier {
       return Failed(Failure::kTimestamp, state.origin + " checkpoint at size " + std::to_string(state.checkpoint.size) +
                                              ": " + stamps.status().message());
     }
+    // A checked time stamp's line is accounted for in `timestamps`, not among the unchecked others.
+    std::vector<std::string> others = count->others;
+    std::erase_if(others, [&](const std::string& name) {
+      return std::any_of(stamps->begin(), stamps->end(), [&](const TimestampAttestation& t) { return t.tsa == name; });
+    });
     verdict_.account.checkpoints.push_back(CheckpointAccount{state.origin, state.checkpoint.size, state.checkpoint.root,
-                                                             count->cosigners, count->cosigned_at, count->others,
+                                                             count->cosigners, count->cosigned_at, std::move(others),
                                                              std::move(*stamps)});
     Status quorum = witnesses.RequireQuorum(*count, opened->checkpoint);
     if (!quorum.ok()) return Failed(Failure::kWitnessPolicy, quorum.message());

@@ -58,7 +58,7 @@ Result<TrustedCheckpoint> Federation::CheckCheckpoint(std::string_view note, std
   return trusted;
 }
 
-Result<Federation> LoadFederationFile(const std::string& path, std::string_view flag_view) {
+Result<FederationConfig> LoadFederationConfigFile(const std::string& path, std::string_view flag_view) {
   const std::string flag(flag_view);
   if (path.empty()) return Status::InvalidArgument(flag + ": the federation file is required");
   CUSTOS_ASSIGN_OR_RETURN(std::string text, ReadFileLimited(path, kMaxFederationFileBytes, flag.c_str()));
@@ -67,7 +67,11 @@ Result<Federation> LoadFederationFile(const std::string& path, std::string_view 
                                    ": a version of the signed trust root, not a federation file: check the chain with "
                                    "`custos trust verify --pin-key … --out federation.json` and give that file");
   }
-  CUSTOS_ASSIGN_OR_RETURN(FederationConfig config, ParseFederation(text, flag + " " + path));
+  return ParseFederation(text, flag + " " + path);
+}
+
+Result<Federation> LoadFederationFile(const std::string& path, std::string_view flag) {
+  CUSTOS_ASSIGN_OR_RETURN(FederationConfig config, LoadFederationConfigFile(path, flag));
   return Federation::FromConfig(config);
 }
 

@@ -83,5 +83,7 @@ inline constexpr size_t kMaxFederationFileBytes = size_t{1} << 20;
 // "--trust: cannot read PATH: …", or ParseFederation's errors labelled
 // "--trust PATH"; IOError if reading fails.
 Result<Federation> LoadFederationFile(const std::string& path, std::string_view flag = "--trust");
+// The same, the file as it is written (with the agencies' names, for reports).
+Result<FederationConfig> LoadFederationConfigFile(const std::string& path, std::string_view flag = "--trust");
 
 }  // namespace custos::trust
